@@ -1,0 +1,266 @@
+/* src/internal.h: what the engine's modules share and ui/ never sees.
+ *
+ * Sections: byte sources, the model's insides (for format readers), the
+ * format vtable, the conversion plan and the writer, output transactions,
+ * small utilities.
+ */
+#ifndef CKPT_INTERNAL_H
+#define CKPT_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ckpt/check.h"
+#include "ckpt/convert.h"
+#include "ckpt/dtype.h"
+#include "ckpt/err.h"
+#include "ckpt/model.h"
+
+/* ====================================================================== */
+/* Byte sources: a local file or a remote object read by ranges.           */
+/* ====================================================================== */
+
+typedef struct ckpt_src ckpt_src;
+struct ckpt_src_ops {
+    /* Read exactly n bytes at off, or fail (short read past EOF is an error). */
+    int (*pread)(ckpt_src *s, void *buf, size_t n, uint64_t off, ckpt_err *err);
+    void (*close)(ckpt_src *s);
+};
+struct ckpt_src {
+    const struct ckpt_src_ops *ops;
+    char *path;          /* local path or URL; owned */
+    uint64_t size;
+    int fd;              /* local files: the descriptor, else -1 */
+    int is_dir;
+    void *priv;
+};
+
+/* Open a local file (or a remote one through the hook below). */
+int ckpt_src_open(const char *path, ckpt_src **out, ckpt_err *err);
+int ckpt_src_pread(ckpt_src *s, void *buf, size_t n, uint64_t off, ckpt_err *err);
+void ckpt_src_close(ckpt_src *s);
+/* Read a whole small file (config JSON, index) into a NUL-terminated buffer;
+ * fails with CKPT_E_FORMAT if larger than `max`. Caller frees. */
+int ckpt_src_slurp(const char *path, size_t max, char **out, size_t *len, ckpt_err *err);
+
+/* The hub module (when built in) installs these so local-looking code can
+ * open "hf://" paths: open a remote object, and tell whether a path is remote. */
+typedef int (*ckpt_remote_open_fn)(const char *url, ckpt_src **out, ckpt_err *err);
+extern ckpt_remote_open_fn ckpt_remote_open_hook;
+int ckpt_path_is_remote(const char *path);
+
+/* ====================================================================== */
+/* The model's insides.                                                    */
+/* ====================================================================== */
+
+typedef struct ckpt_format ckpt_format;
+
+typedef struct ckpt_file {
+    char *path;
+    uint64_t size;
+    ckpt_src *src;       /* opened lazily by the format, may be NULL */
+} ckpt_file;
+
+/* per-tensor private data for the format */
+typedef struct ckpt_tensor_priv {
+    uint64_t u;          /* free for the format (dataset id, storage key, ...) */
+    void *p;             /* owned by the format; freed in its close() */
+} ckpt_tensor_priv;
+
+struct ckpt_name_index;
+
+struct ckpt_model {
+    const ckpt_format *fmt;
+    char *path;
+    char sep;                    /* separator for node paths: '/' or '.' */
+    ckpt_file *files; int nfiles, capfiles;
+    ckpt_tensor *tensors; int ntensors, captensors;
+    ckpt_tensor_priv *tpriv;     /* parallel to tensors */
+    ckpt_node *nodes; int nnodes, capnodes;
+    char **meta_k, **meta_v; int nmeta, capmeta;
+    char *config_json;
+    char *hf_config_json;
+    struct ckpt_name_index *index;
+    void *priv;                  /* format state, freed by fmt->close */
+    int tree_built;              /* format built its own tree */
+};
+
+/* Add a file; returns its index or -1 (NOMEM in err). */
+int ckpt__model_add_file(ckpt_model *m, const char *path, uint64_t size, ckpt_err *err);
+/* Add a tensor (name and src_name copied; src_name may be NULL). Computes
+ * nelems and nbytes from dtype and shape with overflow checks; returns its
+ * index or -1 with err set. Duplicate names are allowed here (the check
+ * reports them); ckpt_model_find returns the first. */
+int ckpt__model_add_tensor(ckpt_model *m, const char *name, const char *src_name,
+                           ckpt_dtype dt, int ndim, const int64_t *shape,
+                           int file, uint64_t offset, ckpt_err *err);
+int ckpt__model_add_meta(ckpt_model *m, const char *k, const char *v, ckpt_err *err);
+int ckpt__model_set_config(ckpt_model *m, const char *json, ckpt_err *err);
+
+/* Tree building by formats that know the architecture: add a node under
+ * `parent` (0 = root), returns its index or -1. `kind`/`alt` may be NULL. */
+int ckpt__node_add(ckpt_model *m, int parent, const char *name, const char *kind,
+                   const char *alt, unsigned flags, ckpt_err *err);
+/* Find a child by name, or -1. Linear in the number of children. */
+int ckpt__node_child(const ckpt_model *m, int parent, const char *name);
+/* Attach tensor t as a leaf named `leaf` under `parent`. */
+int ckpt__node_attach(ckpt_model *m, int parent, const char *leaf, int t, ckpt_err *err);
+/* Default tree: split names on '/' (or '.' when no name has '/'), numeric
+ * parts sorted naturally. Called by ckpt_open when the format built none. */
+int ckpt__tree_from_names(ckpt_model *m, ckpt_err *err);
+/* Totals (ntensors/nparams/nbytes) and node paths; ckpt_open calls it. */
+int ckpt__tree_finish(ckpt_model *m, ckpt_err *err);
+
+/* ====================================================================== */
+/* The format vtable. One const struct per format file (fmt_*.c) and one   */
+/* line in the registry (format.c).                                        */
+/*                                                                         */
+/* Reading: probe() scores a candidate path (0 = not mine, 100 = sure);    */
+/* open() fills the model (files, tensors, meta, config, and optionally    */
+/* the tree); read() copies a byte range of one tensor in canonical layout */
+/* (it may be called from any tensor in any order); close() frees m->priv  */
+/* and tensor privs. Strings passed to the model are copied.               */
+/*                                                                         */
+/* Writing: write_begin() sees the whole plan and creates its output files */
+/* through w->txn; write() is then called with the plan's tensors in       */
+/* order, each tensor's chunks in order (off ascending, no gaps);          */
+/* write_end() completes the files; the engine commits the txn (renames)   */
+/* only after write_end() succeeded. write_abort() frees state after any   */
+/* failure; the engine removes the temporary files.                        */
+/* ====================================================================== */
+
+typedef struct ckpt_writer ckpt_writer;
+
+struct ckpt_format {
+    const char *name;            /* "safetensors" */
+    const char *desc;            /* "safetensors (single file or sharded)" */
+    const char *exts;            /* space-separated, for the browser: ".safetensors .safetensors.index.json" */
+    unsigned flags;              /* CKPT_FMT_READ | CKPT_FMT_WRITE */
+    int (*probe)(const char *path, int is_dir, const unsigned char *head, size_t n);
+    int (*open)(ckpt_model *m, const char *path, ckpt_err *err);
+    int (*read)(ckpt_model *m, int t, uint64_t off, void *buf, size_t n, ckpt_err *err);
+    void (*close)(ckpt_model *m);
+    /* Format-specific findings for `ckpt check` (Keras: config vs weights). */
+    int (*check)(ckpt_model *m, ckpt_findings *out, ckpt_err *err);
+    /* NULL = can always write. Else 0 with a one-line reason. */
+    int (*can_write)(const ckpt_model *m, char *why, size_t n);
+    int (*write_begin)(ckpt_writer *w, ckpt_err *err);
+    int (*write)(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t n, ckpt_err *err);
+    int (*write_end)(ckpt_writer *w, ckpt_err *err);
+    void (*write_abort)(ckpt_writer *w);
+};
+
+const ckpt_format *ckpt__format_find(const char *name);
+
+/* ====================================================================== */
+/* The plan: what a conversion writes, in write order.                     */
+/* ====================================================================== */
+
+struct ckpt_xform;  /* a tensor transform (remap.c): transpose, reshape, split, ... */
+
+typedef struct ckpt_plan_entry {
+    char *name;                  /* output name */
+    ckpt_dtype dtype;            /* output dtype */
+    int ndim;
+    int64_t shape[CKPT_MAX_DIMS];
+    uint64_t nbytes;
+    int src;                     /* source tensor index */
+    struct ckpt_xform *xf;       /* NULL = plain copy (with cast if dtypes differ) */
+} ckpt_plan_entry;
+
+typedef struct ckpt_plan {
+    ckpt_plan_entry *e;
+    int n, cap;
+} ckpt_plan;
+
+int ckpt__plan_add(ckpt_plan *p, const char *name, ckpt_dtype dt, int ndim,
+                   const int64_t *shape, int src, ckpt_err *err);
+void ckpt__plan_free(ckpt_plan *p);
+
+/* Produce `n` bytes at `off` of a plan entry's output bytes (reads and
+ * casts the source; applies the transform). Used by the converter and diff. */
+int ckpt__plan_read(ckpt_model *m, const ckpt_plan_entry *e, uint64_t off, void *buf,
+                    size_t n, ckpt_err *err);
+/* Hook for transforms (remap.c installs it). */
+typedef int (*ckpt_xform_read_fn)(ckpt_model *m, const ckpt_plan_entry *e, uint64_t off,
+                                  void *buf, size_t n, ckpt_err *err);
+extern ckpt_xform_read_fn ckpt_xform_read_hook;
+typedef void (*ckpt_xform_free_fn)(struct ckpt_xform *xf);
+extern ckpt_xform_free_fn ckpt_xform_free_hook;
+/* Hook for --remap rule application (remap.c installs it): rewrites the plan. */
+typedef int (*ckpt_remap_apply_fn)(const struct ckpt_remap *r, ckpt_model *m, ckpt_plan *p,
+                                   ckpt_err *err);
+extern ckpt_remap_apply_fn ckpt_remap_apply_hook;
+
+/* ====================================================================== */
+/* Output transactions: temporary names, renamed into place when whole.    */
+/* ====================================================================== */
+
+typedef struct ckpt_txn ckpt_txn;
+
+/* Files are created as "DIR/.NAME.ckpt-XXXXXX" beside the final path.
+ * A directory that does not exist yet is created (and removed on abort). */
+ckpt_txn *ckpt_txn_new(void);
+/* Create the temporary file for `final_path`; returns an fd open for
+ * writing, or -1 with err set. The txn owns the fd. */
+int ckpt_txn_create(ckpt_txn *t, const char *final_path, ckpt_err *err);
+/* Temporary path of an fd returned by ckpt_txn_create (for libraries that
+ * want a path, such as libhdf5 or libzip: close the fd first with
+ * ckpt_txn_close_fd and let them write to the path). */
+const char *ckpt_txn_tmp_path(ckpt_txn *t, int fd);
+void ckpt_txn_close_fd(ckpt_txn *t, int fd);
+/* fsync and rename every file into place (in creation order). */
+int ckpt_txn_commit(ckpt_txn *t, ckpt_err *err);
+/* Remove all temporary files (and created directories). Idempotent. */
+void ckpt_txn_abort(ckpt_txn *t);
+void ckpt_txn_free(ckpt_txn *t);   /* aborts if not committed */
+/* Signal-safe: remove pending temporaries of every live txn (for SIGINT). */
+void ckpt_txn_abort_all_signal_safe(void);
+
+/* ====================================================================== */
+/* The writer state handed to a format.                                    */
+/* ====================================================================== */
+
+struct ckpt_writer {
+    const ckpt_format *fmt;
+    const ckpt_convert_opts *opts;
+    ckpt_model *src;             /* the model being converted (config, meta) */
+    const ckpt_plan *plan;
+    ckpt_txn *txn;
+    ckpt_convert_result *res;    /* writer sets nfiles and main_path */
+    void *priv;
+};
+
+/* Value of "key=value" in opts->kv, or NULL. */
+const char *ckpt__opt(const ckpt_convert_opts *o, const char *key);
+
+/* ====================================================================== */
+/* Utilities.                                                              */
+/* ====================================================================== */
+
+int ckpt__pread_full(int fd, void *buf, size_t n, uint64_t off);  /* 0 ok, -1 errno */
+int ckpt__write_full(int fd, const void *buf, size_t n);          /* 0 ok, -1 errno */
+int ckpt__mul_u64(uint64_t a, uint64_t b, uint64_t *out);         /* 0 ok, -1 overflow */
+int ckpt__add_u64(uint64_t a, uint64_t b, uint64_t *out);
+int ckpt__utf8_valid(const char *s, size_t n);
+char *ckpt__strdup(const char *s);                                /* NULL-safe */
+char *ckpt__strndup(const char *s, size_t n);
+char *ckpt__asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *ckpt__path_join(const char *dir, const char *name);        /* malloc'd */
+char *ckpt__path_dirname(const char *path);                      /* malloc'd, "." if none */
+const char *ckpt__path_basename(const char *path);
+int ckpt__ends_with(const char *s, const char *suffix);
+int ckpt__is_dir(const char *path);
+int ckpt__file_exists(const char *path);
+/* Natural compare ("layers.2" < "layers.10"). */
+int ckpt__natcmp(const char *a, const char *b);
+
+/* Name -> index hash (open addressing). */
+struct ckpt_name_index *ckpt__index_new(void);
+void ckpt__index_free(struct ckpt_name_index *ix);
+/* Insert if absent; returns the existing index when present, else -1 (inserted) or -2 (NOMEM). */
+int ckpt__index_put(struct ckpt_name_index *ix, const char *name, int value);
+int ckpt__index_get(const struct ckpt_name_index *ix, const char *name);
+
+#endif

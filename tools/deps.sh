@@ -1,0 +1,35 @@
+#!/bin/sh
+# Install the Debian packages ckpt needs, if missing.
+#   tools/deps.sh build   libraries and headers for `make`
+#   tools/deps.sh test    tools the tests use as independent references
+# As root it runs apt-get; otherwise it prints the exact sudo line and fails.
+set -u
+what=${1:-build}
+BUILD_PKGS="build-essential pkg-config libncurses-dev libhdf5-dev libzip-dev libcjson-dev libcurl4-openssl-dev libssl-dev"
+TEST_PKGS="clang libclang-rt-14-dev tmux hdf5-tools unzip zip python3 python3-numpy python3-h5py python3-torch nodejs npm time curl"
+
+missing=""
+if [ "$what" = build ]; then
+    for m in ncursesw hdf5 libzip libcjson libcurl libcrypto; do
+        pkg-config --exists "$m" 2>/dev/null || { missing="$BUILD_PKGS"; break; }
+    done
+    command -v cc >/dev/null 2>&1 || missing="$BUILD_PKGS"
+    pkgs=$missing
+else
+    pkgs=""
+    for p in $TEST_PKGS; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || pkgs="$pkgs $p"
+    done
+fi
+[ -z "$pkgs" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+    echo "ckpt needs these Debian packages:$pkgs" >&2
+    echo "run: sudo apt-get update && sudo apt-get install -y$pkgs" >&2
+    exit 1
+fi
+echo "installing Debian packages:$pkgs" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null 2>&1 || true
+apt-get install -y -qq --no-install-recommends $pkgs >/dev/null 2>&1 \
+    || apt-get install -y -qq $pkgs >/dev/null \
+    || { echo "apt-get install failed:$pkgs" >&2; exit 1; }
