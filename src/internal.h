@@ -79,6 +79,7 @@ struct ckpt_model {
     ckpt_tensor_priv *tpriv;     /* parallel to tensors */
     ckpt_node *nodes; int nnodes, capnodes;
     char **meta_k, **meta_v; int nmeta, capmeta;
+    char **fact_k, **fact_v; int nfacts, capfacts;
     char *config_json;
     char *hf_config_json;
     struct ckpt_name_index *index;
@@ -96,7 +97,14 @@ int ckpt__model_add_tensor(ckpt_model *m, const char *name, const char *src_name
                            ckpt_dtype dt, int ndim, const int64_t *shape,
                            int file, uint64_t offset, ckpt_err *err);
 int ckpt__model_add_meta(ckpt_model *m, const char *k, const char *v, ckpt_err *err);
+/* Add or replace a derived fact (shown by `info`). */
+int ckpt__model_set_fact(ckpt_model *m, const char *k, const char *v, ckpt_err *err);
 int ckpt__model_set_config(ckpt_model *m, const char *json, ckpt_err *err);
+int ckpt__model_set_hf_config(ckpt_model *m, const char *json, ckpt_err *err);
+/* Hook run at the end of ckpt_open (arch.c installs it: reads a Hugging
+ * Face config.json beside the weights and adds facts). */
+typedef int (*ckpt_open_hook_fn)(ckpt_model *m, ckpt_err *err);
+extern ckpt_open_hook_fn ckpt_after_open_hook;
 
 /* Tree building by formats that know the architecture: add a node under
  * `parent` (0 = root), returns its index or -1. `kind`/`alt` may be NULL. */

@@ -92,6 +92,12 @@ int ckpt_model_nmeta(const ckpt_model *m);
 void ckpt_model_meta(const ckpt_model *m, int i, const char **key, const char **val);
 const char *ckpt_model_meta_get(const ckpt_model *m, const char *key); /* NULL if absent */
 
+/* Derived facts for `info` and the TUI header, in order ("keras_version",
+ * "trainable_params", "attention", ...), added by formats and analyses. */
+int ckpt_model_nfacts(const ckpt_model *m);
+void ckpt_model_fact(const ckpt_model *m, int i, const char **key, const char **val);
+const char *ckpt_model_fact_get(const ckpt_model *m, const char *key);
+
 /* Architecture config as JSON text (Keras model_config / config.json,
  * Hugging Face config.json found beside the weights), or NULL. */
 const char *ckpt_model_config(const ckpt_model *m);

@@ -1,0 +1,53 @@
+/* ckpt/hub.h: Hugging Face Hub access (issue 5 owns src/hub*.c).
+ * URLs: "hf://org/name[@revision][/path]" and "https://huggingface.co/org/name[...]".
+ * HF_ENDPOINT, HF_TOKEN / $HF_HOME/token, HF_HUB_CACHE / HF_HOME, HF_HUB_OFFLINE
+ * are honoured as huggingface_hub does. ckpt_open() accepts these URLs. */
+#ifndef CKPT_HUB_H
+#define CKPT_HUB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ckpt/err.h"
+#include "ckpt/progress.h"
+
+int ckpt_is_hub_url(const char *s);
+
+typedef struct ckpt_hub_file {
+    char *path;          /* repo-relative */
+    uint64_t size;
+    char *oid;           /* git blob sha1 */
+    char *lfs_sha256;    /* NULL if not LFS */
+    int is_dir;
+} ckpt_hub_file;
+
+typedef struct ckpt_hub_listing {
+    char *repo;          /* "org/name" */
+    char *revision;      /* as asked ("main") */
+    char *commit;        /* resolved 40-hex commit */
+    ckpt_hub_file *files;
+    int nfiles;
+} ckpt_hub_listing;
+
+/* List a repo's files (recursive), resolving the revision. */
+int ckpt_hub_list(const char *url, ckpt_hub_listing **out, ckpt_err *err);
+void ckpt_hub_listing_free(ckpt_hub_listing *l);
+
+/* Model search for the browser: up to `limit` repo ids (malloc'd array of
+ * malloc'd strings, caller frees each and the array). */
+int ckpt_hub_search(const char *query, int limit, char ***ids, int *n, ckpt_err *err);
+
+typedef struct ckpt_pull_opts {
+    const char *const *include;  /* globs, NULL/0 = all files */
+    int ninclude;
+    const char *revision;        /* overrides the URL's @rev, may be NULL */
+    int parallel;                /* concurrent transfers, 0 = default */
+    ckpt_progress_fn progress;
+    void *progress_ud;
+} ckpt_pull_opts;
+
+/* Download into the shared cache; writes the snapshot directory path. */
+int ckpt_hub_pull(const char *url, const ckpt_pull_opts *o, char *snapshot_dir, size_t n,
+                  ckpt_err *err);
+
+#endif

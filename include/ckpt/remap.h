@@ -1,0 +1,49 @@
+/* ckpt/remap.h: name remapping rules, targets and presets (issue 6 owns
+ * the implementation in src/remap.c; the TUI's remap editor uses this API).
+ *
+ * A rules text has one rule a line, '#' comments, applied top to bottom:
+ *   REGEX -> REPLACEMENT            rename ($1.. capture groups)
+ *   REGEX -> drop                   drop the tensor
+ *   plus transforms (transpose, reshape, split, cast): see README.
+ * Errors carry "FILE:LINE:COL: message" in err->msg.
+ */
+#ifndef CKPT_REMAP_H
+#define CKPT_REMAP_H
+
+#include <stddef.h>
+
+#include "ckpt/err.h"
+#include "ckpt/model.h"
+
+typedef struct ckpt_remap ckpt_remap;
+
+/* Parse rules text; `origin` names it in errors ("map.txt", "<rename>"). */
+int ckpt_remap_parse(const char *text, const char *origin, ckpt_remap **out, ckpt_err *err);
+/* Load a rules file, or a shipped preset given as "preset:NAME". */
+int ckpt_remap_load(const char *path_or_preset, ckpt_remap **out, ckpt_err *err);
+/* Append an inline "FROM=TO" rename (as --rename). *r may be NULL: created. */
+int ckpt_remap_add_rename(ckpt_remap **r, const char *from_eq_to, ckpt_err *err);
+void ckpt_remap_free(ckpt_remap *r);
+
+int ckpt_remap_nrules(const ckpt_remap *r);
+const char *ckpt_remap_rule_text(const ckpt_remap *r, int i);
+
+/* Map one name: returns 1 and writes the new name when a rule renamed it,
+ * 0 when no rule matched (out = name), -1 when a rule drops it. */
+int ckpt_remap_name(const ckpt_remap *r, const char *name, char *out, size_t n);
+
+/* A target layout: expected names (and shapes when known) from a
+ * checkpoint path, a names/shapes list file, or "preset:NAME". */
+typedef struct ckpt_target ckpt_target;
+int ckpt_target_load(const char *spec, ckpt_target **out, ckpt_err *err);
+void ckpt_target_free(ckpt_target *t);
+int ckpt_target_count(const ckpt_target *t);
+/* 1 if `name` is expected by the target. */
+int ckpt_target_has(const ckpt_target *t, const char *name);
+
+/* Presets shipped with the program (`ckpt maps`). */
+int ckpt_preset_count(void);
+const char *ckpt_preset_name(int i);
+const char *ckpt_preset_desc(int i);
+
+#endif
