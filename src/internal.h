@@ -78,11 +78,13 @@ struct ckpt_model {
     ckpt_tensor *tensors; int ntensors, captensors;
     ckpt_tensor_priv *tpriv;     /* parallel to tensors */
     ckpt_node *nodes; int nnodes, capnodes;
+    int *node_last; int caplast;         /* last child of each node, for appends */
     char **meta_k, **meta_v; int nmeta, capmeta;
     char **fact_k, **fact_v; int nfacts, capfacts;
     char *config_json;
     char *hf_config_json;
-    struct ckpt_name_index *index;
+    struct ckpt_name_index *index;       /* tensor name -> index */
+    struct ckpt_name_index *node_index;  /* node path -> index */
     void *priv;                  /* format state, freed by fmt->close */
     int tree_built;              /* format built its own tree */
 };
@@ -160,6 +162,8 @@ struct ckpt_format {
 };
 
 const ckpt_format *ckpt__format_find(const char *name);
+/* Open `path` with a given format (ckpt_open picks it by probing). */
+int ckpt__open_with(const ckpt_format *f, const char *path, ckpt_model **out, ckpt_err *err);
 
 /* ====================================================================== */
 /* The plan: what a conversion writes, in write order.                     */

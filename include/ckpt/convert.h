@@ -45,6 +45,13 @@ typedef struct ckpt_convert_result {
 /* `res` may be NULL. */
 int ckpt_convert(ckpt_model *m, const ckpt_convert_opts *o, ckpt_convert_result *res, ckpt_err *err);
 
+/* For SIGINT handlers: remove the temporary files of every conversion in
+ * progress (async-signal-safe). The conversion itself fails afterwards. */
+void ckpt_abort_outputs_signal_safe(void);
+
+/* The writable format whose extension matches `path` ("x.safetensors"), or NULL. */
+const char *ckpt_format_for_output(const char *path);
+
 /* "5GB" (decimal, as huggingface_hub), "500MiB", "1.5G", "4096"; 0 on error. */
 int ckpt_parse_size(const char *s, uint64_t *out);
 

@@ -1,0 +1,184 @@
+/* convert.c: the conversion pipeline. Plan first (every name, dtype and
+ * shape decided and checked before a byte is written), then stream each
+ * tensor in bounded chunks from reader to writer, then commit the output
+ * transaction. Memory: one chunk buffer plus the writer's own state. */
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define DEFAULT_CHUNK (4u << 20)
+
+const char *ckpt__opt(const ckpt_convert_opts *o, const char *key)
+{
+    size_t kl = strlen(key);
+    for (int i = 0; o && i < o->nkv; i++)
+        if (!strncmp(o->kv[i], key, kl) && o->kv[i][kl] == '=') return o->kv[i] + kl + 1;
+    return NULL;
+}
+
+int ckpt_parse_size(const char *s, uint64_t *out)
+{
+    if (!s || !*s) return 0;
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || !isfinite(v) || v < 0) return 0;
+    while (*end == ' ') end++;
+    double mul = 1;
+    /* decimal units as huggingface_hub ("5GB" = 5e9); binary with "i" */
+    static const struct { const char *u; double m; } units[] = {
+        {"", 1}, {"B", 1},
+        {"K", 1e3}, {"KB", 1e3}, {"M", 1e6}, {"MB", 1e6}, {"G", 1e9}, {"GB", 1e9}, {"T", 1e12}, {"TB", 1e12},
+        {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0}, {"TiB", 1099511627776.0},
+    };
+    int found = 0;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (!strcasecmp(end, units[i].u)) { mul = units[i].m; found = 1; break; }
+    if (!found) return 0;
+    double r = v * mul;
+    if (r >= 1.8e19 || r < 1) return 0;
+    *out = (uint64_t)r;
+    return 1;
+}
+
+/* FROM=TO: an exact name, or a prefix ending at a separator ('.' or '/'). */
+static char *apply_renames(const ckpt_convert_opts *o, const char *name, ckpt_err *err)
+{
+    char *cur = strdup(name);
+    if (!cur) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), NULL;
+    for (int i = 0; i < o->nrenames; i++) {
+        const char *eq = strchr(o->renames[i], '=');
+        if (!eq || eq == o->renames[i]) {
+            ckpt_err_set(err, CKPT_E_USAGE, "--rename wants FROM=TO, got '%s'", o->renames[i]);
+            free(cur);
+            return NULL;
+        }
+        size_t fl = (size_t)(eq - o->renames[i]);
+        const char *to = eq + 1;
+        if (strncmp(cur, o->renames[i], fl)) continue;
+        char next = cur[fl];
+        char last = o->renames[i][fl - 1];
+        if (next && next != '.' && next != '/' && last != '.' && last != '/') continue;
+        char *n = ckpt__asprintf("%s%s", to, cur + fl);
+        free(cur);
+        if (!n) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), NULL;
+        cur = n;
+    }
+    return cur;
+}
+
+static int build_plan(ckpt_model *m, const ckpt_convert_opts *o, ckpt_plan *p, ckpt_err *err)
+{
+    for (int i = 0; i < m->ntensors; i++) {
+        const ckpt_tensor *t = &m->tensors[i];
+        if ((t->flags & CKPT_TF_OPTIMIZER) && !o->include_optimizer) continue;
+        char *name = apply_renames(o, t->name, err);
+        if (!name) return err->code;
+        ckpt_dtype dt = t->dtype;
+        if (o->cast && ckpt_dtype_is_float(t->dtype)) dt = o->cast;
+        int rc = ckpt__plan_add(p, name, dt, t->ndim, t->shape, i, err);
+        free(name);
+        if (rc) return rc;
+    }
+    if (o->remap) {
+        if (!ckpt_remap_apply_hook)
+            return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "remap rules are not available in this build");
+        int rc = ckpt_remap_apply_hook(o->remap, m, p, err);
+        if (rc) return rc;
+    }
+    /* two sources mapped to one name is an error before any byte is written */
+    struct ckpt_name_index *ix = ckpt__index_new();
+    if (!ix) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    for (int i = 0; i < p->n; i++) {
+        int prev = ckpt__index_put(ix, p->e[i].name, i);
+        if (prev == -2) { ckpt__index_free(ix); return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
+        if (prev >= 0) {
+            const ckpt_tensor *a = ckpt_model_tensor(m, p->e[prev].src), *b = ckpt_model_tensor(m, p->e[i].src);
+            ckpt_err_set(err, CKPT_E_USAGE, "two tensors map to the output name '%s' ('%s' and '%s')",
+                         p->e[i].name, a ? a->name : "?", b ? b->name : "?");
+            ckpt__index_free(ix);
+            return CKPT_E_USAGE;
+        }
+    }
+    ckpt__index_free(ix);
+    return 0;
+}
+
+int ckpt_convert(ckpt_model *m, const ckpt_convert_opts *o, ckpt_convert_result *res, ckpt_err *err)
+{
+    ckpt_convert_result local;
+    if (!res) res = &local;
+    memset(res, 0, sizeof *res);
+    if (!o || !o->to || !o->out) return ckpt_err_set(err, CKPT_E_USAGE, "convert needs an output format and path");
+    const ckpt_format *f = ckpt__format_find(o->to);
+    if (!f) return ckpt_err_set(err, CKPT_E_USAGE, "unknown output format '%s'", o->to);
+    char why[256] = "";
+    if (!ckpt_format_can_write(o->to, m, why, sizeof why))
+        return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s", why[0] ? why : "cannot write this format");
+
+    ckpt_plan plan = {0};
+    int rc = build_plan(m, o, &plan, err);
+    if (rc) { ckpt__plan_free(&plan); return rc; }
+
+    size_t chunk = o->chunk_size ? o->chunk_size : DEFAULT_CHUNK;
+    chunk &= ~(size_t)7;
+    if (chunk < 8) chunk = 8;
+    unsigned char *buf = malloc(chunk);
+    ckpt_txn *txn = ckpt_txn_new();
+    if (!buf || !txn) {
+        free(buf);
+        ckpt_txn_free(txn);
+        ckpt__plan_free(&plan);
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    }
+    ckpt_writer w = {.fmt = f, .opts = o, .src = m, .plan = &plan, .txn = txn, .res = res};
+    ckpt_progress pr = {.phase = "convert", .items_total = plan.n};
+    for (int i = 0; i < plan.n; i++) pr.bytes_total += plan.e[i].nbytes;
+
+    rc = f->write_begin(&w, err);
+    if (!rc && o->progress && o->progress(o->progress_ud, &pr))
+        rc = ckpt_err_set(err, CKPT_E_CANCELLED, "cancelled");
+    for (int i = 0; !rc && i < plan.n; i++) {
+        const ckpt_plan_entry *e = &plan.e[i];
+        pr.current = e->name;
+        uint64_t off = 0;
+        do {
+            size_t n = e->nbytes - off < chunk ? (size_t)(e->nbytes - off) : chunk;
+            if (n) rc = ckpt__plan_read(m, e, off, buf, n, err);
+            if (!rc) rc = f->write(&w, i, off, buf, n, err);
+            if (rc) {
+                ckpt_err_at_tensor(err, e->name);
+                break;
+            }
+            off += n;
+            pr.bytes_done += n;
+            if (o->progress && o->progress(o->progress_ud, &pr)) {
+                rc = ckpt_err_set(err, CKPT_E_CANCELLED, "cancelled");
+                break;
+            }
+        } while (off < e->nbytes);
+        if (!rc) {
+            pr.items_done = i + 1;
+            res->ntensors++;
+            res->nbytes += e->nbytes;
+        }
+    }
+    if (!rc) rc = f->write_end(&w, err);
+    if (!rc) rc = ckpt_txn_commit(txn, err);
+    if (rc) {
+        if (f->write_abort) f->write_abort(&w);
+        ckpt_txn_abort(txn);
+        res->ntensors = 0;
+        res->nbytes = 0;
+        res->nfiles = 0;
+    } else if (o->progress) {
+        pr.current = NULL;
+        o->progress(o->progress_ud, &pr);
+    }
+    ckpt_txn_free(txn);
+    free(buf);
+    ckpt__plan_free(&plan);
+    return rc;
+}

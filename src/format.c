@@ -1,0 +1,126 @@
+/* format.c: the format registry and detection. Adding a format is one
+ * file (fmt_NAME.c) and one line in `formats` below. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* registry: one line per format, in probe tie-break order */
+static const ckpt_format *const formats[] = {
+    NULL /* sentinel */
+};
+#define NFORMATS ((int)(sizeof formats / sizeof formats[0]) - 1)
+
+const ckpt_format *ckpt__format_find(const char *name)
+{
+    for (int i = 0; i < NFORMATS; i++)
+        if (!strcmp(formats[i]->name, name)) return formats[i];
+    return NULL;
+}
+
+int ckpt_format_count(void) { return NFORMATS; }
+const char *ckpt_format_name(int i) { return i >= 0 && i < NFORMATS ? formats[i]->name : NULL; }
+const char *ckpt_format_desc(int i) { return i >= 0 && i < NFORMATS ? formats[i]->desc : NULL; }
+unsigned ckpt_format_flags(int i) { return i >= 0 && i < NFORMATS ? formats[i]->flags : 0; }
+
+int ckpt_format_can_write(const char *format, const ckpt_model *m, char *why, size_t n)
+{
+    const ckpt_format *f = ckpt__format_find(format);
+    if (!f || !(f->flags & CKPT_FMT_WRITE) || !f->write_begin) {
+        if (why && n) snprintf(why, n, "ckpt cannot write %s", format);
+        return 0;
+    }
+    if (f->can_write && m) return f->can_write(m, why, n);
+    return 1;
+}
+
+static const ckpt_format *detect(const char *path, ckpt_err *err)
+{
+    ckpt_src *s;
+    if (ckpt_src_open(path, &s, err)) return NULL;
+    unsigned char head[64] = {0};
+    size_t n = 0;
+    if (!s->is_dir) {
+        n = s->size < sizeof head ? (size_t)s->size : sizeof head;
+        if (n && ckpt_src_pread(s, head, n, 0, err)) {
+            ckpt_src_close(s);
+            return NULL;
+        }
+    }
+    int is_dir = s->is_dir;
+    uint64_t size = s->size;
+    ckpt_src_close(s);
+    const ckpt_format *best = NULL;
+    int best_score = 0;
+    for (int i = 0; i < NFORMATS; i++) {
+        if (!(formats[i]->flags & CKPT_FMT_READ) || !formats[i]->probe) continue;
+        int sc = formats[i]->probe(path, is_dir, head, n);
+        if (sc > best_score) {
+            best_score = sc;
+            best = formats[i];
+        }
+    }
+    if (!best) {
+        if (is_dir)
+            ckpt_err_set(err, CKPT_E_UNSUPPORTED, "no checkpoint found in this directory");
+        else if (size == 0)
+            ckpt_err_set(err, CKPT_E_FORMAT, "empty file");
+        else {
+            char hex[3 * 8 + 1] = "";
+            for (size_t i = 0; i < n && i < 8; i++) snprintf(hex + 3 * i, 4, "%02x ", head[i]);
+            if (*hex) hex[strlen(hex) - 1] = 0;
+            ckpt_err_set(err, CKPT_E_UNSUPPORTED, "unrecognised checkpoint format (first bytes: %s)", hex);
+        }
+        ckpt_err_at_path(err, path);
+    }
+    return best;
+}
+
+const char *ckpt_detect(const char *path, ckpt_err *err)
+{
+    const ckpt_format *f = detect(path, err);
+    return f ? f->name : NULL;
+}
+
+int ckpt_open(const char *path, ckpt_model **out, ckpt_err *err)
+{
+    *out = NULL;
+    const ckpt_format *f = detect(path, err);
+    if (!f) return err && err->code ? err->code : CKPT_E_UNSUPPORTED;
+    return ckpt__open_with(f, path, out, err);
+}
+
+int ckpt_open_as(const char *path, const char *format, ckpt_model **out, ckpt_err *err)
+{
+    *out = NULL;
+    const ckpt_format *f = ckpt__format_find(format);
+    if (!f || !(f->flags & CKPT_FMT_READ))
+        return ckpt_err_set(err, CKPT_E_USAGE, "unknown input format '%s'", format);
+    return ckpt__open_with(f, path, out, err);
+}
+
+void ckpt_abort_outputs_signal_safe(void) { ckpt_txn_abort_all_signal_safe(); }
+
+const char *ckpt_format_for_output(const char *path)
+{
+    const ckpt_format *best = NULL;
+    size_t best_len = 0;
+    for (int i = 0; i < NFORMATS; i++) {
+        if (!(formats[i]->flags & CKPT_FMT_WRITE) || !formats[i]->exts) continue;
+        const char *e = formats[i]->exts;
+        while (*e) {
+            while (*e == ' ') e++;
+            size_t l = strcspn(e, " ");
+            if (!l) break;
+            char ext[64];
+            if (l < sizeof ext) {
+                memcpy(ext, e, l);
+                ext[l] = 0;
+                if (l > best_len && ckpt__ends_with(path, ext)) { best = formats[i]; best_len = l; }
+            }
+            e += l;
+        }
+    }
+    return best ? best->name : NULL;
+}

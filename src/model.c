@@ -1,0 +1,341 @@
+/* model.c: the model table (files, tensors, metadata, facts), opening by
+ * format detection, and the public accessors. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+ckpt_open_hook_fn ckpt_after_open_hook;
+
+#define GROW(arr, n, cap, err)                                                  \
+    do {                                                                        \
+        if ((n) >= (cap)) {                                                     \
+            int nc_ = (cap) ? (cap) * 2 : 16;                                   \
+            void *np_ = realloc((arr), (size_t)nc_ * sizeof *(arr));            \
+            if (!np_) return ckpt_err_set((err), CKPT_E_NOMEM, "out of memory"), -1; \
+            (arr) = np_;                                                        \
+            (cap) = nc_;                                                        \
+        }                                                                       \
+    } while (0)
+
+int ckpt__model_add_file(ckpt_model *m, const char *path, uint64_t size, ckpt_err *err)
+{
+    GROW(m->files, m->nfiles, m->capfiles, err);
+    ckpt_file *f = &m->files[m->nfiles];
+    memset(f, 0, sizeof *f);
+    f->path = strdup(path);
+    if (!f->path) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
+    f->size = size;
+    return m->nfiles++;
+}
+
+int ckpt__model_add_tensor(ckpt_model *m, const char *name, const char *src_name,
+                           ckpt_dtype dtv, int ndim, const int64_t *shape,
+                           int file, uint64_t offset, ckpt_err *err)
+{
+    if (ndim < 0 || ndim > CKPT_MAX_DIMS) {
+        ckpt_err_set(err, CKPT_E_UNSUPPORTED, "rank %d exceeds the supported %d dimensions", ndim, CKPT_MAX_DIMS);
+        ckpt_err_at_tensor(err, name);
+        return -1;
+    }
+    size_t esz = ckpt_dtype_size(dtv);
+    if (!esz) {
+        ckpt_err_set(err, CKPT_E_FORMAT, "invalid dtype");
+        ckpt_err_at_tensor(err, name);
+        return -1;
+    }
+    uint64_t ne = 1, nb;
+    for (int i = 0; i < ndim; i++) {
+        if (shape[i] < 0) {
+            ckpt_err_set(err, CKPT_E_FORMAT, "negative dimension %lld", (long long)shape[i]);
+            ckpt_err_at_tensor(err, name);
+            return -1;
+        }
+        if (ckpt__mul_u64(ne, (uint64_t)shape[i], &ne)) {
+            ckpt_err_set(err, CKPT_E_FORMAT, "shape product overflows");
+            ckpt_err_at_tensor(err, name);
+            return -1;
+        }
+    }
+    if (ckpt__mul_u64(ne, esz, &nb) || nb > (UINT64_MAX >> 2)) {
+        ckpt_err_set(err, CKPT_E_FORMAT, "tensor byte size overflows");
+        ckpt_err_at_tensor(err, name);
+        return -1;
+    }
+    if (!m->index && !(m->index = ckpt__index_new())) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
+    GROW(m->tensors, m->ntensors, m->captensors, err);
+    if (m->ntensors + 1 > 0) {
+        void *np = realloc(m->tpriv, (size_t)m->captensors * sizeof *m->tpriv);
+        if (!np) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
+        m->tpriv = np;
+    }
+    ckpt_tensor *t = &m->tensors[m->ntensors];
+    memset(t, 0, sizeof *t);
+    memset(&m->tpriv[m->ntensors], 0, sizeof m->tpriv[0]);
+    char *nm = strdup(name);
+    char *sn = (src_name && strcmp(src_name, name)) ? strdup(src_name) : nm;
+    if (!nm || !sn) {
+        free(nm);
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
+    }
+    t->name = nm;
+    t->src_name = sn;
+    t->dtype = dtv;
+    t->ndim = ndim;
+    for (int i = 0; i < ndim; i++) t->shape[i] = shape[i];
+    t->nelems = ne;
+    t->nbytes = nb;
+    t->file = file;
+    t->offset = offset;
+    t->node = -1;
+    if (ckpt__index_put(m->index, nm, m->ntensors) == -2) {
+        if (sn != nm) free(sn);
+        free(nm);
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
+    }
+    return m->ntensors++;
+}
+
+static int kv_add(char ***ks, char ***vs, int *n, int *cap, const char *k, const char *v, ckpt_err *err)
+{
+    if (*n >= *cap) {
+        int nc = *cap ? *cap * 2 : 8;
+        char **nk = realloc(*ks, (size_t)nc * sizeof *nk);
+        if (!nk) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+        *ks = nk;
+        char **nv = realloc(*vs, (size_t)nc * sizeof *nv);
+        if (!nv) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+        *vs = nv;
+        *cap = nc;
+    }
+    char *a = strdup(k), *b = strdup(v ? v : "");
+    if (!a || !b) {
+        free(a);
+        free(b);
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    }
+    (*ks)[*n] = a;
+    (*vs)[*n] = b;
+    (*n)++;
+    return 0;
+}
+
+int ckpt__model_add_meta(ckpt_model *m, const char *k, const char *v, ckpt_err *err)
+{
+    return kv_add(&m->meta_k, &m->meta_v, &m->nmeta, &m->capmeta, k, v, err);
+}
+
+int ckpt__model_set_fact(ckpt_model *m, const char *k, const char *v, ckpt_err *err)
+{
+    for (int i = 0; i < m->nfacts; i++) {
+        if (!strcmp(m->fact_k[i], k)) {
+            char *nv = strdup(v ? v : "");
+            if (!nv) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+            free(m->fact_v[i]);
+            m->fact_v[i] = nv;
+            return 0;
+        }
+    }
+    return kv_add(&m->fact_k, &m->fact_v, &m->nfacts, &m->capfacts, k, v, err);
+}
+
+static int set_str(char **dst, const char *s, ckpt_err *err)
+{
+    char *n = s ? strdup(s) : NULL;
+    if (s && !n) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    free(*dst);
+    *dst = n;
+    return 0;
+}
+
+int ckpt__model_set_config(ckpt_model *m, const char *json, ckpt_err *err)
+{
+    return set_str(&m->config_json, json, err);
+}
+
+int ckpt__model_set_hf_config(ckpt_model *m, const char *json, ckpt_err *err)
+{
+    return set_str(&m->hf_config_json, json, err);
+}
+
+/* ---- open / close ---- */
+
+static void model_free(ckpt_model *m)
+{
+    if (!m) return;
+    if (m->fmt && m->fmt->close) m->fmt->close(m);
+    for (int i = 0; i < m->nfiles; i++) {
+        free(m->files[i].path);
+        ckpt_src_close(m->files[i].src);
+    }
+    free(m->files);
+    for (int i = 0; i < m->ntensors; i++) {
+        if (m->tensors[i].src_name != m->tensors[i].name) free((char *)m->tensors[i].src_name);
+        free((char *)m->tensors[i].name);
+    }
+    free(m->tensors);
+    free(m->tpriv);
+    for (int i = 0; i < m->nnodes; i++) {
+        free((char *)m->nodes[i].name);
+        free((char *)m->nodes[i].kind);
+        free((char *)m->nodes[i].alt_name);
+        free((char *)m->nodes[i].path);
+    }
+    free(m->nodes);
+    free(m->node_last);
+    for (int i = 0; i < m->nmeta; i++) { free(m->meta_k[i]); free(m->meta_v[i]); }
+    free(m->meta_k);
+    free(m->meta_v);
+    for (int i = 0; i < m->nfacts; i++) { free(m->fact_k[i]); free(m->fact_v[i]); }
+    free(m->fact_k);
+    free(m->fact_v);
+    free(m->config_json);
+    free(m->hf_config_json);
+    ckpt__index_free(m->index);
+    ckpt__index_free(m->node_index);
+    free(m->path);
+    free(m);
+}
+
+void ckpt_close(ckpt_model *m) { model_free(m); }
+
+
+
+int ckpt__open_with(const ckpt_format *f, const char *path, ckpt_model **out, ckpt_err *err)
+{
+    *out = NULL;
+    ckpt_model *m = calloc(1, sizeof *m);
+    if (!m) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    m->fmt = f;
+    m->path = strdup(path);
+    if (!m->path) {
+        free(m);
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    }
+    int rc = f->open(m, path, err);
+    if (!rc && !m->tree_built) rc = ckpt__tree_from_names(m, err);
+    if (!rc) rc = ckpt__tree_finish(m, err);
+    if (!rc && ckpt_after_open_hook) rc = ckpt_after_open_hook(m, err);
+    if (rc) {
+        if (err && err->code == CKPT_OK) ckpt_err_set(err, rc, "cannot open");
+        ckpt_err_at_path(err, path);
+        model_free(m);
+        return rc;
+    }
+    *out = m;
+    return 0;
+}
+
+/* ---- accessors ---- */
+
+const char *ckpt_model_format(const ckpt_model *m) { return m->fmt ? m->fmt->name : "?"; }
+const char *ckpt_model_path(const ckpt_model *m) { return m->path; }
+int ckpt_model_ntensors(const ckpt_model *m) { return m->ntensors; }
+
+const ckpt_tensor *ckpt_model_tensor(const ckpt_model *m, int i)
+{
+    return (i >= 0 && i < m->ntensors) ? &m->tensors[i] : NULL;
+}
+
+int ckpt_model_find(const ckpt_model *m, const char *name)
+{
+    return ckpt__index_get(m->index, name);
+}
+
+uint64_t ckpt_model_nparams(const ckpt_model *m)
+{
+    uint64_t s = 0;
+    for (int i = 0; i < m->ntensors; i++)
+        if (!(m->tensors[i].flags & CKPT_TF_OPTIMIZER)) s += m->tensors[i].nelems;
+    return s;
+}
+
+uint64_t ckpt_model_nbytes(const ckpt_model *m)
+{
+    uint64_t s = 0;
+    for (int i = 0; i < m->ntensors; i++)
+        if (!(m->tensors[i].flags & CKPT_TF_OPTIMIZER)) s += m->tensors[i].nbytes;
+    return s;
+}
+
+int ckpt_model_nnodes(const ckpt_model *m) { return m->nnodes; }
+
+const ckpt_node *ckpt_model_node(const ckpt_model *m, int i)
+{
+    return (i >= 0 && i < m->nnodes) ? &m->nodes[i] : NULL;
+}
+
+int ckpt_model_nfiles(const ckpt_model *m) { return m->nfiles; }
+
+const char *ckpt_model_file(const ckpt_model *m, int i, uint64_t *size)
+{
+    if (i < 0 || i >= m->nfiles) return NULL;
+    if (size) *size = m->files[i].size;
+    return m->files[i].path;
+}
+
+int ckpt_model_nmeta(const ckpt_model *m) { return m->nmeta; }
+
+void ckpt_model_meta(const ckpt_model *m, int i, const char **key, const char **val)
+{
+    *key = (i >= 0 && i < m->nmeta) ? m->meta_k[i] : NULL;
+    *val = (i >= 0 && i < m->nmeta) ? m->meta_v[i] : NULL;
+}
+
+const char *ckpt_model_meta_get(const ckpt_model *m, const char *key)
+{
+    for (int i = 0; i < m->nmeta; i++)
+        if (!strcmp(m->meta_k[i], key)) return m->meta_v[i];
+    return NULL;
+}
+
+int ckpt_model_nfacts(const ckpt_model *m) { return m->nfacts; }
+
+void ckpt_model_fact(const ckpt_model *m, int i, const char **key, const char **val)
+{
+    *key = (i >= 0 && i < m->nfacts) ? m->fact_k[i] : NULL;
+    *val = (i >= 0 && i < m->nfacts) ? m->fact_v[i] : NULL;
+}
+
+const char *ckpt_model_fact_get(const ckpt_model *m, const char *key)
+{
+    for (int i = 0; i < m->nfacts; i++)
+        if (!strcmp(m->fact_k[i], key)) return m->fact_v[i];
+    return NULL;
+}
+
+const char *ckpt_model_config(const ckpt_model *m) { return m->config_json; }
+const char *ckpt_model_hf_config(const ckpt_model *m) { return m->hf_config_json; }
+
+int ckpt_tensor_read(ckpt_model *m, int i, uint64_t off, void *buf, size_t len, ckpt_err *err)
+{
+    if (i < 0 || i >= m->ntensors)
+        return ckpt_err_set(err, CKPT_E_USAGE, "no tensor #%d", i);
+    const ckpt_tensor *t = &m->tensors[i];
+    uint64_t end;
+    if (ckpt__add_u64(off, len, &end) || end > t->nbytes) {
+        ckpt_err_set(err, CKPT_E_USAGE, "read of %zu bytes at %llu is past the tensor's %llu bytes", len,
+                     (unsigned long long)off, (unsigned long long)t->nbytes);
+        ckpt_err_at_tensor(err, t->name);
+        return CKPT_E_USAGE;
+    }
+    if (!len) return 0;
+    int rc = m->fmt->read(m, i, off, buf, len, err);
+    if (rc) {
+        ckpt_err_at_tensor(err, t->name);
+        if (t->file >= 0 && t->file < m->nfiles) ckpt_err_at_path(err, m->files[t->file].path);
+    }
+    return rc;
+}
+
+const char *ckpt_shape_str(const ckpt_tensor *t, char *buf, size_t n)
+{
+    size_t l = 0;
+    if (!n) return buf;
+    l += (size_t)snprintf(buf, n, "[");
+    for (int i = 0; i < t->ndim && l < n; i++)
+        l += (size_t)snprintf(buf + l, n - l, "%s%lld", i ? ", " : "", (long long)t->shape[i]);
+    if (l < n) snprintf(buf + l, n - l, "]");
+    return buf;
+}

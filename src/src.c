@@ -1,0 +1,145 @@
+/* src.c: byte sources. Readers go through ckpt_src so the same parser
+ * works on a local file and, through the hub module, on HTTP ranges. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+ckpt_remote_open_fn ckpt_remote_open_hook;
+
+int ckpt_path_is_remote(const char *path)
+{
+    return path && (!strncmp(path, "hf://", 5) || !strncmp(path, "https://", 8) ||
+                    !strncmp(path, "http://", 7));
+}
+
+static int local_pread(ckpt_src *s, void *buf, size_t n, uint64_t off, ckpt_err *err)
+{
+    uint64_t end;
+    if (ckpt__add_u64(off, n, &end) || end > s->size) {
+        ckpt_err_set(err, CKPT_E_FORMAT, "truncated: needs %zu bytes, file has %llu", n,
+                     (unsigned long long)(s->size > off ? s->size - off : 0));
+        ckpt_err_at_offset(err, off);
+        ckpt_err_at_path(err, s->path);
+        return CKPT_E_FORMAT;
+    }
+    if (ckpt__pread_full(s->fd, buf, n, off)) {
+        if (errno) ckpt_err_sys(err, CKPT_E_IO, errno, "read failed");
+        else ckpt_err_set(err, CKPT_E_FORMAT, "truncated (file shrank while reading)");
+        ckpt_err_at_offset(err, off);
+        ckpt_err_at_path(err, s->path);
+        return err ? err->code : CKPT_E_IO;
+    }
+    return 0;
+}
+
+static void local_close(ckpt_src *s)
+{
+    if (s->fd >= 0) close(s->fd);
+}
+
+static const struct ckpt_src_ops local_ops = {local_pread, local_close};
+
+int ckpt_src_open(const char *path, ckpt_src **out, ckpt_err *err)
+{
+    *out = NULL;
+    if (ckpt_path_is_remote(path)) {
+        if (!ckpt_remote_open_hook)
+            return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s: remote paths are not supported in this build", path);
+        return ckpt_remote_open_hook(path, out, err);
+    }
+    ckpt_src *s = calloc(1, sizeof *s);
+    if (!s) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    s->ops = &local_ops;
+    s->fd = -1;
+    s->path = strdup(path);
+    struct stat st;
+    if (!s->path) {
+        free(s);
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    }
+    if (stat(path, &st) != 0) {
+        int e = errno;
+        ckpt_src_close(s);
+        ckpt_err_sys(err, e == ENOENT ? CKPT_E_NOTFOUND : CKPT_E_IO, e, "cannot open");
+        ckpt_err_at_path(err, path);
+        return err ? err->code : CKPT_E_IO;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        s->is_dir = 1;
+        *out = s;
+        return 0;
+    }
+    s->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (s->fd < 0) {
+        int e = errno;
+        ckpt_src_close(s);
+        ckpt_err_sys(err, CKPT_E_IO, e, "cannot open");
+        ckpt_err_at_path(err, path);
+        return err ? err->code : CKPT_E_IO;
+    }
+    s->size = (uint64_t)st.st_size;
+    *out = s;
+    return 0;
+}
+
+int ckpt_src_pread(ckpt_src *s, void *buf, size_t n, uint64_t off, ckpt_err *err)
+{
+    if (n == 0) return 0;
+    if (s->is_dir) {
+        ckpt_err_set(err, CKPT_E_USAGE, "is a directory");
+        ckpt_err_at_path(err, s->path);
+        return CKPT_E_USAGE;
+    }
+    return s->ops->pread(s, buf, n, off, err);
+}
+
+void ckpt_src_close(ckpt_src *s)
+{
+    if (!s) return;
+    if (s->ops && s->ops->close) s->ops->close(s);
+    free(s->path);
+    free(s);
+}
+
+int ckpt_src_slurp(const char *path, size_t max, char **out, size_t *len, ckpt_err *err)
+{
+    *out = NULL;
+    if (len) *len = 0;
+    ckpt_src *s;
+    int rc = ckpt_src_open(path, &s, err);
+    if (rc) return rc;
+    if (s->is_dir) {
+        ckpt_src_close(s);
+        ckpt_err_set(err, CKPT_E_FORMAT, "is a directory");
+        ckpt_err_at_path(err, path);
+        return CKPT_E_FORMAT;
+    }
+    if (s->size > max) {
+        ckpt_err_set(err, CKPT_E_FORMAT, "file too large (%llu bytes, limit %zu)",
+                     (unsigned long long)s->size, max);
+        ckpt_err_at_path(err, path);
+        ckpt_src_close(s);
+        return CKPT_E_FORMAT;
+    }
+    char *buf = malloc((size_t)s->size + 1);
+    if (!buf) {
+        ckpt_src_close(s);
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    }
+    rc = ckpt_src_pread(s, buf, (size_t)s->size, 0, err);
+    if (rc) {
+        free(buf);
+        ckpt_src_close(s);
+        return rc;
+    }
+    buf[s->size] = 0;
+    if (len) *len = (size_t)s->size;
+    *out = buf;
+    ckpt_src_close(s);
+    return 0;
+}

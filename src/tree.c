@@ -1,0 +1,226 @@
+/* tree.c: the layer tree. Formats that know the architecture build it
+ * with ckpt__node_add/attach; otherwise it is derived from the names.
+ * Node lookup goes through a path index so building stays linear even for
+ * flat models with 100,000 names. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static char sep_of(const ckpt_model *m) { return m->sep ? m->sep : '/'; }
+
+static int ensure_root(ckpt_model *m, ckpt_err *err)
+{
+    if (m->nnodes) return 0;
+    if (!m->node_index && !(m->node_index = ckpt__index_new()))
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    m->nodes = calloc(16, sizeof *m->nodes);
+    if (!m->nodes) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    m->capnodes = 16;
+    ckpt_node *r = &m->nodes[0];
+    r->name = strdup("");
+    r->path = strdup("");
+    if (!r->name || !r->path) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    r->parent = -1;
+    r->first_child = r->next_sibling = -1;
+    r->tensor = -1;
+    m->node_last = malloc(16 * sizeof *m->node_last);
+    if (!m->node_last) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    m->node_last[0] = -1;
+    m->caplast = 16;
+    m->nnodes = 1;
+    return 0;
+}
+
+static char *child_path(const ckpt_model *m, int parent, const char *name)
+{
+    const char *pp = m->nodes[parent].path;
+    if (!pp[0]) return strdup(name);
+    return ckpt__asprintf("%s%c%s", pp, sep_of(m), name);
+}
+
+int ckpt__node_child(const ckpt_model *m, int parent, const char *name)
+{
+    if (!m->nnodes || parent < 0 || parent >= m->nnodes) return -1;
+    char *p = child_path(m, parent, name);
+    if (!p) return -1;
+    int r = ckpt__index_get(m->node_index, p);
+    free(p);
+    return r;
+}
+
+int ckpt__node_add(ckpt_model *m, int parent, const char *name, const char *kind,
+                   const char *alt, unsigned flags, ckpt_err *err)
+{
+    if (ensure_root(m, err)) return -1;
+    if (parent < 0 || parent >= m->nnodes) {
+        ckpt_err_set(err, CKPT_E_USAGE, "bad parent node %d", parent);
+        return -1;
+    }
+    if (m->nnodes >= m->capnodes) {
+        int nc = m->capnodes * 2;
+        void *np = realloc(m->nodes, (size_t)nc * sizeof *m->nodes);
+        if (!np) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
+        m->nodes = np;
+        m->capnodes = nc;
+    }
+    int idx = m->nnodes;
+    ckpt_node *n = &m->nodes[idx];
+    memset(n, 0, sizeof *n);
+    n->name = strdup(name);
+    n->kind = kind ? strdup(kind) : NULL;
+    n->alt_name = alt ? strdup(alt) : NULL;
+    n->path = child_path(m, parent, name);
+    if (!n->name || !n->path || (kind && !n->kind) || (alt && !n->alt_name)) {
+        free((char *)n->name); free((char *)n->kind); free((char *)n->alt_name); free((char *)n->path);
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
+    }
+    n->parent = parent;
+    n->first_child = n->next_sibling = -1;
+    n->tensor = -1;
+    n->depth = m->nodes[parent].depth + 1;
+    n->flags = flags;
+    if (m->capnodes > m->caplast) {
+        void *nl = realloc(m->node_last, (size_t)m->capnodes * sizeof *m->node_last);
+        if (!nl) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
+        m->node_last = nl;
+        m->caplast = m->capnodes;
+    }
+    m->node_last[idx] = -1;
+    /* append as the last child; node_last keeps long child lists linear */
+    ckpt_node *p = &m->nodes[parent];
+    if (p->first_child < 0) p->first_child = idx;
+    else m->nodes[m->node_last[parent]].next_sibling = idx;
+    m->node_last[parent] = idx;
+    m->nnodes++;
+    /* a second node with the same path keeps the first in the index */
+    if (ckpt__index_put(m->node_index, n->path, idx) == -2)
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
+    return idx;
+}
+
+int ckpt__node_attach(ckpt_model *m, int parent, const char *leaf, int t, ckpt_err *err)
+{
+    int n = ckpt__node_add(m, parent, leaf, NULL, NULL, 0, err);
+    if (n < 0) return -1;
+    m->nodes[n].tensor = t;
+    m->tensors[t].node = n;
+    return n;
+}
+
+/* ---- tree from names ---- */
+
+/* qsort_r: the TUI opens models from background threads, so no globals */
+static int cmp_child(const void *a, const void *b, void *ud)
+{
+    const ckpt_model *cm = ud;
+    const ckpt_node *x = &cm->nodes[*(const int *)a], *y = &cm->nodes[*(const int *)b];
+    int c = ckpt__natcmp(x->name, y->name);
+    return c ? c : (*(const int *)a - *(const int *)b);
+}
+
+int ckpt__tree_from_names(ckpt_model *m, ckpt_err *err)
+{
+    int slash = 0;
+    for (int i = 0; i < m->ntensors && !slash; i++)
+        if (strchr(m->tensors[i].name, '/')) slash = 1;
+    m->sep = slash ? '/' : '.';
+    if (ensure_root(m, err)) return err ? err->code : CKPT_E_NOMEM;
+    char *buf = NULL;
+    size_t cap = 0;
+    for (int i = 0; i < m->ntensors; i++) {
+        const char *name = m->tensors[i].name;
+        size_t l = strlen(name);
+        if (l + 1 > cap) {
+            cap = l + 64;
+            char *nb = realloc(buf, cap);
+            if (!nb) { free(buf); return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
+            buf = nb;
+        }
+        memcpy(buf, name, l + 1);
+        int node = 0;
+        char *seg = buf;
+        for (;;) {
+            char *s = strchr(seg, m->sep);
+            if (s) *s = 0;
+            if (!s) {
+                /* the leaf; an empty last segment ("a.") still gets a node */
+                int n = ckpt__node_add(m, node, seg, NULL, NULL, 0, err);
+                if (n < 0) { free(buf); return err ? err->code : CKPT_E_NOMEM; }
+                m->nodes[n].tensor = i;
+                m->tensors[i].node = n;
+                break;
+            }
+            int c = ckpt__node_child(m, node, seg);
+            if (c < 0 || m->nodes[c].tensor >= 0) {
+                /* a group; reuse an existing group node but never a tensor leaf */
+                int g = -1;
+                if (c >= 0) {
+                    /* a tensor already has this path: look for a group sibling */
+                    for (int k = m->nodes[node].first_child; k >= 0; k = m->nodes[k].next_sibling)
+                        if (m->nodes[k].tensor < 0 && !strcmp(m->nodes[k].name, seg)) { g = k; break; }
+                }
+                if (g < 0) g = ckpt__node_add(m, node, seg, NULL, NULL, 0, err);
+                if (g < 0) { free(buf); return err ? err->code : CKPT_E_NOMEM; }
+                c = g;
+            }
+            node = c;
+            seg = s + 1;
+        }
+    }
+    free(buf);
+    /* natural order of children ("layers.2" before "layers.10") */
+    int *kids = NULL;
+    size_t kcap = 0;
+    for (int p = 0; p < m->nnodes; p++) {
+        size_t k = 0;
+        for (int c = m->nodes[p].first_child; c >= 0; c = m->nodes[c].next_sibling) {
+            if (k >= kcap) {
+                kcap = kcap ? kcap * 2 : 64;
+                int *nk = realloc(kids, kcap * sizeof *kids);
+                if (!nk) { free(kids); return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
+                kids = nk;
+            }
+            kids[k++] = c;
+        }
+        if (k < 2) continue;
+        qsort_r(kids, k, sizeof *kids, cmp_child, m);
+        m->nodes[p].first_child = kids[0];
+        for (size_t j = 0; j + 1 < k; j++) m->nodes[kids[j]].next_sibling = kids[j + 1];
+        m->nodes[kids[k - 1]].next_sibling = -1;
+        m->node_last[p] = kids[k - 1];
+    }
+    free(kids);
+    m->tree_built = 1;
+    return 0;
+}
+
+int ckpt__tree_finish(ckpt_model *m, ckpt_err *err)
+{
+    if (ensure_root(m, err)) return err ? err->code : CKPT_E_NOMEM;
+    /* every tensor must be reachable: attach strays under the root */
+    for (int i = 0; i < m->ntensors; i++)
+        if (m->tensors[i].node < 0 && ckpt__node_attach(m, 0, m->tensors[i].name, i, err) < 0)
+            return err ? err->code : CKPT_E_NOMEM;
+    for (int i = 0; i < m->nnodes; i++) {
+        m->nodes[i].ntensors = 0;
+        m->nodes[i].nparams = 0;
+        m->nodes[i].nbytes = 0;
+    }
+    /* children are always created after their parent: one reverse pass */
+    for (int i = m->nnodes - 1; i >= 0; i--) {
+        ckpt_node *n = &m->nodes[i];
+        if (n->tensor >= 0) {
+            n->ntensors += 1;
+            n->nparams += m->tensors[n->tensor].nelems;
+            n->nbytes += m->tensors[n->tensor].nbytes;
+        }
+        if (n->parent >= 0) {
+            ckpt_node *p = &m->nodes[n->parent];
+            p->ntensors += n->ntensors;
+            p->nparams += n->nparams;
+            p->nbytes += n->nbytes;
+        }
+    }
+    return 0;
+}

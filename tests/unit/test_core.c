@@ -1,0 +1,161 @@
+/* test_core.c: the engine's core pieces on their own: errors, dtypes,
+ * sizes, natural order, the name tree, output transactions. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static int failures;
+#define CHECK(name, cond)                                                      \
+    do {                                                                       \
+        if (cond) printf("PASS %s\n", name);                                   \
+        else { printf("FAIL %s: %s (line %d)\n", name, #cond, __LINE__); failures++; } \
+    } while (0)
+
+static void test_err(void)
+{
+    ckpt_err e;
+    ckpt_err_clear(&e);
+    ckpt_err_set(&e, CKPT_E_FORMAT, "first %d", 1);
+    ckpt_err_set(&e, CKPT_E_IO, "second");
+    ckpt_err_at_tensor(&e, "w");
+    ckpt_err_at_path(&e, "/x/m.safetensors");
+    ckpt_err_at_offset(&e, 42);
+    ckpt_err_at_path(&e, "/other");
+    char line[512];
+    ckpt_err_line(&e, line, sizeof line);
+    CHECK("err_first_wins", e.code == CKPT_E_FORMAT && !strcmp(e.msg, "first 1"));
+    CHECK("err_line", !strcmp(line, "/x/m.safetensors: tensor 'w': at byte 42: first 1"));
+    CHECK("err_exit_codes", ckpt_err_exit_code(&e) == 3);
+    ckpt_err_clear(&e);
+    ckpt_err_set(&e, CKPT_E_USAGE, "bad\nflag");
+    ckpt_err_line(&e, line, sizeof line);
+    CHECK("err_usage_exit_2", ckpt_err_exit_code(&e) == 2);
+    CHECK("err_one_line", !strchr(line, '\n'));
+}
+
+static void test_dtype(void)
+{
+    CHECK("f16_one", ckpt_f32_to_f16(1.0f) == 0x3c00 && ckpt_f16_to_f32(0x3c00) == 1.0f);
+    CHECK("f16_max", ckpt_f32_to_f16(65504.0f) == 0x7bff && ckpt_f32_to_f16(65520.0f) == 0x7c00);
+    CHECK("f16_subnormal", ckpt_f16_to_f32(0x0001) == ldexpf(1, -24) && ckpt_f32_to_f16(ldexpf(1, -24)) == 0x0001);
+    CHECK("f16_neg_two", ckpt_f32_to_f16(-2.0f) == 0xc000);
+    /* 1 + 2^-11 is exactly halfway between 1 and 1+2^-10: ties to even (1.0) */
+    CHECK("f16_ties_even", ckpt_f32_to_f16(1.0f + ldexpf(1, -11)) == 0x3c00);
+    int bad = 0;
+    for (unsigned h = 0; h < 65536; h++) {
+        if ((h & 0x7c00) == 0x7c00 && (h & 0x3ff)) continue; /* NaN */
+        if (ckpt_f32_to_f16(ckpt_f16_to_f32((uint16_t)h)) != h) bad++;
+    }
+    CHECK("f16_roundtrip_all", bad == 0);
+    CHECK("bf16_one", ckpt_f32_to_bf16(1.0f) == 0x3f80 && ckpt_bf16_to_f32(0x3f80) == 1.0f);
+    /* 1 + 2^-8 is halfway between bf16 1.0 and 1+2^-7: ties to even */
+    CHECK("bf16_ties_even", ckpt_f32_to_bf16(1.0f + ldexpf(1, -8)) == 0x3f80);
+    CHECK("dtype_names", ckpt_dtype_from_name("BF16") == CKPT_BF16 && !strcmp(ckpt_dtype_name(CKPT_F8_E4M3), "F8_E4M3") &&
+                             ckpt_dtype_from_name("f32") == CKPT_DT_INVALID);
+    double v[4] = {1.5, -3, 300, NAN};
+    int8_t i8[4];
+    ckpt_dtype_from_f64(CKPT_I8, v, 4, i8);
+    CHECK("cast_saturate", i8[0] == 2 && i8[1] == -3 && i8[2] == 127 && i8[3] == 0);
+    unsigned char e4 = 0;
+    double one = 1.0, back;
+    ckpt_dtype_from_f64(CKPT_F8_E4M3, &one, 1, &e4);
+    ckpt_dtype_to_f64(CKPT_F8_E4M3, &e4, 1, &back);
+    CHECK("f8_e4m3_one", e4 == 0x38 && back == 1.0);
+    double big = 448;
+    ckpt_dtype_from_f64(CKPT_F8_E4M3, &big, 1, &e4);
+    CHECK("f8_e4m3_max", e4 == 0x7e);
+}
+
+static void test_size(void)
+{
+    uint64_t s = 0;
+    CHECK("size_5GB", ckpt_parse_size("5GB", &s) && s == 5000000000ull);
+    CHECK("size_MiB", ckpt_parse_size("500MiB", &s) && s == 500ull << 20);
+    CHECK("size_plain", ckpt_parse_size("4096", &s) && s == 4096);
+    CHECK("size_frac", ckpt_parse_size("1.5G", &s) && s == 1500000000ull);
+    CHECK("size_bad", !ckpt_parse_size("5 parsecs", &s) && !ckpt_parse_size("", &s) && !ckpt_parse_size("-1", &s));
+}
+
+static void test_natcmp(void)
+{
+    CHECK("natcmp_numbers", ckpt__natcmp("layers.2", "layers.10") < 0 && ckpt__natcmp("layers.10", "layers.9") > 0);
+    CHECK("natcmp_equal", ckpt__natcmp("a1b", "a1b") == 0 && ckpt__natcmp("a", "ab") < 0);
+}
+
+static void test_tree(void)
+{
+    ckpt_model *m = calloc(1, sizeof *m);
+    ckpt_err e;
+    ckpt_err_clear(&e);
+    const char *names[] = {"h.10.w", "h.2.w", "h.2.b", "emb", "h.0.w"};
+    int64_t shape[2] = {2, 3};
+    for (int i = 0; i < 5; i++) ckpt__model_add_tensor(m, names[i], NULL, CKPT_F32, 2, shape, 0, 0, &e);
+    int rc = ckpt__tree_from_names(m, &e) || ckpt__tree_finish(m, &e);
+    CHECK("tree_builds", rc == 0 && e.code == CKPT_OK);
+    CHECK("tree_sep_dot", m->sep == '.');
+    int h = ckpt__node_child(m, 0, "h");
+    CHECK("tree_group", h > 0 && m->nodes[h].ntensors == 4 && m->nodes[h].nparams == 24);
+    int first = m->nodes[h].first_child;
+    int second = m->nodes[first].next_sibling, third = m->nodes[second].next_sibling;
+    CHECK("tree_natural_order", !strcmp(m->nodes[first].name, "0") && !strcmp(m->nodes[second].name, "2") &&
+                                    !strcmp(m->nodes[third].name, "10"));
+    CHECK("tree_root_totals", m->nodes[0].ntensors == 5 && m->nodes[0].nbytes == 5 * 24);
+    int w = m->tensors[1].node;
+    CHECK("tree_path", w > 0 && !strcmp(m->nodes[w].path, "h.2.w"));
+    CHECK("model_find", ckpt_model_find(m, "h.2.b") == 2 && ckpt_model_find(m, "nope") == -1);
+    int64_t neg[1] = {-1};
+    ckpt_err_clear(&e);
+    CHECK("tensor_negative_dim", ckpt__model_add_tensor(m, "bad", NULL, CKPT_F32, 1, neg, 0, 0, &e) < 0 &&
+                                     e.code == CKPT_E_FORMAT);
+    int64_t huge[3] = {1ll << 40, 1ll << 40, 1ll << 40};
+    ckpt_err_clear(&e);
+    CHECK("tensor_overflow", ckpt__model_add_tensor(m, "big", NULL, CKPT_F32, 3, huge, 0, 0, &e) < 0);
+    ckpt_close(m);
+}
+
+static void test_txn(void)
+{
+    char dir[] = "/tmp/ckpt-txn-XXXXXX";
+    if (!mkdtemp(dir)) { printf("FAIL txn_setup: mkdtemp\n"); failures++; return; }
+    char out[256], sub[256];
+    snprintf(out, sizeof out, "%s/a.bin", dir);
+    snprintf(sub, sizeof sub, "%s/new/deeper/b.bin", dir);
+    ckpt_err e;
+    ckpt_err_clear(&e);
+    ckpt_txn *t = ckpt_txn_new();
+    int fd = ckpt_txn_create(t, out, &e);
+    int fd2 = ckpt_txn_create(t, sub, &e);
+    CHECK("txn_create", fd >= 0 && fd2 >= 0);
+    ckpt__write_full(fd, "hello", 5);
+    CHECK("txn_invisible_before_commit", access(out, F_OK) != 0);
+    ckpt_txn_abort(t);
+    char newdir[256];
+    snprintf(newdir, sizeof newdir, "%s/new", dir);
+    CHECK("txn_abort_removes", access(out, F_OK) != 0 && access(newdir, F_OK) != 0);
+    ckpt_txn_free(t);
+    t = ckpt_txn_new();
+    fd = ckpt_txn_create(t, out, &e);
+    ckpt__write_full(fd, "hello", 5);
+    CHECK("txn_commit", ckpt_txn_commit(t, &e) == 0);
+    struct stat st;
+    CHECK("txn_committed_file", stat(out, &st) == 0 && st.st_size == 5);
+    ckpt_txn_free(t);
+    unlink(out);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    test_err();
+    test_dtype();
+    test_size();
+    test_natcmp();
+    test_tree();
+    test_txn();
+    return failures ? 1 : 0;
+}

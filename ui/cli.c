@@ -1,0 +1,333 @@
+/* cli.c: command dispatch, help, and the helpers every subcommand shares
+ * (error printing, opening, progress on stderr, signals). */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ckpt/convert.h"
+#include "cli.h"
+
+int cmd_ls(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+int cmd_help(int argc, char **argv);
+
+/* The command table: one row per subcommand. */
+static const cli_cmd commands[] = {
+    {"ls", cmd_ls, "list tensors: name, dtype, shape, bytes",
+     "usage: ckpt ls PATH [--json] [--grep TEXT]\n"
+     "  One row per tensor in file order: name, dtype, shape, bytes.\n"
+     "  --json       {\"format\":..., \"tensors\":[{\"name\",\"dtype\",\"shape\",\"nbytes\"}...]}\n"
+     "  --grep TEXT  only tensors whose name contains TEXT\n"},
+    {"info", cmd_info, "summary: format, files, counts, dtypes, metadata",
+     "usage: ckpt info PATH [--json]\n"
+     "  Format, files, tensor count, parameter count, total bytes, dtype histogram,\n"
+     "  metadata, and what ckpt derives about the model (architecture facts).\n"},
+    {"check", cmd_check, "find mismatches between names, shapes and the architecture",
+     "usage: ckpt check PATH [--json]\n"
+     "  Reports duplicate names and, where the format carries an architecture\n"
+     "  (Keras), weights that are missing, unclaimed, mis-shaped or renamed.\n"
+     "  Exit status 1 when anything is found.\n"},
+    {"convert", cmd_convert, "convert to another format (streamed, atomic output)",
+     "usage: ckpt convert IN -o OUT [--to FORMAT] [options]\n"
+     "  --to FORMAT         output format (default: from OUT's extension); see `ckpt formats`\n"
+     "  --shard-size SIZE   split into shards of at most SIZE (\"5GB\", \"500MB\", \"2GiB\")\n"
+     "  --rename FROM=TO    rename a tensor or a name prefix (repeatable)\n"
+     "  --dtype DTYPE       cast floating-point tensors (F32, F16, BF16, ...)\n"
+     "  --naming SCHEME     output naming where the format has choices (keras, index)\n"
+     "  --include-optimizer also convert optimizer state\n"
+     "  --opt KEY=VALUE     writer option (repeatable)\n"
+     "  --quiet             print nothing but errors\n"
+     "  --progress=MODE     bar (default on a terminal), json (one object per line), none\n"
+     "  --json              print the result as JSON on stdout\n"
+     "  The output is written to a temporary name and renamed when complete:\n"
+     "  an error or Ctrl-C leaves nothing at OUT.\n"},
+    {"formats", cmd_help, "list the formats ckpt reads and writes", "usage: ckpt formats\n"},
+    {"help", cmd_help, "help on a command", "usage: ckpt help [COMMAND]\n"},
+};
+#define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
+
+const cli_cmd *cli_find(const char *name)
+{
+    for (int i = 0; i < NCOMMANDS; i++)
+        if (!strcmp(commands[i].name, name)) return &commands[i];
+    return NULL;
+}
+
+static void print_help(FILE *f)
+{
+    fprintf(f,
+            "ckpt %s: inspect and convert neural-network checkpoints\n\n"
+            "usage: ckpt [PATH | hf://org/name]     interactive browser (a terminal is needed)\n"
+            "       ckpt COMMAND [ARGS]\n\ncommands:\n",
+            CKPT_VERSION);
+    for (int i = 0; i < NCOMMANDS; i++) fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nexit status: 0 ok, 1 findings, 2 usage error, 3 input or I/O error\n"
+               "`ckpt help COMMAND` for a command's options.\n");
+}
+
+static void print_formats(void)
+{
+    printf("%-16s %-5s %s\n", "FORMAT", "MODE", "DESCRIPTION");
+    for (int i = 0; i < ckpt_format_count(); i++) {
+        unsigned fl = ckpt_format_flags(i);
+        printf("%-16s %c%c    %s\n", ckpt_format_name(i), fl & CKPT_FMT_READ ? 'r' : '-',
+               fl & CKPT_FMT_WRITE ? 'w' : '-', ckpt_format_desc(i));
+    }
+}
+
+int cmd_help(int argc, char **argv)
+{
+    if (!strcmp(argv[0], "formats")) {
+        print_formats();
+        return EXIT_OK;
+    }
+    if (argc < 2) {
+        print_help(stdout);
+        return EXIT_OK;
+    }
+    const cli_cmd *c = cli_find(argv[1]);
+    if (!c) return cli_usage("help", "no command '%s'", argv[1]);
+    fputs(c->usage, stdout);
+    return EXIT_OK;
+}
+
+int cli_fail(const ckpt_err *e)
+{
+    char line[2048];
+    fprintf(stderr, "ckpt: %s\n", ckpt_err_line(e, line, sizeof line));
+    if (e->code == CKPT_E_CANCELLED) return 130;
+    return ckpt_err_exit_code(e);
+}
+
+int cli_usage(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "ckpt %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\ntry 'ckpt help %s'\n", cmd);
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+int cli_open(const char *path, ckpt_model **m)
+{
+    ckpt_err err;
+    ckpt_err_clear(&err);
+    if (ckpt_open(path, m, &err)) return cli_fail(&err);
+    return 0;
+}
+
+/* ---- human numbers ---- */
+
+const char *cli_human_bytes(unsigned long long n, char *buf, size_t len)
+{
+    static const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    double v = (double)n;
+    int i = 0;
+    while (v >= 1024 && i < 5) { v /= 1024; i++; }
+    if (i == 0) snprintf(buf, len, "%llu B", n);
+    else snprintf(buf, len, "%.*f %s", v < 10 ? 2 : v < 100 ? 1 : 0, v, u[i]);
+    return buf;
+}
+
+const char *cli_human_count(unsigned long long n, char *buf, size_t len)
+{
+    char tmp[32];
+    int l = snprintf(tmp, sizeof tmp, "%llu", n);
+    size_t o = 0;
+    for (int i = 0; i < l && o + 2 < len; i++) {
+        if (i && (l - i) % 3 == 0) buf[o++] = ',';
+        buf[o++] = tmp[i];
+    }
+    buf[o] = 0;
+    return buf;
+}
+
+/* ---- progress and signals ---- */
+
+volatile int cli_cancelled;
+static volatile sig_atomic_t nsignals;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    cli_cancelled = 1;
+    /* a second Ctrl-C: the user really wants out; remove outputs in progress */
+    if (++nsignals >= 2) {
+        ckpt_abort_outputs_signal_safe();
+        _exit(130);
+    }
+}
+
+void cli_install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void cli_progress_init(cli_progress *p)
+{
+    memset(p, 0, sizeof *p);
+    p->mode = isatty(2) ? CLI_PROGRESS_BAR : CLI_PROGRESS_NONE;
+    p->t0 = now_s();
+}
+
+int cli_progress_arg(cli_progress *p, const char *arg)
+{
+    if (!strcmp(arg, "--quiet") || !strcmp(arg, "-q")) p->mode = CLI_PROGRESS_NONE;
+    else if (!strcmp(arg, "--progress=json")) p->mode = CLI_PROGRESS_JSON;
+    else if (!strcmp(arg, "--progress=bar")) p->mode = CLI_PROGRESS_BAR;
+    else if (!strcmp(arg, "--progress=none")) p->mode = CLI_PROGRESS_NONE;
+    else return 0;
+    return 1;
+}
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+        else if (c < 0x20) fprintf(f, "\\u%04x", c);
+        else fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+int cli_progress_cb(void *ud, const ckpt_progress *pr)
+{
+    cli_progress *p = ud;
+    if (cli_cancelled) return 1;
+    if (p->mode == CLI_PROGRESS_NONE) return 0;
+    double t = now_s();
+    int final = pr->bytes_total && pr->bytes_done == pr->bytes_total && !pr->current;
+    if (!final && p->last && t - p->last < (p->mode == CLI_PROGRESS_JSON ? 0.2 : 0.1)) return 0;
+    p->last = t;
+    double el = t - p->t0;
+    double rate = el > 0 ? (double)pr->bytes_done / el : 0;
+    if (p->mode == CLI_PROGRESS_JSON) {
+        fprintf(stderr, "{\"phase\":");
+        json_str(stderr, pr->phase);
+        fprintf(stderr, ",\"bytes_done\":%llu,\"bytes_total\":%llu,\"items_done\":%d,\"items_total\":%d,"
+                        "\"rate\":%.0f,\"elapsed\":%.3f,\"current\":",
+                (unsigned long long)pr->bytes_done, (unsigned long long)pr->bytes_total, pr->items_done,
+                pr->items_total, rate, el);
+        if (pr->current) json_str(stderr, pr->current);
+        else fputs("null", stderr);
+        fputs("}\n", stderr);
+        fflush(stderr);
+        return 0;
+    }
+    double frac = pr->bytes_total ? (double)pr->bytes_done / (double)pr->bytes_total : 0;
+    char a[32], b[32], r[32], eta[32] = "";
+    cli_human_bytes(pr->bytes_done, a, sizeof a);
+    cli_human_bytes(pr->bytes_total, b, sizeof b);
+    cli_human_bytes((unsigned long long)rate, r, sizeof r);
+    if (rate > 0 && pr->bytes_total > pr->bytes_done) {
+        double s = (double)(pr->bytes_total - pr->bytes_done) / rate;
+        snprintf(eta, sizeof eta, " ETA %d:%02d", (int)s / 60, (int)s % 60);
+    }
+    int w = 24, fill = (int)(frac * w + 0.5);
+    char bar[64];
+    for (int i = 0; i < w; i++) bar[i] = i < fill ? '#' : '.';
+    bar[w] = 0;
+    char cur[40] = "";
+    if (pr->current) {
+        size_t l = strlen(pr->current);
+        snprintf(cur, sizeof cur, " %s%s", l > 30 ? "..." : "", l > 30 ? pr->current + l - 27 : pr->current);
+    }
+    fprintf(stderr, "\r\033[K[%s] %3d%% %s/%s %s/s%s%s", bar, (int)(frac * 100), a, b, r, eta, cur);
+    fflush(stderr);
+    return 0;
+}
+
+void cli_progress_done(cli_progress *p)
+{
+    if (p->mode == CLI_PROGRESS_BAR && p->last) {
+        fprintf(stderr, "\r\033[K");
+        fflush(stderr);
+    }
+}
+
+/* ---- entry ---- */
+
+static int open_interactive(const char *path, const char *theme)
+{
+    (void)theme;
+    /* Until the TUI is built in, and whenever stdout is not a terminal,
+     * the bare path form prints what `ckpt info` prints. */
+    char *av[] = {"info", (char *)path, NULL};
+    return cmd_info(2, av);
+}
+
+int cli_main(int argc, char **argv)
+{
+    const char *theme = NULL;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            print_help(stdout);
+            return EXIT_OK;
+        }
+        if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-V")) {
+            printf("ckpt %s\n", CKPT_VERSION);
+            return EXIT_OK;
+        }
+        if (!strcmp(argv[i], "--theme") && i + 1 < argc) {
+            theme = argv[++i];
+            continue;
+        }
+        if (!strncmp(argv[i], "--theme=", 8)) {
+            theme = argv[i] + 8;
+            continue;
+        }
+        fprintf(stderr, "ckpt: unknown option '%s'\n", argv[i]);
+        print_help(stderr);
+        return EXIT_USAGE;
+    }
+    if (i >= argc) {
+        if (!isatty(1)) {
+            print_help(stderr);
+            return EXIT_USAGE;
+        }
+        return open_interactive(".", theme);
+    }
+    const cli_cmd *c = cli_find(argv[i]);
+    if (c) {
+        int sub_argc = argc - i;
+        char **sub = argv + i;
+        for (int k = 1; k < sub_argc; k++)
+            if (!strcmp(sub[k], "--help") || !strcmp(sub[k], "-h")) {
+                fputs(c->usage, stdout);
+                return EXIT_OK;
+            }
+        return c->run(sub_argc, sub);
+    }
+    if (i + 1 < argc) {
+        fprintf(stderr, "ckpt: unknown command '%s'\n", argv[i]);
+        print_help(stderr);
+        return EXIT_USAGE;
+    }
+    return open_interactive(argv[i], theme);
+}

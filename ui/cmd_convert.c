@@ -1,0 +1,124 @@
+/* cmd_convert.c: `ckpt convert IN -o OUT [--to FORMAT] ...` */
+#include <cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ckpt/convert.h"
+#include "cli.h"
+
+/* options that pass straight to the writer as key=value */
+static const char *const writer_opts[] = {"package", "labels", "model-type", NULL};
+
+int cmd_convert(int argc, char **argv)
+{
+    const char *in = NULL, *out = NULL, *to = NULL;
+    int json = 0, rc;
+    ckpt_convert_opts o;
+    memset(&o, 0, sizeof o);
+    cli_progress prog;
+    cli_progress_init(&prog);
+    const char **renames = calloc((size_t)argc, sizeof *renames);
+    char **kv = calloc((size_t)argc, sizeof *kv);
+    int nren = 0, nkv = 0;
+    if (!renames || !kv) {
+        fprintf(stderr, "ckpt: out of memory\n");
+        return EXIT_INPUT;
+    }
+#define NEED_ARG() do { if (i + 1 >= argc) { rc = cli_usage("convert", "%s needs a value", a); goto out; } } while (0)
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (cli_progress_arg(&prog, a)) continue;
+        if (!strcmp(a, "-o") || !strcmp(a, "--output")) { NEED_ARG(); out = argv[++i]; }
+        else if (!strcmp(a, "--to")) { NEED_ARG(); to = argv[++i]; }
+        else if (!strcmp(a, "--json")) json = 1;
+        else if (!strcmp(a, "--shard-size")) {
+            NEED_ARG();
+            if (!ckpt_parse_size(argv[++i], &o.shard_size)) {
+                rc = cli_usage("convert", "bad size '%s' (examples: 5GB, 500MB, 2GiB)", argv[i]);
+                goto out;
+            }
+        } else if (!strcmp(a, "--rename")) { NEED_ARG(); renames[nren++] = argv[++i]; }
+        else if (!strcmp(a, "--dtype")) {
+            NEED_ARG();
+            o.cast = ckpt_dtype_from_name(argv[++i]);
+            if (!o.cast || !ckpt_dtype_is_float(o.cast)) {
+                rc = cli_usage("convert", "--dtype wants a floating-point dtype (F32, F16, BF16, F64, ...), got '%s'", argv[i]);
+                goto out;
+            }
+        } else if (!strcmp(a, "--naming")) { NEED_ARG(); o.naming = argv[++i]; }
+        else if (!strcmp(a, "--include-optimizer")) o.include_optimizer = 1;
+        else if (!strcmp(a, "--opt")) {
+            NEED_ARG();
+            if (!strchr(argv[i + 1], '=')) { rc = cli_usage("convert", "--opt wants KEY=VALUE"); goto out; }
+            kv[nkv++] = strdup(argv[++i]);
+        } else if (a[0] == '-' && a[1] == '-') {
+            int known = 0;
+            for (int k = 0; writer_opts[k]; k++)
+                if (!strcmp(a + 2, writer_opts[k])) {
+                    NEED_ARG();
+                    char *s = malloc(strlen(writer_opts[k]) + strlen(argv[i + 1]) + 2);
+                    if (s) sprintf(s, "%s=%s", writer_opts[k], argv[i + 1]);
+                    kv[nkv++] = s;
+                    i++;
+                    known = 1;
+                }
+            if (!known) { rc = cli_usage("convert", "unknown option '%s'", a); goto out; }
+        } else if (a[0] == '-' && a[1]) { rc = cli_usage("convert", "unknown option '%s'", a); goto out; }
+        else if (in) { rc = cli_usage("convert", "one input only (got '%s' and '%s')", in, a); goto out; }
+        else in = a;
+    }
+#undef NEED_ARG
+    if (!in) { rc = cli_usage("convert", "missing input"); goto out; }
+    if (!out) { rc = cli_usage("convert", "missing -o OUT"); goto out; }
+    if (!to) to = ckpt_format_for_output(out);
+    if (!to) { rc = cli_usage("convert", "cannot tell the output format from '%s': give --to FORMAT", out); goto out; }
+
+    ckpt_model *m;
+    rc = cli_open(in, &m);
+    if (rc) goto out;
+    o.to = to;
+    o.out = out;
+    o.renames = renames;
+    o.nrenames = nren;
+    o.kv = (const char *const *)kv;
+    o.nkv = nkv;
+    o.progress = cli_progress_cb;
+    o.progress_ud = &prog;
+    cli_install_signals();
+    ckpt_convert_result res;
+    ckpt_err err;
+    ckpt_err_clear(&err);
+    int crc = ckpt_convert(m, &o, &res, &err);
+    cli_progress_done(&prog);
+    if (crc) {
+        rc = cli_fail(&err);
+    } else {
+        rc = EXIT_OK;
+        char a[32];
+        if (json) {
+            cJSON *r = cJSON_CreateObject();
+            cJSON_AddStringToObject(r, "input", in);
+            cJSON_AddStringToObject(r, "format", to);
+            cJSON_AddStringToObject(r, "output", res.main_path[0] ? res.main_path : out);
+            cJSON_AddNumberToObject(r, "tensors", res.ntensors);
+            cJSON_AddNumberToObject(r, "bytes", (double)res.nbytes);
+            cJSON_AddNumberToObject(r, "files", res.nfiles);
+            char *s = cJSON_PrintUnformatted(r);
+            if (s) puts(s);
+            free(s);
+            cJSON_Delete(r);
+        } else if (prog.mode != CLI_PROGRESS_NONE) {
+            fprintf(stderr, "wrote %d tensors (%s) in %d file%s: %s\n", res.ntensors,
+                    cli_human_bytes(res.nbytes, a, sizeof a), res.nfiles, res.nfiles == 1 ? "" : "s",
+                    res.main_path[0] ? res.main_path : out);
+        }
+    }
+    ckpt_close(m);
+out:
+    for (int k = 0; k < nkv; k++) free(kv[k]);
+    free(kv);
+    free(renames);
+    return rc;
+}
