@@ -6,7 +6,9 @@
 set -u
 what=${1:-build}
 BUILD_PKGS="build-essential pkg-config libncurses-dev libhdf5-dev libzip-dev libcjson-dev libcurl4-openssl-dev libssl-dev"
-TEST_PKGS="clang libclang-rt-14-dev tmux hdf5-tools unzip zip python3 python3-numpy python3-h5py python3-torch nodejs npm time curl"
+TEST_PKGS="clang libclang-rt-14-dev tmux hdf5-tools unzip zip python3 python3-numpy python3-h5py python3-torch time curl"
+# node and npm may come from outside Debian (the machine image has them): check commands
+TEST_CMDS="node:nodejs npm:npm"
 
 missing=""
 if [ "$what" = build ]; then
@@ -19,6 +21,9 @@ else
     pkgs=""
     for p in $TEST_PKGS; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || pkgs="$pkgs $p"
+    done
+    for pc in $TEST_CMDS; do
+        command -v "${pc%%:*}" >/dev/null 2>&1 || pkgs="$pkgs ${pc#*:}"
     done
 fi
 [ -z "$pkgs" ] && exit 0
