@@ -102,13 +102,13 @@ bench: all
 	@CKPT=$(CURDIR)/ckpt bash tests/bench/run
 
 demo: all
-	./ckpt examples/demo.safetensors
+	./ckpt examples
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/ckpt/themes
 	install -m 755 ckpt $(DESTDIR)$(PREFIX)/bin/ckpt
 	install -m 644 docs/ckpt.1 $(DESTDIR)$(PREFIX)/share/man/man1/ckpt.1
-	install -m 644 themes/*.theme $(DESTDIR)$(PREFIX)/share/ckpt/themes/
+	for t in themes/*.theme; do [ -f "$$t" ] && install -m 644 "$$t" $(DESTDIR)$(PREFIX)/share/ckpt/themes/ || true; done
 
 clean:
 	rm -rf build ckpt
