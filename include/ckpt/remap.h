@@ -11,6 +11,7 @@
 #define CKPT_REMAP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ckpt/err.h"
 #include "ckpt/model.h"
@@ -45,5 +46,44 @@ int ckpt_target_has(const ckpt_target *t, const char *name);
 int ckpt_preset_count(void);
 const char *ckpt_preset_name(int i);
 const char *ckpt_preset_desc(int i);
+
+/* ---- additions (issue 6) ---- */
+
+/* The rules text of a shipped preset (NULL if unknown). */
+const char *ckpt_preset_text(const char *name);
+
+/* Define {KEY} for reshape/split dimensions (as a `set KEY = N` line would);
+ * values from `set` win over the model's config.json. */
+int ckpt_remap_set_var(ckpt_remap *r, const char *key, const char *value, ckpt_err *err);
+/* Line number of rule i in its text. */
+int ckpt_remap_rule_line(const ckpt_remap *r, int i);
+
+/* A model seen through the rules, without converting: the names, shapes
+ * and dtypes a conversion would write, the dropped tensors, warnings
+ * ("FILE:LINE:COL: rule matches no tensor: ...") and the mapped bytes.
+ * Errors (two names onto one, reshape sizes that disagree, a {KEY} that is
+ * not set) fail here, before anything is written. `r` may be NULL. */
+typedef struct ckpt_remapped ckpt_remapped;
+typedef struct ckpt_remapped_info {
+    const char *name;       /* output name */
+    int src;                /* source tensor index in the model */
+    ckpt_dtype dtype;
+    int ndim;
+    int64_t shape[CKPT_MAX_DIMS];
+    uint64_t nbytes;
+    int rule_line;          /* last rule that renamed it, 0 if none */
+    const char *xform;      /* "transpose | reshape[...]" or NULL (plain copy) */
+} ckpt_remapped_info;
+int ckpt_remap_preview(const ckpt_remap *r, ckpt_model *m, ckpt_remapped **out, ckpt_err *err);
+void ckpt_remapped_free(ckpt_remapped *v);
+int ckpt_remapped_count(const ckpt_remapped *v);
+int ckpt_remapped_entry(const ckpt_remapped *v, int i, ckpt_remapped_info *info);
+int ckpt_remapped_find(const ckpt_remapped *v, const char *name);      /* index or -1 */
+int ckpt_remapped_ndropped(const ckpt_remapped *v);
+int ckpt_remapped_dropped(const ckpt_remapped *v, int i, int *rule_line); /* tensor index */
+int ckpt_remapped_nwarnings(const ckpt_remapped *v);
+const char *ckpt_remapped_warning(const ckpt_remapped *v, int i);
+/* Output bytes of mapped tensor i (transforms applied, streamed). */
+int ckpt_remapped_read(ckpt_remapped *v, int i, uint64_t off, void *buf, size_t n, ckpt_err *err);
 
 #endif

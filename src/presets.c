@@ -1,0 +1,186 @@
+/* src/presets.c: remap rule sets shipped with ckpt (`ckpt maps`,
+ * `--map preset:NAME`). Texts are compiled in; each is ordinary rules text
+ * (see remap.c), so `ckpt maps NAME` prints one to start a custom map from.
+ */
+#include <string.h>
+
+#include "remap_int.h"
+
+/* Hugging Face transformers GPT-2 -> KerasHub GPT2Backbone variable paths
+ * (keras.Variable.path). Sources, keras-team/keras-hub:
+ *  - keras_hub/src/utils/transformers/convert_gpt2.py: which HF weight feeds
+ *    which variable; c_attn (Conv1D, (n_embd, 3*n_embd), no transpose) is
+ *    sliced [:, :n], [:, n:2n], [:, 2n:] and reshaped to the EinsumDense
+ *    kernels (hidden, heads, head_dim); biases to (heads, head_dim);
+ *    c_proj reshaped to (heads, head_dim, hidden).
+ *  - models/gpt2/gpt2_backbone.py: layer names token_embedding,
+ *    position_embedding, transformer_layer_{i}, layer_norm.
+ *  - layers/modeling/transformer_decoder.py: self_attention,
+ *    self_attention_layer_norm, feedforward_intermediate_dense,
+ *    feedforward_output_dense, feedforward_layer_norm; the attention is a
+ *    keras MultiHeadAttention (query, key, value, attention_output).
+ *  - layers/modeling/position_embedding.py: variable "embeddings".
+ * GPT-2 ties the LM head to the token embedding (no reverse_embeddings). */
+static const char gpt2_kerashub[] =
+    "# Hugging Face GPT-2 -> KerasHub GPT2Backbone (keras-hub convert_gpt2.py)\n"
+    "# needs n_embd and n_head: from config.json beside the weights, or `set` lines\n"
+    "? ^(transformer\\.)?h\\.[0-9]+\\.attn\\.(masked_)?bias$ -> drop\n"
+    "? ^lm_head\\.weight$ -> drop\n"
+    "^(transformer\\.)?wte\\.weight$ -> token_embedding/embeddings\n"
+    "^(transformer\\.)?wpe\\.weight$ -> position_embedding/embeddings\n"
+    "^(transformer\\.)?h\\.([0-9]+)\\.ln_1\\.weight$ -> transformer_layer_$2/self_attention_layer_norm/gamma\n"
+    "^(transformer\\.)?h\\.([0-9]+)\\.ln_1\\.bias$ -> transformer_layer_$2/self_attention_layer_norm/beta\n"
+    "^(transformer\\.)?h\\.([0-9]+)\\.attn\\.c_attn\\.weight$ -> "
+    "transformer_layer_$2/self_attention/query/kernel, transformer_layer_$2/self_attention/key/kernel, "
+    "transformer_layer_$2/self_attention/value/kernel | split(1) | reshape({n_embd|hidden_size}, {n_head|num_attention_heads}, -1)\n"
+    "^(transformer\\.)?h\\.([0-9]+)\\.attn\\.c_attn\\.bias$ -> "
+    "transformer_layer_$2/self_attention/query/bias, transformer_layer_$2/self_attention/key/bias, "
+    "transformer_layer_$2/self_attention/value/bias | split(0) | reshape({n_head|num_attention_heads}, -1)\n"
+    "^(transformer\\.)?h\\.([0-9]+)\\.attn\\.c_proj\\.weight$ -> transformer_layer_$2/self_attention/attention_output/kernel"
+    " | reshape({n_head|num_attention_heads}, -1, {n_embd|hidden_size})\n"
+    "^(transformer\\.)?h\\.([0-9]+)\\.attn\\.c_proj\\.bias$ -> transformer_layer_$2/self_attention/attention_output/bias\n"
+    "^(transformer\\.)?h\\.([0-9]+)\\.ln_2\\.weight$ -> transformer_layer_$2/feedforward_layer_norm/gamma\n"
+    "^(transformer\\.)?h\\.([0-9]+)\\.ln_2\\.bias$ -> transformer_layer_$2/feedforward_layer_norm/beta\n"
+    "^(transformer\\.)?h\\.([0-9]+)\\.mlp\\.c_fc\\.weight$ -> transformer_layer_$2/feedforward_intermediate_dense/kernel\n"
+    "^(transformer\\.)?h\\.([0-9]+)\\.mlp\\.c_fc\\.bias$ -> transformer_layer_$2/feedforward_intermediate_dense/bias\n"
+    "^(transformer\\.)?h\\.([0-9]+)\\.mlp\\.c_proj\\.weight$ -> transformer_layer_$2/feedforward_output_dense/kernel\n"
+    "^(transformer\\.)?h\\.([0-9]+)\\.mlp\\.c_proj\\.bias$ -> transformer_layer_$2/feedforward_output_dense/bias\n"
+    "^(transformer\\.)?ln_f\\.weight$ -> layer_norm/gamma\n"
+    "^(transformer\\.)?ln_f\\.bias$ -> layer_norm/beta\n";
+
+/* Hugging Face Llama (Llama 2/3 layout) -> KerasHub LlamaBackbone /
+ * Llama3Backbone variable paths. Sources, keras-team/keras-hub:
+ *  - keras_hub/src/utils/transformers/convert_llama3.py: transpose_and_reshape
+ *    = np.reshape(np.transpose(x), keras_shape) for q/k/v/o; gate/up/down
+ *    kernels transposed; lm_head transposed into reverse_embeddings unless
+ *    tie_word_embeddings.
+ *  - models/llama/llama_backbone.py (get_layout_map lists the paths and
+ *    shapes: query/kernel (hidden, heads, head_dim), key/value (hidden,
+ *    kv_heads, head_dim), attention_output (heads, head_dim, hidden)).
+ *  - models/llama/llama_decoder.py, llama_attention.py, llama_layernorm.py
+ *    (variable "scale"). */
+static const char llama_kerashub[] =
+    "# Hugging Face Llama -> KerasHub LlamaBackbone / Llama3Backbone (keras-hub convert_llama3.py)\n"
+    "# needs hidden_size, num_attention_heads, num_key_value_heads (config.json or `set`)\n"
+    "? ^model\\.layers\\.[0-9]+\\.self_attn\\.rotary_emb\\.inv_freq$ -> drop\n"
+    "^model\\.embed_tokens\\.weight$ -> token_embedding/embeddings\n"
+    "? ^lm_head\\.weight$ -> token_embedding/reverse_embeddings | transpose\n"
+    "^model\\.layers\\.([0-9]+)\\.input_layernorm\\.weight$ -> transformer_layer_$1/self_attention_layernorm/scale\n"
+    "^model\\.layers\\.([0-9]+)\\.post_attention_layernorm\\.weight$ -> transformer_layer_$1/feedforward_layernorm/scale\n"
+    "^model\\.layers\\.([0-9]+)\\.self_attn\\.q_proj\\.weight$ -> transformer_layer_$1/self_attention/query/kernel"
+    " | transpose | reshape({hidden_size}, {num_attention_heads}, -1)\n"
+    "^model\\.layers\\.([0-9]+)\\.self_attn\\.k_proj\\.weight$ -> transformer_layer_$1/self_attention/key/kernel"
+    " | transpose | reshape({hidden_size}, {num_key_value_heads|num_attention_heads}, -1)\n"
+    "^model\\.layers\\.([0-9]+)\\.self_attn\\.v_proj\\.weight$ -> transformer_layer_$1/self_attention/value/kernel"
+    " | transpose | reshape({hidden_size}, {num_key_value_heads|num_attention_heads}, -1)\n"
+    "^model\\.layers\\.([0-9]+)\\.self_attn\\.o_proj\\.weight$ -> transformer_layer_$1/self_attention/attention_output/kernel"
+    " | transpose | reshape({num_attention_heads}, -1, {hidden_size})\n"
+    "^model\\.layers\\.([0-9]+)\\.mlp\\.gate_proj\\.weight$ -> transformer_layer_$1/feedforward_gate_dense/kernel | transpose\n"
+    "^model\\.layers\\.([0-9]+)\\.mlp\\.up_proj\\.weight$ -> transformer_layer_$1/feedforward_intermediate_dense/kernel | transpose\n"
+    "^model\\.layers\\.([0-9]+)\\.mlp\\.down_proj\\.weight$ -> transformer_layer_$1/feedforward_output_dense/kernel | transpose\n"
+    "^model\\.norm\\.weight$ -> sequence_output_layernorm/scale\n";
+
+/* Hugging Face Llama -> GGUF tensor names, as llama.cpp gguf-py
+ * TensorNameMap (gguf-py/gguf/tensor_mapping.py, MODEL_ARCH.LLAMA) maps
+ * them, with convert_hf_to_gguf.py LlamaModel.permute on q and k:
+ * w.reshape(n_head, 2, rows // n_head // 2, *rest).swapaxes(1, 2).reshape(w.shape)
+ * (n_head_kv for k). Shapes here are in NumPy order; a GGUF writer stores
+ * them reversed. */
+static const char llama_gguf[] =
+    "# Hugging Face Llama -> GGUF names (llama.cpp tensor_mapping.py, with the q/k permute)\n"
+    "? ^model\\.layers\\.[0-9]+\\.self_attn\\.rotary_emb\\.inv_freq$ -> drop\n"
+    "^model\\.embed_tokens\\.weight$ -> token_embd.weight\n"
+    "^model\\.norm\\.weight$ -> output_norm.weight\n"
+    "? ^lm_head\\.weight$ -> output.weight\n"
+    "^model\\.layers\\.([0-9]+)\\.input_layernorm\\.weight$ -> blk.$1.attn_norm.weight\n"
+    "^model\\.layers\\.([0-9]+)\\.self_attn\\.q_proj\\.weight$ -> blk.$1.attn_q.weight"
+    " | reshape({num_attention_heads}, 2, -1, {hidden_size}) | transpose(0, 2, 1, 3) | reshape(-1, {hidden_size})\n"
+    "^model\\.layers\\.([0-9]+)\\.self_attn\\.k_proj\\.weight$ -> blk.$1.attn_k.weight"
+    " | reshape({num_key_value_heads|num_attention_heads}, 2, -1, {hidden_size}) | transpose(0, 2, 1, 3) | reshape(-1, {hidden_size})\n"
+    "^model\\.layers\\.([0-9]+)\\.self_attn\\.v_proj\\.weight$ -> blk.$1.attn_v.weight\n"
+    "^model\\.layers\\.([0-9]+)\\.self_attn\\.o_proj\\.weight$ -> blk.$1.attn_output.weight\n"
+    "^model\\.layers\\.([0-9]+)\\.post_attention_layernorm\\.weight$ -> blk.$1.ffn_norm.weight\n"
+    "^model\\.layers\\.([0-9]+)\\.mlp\\.gate_proj\\.weight$ -> blk.$1.ffn_gate.weight\n"
+    "^model\\.layers\\.([0-9]+)\\.mlp\\.up_proj\\.weight$ -> blk.$1.ffn_up.weight\n"
+    "^model\\.layers\\.([0-9]+)\\.mlp\\.down_proj\\.weight$ -> blk.$1.ffn_down.weight\n";
+
+/* Keras 2 (tf.keras legacy h5: "layer/weight", optional ":0") -> Keras 3
+ * model.weights.h5 paths. Keras 3 names objects by class with a per-container
+ * counter (dense, dense_1, ...) and variables by position (vars/0, vars/1) in
+ * add_weight order (keras saving_lib _save_container_state,
+ * Layer.save_own_variables): Dense/Conv kernel, bias; BatchNormalization
+ * gamma, beta, moving_mean, moving_variance; LayerNormalization gamma, beta;
+ * Embedding embeddings; RNN cells kernel, recurrent_kernel, bias under
+ * ".../cell". Keras 2 layer names equal those class names only for layers
+ * left with their default names in a fresh session: check the result
+ * (`ckpt check --expect`) before trusting it. BatchNormalization with
+ * center/scale off shifts the positions and is not handled. */
+static const char keras2_keras3[] =
+    "# Keras 2 h5 names (dense_1/kernel) -> Keras 3 paths (layers/dense_1/vars/0)\n"
+    "? ^(.*):0$ -> $1\n"
+    "? ^model_weights/(.*)$ -> $1\n"
+    "? ^((dense|conv[123]d|conv[123]d_transpose|conv_lstm[123]d)(_[0-9]+)?)/kernel$ -> layers/$1/vars/0\n"
+    "? ^((dense|conv[123]d|conv[123]d_transpose)(_[0-9]+)?)/bias$ -> layers/$1/vars/1\n"
+    "? ^(depthwise_conv[12]d(_[0-9]+)?)/depthwise_kernel$ -> layers/$1/vars/0\n"
+    "? ^(depthwise_conv[12]d(_[0-9]+)?)/bias$ -> layers/$1/vars/1\n"
+    "? ^(separable_conv[12]d(_[0-9]+)?)/depthwise_kernel$ -> layers/$1/vars/0\n"
+    "? ^(separable_conv[12]d(_[0-9]+)?)/pointwise_kernel$ -> layers/$1/vars/1\n"
+    "? ^(separable_conv[12]d(_[0-9]+)?)/bias$ -> layers/$1/vars/2\n"
+    "? ^((batch|layer)_normalization(_[0-9]+)?)/gamma$ -> layers/$1/vars/0\n"
+    "? ^((batch|layer)_normalization(_[0-9]+)?)/beta$ -> layers/$1/vars/1\n"
+    "? ^(batch_normalization(_[0-9]+)?)/moving_mean$ -> layers/$1/vars/2\n"
+    "? ^(batch_normalization(_[0-9]+)?)/moving_variance$ -> layers/$1/vars/3\n"
+    "? ^(embedding(_[0-9]+)?)/embeddings$ -> layers/$1/vars/0\n"
+    "? ^((lstm|gru|simple_rnn)(_[0-9]+)?)/[a-z_]+cell(_[0-9]+)?/kernel$ -> layers/$1/cell/vars/0\n"
+    "? ^((lstm|gru|simple_rnn)(_[0-9]+)?)/[a-z_]+cell(_[0-9]+)?/recurrent_kernel$ -> layers/$1/cell/vars/1\n"
+    "? ^((lstm|gru|simple_rnn)(_[0-9]+)?)/[a-z_]+cell(_[0-9]+)?/bias$ -> layers/$1/cell/vars/2\n"
+    "# any other layer with the usual kernel/bias pair\n"
+    "? ^([^/]+)/kernel$ -> layers/$1/vars/0\n"
+    "? ^([^/]+)/bias$ -> layers/$1/vars/1\n";
+
+/* Keras 3 paths -> Keras 2 names: the inverse of the table above. */
+static const char keras3_keras2[] =
+    "# Keras 3 paths (layers/dense_1/vars/0) -> Keras 2 h5 names (dense_1/kernel)\n"
+    "? ^/(.*)$ -> $1\n"
+    "? ^layers/((dense|conv[123]d|conv[123]d_transpose)(_[0-9]+)?)/vars/0$ -> $1/kernel\n"
+    "? ^layers/((dense|conv[123]d|conv[123]d_transpose)(_[0-9]+)?)/vars/1$ -> $1/bias\n"
+    "? ^layers/(depthwise_conv[12]d(_[0-9]+)?)/vars/0$ -> $1/depthwise_kernel\n"
+    "? ^layers/(depthwise_conv[12]d(_[0-9]+)?)/vars/1$ -> $1/bias\n"
+    "? ^layers/(separable_conv[12]d(_[0-9]+)?)/vars/0$ -> $1/depthwise_kernel\n"
+    "? ^layers/(separable_conv[12]d(_[0-9]+)?)/vars/1$ -> $1/pointwise_kernel\n"
+    "? ^layers/(separable_conv[12]d(_[0-9]+)?)/vars/2$ -> $1/bias\n"
+    "? ^layers/((batch|layer)_normalization(_[0-9]+)?)/vars/0$ -> $1/gamma\n"
+    "? ^layers/((batch|layer)_normalization(_[0-9]+)?)/vars/1$ -> $1/beta\n"
+    "? ^layers/(batch_normalization(_[0-9]+)?)/vars/2$ -> $1/moving_mean\n"
+    "? ^layers/(batch_normalization(_[0-9]+)?)/vars/3$ -> $1/moving_variance\n"
+    "? ^layers/(embedding(_[0-9]+)?)/vars/0$ -> $1/embeddings\n"
+    "? ^layers/((lstm|gru|simple_rnn)(_[0-9]+)?)/cell/vars/0$ -> $1/$2_cell/kernel\n"
+    "? ^layers/((lstm|gru|simple_rnn)(_[0-9]+)?)/cell/vars/1$ -> $1/$2_cell/recurrent_kernel\n"
+    "? ^layers/((lstm|gru|simple_rnn)(_[0-9]+)?)/cell/vars/2$ -> $1/$2_cell/bias\n"
+    "# any other layer with the usual kernel/bias pair\n"
+    "? ^layers/([^/]+)/vars/0$ -> $1/kernel\n"
+    "? ^layers/([^/]+)/vars/1$ -> $1/bias\n";
+
+static const struct preset {
+    const char *name, *desc, *text;
+} presets[] = {
+    {"hf-gpt2-kerashub", "Hugging Face GPT-2 -> KerasHub GPT2Backbone variables (q/k/v split + reshape)", gpt2_kerashub},
+    {"hf-llama-kerashub", "Hugging Face Llama -> KerasHub Llama(3)Backbone variables (transpose + reshape)", llama_kerashub},
+    {"hf-llama-gguf", "Hugging Face Llama -> GGUF tensor names (llama.cpp, q/k permuted)", llama_gguf},
+    {"keras2-keras3", "Keras 2 h5 names (dense_1/kernel) -> Keras 3 paths (layers/dense_1/vars/0)", keras2_keras3},
+    {"keras3-keras2", "Keras 3 paths (layers/dense_1/vars/0) -> Keras 2 h5 names (dense_1/kernel)", keras3_keras2},
+};
+
+int ckpt_preset_count(void) { return (int)(sizeof presets / sizeof presets[0]); }
+const char *ckpt_preset_name(int i) { return i >= 0 && i < ckpt_preset_count() ? presets[i].name : NULL; }
+const char *ckpt_preset_desc(int i) { return i >= 0 && i < ckpt_preset_count() ? presets[i].desc : NULL; }
+
+const char *ckpt__preset_text(const char *name);
+const char *ckpt__preset_text(const char *name)
+{
+    for (int i = 0; i < ckpt_preset_count(); i++)
+        if (!strcmp(presets[i].name, name)) return presets[i].text;
+    return NULL;
+}
+
+const char *ckpt_preset_text(const char *name) { return ckpt__preset_text(name); }
