@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "remap_int.h"
 
 #define DEFAULT_CHUNK (4u << 20)
 
@@ -83,9 +84,7 @@ static int build_plan(ckpt_model *m, const ckpt_convert_opts *o, ckpt_plan *p, c
         if (rc) return rc;
     }
     if (o->remap) {
-        if (!ckpt_remap_apply_hook)
-            return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "remap rules are not available in this build");
-        int rc = ckpt_remap_apply_hook(o->remap, m, p, err);
+        int rc = ckpt__remap_apply(o->remap, m, p, err);  /* remap.c */
         if (rc) return rc;
     }
     /* two sources mapped to one name is an error before any byte is written */

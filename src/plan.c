@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "remap_int.h"
 
 ckpt_xform_read_fn ckpt_xform_read_hook;
 ckpt_xform_free_fn ckpt_xform_free_hook;
@@ -49,7 +50,7 @@ void ckpt__plan_free(ckpt_plan *p)
     if (!p) return;
     for (int i = 0; i < p->n; i++) {
         free(p->e[i].name);
-        if (p->e[i].xf && ckpt_xform_free_hook) ckpt_xform_free_hook(p->e[i].xf);
+        if (p->e[i].xf) ckpt__xform_free(p->e[i].xf);  /* remap transforms (xform.c) */
     }
     free(p->e);
     p->e = NULL;
@@ -64,9 +65,7 @@ int ckpt__plan_read(ckpt_model *m, const ckpt_plan_entry *e, uint64_t off, void 
                     size_t n, ckpt_err *err)
 {
     if (e->xf) {
-        if (!ckpt_xform_read_hook)
-            return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "tensor transforms are not available");
-        return ckpt_xform_read_hook(m, e, off, buf, n, err);
+        return ckpt__xform_read(m, e, off, buf, n, err);  /* xform.c */
     }
     const ckpt_tensor *t = ckpt_model_tensor(m, e->src);
     if (!t) return ckpt_err_set(err, CKPT_E_USAGE, "plan entry '%s' has no source", e->name);

@@ -128,6 +128,7 @@ static int tput(tbuf *b, const char *s, int col)
 static int translate(const char *p, int col0, tbuf *b, int *ecol, const char **emsg)
 {
     int inbr = 0;      /* inside [...] */
+    int depth = 0;
     size_t brstart = 0;
     char one[2] = {0, 0};
     if (tput(b, "", col0) < 0) goto nomem;
@@ -199,11 +200,13 @@ static int translate(const char *p, int col0, tbuf *b, int *ecol, const char **e
             else { char two[3] = {'\\', e, 0}; if (tput(b, two, col)) goto nomem; }
             continue;
         }
+        if (c == '(') depth++;
+        if (c == ')' && --depth < 0) { *ecol = col; *emsg = "unmatched ')'"; return -1; }
         if (c == '(' && p[i + 1] == '?') {
             *ecol = col + 1; *emsg = "(?...) groups are not POSIX ERE; use a plain (...) group"; return -1;
         }
         if ((c == '*' || c == '+' || c == '?' || c == '}') && p[i + 1] == '?') {
-            *ecol = col + 1; *emsg = "lazy quantifiers (*? +? ??) are not POSIX ERE"; return -1;
+            *ecol = col + 1; *emsg = "lazy quantifiers (*? +? and ?\?) are not POSIX ERE"; return -1;
         }
         one[0] = c;
         if (tput(b, one, col)) goto nomem;
@@ -842,24 +845,24 @@ static char *expand(const rule *r, const char *t, const char *name, const regmat
 
 int ckpt_remap_name(const ckpt_remap *R, const char *name, char *out, size_t n)
 {
-    char *cur = strdup(name ? name : "");
+    char *nm = strdup(name ? name : "");
     int changed = 0;
-    if (!cur) return 0;
+    if (!nm) return 0;
     for (int i = 0; R && i < R->n; i++) {
         const rule *r = &R->r[i];
         regmatch_t m[NMATCH];
-        if (r->prefix && strncmp(cur, r->prefix, strlen(r->prefix))) continue;
-        if (r->lit && !strstr(cur, r->lit)) continue;
-        if (regexec(&r->re, cur, NMATCH, m, 0) != 0) continue;
-        if (r->drop) { free(cur); if (n) snprintf(out, n, "%s", name); return -1; }
-        char *nx = expand(r, r->targets[0], cur, m, NMATCH);
+        if (r->prefix && strncmp(nm, r->prefix, strlen(r->prefix))) continue;
+        if (r->lit && !strstr(nm, r->lit)) continue;
+        if (regexec(&r->re, nm, NMATCH, m, 0) != 0) continue;
+        if (r->drop) { free(nm); if (n) snprintf(out, n, "%s", name); return -1; }
+        char *nx = expand(r, r->targets[0], nm, m, NMATCH);
         if (!nx) break;
-        free(cur);
-        cur = nx;
+        free(nm);
+        nm = nx;
         changed = 1;
     }
-    if (n) snprintf(out, n, "%s", cur);
-    free(cur);
+    if (n) snprintf(out, n, "%s", nm);
+    free(nm);
     return changed;
 }
 

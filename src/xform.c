@@ -8,6 +8,7 @@
  * that one source tensor in memory while its output is produced, and frees
  * it after the last byte (the brief: "transpose may hold one tensor").
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
