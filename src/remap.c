@@ -61,6 +61,7 @@ typedef struct rop {
 
 typedef struct rule {
     char *text;                /* the line, trimmed */
+    char *origin;              /* file or preset it came from */
     int line, col;             /* where the regex starts */
     int optional;
     regex_t re;
@@ -337,6 +338,7 @@ static void literals(const char *s, char **prefix, char **lit)
 static void rule_free(rule *r)
 {
     free(r->text);
+    free(r->origin);
     if (r->re_ok) regfree(&r->re);
     free(r->prefix);
     free(r->lit);
@@ -704,7 +706,8 @@ static int parse_line(ckpt_remap *R, const char *s, int lineno, ckpt_err *err)
         size_t t0 = 0;
         while (t0 < tl && (s[t0] == ' ' || s[t0] == '\t')) t0++;
         r->text = ckpt__strndup(s + t0, tl - t0);
-        if (!r->text) { rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); goto fail; }
+        r->origin = strdup(R->origin);
+        if (!r->text || !r->origin) { rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); goto fail; }
     }
     R->n++;
     return 0;
@@ -771,6 +774,28 @@ int ckpt_remap_load(const char *spec, ckpt_remap **out, ckpt_err *err)
     rc = ckpt_remap_parse(text, spec, out, err);
     free(text);
     return rc;
+}
+
+int ckpt_remap_append(ckpt_remap **rp, const char *spec, ckpt_err *err)
+{
+    if (!*rp) return ckpt_remap_load(spec, rp, err);
+    ckpt_remap *add = NULL;
+    int rc = ckpt_remap_load(spec, &add, err);   /* validates on its own first */
+    if (rc) return rc;
+    ckpt_remap *R = *rp;
+    if (R->n + add->n > R->cap) {
+        rule *nr = realloc(R->r, (size_t)(R->n + add->n) * sizeof *nr);
+        if (!nr) { ckpt_remap_free(add); return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
+        R->r = nr;
+        R->cap = R->n + add->n;
+    }
+    memcpy(R->r + R->n, add->r, (size_t)add->n * sizeof *add->r);  /* rules move (regex_t included) */
+    R->n += add->n;
+    for (int i = 0; i < add->nv; i++)
+        if (remap_setvar(R, add->vk[i], add->vv[i])) { add->n = 0; ckpt_remap_free(add); return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
+    add->n = 0;
+    ckpt_remap_free(add);
+    return 0;
 }
 
 /* "FROM=TO": exact name, or a name prefix ending at a '.' or '/' boundary. */
@@ -949,7 +974,8 @@ static int apply_err(ckpt_err *err, const ckpt_remap *R, const rule *r, int col,
     va_start(ap, fmt);
     vsnprintf(m, sizeof m, fmt, ap);
     va_end(ap);
-    int rc = ckpt_err_set(err, CKPT_E_FORMAT, "%s:%d:%d: %s", R->origin, r->line, col, m);
+    (void)R;
+    int rc = ckpt_err_set(err, CKPT_E_FORMAT, "%s:%d:%d: %s", r->origin, r->line, col, m);
     ckpt_err_at_tensor(err, tensor);
     return rc;
 }
@@ -1263,7 +1289,7 @@ int ckpt_remap_preview(const ckpt_remap *R, ckpt_model *m, ckpt_remapped **out, 
         char **nw = realloc(v->warn, (size_t)(v->nwarn + 1) * sizeof *nw);
         if (!nw) break;
         v->warn = nw;
-        v->warn[v->nwarn] = ckpt__asprintf("%s:%d:%d: rule matches no tensor: %s", R->origin, r->line, r->col, r->text);
+        v->warn[v->nwarn] = ckpt__asprintf("%s:%d:%d: rule matches no tensor: %s", r->origin, r->line, r->col, r->text);
         if (v->warn[v->nwarn]) v->nwarn++;
     }
     *out = v;

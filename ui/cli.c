@@ -17,6 +17,8 @@ int cmd_info(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+int cmd_maps(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 
 /* The command table: one row per subcommand. */
 static const cli_cmd commands[] = {
@@ -39,6 +41,8 @@ static const cli_cmd commands[] = {
      "  --to FORMAT         output format (default: from OUT's extension); see `ckpt formats`\n"
      "  --shard-size SIZE   split into shards of at most SIZE (\"5GB\", \"500MB\", \"2GiB\")\n"
      "  --rename FROM=TO    rename a tensor or a name prefix (repeatable)\n"
+     "  --map FILE          remap rules file or preset:NAME (see README \"Remap rules\", `ckpt maps`)\n"
+     "  --set KEY=N         value for {KEY} in the rules' shapes (else from config.json)\n"
      "  --dtype DTYPE       cast floating-point tensors (F32, F16, BF16, ...)\n"
      "  --naming SCHEME     output naming where the format has choices (keras, index)\n"
      "  --include-optimizer also convert optimizer state\n"
@@ -48,6 +52,20 @@ static const cli_cmd commands[] = {
      "  --json              print the result as JSON on stdout\n"
      "  The output is written to a temporary name and renamed when complete:\n"
      "  an error or Ctrl-C leaves nothing at OUT.\n"},
+    {"diff", cmd_diff, "compare two checkpoints: names, shapes, dtypes, renames, values",
+     "usage: ckpt diff A B [--map FILE] [--json] [--values [--atol X] [--rtol Y]]\n"
+     "  Names only in A, only in B, shape and dtype differences, and probable\n"
+     "  renames (equal shape, similar names, scored). --map applies rules to A's\n"
+     "  names first. --values streams every common tensor and reports the max\n"
+     "  absolute and relative difference; tensors differ when any element has\n"
+     "  |a-b| > atol + rtol*|b| (defaults 0 and 0: exact).\n"
+     "  Exit status 0 when identical, 1 when they differ.\n"},
+    {"maps", cmd_maps, "list remap presets; print one; preview a map on a model",
+     "usage: ckpt maps [NAME] [--json]\n"
+     "       ckpt maps --preview PATH --map SPEC [--set KEY=N] [--json]\n"
+     "  Without arguments: the presets shipped with ckpt. With NAME: its rules.\n"
+     "  --preview: every tensor's old and new name, dtype, shape and transform,\n"
+     "  without writing anything.\n"},
     {"formats", cmd_help, "list the formats ckpt reads and writes", "usage: ckpt formats\n"},
     {"help", cmd_help, "help on a command", "usage: ckpt help [COMMAND]\n"},
 };

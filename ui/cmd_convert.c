@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "ckpt/convert.h"
+#include "ckpt/remap.h"
 #include "cli.h"
 
 /* options that pass straight to the writer as key=value */
@@ -20,9 +21,13 @@ int cmd_convert(int argc, char **argv)
     cli_progress prog;
     cli_progress_init(&prog);
     const char **renames = calloc((size_t)argc, sizeof *renames);
+    const char **maps = calloc((size_t)argc, sizeof *maps);
+    const char **sets = calloc((size_t)argc, sizeof *sets);
+    int nmaps = 0, nsets = 0;
+    ckpt_remap *remap = NULL;
     char **kv = calloc((size_t)argc, sizeof *kv);
     int nren = 0, nkv = 0;
-    if (!renames || !kv) {
+    if (!renames || !kv || !maps || !sets) {
         fprintf(stderr, "ckpt: out of memory\n");
         return EXIT_INPUT;
     }
@@ -40,6 +45,12 @@ int cmd_convert(int argc, char **argv)
                 goto out;
             }
         } else if (!strcmp(a, "--rename")) { NEED_ARG(); renames[nren++] = argv[++i]; }
+        else if (!strcmp(a, "--map")) { NEED_ARG(); maps[nmaps++] = argv[++i]; }
+        else if (!strcmp(a, "--set")) {
+            NEED_ARG();
+            if (!strchr(argv[i + 1], '=')) { rc = cli_usage("convert", "--set wants KEY=N"); goto out; }
+            sets[nsets++] = argv[++i];
+        }
         else if (!strcmp(a, "--dtype")) {
             NEED_ARG();
             o.cast = ckpt_dtype_from_name(argv[++i]);
@@ -75,13 +86,40 @@ int cmd_convert(int argc, char **argv)
     if (!to) to = ckpt_format_for_output(out);
     if (!to) { rc = cli_usage("convert", "cannot tell the output format from '%s': give --to FORMAT", out); goto out; }
 
+    /* --rename and --map go through one rules list, renames first */
+    if (nmaps || nsets) {
+        ckpt_err rerr;
+        ckpt_err_clear(&rerr);
+        for (int k = 0; k < nren && !rerr.code; k++) ckpt_remap_add_rename(&remap, renames[k], &rerr);
+        for (int k = 0; k < nmaps && !rerr.code; k++) ckpt_remap_append(&remap, maps[k], &rerr);
+        for (int k = 0; k < nsets && !rerr.code; k++) {
+            char key[128];
+            const char *eq = strchr(sets[k], '=');
+            snprintf(key, sizeof key, "%.*s", (int)(eq - sets[k]), sets[k]);
+            if (!remap) ckpt_remap_parse("", "--set", &remap, &rerr);
+            if (!rerr.code) ckpt_remap_set_var(remap, key, eq + 1, &rerr);
+        }
+        if (rerr.code) { rc = cli_fail(&rerr); goto out; }
+        nren = 0;
+    }
     ckpt_model *m;
     rc = cli_open(in, &m);
     if (rc) goto out;
+    if (remap) {
+        /* dry run first: rule errors before any output, warnings for rules that match nothing */
+        ckpt_remapped *pv = NULL;
+        ckpt_err perr;
+        ckpt_err_clear(&perr);
+        if (ckpt_remap_preview(remap, m, &pv, &perr)) { rc = cli_fail(&perr); ckpt_close(m); goto out; }
+        for (int k = 0; k < ckpt_remapped_nwarnings(pv); k++)
+            fprintf(stderr, "ckpt: warning: %s\n", ckpt_remapped_warning(pv, k));
+        ckpt_remapped_free(pv);
+    }
     o.to = to;
     o.out = out;
     o.renames = renames;
     o.nrenames = nren;
+    o.remap = remap;
     o.kv = (const char *const *)kv;
     o.nkv = nkv;
     o.progress = cli_progress_cb;
@@ -120,5 +158,8 @@ out:
     for (int k = 0; k < nkv; k++) free(kv[k]);
     free(kv);
     free(renames);
+    free(maps);
+    free(sets);
+    ckpt_remap_free(remap);
     return rc;
 }

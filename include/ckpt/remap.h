@@ -55,6 +55,9 @@ const char *ckpt_preset_text(const char *name);
 /* Define {KEY} for reshape/split dimensions (as a `set KEY = N` line would);
  * values from `set` win over the model's config.json. */
 int ckpt_remap_set_var(ckpt_remap *r, const char *key, const char *value, ckpt_err *err);
+/* Append the rules of a file or "preset:NAME" after those in *r (created
+ * when NULL): how `--rename` and `--map` combine on one command line. */
+int ckpt_remap_append(ckpt_remap **r, const char *path_or_preset, ckpt_err *err);
 /* Line number of rule i in its text. */
 int ckpt_remap_rule_line(const ckpt_remap *r, int i);
 
