@@ -239,7 +239,7 @@ static size_t regex_error_pos(const char *s, int code)
             if (c == open) { if (sp < 256) stack[sp++] = i; }
             else if (c == close) { if (sp == 0) return i; sp--; }
         }
-        if (sp > 0) return stack[sp - 1];
+        if (sp > 0) return stack[0];   /* the first unclosed one */
         return len ? len - 1 : 0;
     }
     /* otherwise: the shortest prefix that fails with the same code */
@@ -1062,7 +1062,7 @@ static int emit(outlist *L, xstate *st, int in_i, ckpt_err *err)
     }
     if (ckpt__plan_add(&L->out, st->name, st->odt, s->ndim, s->shape, ie->src, err)) return err->code ? err->code : CKPT_E_NOMEM;
     int oi = L->out.n - 1;
-    if (ckpt__index_put(L->ix, st->name, oi) == -2) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    if (ckpt__index_put(L->ix, L->out.e[oi].name, oi) == -2)  /* the index borrows the key */ return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     if (oi >= L->cap_aux) {
         int nc = L->cap_aux ? L->cap_aux * 2 : 256;
         int *a = realloc(L->src_of, (size_t)nc * sizeof *a);
