@@ -1,0 +1,1097 @@
+/* src/fmt_safetensors.c: safetensors, single files and sharded sets.
+ *
+ * Layout (huggingface/safetensors README "Format"): u64 little-endian N,
+ * N bytes of UTF-8 JSON (padded with spaces), then the data buffer. The JSON
+ * maps names to {"dtype", "shape", "data_offsets": [begin, end)} relative to
+ * the buffer, plus an optional "__metadata__" of string values. Validation
+ * follows the reference (read_metadata + Metadata::validate in tensor.rs),
+ * with one message per failure. Sharded sets follow the transformers /
+ * huggingface_hub convention: NAME.safetensors.index.json with "metadata"
+ * (total_size) and "weight_map" (tensor -> shard file).
+ *
+ * Only the length and the header are read at open, through ckpt_src, so the
+ * same code serves local files and remote ones read by HTTP ranges.
+ */
+#include "fmt_safetensors.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define INDEX_MAX (100u << 20)   /* largest index.json we read */
+
+/* dtypes the reference knows that ckpt cannot hold: named as unsupported
+ * rather than unknown so the message says what is going on. */
+static const char *const st_known_unsupported[] = {
+    "F4", "F6_E2M3", "F6_E3M2", "F8_E8M0", "F8_E4M3FNUZ", "F8_E5M2FNUZ", "C64", NULL,
+};
+
+static uint64_t le64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+    return v;
+}
+
+static void put_le64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* ====================================================================== */
+/* Header parser                                                           */
+/* ====================================================================== */
+
+void ckpt__st_header_free(ckpt_st_header *h)
+{
+    if (!h) return;
+    for (int i = 0; i < h->n; i++) free(h->t[i].name);
+    free(h->t);
+    for (int i = 0; i < h->nmeta; i++) { free(h->meta_k[i]); free(h->meta_v[i]); }
+    free(h->meta_k);
+    free(h->meta_v);
+    memset(h, 0, sizeof *h);
+}
+
+static int st_fail(ckpt_err *err, const char *path, const char *tensor, uint64_t off,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int st_fail(ckpt_err *err, const char *path, const char *tensor, uint64_t off,
+                   const char *fmt, ...)
+{
+    char msg[700];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    ckpt_err_set(err, CKPT_E_FORMAT, "%s", msg);
+    if (path) ckpt_err_at_path(err, path);
+    if (tensor) ckpt_err_at_tensor(err, tensor);
+    if (off != CKPT_NO_OFFSET) ckpt_err_at_offset(err, off);
+    return err ? (int)err->code : CKPT_E_FORMAT;
+}
+
+static int st_nomem(ckpt_err *err, const char *path)
+{
+    ckpt_err_set(err, CKPT_E_NOMEM, "out of memory reading the safetensors header");
+    ckpt_err_at_path(err, path);
+    return CKPT_E_NOMEM;
+}
+
+int ckpt__st_parse_len(const unsigned char *prefix, uint64_t file_size, const char *path,
+                       uint64_t *n, ckpt_err *err)
+{
+    if (file_size < 8)
+        return st_fail(err, path, NULL, CKPT_NO_OFFSET,
+                       "file too small for a safetensors header (%llu bytes, need at least 8)",
+                       (unsigned long long)file_size);
+    uint64_t len = le64(prefix);
+    if (len > CKPT_ST_MAX_HEADER)
+        return st_fail(err, path, NULL, 0,
+                       "header length %llu exceeds the safetensors limit of %llu bytes",
+                       (unsigned long long)len, (unsigned long long)CKPT_ST_MAX_HEADER);
+    if (len > file_size - 8)
+        return st_fail(err, path, NULL, 0,
+                       "header length %llu runs past the end of the file (%llu bytes)",
+                       (unsigned long long)len, (unsigned long long)file_size);
+    *n = len;
+    return CKPT_OK;
+}
+
+/* A JSON number that is an exact non-negative integer (<= 2^53, beyond
+ * which doubles are no longer exact: no real file gets near). */
+static int json_u64(const cJSON *v, uint64_t *out)
+{
+    if (!cJSON_IsNumber(v)) return -1;
+    double d = v->valuedouble;
+    if (!(d >= 0) || d > 9007199254740992.0 || (double)(uint64_t)d != d) return -1;
+    *out = (uint64_t)d;
+    return 0;
+}
+
+/* Short JSON text of a value for messages. */
+static void json_brief(const cJSON *v, char *buf, size_t n)
+{
+    char *s = cJSON_PrintUnformatted(v);
+    snprintf(buf, n, "%s", s ? s : "?");
+    if (s && strlen(s) >= n && n > 4) strcpy(buf + n - 4, "...");
+    free(s);
+}
+
+static const char *shape_text(const ckpt_st_tensor *t, char *buf, size_t n)
+{
+    size_t k = (size_t)snprintf(buf, n, "[");
+    for (int i = 0; i < t->ndim && k < n; i++)
+        k += (size_t)snprintf(buf + k, n - k, "%s%lld", i ? ", " : "", (long long)t->shape[i]);
+    if (k < n) snprintf(buf + k, n - k, "]");
+    return buf;
+}
+
+/* One tensor entry {"dtype", "shape", "data_offsets"}. */
+static int parse_entry(const cJSON *o, const char *name, uint64_t base, const char *path,
+                       ckpt_st_tensor *t, ckpt_err *err)
+{
+    if (!cJSON_IsObject(o))
+        return st_fail(err, path, name, CKPT_NO_OFFSET,
+                       "header entry is not an object with dtype, shape and data_offsets");
+    const cJSON *dt = NULL, *sh = NULL, *of = NULL;
+    for (const cJSON *f = o->child; f; f = f->next) {
+        const cJSON **slot = NULL;
+        if (!strcmp(f->string, "dtype")) slot = &dt;
+        else if (!strcmp(f->string, "shape")) slot = &sh;
+        else if (!strcmp(f->string, "data_offsets")) slot = &of;
+        else continue;  /* the reference ignores unknown fields */
+        if (*slot)
+            return st_fail(err, path, name, CKPT_NO_OFFSET, "duplicate field \"%s\" in header entry",
+                           f->string);
+        *slot = f;
+    }
+    if (!dt || !sh || !of)
+        return st_fail(err, path, name, CKPT_NO_OFFSET, "header entry lacks \"%s\"",
+                       !dt ? "dtype" : !sh ? "shape" : "data_offsets");
+    char brief[96];
+    if (!cJSON_IsString(dt)) {
+        json_brief(dt, brief, sizeof brief);
+        return st_fail(err, path, name, CKPT_NO_OFFSET, "dtype %s is not a string", brief);
+    }
+    t->dtype = ckpt_dtype_from_name(dt->valuestring);
+    if (t->dtype == CKPT_DT_INVALID) {
+        for (int i = 0; st_known_unsupported[i]; i++)
+            if (!strcmp(st_known_unsupported[i], dt->valuestring)) {
+                ckpt_err_set(err, CKPT_E_UNSUPPORTED, "dtype '%s' is not supported by ckpt",
+                             dt->valuestring);
+                ckpt_err_at_path(err, path);
+                ckpt_err_at_tensor(err, name);
+                return CKPT_E_UNSUPPORTED;
+            }
+        return st_fail(err, path, name, CKPT_NO_OFFSET, "unknown dtype '%.64s'", dt->valuestring);
+    }
+    if (!cJSON_IsArray(sh)) {
+        json_brief(sh, brief, sizeof brief);
+        return st_fail(err, path, name, CKPT_NO_OFFSET, "shape %s is not an array", brief);
+    }
+    int nd = cJSON_GetArraySize(sh);
+    if (nd > CKPT_MAX_DIMS)
+        return st_fail(err, path, name, CKPT_NO_OFFSET,
+                       "shape has %d dimensions; ckpt supports at most %d", nd, CKPT_MAX_DIMS);
+    t->ndim = 0;
+    uint64_t nelems = 1;
+    int overflow = 0;
+    for (const cJSON *d = sh->child; d; d = d->next) {
+        uint64_t v;
+        if (json_u64(d, &v) || v > (uint64_t)INT64_MAX) {
+            json_brief(d, brief, sizeof brief);
+            return st_fail(err, path, name, CKPT_NO_OFFSET,
+                           "shape entry %s is not a non-negative integer", brief);
+        }
+        t->shape[t->ndim++] = (int64_t)v;
+        if (ckpt__mul_u64(nelems, v, &nelems)) overflow = 1;
+    }
+    if (overflow)
+        return st_fail(err, path, name, CKPT_NO_OFFSET, "shape product overflows 64 bits");
+    uint64_t nbytes;
+    if (ckpt__mul_u64(nelems, ckpt_dtype_size(t->dtype), &nbytes))
+        return st_fail(err, path, name, CKPT_NO_OFFSET, "byte size of the shape overflows 64 bits");
+    if (!cJSON_IsArray(of) || cJSON_GetArraySize(of) != 2 || json_u64(of->child, &t->begin) ||
+        json_u64(of->child->next, &t->end)) {
+        json_brief(of, brief, sizeof brief);
+        return st_fail(err, path, name, CKPT_NO_OFFSET,
+                       "data_offsets %s is not a pair of non-negative integers", brief);
+    }
+    if (t->end < t->begin)
+        return st_fail(err, path, name, base + t->begin,
+                       "data_offsets [%llu, %llu] end before they begin",
+                       (unsigned long long)t->begin, (unsigned long long)t->end);
+    if (t->end - t->begin != nbytes) {
+        char sb[160];
+        return st_fail(err, path, name, base + t->begin,
+                       "data_offsets [%llu, %llu] span %llu bytes but %s %s needs %llu",
+                       (unsigned long long)t->begin, (unsigned long long)t->end,
+                       (unsigned long long)(t->end - t->begin), ckpt_dtype_name(t->dtype),
+                       shape_text(t, sb, sizeof sb), (unsigned long long)nbytes);
+    }
+    return CKPT_OK;
+}
+
+static int parse_meta(const cJSON *o, const char *path, ckpt_st_header *h, ckpt_err *err)
+{
+    if (cJSON_IsNull(o)) return CKPT_OK;
+    if (!cJSON_IsObject(o))
+        return st_fail(err, path, NULL, CKPT_NO_OFFSET, "__metadata__ is not an object");
+    int n = cJSON_GetArraySize(o);
+    if (n == 0) return CKPT_OK;
+    h->meta_k = calloc((size_t)n, sizeof *h->meta_k);
+    h->meta_v = calloc((size_t)n, sizeof *h->meta_v);
+    if (!h->meta_k || !h->meta_v) return st_nomem(err, path);
+    for (const cJSON *e = o->child; e; e = e->next) {
+        if (!cJSON_IsString(e))
+            return st_fail(err, path, NULL, CKPT_NO_OFFSET,
+                           "__metadata__ value of '%.100s' is not a string", e->string);
+        for (int i = 0; i < h->nmeta; i++)
+            if (!strcmp(h->meta_k[i], e->string))
+                return st_fail(err, path, NULL, CKPT_NO_OFFSET,
+                               "duplicate key '%.100s' in __metadata__", e->string);
+        h->meta_k[h->nmeta] = ckpt__strdup(e->string);
+        h->meta_v[h->nmeta] = ckpt__strdup(e->valuestring);
+        if (!h->meta_k[h->nmeta] || !h->meta_v[h->nmeta]) return st_nomem(err, path);
+        h->nmeta++;
+    }
+    return CKPT_OK;
+}
+
+static int cmp_offsets(const void *a, const void *b)
+{
+    const ckpt_st_tensor *x = a, *y = b;
+    if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
+    if (x->end != y->end) return x->end < y->end ? -1 : 1;
+    return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+int ckpt__st_parse_header(const char *json, size_t n, uint64_t file_size, const char *path,
+                          ckpt_st_header *h, ckpt_err *err)
+{
+    memset(h, 0, sizeof *h);
+    h->header_len = n;
+    h->data_start = 8 + (uint64_t)n;
+    uint64_t data_len = file_size - h->data_start;  /* caller checked 8 + n <= size */
+    if (n == 0 || json[0] != '{')
+        return st_fail(err, path, NULL, 8, "header does not start with '{' (not a JSON object)");
+    if (memchr(json, 0, n))
+        return st_fail(err, path, NULL, 8 + (uint64_t)((const char *)memchr(json, 0, n) - json),
+                       "header contains a NUL byte");
+    if (!ckpt__utf8_valid(json, n))
+        return st_fail(err, path, NULL, 8, "header is not valid UTF-8");
+
+    /* cJSON wants a terminator to reject trailing garbage */
+    char *txt = malloc(n + 1);
+    if (!txt) return st_nomem(err, path);
+    memcpy(txt, json, n);
+    txt[n] = 0;
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(txt, n + 1, &end, 1);
+    int rc = CKPT_OK;
+    struct ckpt_name_index *ix = NULL;
+    if (!root) {
+        uint64_t at = end ? (uint64_t)(end - txt) : 0;
+        rc = st_fail(err, path, NULL, 8 + at, "header is not valid JSON (parse error at header byte %llu)",
+                     (unsigned long long)at);
+        goto out;
+    }
+    if (!cJSON_IsObject(root)) {
+        rc = st_fail(err, path, NULL, 8, "header is not a JSON object");
+        goto out;
+    }
+    int cap = cJSON_GetArraySize(root);
+    h->t = calloc(cap ? (size_t)cap : 1, sizeof *h->t);
+    ix = ckpt__index_new();
+    if (!h->t || !ix) { rc = st_nomem(err, path); goto out; }
+
+    int pos = 0;
+    for (const cJSON *e = root->child; e; e = e->next, pos++) {
+        int prev = ckpt__index_put(ix, e->string, pos);
+        if (prev == -2) { rc = st_nomem(err, path); goto out; }
+        if (prev >= 0) {
+            rc = st_fail(err, path, e->string, CKPT_NO_OFFSET, "duplicate name in header");
+            goto out;
+        }
+        if (!strcmp(e->string, "__metadata__")) {
+            if ((rc = parse_meta(e, path, h, err))) goto out;
+            continue;
+        }
+        ckpt_st_tensor *t = &h->t[h->n];
+        if ((rc = parse_entry(e, e->string, h->data_start, path, t, err))) goto out;
+        if (t->end > data_len) {
+            rc = st_fail(err, path, e->string, h->data_start + t->begin,
+                         "data_offsets [%llu, %llu] run past the end of the data buffer "
+                         "(%llu bytes; file has %llu)",
+                         (unsigned long long)t->begin, (unsigned long long)t->end,
+                         (unsigned long long)data_len, (unsigned long long)file_size);
+            goto out;
+        }
+        if (!(t->name = ckpt__strdup(e->string))) { rc = st_nomem(err, path); goto out; }
+        t->pos = pos;
+        h->n++;
+    }
+
+    /* File order: by offset; ties (empty tensors) keep header order. */
+    qsort(h->t, (size_t)h->n, sizeof *h->t, cmp_offsets);
+    uint64_t at = 0;
+    for (int i = 0; i < h->n; i++) {
+        const ckpt_st_tensor *t = &h->t[i];
+        if (t->begin < at) {
+            const ckpt_st_tensor *p = &h->t[i - 1];
+            rc = st_fail(err, path, t->name, h->data_start + t->begin,
+                         "data_offsets [%llu, %llu] overlap tensor '%.100s' [%llu, %llu]",
+                         (unsigned long long)t->begin, (unsigned long long)t->end, p->name,
+                         (unsigned long long)p->begin, (unsigned long long)p->end);
+            goto out;
+        }
+        if (t->begin > at) {
+            if (i == 0)
+                rc = st_fail(err, path, t->name, h->data_start,
+                             "data buffer starts with %llu bytes used by no tensor "
+                             "(first tensor begins at %llu)",
+                             (unsigned long long)t->begin, (unsigned long long)t->begin);
+            else
+                rc = st_fail(err, path, t->name, h->data_start + at,
+                             "hole of %llu bytes before this tensor (previous tensor '%.100s' "
+                             "ends at %llu, this one begins at %llu)",
+                             (unsigned long long)(t->begin - at), h->t[i - 1].name,
+                             (unsigned long long)at, (unsigned long long)t->begin);
+            goto out;
+        }
+        at = t->end;
+    }
+    if (at != data_len) {
+        rc = st_fail(err, path, NULL, h->data_start + at,
+                     "%llu trailing bytes after the last tensor (data buffer is %llu bytes, "
+                     "tensors cover %llu)",
+                     (unsigned long long)(data_len - at), (unsigned long long)data_len,
+                     (unsigned long long)at);
+        goto out;
+    }
+out:
+    ckpt__index_free(ix);
+    cJSON_Delete(root);
+    free(txt);
+    if (rc) ckpt__st_header_free(h);
+    return rc;
+}
+
+int ckpt__st_parse_buffer(const void *buf, size_t size, const char *path, ckpt_st_header *h,
+                          ckpt_err *err)
+{
+    memset(h, 0, sizeof *h);
+    uint64_t n;
+    int rc = ckpt__st_parse_len(buf, size, path, &n, err);
+    if (rc) return rc;
+    return ckpt__st_parse_header((const char *)buf + 8, (size_t)n, size, path, h, err);
+}
+
+/* ====================================================================== */
+/* Reader                                                                  */
+/* ====================================================================== */
+
+typedef struct st_model {
+    int index_meta_from;  /* first meta entry taken from index.json, -1 if none */
+} st_model;
+
+/* Read the header of one shard and add its file and tensors to the model.
+ * `seen` maps names already added (across shards) to their shard. */
+static int open_shard(ckpt_model *m, const char *path, struct ckpt_name_index *seen,
+                      ckpt_st_header *h, int *file_out, ckpt_err *err)
+{
+    ckpt_src *s = NULL;
+    int rc = ckpt_src_open(path, &s, err);
+    if (rc) { ckpt_err_at_path(err, path); return rc; }
+    if (s->is_dir) {
+        ckpt_src_close(s);
+        return st_fail(err, path, NULL, CKPT_NO_OFFSET, "is a directory, not a safetensors file");
+    }
+    /* One read covers the length and, usually, the whole header (one range
+     * request for remote files). */
+    size_t first = s->size < 65536 ? (size_t)s->size : 65536;
+    char *buf = malloc(first ? first : 1);
+    if (!buf) { ckpt_src_close(s); return st_nomem(err, path); }
+    uint64_t n = 0;
+    if (first && (rc = ckpt_src_pread(s, buf, first, 0, err))) goto fail;
+    if ((rc = ckpt__st_parse_len((unsigned char *)buf, s->size, path, &n, err))) goto fail;
+    if (8 + n > first) {
+        char *nb = realloc(buf, (size_t)(8 + n));
+        if (!nb) { rc = st_nomem(err, path); goto fail; }
+        buf = nb;
+        if ((rc = ckpt_src_pread(s, buf + first, (size_t)(8 + n - first), first, err))) goto fail;
+    }
+    if ((rc = ckpt__st_parse_header(buf + 8, (size_t)n, s->size, path, h, err))) goto fail;
+    free(buf);
+    buf = NULL;
+
+    int fi = ckpt__model_add_file(m, path, s->size, err);
+    if (fi < 0) { rc = err->code ? (int)err->code : CKPT_E_NOMEM; goto fail; }
+    m->files[fi].src = s;
+    s = NULL;
+    for (int i = 0; i < h->n; i++) {
+        const ckpt_st_tensor *t = &h->t[i];
+        int prev = ckpt__index_put(seen, t->name, fi);
+        if (prev == -2) { rc = st_nomem(err, path); goto fail_h; }
+        if (prev >= 0) {
+            rc = st_fail(err, path, t->name, h->data_start + t->begin,
+                         "tensor also present in shard %s", m->files[prev].path);
+            goto fail_h;
+        }
+        if (ckpt__model_add_tensor(m, t->name, NULL, t->dtype, t->ndim, t->shape, fi,
+                                   h->data_start + t->begin, err) < 0) {
+            rc = err->code ? (int)err->code : CKPT_E_NOMEM;
+            goto fail_h;
+        }
+    }
+    for (int i = 0; i < h->nmeta; i++)
+        if (!ckpt_model_meta_get(m, h->meta_k[i]) &&
+            (rc = ckpt__model_add_meta(m, h->meta_k[i], h->meta_v[i], err)))
+            goto fail_h;
+    *file_out = fi;
+    return CKPT_OK;
+fail:
+    free(buf);
+    if (s) ckpt_src_close(s);
+    ckpt__st_header_free(h);
+    ckpt_err_at_path(err, path);
+    return rc;
+fail_h:
+    ckpt__st_header_free(h);
+    ckpt_err_at_path(err, path);
+    return rc;
+}
+
+/* A shard name from an index must stay inside the index's directory. */
+static int shard_name_ok(const char *f)
+{
+    if (!*f || f[0] == '/' || strchr(f, '\\')) return 0;
+    for (const char *p = f; *p;) {
+        const char *e = strchr(p, '/');
+        size_t k = e ? (size_t)(e - p) : strlen(p);
+        if (k == 0 || (k == 2 && p[0] == '.' && p[1] == '.') || (k == 1 && p[0] == '.')) return 0;
+        p += k + (e ? 1 : 0);
+    }
+    return 1;
+}
+
+static int cmp_natstr(const void *a, const void *b)
+{
+    return ckpt__natcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void free_strv(char **v, int n)
+{
+    for (int i = 0; i < n; i++) free(v[i]);
+    free(v);
+}
+
+static int add_str(char ***v, int *n, int *cap, const char *s)
+{
+    if (*n == *cap) {
+        int nc = *cap ? *cap * 2 : 8;
+        char **nv = realloc(*v, (size_t)nc * sizeof *nv);
+        if (!nv) return -1;
+        *v = nv;
+        *cap = nc;
+    }
+    if (!((*v)[*n] = ckpt__strdup(s))) return -1;
+    (*n)++;
+    return 0;
+}
+
+/* Open shards `files` (full paths, in order) as one model; with a
+ * weight_map (name -> shard base name as written in the index), check
+ * both directions. */
+static int open_shards(ckpt_model *m, char **files, char **names, int nfiles, const cJSON *wmap,
+                       const char *index_path, ckpt_err *err)
+{
+    struct ckpt_name_index *seen = ckpt__index_new();
+    if (!seen) return st_nomem(err, index_path);
+    int rc = CKPT_OK, matched = 0;
+    for (int k = 0; k < nfiles && !rc; k++) {
+        ckpt_st_header h;
+        int fi;
+        if ((rc = open_shard(m, files[k], seen, &h, &fi, err))) break;
+        for (int i = 0; wmap && i < h.n; i++) {
+            const cJSON *w = cJSON_GetObjectItemCaseSensitive(wmap, h.t[i].name);
+            if (!w) {
+                rc = st_fail(err, index_path, h.t[i].name, CKPT_NO_OFFSET,
+                             "tensor of shard %s is missing from the index weight_map", names[k]);
+                break;
+            }
+            if (strcmp(w->valuestring, names[k])) {
+                rc = st_fail(err, index_path, h.t[i].name, CKPT_NO_OFFSET,
+                             "weight_map places the tensor in %.200s but it is in %.200s",
+                             w->valuestring, names[k]);
+                break;
+            }
+            matched++;
+        }
+        ckpt__st_header_free(&h);
+    }
+    if (!rc && wmap && matched != cJSON_GetArraySize(wmap)) {
+        for (const cJSON *w = wmap->child; w; w = w->next)
+            if (ckpt__index_get(seen, w->string) < 0) {
+                rc = st_fail(err, index_path, w->string, CKPT_NO_OFFSET,
+                             "weight_map lists the tensor in %.200s but that shard has no such tensor",
+                             w->valuestring);
+                break;
+            }
+    }
+    ckpt__index_free(seen);
+    return rc;
+}
+
+static char *meta_value_text(const cJSON *v)
+{
+    if (cJSON_IsString(v)) return ckpt__strdup(v->valuestring);
+    uint64_t u;
+    if (!json_u64(v, &u)) return ckpt__asprintf("%llu", (unsigned long long)u);
+    return cJSON_PrintUnformatted(v);
+}
+
+static int open_index(ckpt_model *m, const char *index_path, ckpt_err *err)
+{
+    char *txt = NULL;
+    size_t len = 0;
+    int rc = ckpt_src_slurp(index_path, INDEX_MAX, &txt, &len, err);
+    if (rc) { ckpt_err_at_path(err, index_path); return rc; }
+    cJSON *root = NULL;
+    char **files = NULL, **names = NULL;
+    int nf = 0, capf = 0, nn = 0, capn = 0;
+    char *dir = NULL;
+    if (!ckpt__utf8_valid(txt, len)) {
+        rc = st_fail(err, index_path, NULL, CKPT_NO_OFFSET, "index is not valid UTF-8");
+        goto out;
+    }
+    const char *end = NULL;
+    root = cJSON_ParseWithLengthOpts(txt, len + 1, &end, 1);
+    if (!root) {
+        rc = st_fail(err, index_path, NULL, end ? (uint64_t)(end - txt) : 0,
+                     "index is not valid JSON");
+        goto out;
+    }
+    const cJSON *wmap = cJSON_GetObjectItemCaseSensitive(root, "weight_map");
+    if (!cJSON_IsObject(root) || !cJSON_IsObject(wmap)) {
+        rc = st_fail(err, index_path, NULL, CKPT_NO_OFFSET,
+                     "index has no \"weight_map\" object");
+        goto out;
+    }
+    struct ckpt_name_index *dup = ckpt__index_new();
+    if (!dup) { rc = st_nomem(err, index_path); goto out; }
+    for (const cJSON *w = wmap->child; w && !rc; w = w->next) {
+        int prev = ckpt__index_put(dup, w->string, 0);
+        if (prev == -2) rc = st_nomem(err, index_path);
+        else if (prev >= 0)
+            rc = st_fail(err, index_path, w->string, CKPT_NO_OFFSET, "duplicate name in weight_map");
+        else if (!cJSON_IsString(w) || !shard_name_ok(w->valuestring))
+            rc = st_fail(err, index_path, w->string, CKPT_NO_OFFSET,
+                         "weight_map value is not a shard file name in the index's directory");
+        else {
+            int known = 0;
+            for (int i = 0; i < nn && !known; i++) known = !strcmp(names[i], w->valuestring);
+            if (!known && add_str(&names, &nn, &capn, w->valuestring))
+                rc = st_nomem(err, index_path);
+        }
+    }
+    ckpt__index_free(dup);
+    if (rc) goto out;
+    qsort(names, (size_t)nn, sizeof *names, cmp_natstr);
+    dir = ckpt__path_dirname(index_path);
+    if (!dir) { rc = st_nomem(err, index_path); goto out; }
+    for (int i = 0; i < nn; i++) {
+        char *p = ckpt__path_join(dir, names[i]);
+        if (!p || add_str(&files, &nf, &capf, p)) { free(p); rc = st_nomem(err, index_path); goto out; }
+        free(p);
+    }
+    if ((rc = open_shards(m, files, names, nf, wmap, index_path, err))) goto out;
+
+    st_model *sm = m->priv;
+    sm->index_meta_from = m->nmeta;
+    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(root, "metadata");
+    for (const cJSON *e = cJSON_IsObject(meta) ? meta->child : NULL; e; e = e->next) {
+        if (ckpt_model_meta_get(m, e->string)) continue;
+        char *v = meta_value_text(e);
+        if (!v) { rc = st_nomem(err, index_path); goto out; }
+        rc = ckpt__model_add_meta(m, e->string, v, err);
+        free(v);
+        if (rc) goto out;
+    }
+out:
+    cJSON_Delete(root);
+    free(txt);
+    free(dir);
+    free_strv(files, nf);
+    free_strv(names, nn);
+    return rc;
+}
+
+/* What a directory holds: its index files and its .safetensors files. */
+static int scan_dir(const char *path, char ***idx, int *nidx, char ***st, int *nst)
+{
+    int capi = 0, caps = 0;
+    *idx = *st = NULL;
+    *nidx = *nst = 0;
+    DIR *d = opendir(path);
+    if (!d) return -1;
+    struct dirent *de;
+    int rc = 0;
+    while ((de = readdir(d)) && !rc) {
+        if (de->d_name[0] == '.') continue;
+        if (ckpt__ends_with(de->d_name, ".safetensors.index.json"))
+            rc = add_str(idx, nidx, &capi, de->d_name);
+        else if (ckpt__ends_with(de->d_name, ".safetensors"))
+            rc = add_str(st, nst, &caps, de->d_name);
+    }
+    closedir(d);
+    if (*nidx) qsort(*idx, (size_t)*nidx, sizeof **idx, cmp_natstr);
+    if (*nst) qsort(*st, (size_t)*nst, sizeof **st, cmp_natstr);
+    return rc;
+}
+
+static int open_dir(ckpt_model *m, const char *path, ckpt_err *err)
+{
+    char **idx, **st;
+    int nidx, nst, rc = CKPT_OK;
+    if (scan_dir(path, &idx, &nidx, &st, &nst)) {
+        ckpt_err_sys(err, CKPT_E_IO, errno, "cannot list directory");
+        ckpt_err_at_path(err, path);
+        free_strv(idx, nidx);
+        free_strv(st, nst);
+        return err->code;
+    }
+    const char *pick = NULL;
+    for (int i = 0; i < nidx; i++)
+        if (!strcmp(idx[i], "model.safetensors.index.json")) pick = idx[i];
+    if (!pick && nidx == 1) pick = idx[0];
+    if (pick) {
+        char *ip = ckpt__path_join(path, pick);
+        rc = ip ? open_index(m, ip, err) : st_nomem(err, path);
+        free(ip);
+    } else if (nidx > 1) {
+        rc = st_fail(err, path, NULL, CKPT_NO_OFFSET,
+                     "several *.safetensors.index.json files and no model.safetensors.index.json: "
+                     "open one of them");
+    } else if (nst == 0) {
+        rc = st_fail(err, path, NULL, CKPT_NO_OFFSET, "no .safetensors files in the directory");
+    } else {
+        char **files = calloc((size_t)nst, sizeof *files);
+        if (!files) rc = st_nomem(err, path);
+        for (int i = 0; !rc && i < nst; i++)
+            if (!(files[i] = ckpt__path_join(path, st[i]))) rc = st_nomem(err, path);
+        if (!rc) rc = open_shards(m, files, st, nst, NULL, path, err);
+        free_strv(files, files ? nst : 0);
+    }
+    free_strv(idx, nidx);
+    free_strv(st, nst);
+    return rc;
+}
+
+static void st_close(ckpt_model *m)
+{
+    for (int i = 0; i < m->nfiles; i++)
+        if (m->files[i].src) {
+            ckpt_src_close(m->files[i].src);
+            m->files[i].src = NULL;
+        }
+    free(m->priv);
+    m->priv = NULL;
+}
+
+static int st_open(ckpt_model *m, const char *path, ckpt_err *err)
+{
+    st_model *sm = calloc(1, sizeof *sm);
+    if (!sm) return st_nomem(err, path);
+    sm->index_meta_from = -1;
+    m->priv = sm;
+    int rc;
+    if (!ckpt_path_is_remote(path) && ckpt__is_dir(path)) {
+        rc = open_dir(m, path, err);
+    } else if (ckpt__ends_with(path, ".index.json")) {
+        rc = open_index(m, path, err);
+    } else {
+        ckpt_st_header h;
+        int fi;
+        struct ckpt_name_index *seen = ckpt__index_new();
+        rc = seen ? open_shard(m, path, seen, &h, &fi, err) : st_nomem(err, path);
+        if (!rc) ckpt__st_header_free(&h);
+        ckpt__index_free(seen);
+    }
+    return rc;
+}
+
+static int st_read(ckpt_model *m, int t, uint64_t off, void *buf, size_t n, ckpt_err *err)
+{
+    const ckpt_tensor *ct = &m->tensors[t];
+    ckpt_file *f = &m->files[ct->file];
+    int rc = CKPT_OK;
+    if (!f->src) rc = ckpt_src_open(f->path, &f->src, err);
+    if (!rc) rc = ckpt_src_pread(f->src, buf, n, ct->offset + off, err);
+    if (rc) {
+        ckpt_err_at_path(err, f->path);
+        ckpt_err_at_tensor(err, ct->name);
+        ckpt_err_at_offset(err, ct->offset + off);
+    }
+    return rc;
+}
+
+static int st_probe(const char *path, int is_dir, const unsigned char *head, size_t n)
+{
+    if (is_dir) {
+        if (ckpt_path_is_remote(path)) return 0;
+        char **idx, **st;
+        int nidx, nst, score = 0;
+        if (!scan_dir(path, &idx, &nidx, &st, &nst))
+            score = nidx ? 90 : nst ? 80 : 0;
+        free_strv(idx, nidx);
+        free_strv(st, nst);
+        return score;
+    }
+    if (ckpt__ends_with(path, ".safetensors.index.json")) return 100;
+    if (head && n >= 9 && le64(head) <= CKPT_ST_MAX_HEADER && head[8] == '{') return 100;
+    /* A damaged file with the right name: ours, so the error says what is wrong. */
+    if (ckpt__ends_with(path, ".safetensors")) return 60;
+    return 0;
+}
+
+/* ====================================================================== */
+/* Writer                                                                  */
+/* ====================================================================== */
+
+typedef struct sbuf { char *p; size_t n, cap; int bad; } sbuf;
+
+static void sb_add(sbuf *b, const char *s, size_t n)
+{
+    if (b->bad) return;
+    if (b->n + n + 1 > b->cap) {
+        size_t nc = b->cap ? b->cap : 4096;
+        while (nc < b->n + n + 1) nc *= 2;
+        char *np = realloc(b->p, nc);
+        if (!np) { b->bad = 1; return; }
+        b->p = np;
+        b->cap = nc;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = 0;
+}
+
+static void sb_puts(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
+
+static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(sbuf *b, const char *fmt, ...)
+{
+    char tmp[128];
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (k < 0 || (size_t)k >= sizeof tmp) { b->bad = 1; return; }
+    sb_add(b, tmp, (size_t)k);
+}
+
+/* A JSON string literal, escaped by cJSON. */
+static void sb_jstr(sbuf *b, const char *s)
+{
+    cJSON *x = cJSON_CreateString(s);
+    char *t = x ? cJSON_PrintUnformatted(x) : NULL;
+    if (t) sb_puts(b, t);
+    else b->bad = 1;
+    free(t);
+    cJSON_Delete(x);
+}
+
+typedef struct st_wshard {
+    int first, last;             /* plan entries [first, last) */
+    uint64_t data_len;
+    char *path;
+} st_wshard;
+
+typedef struct st_writer {
+    st_wshard *sh;
+    int nsh;
+    int *shard_of;               /* per plan entry */
+    uint64_t *off;               /* per plan entry: offset in its shard's data buffer */
+    int cur;                     /* shard being written, -1 before the first */
+    int fd;
+    uint64_t pos;                /* file position in the current shard */
+    uint64_t data_start;         /* 8 + N of the current shard */
+    char *index_path;
+    uint64_t total;
+} st_writer;
+
+static void st_writer_free(st_writer *s)
+{
+    if (!s) return;
+    for (int i = 0; i < s->nsh; i++) free(s->sh[i].path);
+    free(s->sh);
+    free(s->shard_of);
+    free(s->off);
+    free(s->index_path);
+    free(s);
+}
+
+static void st_write_abort(ckpt_writer *w)
+{
+    st_writer_free(w->priv);
+    w->priv = NULL;
+}
+
+/* Metadata the output carries: the source's, except what an index.json
+ * contributed (total_size describes the old set, not a shard). */
+static int meta_carried(const ckpt_model *src, int i)
+{
+    if (src->fmt == &ckpt_fmt_safetensors && src->priv) {
+        const st_model *sm = src->priv;
+        if (sm->index_meta_from >= 0 && i >= sm->index_meta_from) return 0;
+    }
+    return 1;
+}
+
+static int build_header(ckpt_writer *w, const st_wshard *sh, sbuf *b)
+{
+    const st_writer *s = w->priv;
+    sb_puts(b, "{");
+    int first = 1, nm = ckpt_model_nmeta(w->src), any = 0;
+    for (int i = 0; i < nm; i++) {
+        if (!meta_carried(w->src, i)) continue;
+        const char *k, *v;
+        ckpt_model_meta(w->src, i, &k, &v);
+        sb_puts(b, any ? "," : "\"__metadata__\":{");
+        sb_jstr(b, k);
+        sb_puts(b, ":");
+        sb_jstr(b, v ? v : "");
+        any = 1;
+    }
+    if (any) { sb_puts(b, "}"); first = 0; }
+    for (int i = sh->first; i < sh->last; i++) {
+        const ckpt_plan_entry *e = &w->plan->e[i];
+        if (!first) sb_puts(b, ",");
+        first = 0;
+        sb_jstr(b, e->name);
+        sb_printf(b, ":{\"dtype\":\"%s\",\"shape\":[", ckpt_dtype_name(e->dtype));
+        for (int d = 0; d < e->ndim; d++) sb_printf(b, "%s%lld", d ? "," : "", (long long)e->shape[d]);
+        sb_printf(b, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)s->off[i],
+                  (unsigned long long)(s->off[i] + e->nbytes));
+    }
+    sb_puts(b, "}");
+    while (!b->bad && b->n % 8) sb_puts(b, " ");  /* the reference pads to 8 with spaces */
+    return b->bad ? -1 : 0;
+}
+
+static int open_next_shard(ckpt_writer *w, ckpt_err *err)
+{
+    st_writer *s = w->priv;
+    int k = s->cur + 1;
+    st_wshard *sh = &s->sh[k];
+    sbuf b = {0};
+    if (build_header(w, sh, &b)) {
+        free(b.p);
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory building the safetensors header");
+    }
+    if (b.n > CKPT_ST_MAX_HEADER) {
+        free(b.p);
+        ckpt_err_set(err, CKPT_E_UNSUPPORTED,
+                     "header would be %zu bytes, over the safetensors limit of %llu: use --shard-size",
+                     b.n, (unsigned long long)CKPT_ST_MAX_HEADER);
+        ckpt_err_at_path(err, sh->path);
+        return err->code;
+    }
+    int fd = ckpt_txn_create(w->txn, sh->path, err);
+    if (fd < 0) { free(b.p); ckpt_err_at_path(err, sh->path); return err->code ? (int)err->code : CKPT_E_IO; }
+    unsigned char pre[8];
+    put_le64(pre, b.n);
+    int bad = ckpt__write_full(fd, pre, 8) || ckpt__write_full(fd, b.p, b.n);
+    int e = errno;
+    free(b.p);
+    if (bad) {
+        ckpt_err_sys(err, CKPT_E_IO, e, "cannot write");
+        ckpt_err_at_path(err, sh->path);
+        return err->code;
+    }
+    s->cur = k;
+    s->fd = fd;
+    s->data_start = s->pos = 8 + b.n;
+    return CKPT_OK;
+}
+
+static int finish_shard(ckpt_writer *w, ckpt_err *err)
+{
+    st_writer *s = w->priv;
+    if (s->cur < 0) return CKPT_OK;
+    const st_wshard *sh = &s->sh[s->cur];
+    if (s->pos != s->data_start + sh->data_len) {
+        ckpt_err_set(err, CKPT_E_IO, "internal: shard got %llu of %llu data bytes",
+                     (unsigned long long)(s->pos - s->data_start), (unsigned long long)sh->data_len);
+        ckpt_err_at_path(err, sh->path);
+        return err->code;
+    }
+    ckpt_txn_close_fd(w->txn, s->fd);
+    s->fd = -1;
+    return CKPT_OK;
+}
+
+/* Open shards up to and including shard k (earlier ones hold only empty tensors). */
+static int advance_to(ckpt_writer *w, int k, ckpt_err *err)
+{
+    st_writer *s = w->priv;
+    while (s->cur < k) {
+        int rc = finish_shard(w, err);
+        if (!rc) rc = open_next_shard(w, err);
+        if (rc) return rc;
+    }
+    return CKPT_OK;
+}
+
+static int st_write_begin(ckpt_writer *w, ckpt_err *err)
+{
+    const ckpt_plan *p = w->plan;
+    const char *out = w->opts->out;
+    uint64_t limit = w->opts->shard_size;
+    st_writer *s = calloc(1, sizeof *s);
+    if (!s) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    w->priv = s;
+    s->cur = -1;
+    s->fd = -1;
+    s->sh = calloc((size_t)p->n + 1, sizeof *s->sh);
+    s->shard_of = calloc((size_t)p->n + 1, sizeof *s->shard_of);
+    s->off = calloc((size_t)p->n + 1, sizeof *s->off);
+    if (!s->sh || !s->shard_of || !s->off) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+
+    /* huggingface_hub's rule, keeping plan order: start a new shard when the
+     * next tensor would overflow this one; a tensor over the limit alone. */
+    s->nsh = 1;
+    uint64_t cur = 0;
+    for (int i = 0; i < p->n; i++) {
+        uint64_t nb = p->e[i].nbytes;
+        st_wshard *sh = &s->sh[s->nsh - 1];
+        if (limit && sh->last > sh->first && (nb > limit || cur + nb > limit)) {
+            s->sh[s->nsh].first = s->sh[s->nsh].last = i;
+            sh = &s->sh[s->nsh++];
+            cur = 0;
+        }
+        s->shard_of[i] = s->nsh - 1;
+        s->off[i] = cur;
+        cur += nb;
+        sh->last = i + 1;
+        sh->data_len = cur;
+        s->total += nb;
+    }
+
+    int dirmode = ckpt__ends_with(out, "/") || ckpt__is_dir(out);
+    if (s->nsh == 1) {
+        s->sh[0].path = dirmode ? ckpt__path_join(out, "model.safetensors") : ckpt__strdup(out);
+        if (!s->sh[0].path) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+        return CKPT_OK;
+    }
+    char *dir, *base;
+    if (dirmode) {
+        dir = ckpt__strdup(out);
+        base = ckpt__strdup("model");
+    } else {
+        dir = ckpt__path_dirname(out);
+        const char *bn = ckpt__path_basename(out);
+        size_t k = strlen(bn);
+        if (ckpt__ends_with(bn, ".safetensors")) k -= strlen(".safetensors");
+        base = ckpt__strndup(bn, k);
+    }
+    int rc = CKPT_OK;
+    if (!dir || !base) rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    for (int k = 0; !rc && k < s->nsh; k++) {
+        char *name = ckpt__asprintf("%s-%05d-of-%05d.safetensors", base, k + 1, s->nsh);
+        s->sh[k].path = name ? ckpt__path_join(dir, name) : NULL;
+        free(name);
+        if (!s->sh[k].path) rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    }
+    if (!rc) {
+        char *name = ckpt__asprintf("%s.safetensors.index.json", base);
+        s->index_path = name ? ckpt__path_join(dir, name) : NULL;
+        free(name);
+        if (!s->index_path) rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    }
+    free(dir);
+    free(base);
+    return rc;
+}
+
+static int st_write(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t n, ckpt_err *err)
+{
+    st_writer *s = w->priv;
+    int rc = advance_to(w, s->shard_of[i], err);
+    if (rc) return rc;
+    const char *path = s->sh[s->cur].path;
+    if (s->pos != s->data_start + s->off[i] + off) {
+        ckpt_err_set(err, CKPT_E_IO, "internal: chunks out of order");
+        ckpt_err_at_path(err, path);
+        ckpt_err_at_tensor(err, w->plan->e[i].name);
+        return err->code;
+    }
+    if (ckpt__write_full(s->fd, buf, n)) {
+        ckpt_err_sys(err, CKPT_E_IO, errno, "cannot write");
+        ckpt_err_at_path(err, path);
+        ckpt_err_at_tensor(err, w->plan->e[i].name);
+        ckpt_err_at_offset(err, s->pos);
+        return err->code;
+    }
+    s->pos += n;
+    return CKPT_OK;
+}
+
+static int cmp_entry_name(const void *a, const void *b, void *ud)
+{
+    const ckpt_plan *p = ud;
+    return strcmp(p->e[*(const int *)a].name, p->e[*(const int *)b].name);
+}
+
+/* transformers' layout: json.dumps(index, indent=2, sort_keys=True) */
+static int write_index(ckpt_writer *w, ckpt_err *err)
+{
+    st_writer *s = w->priv;
+    const ckpt_plan *p = w->plan;
+    int *ord = malloc(((size_t)p->n + 1) * sizeof *ord);
+    if (!ord) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    for (int i = 0; i < p->n; i++) ord[i] = i;
+    qsort_r(ord, (size_t)p->n, sizeof *ord, cmp_entry_name, (void *)p);
+    sbuf b = {0};
+    sb_printf(&b, "{\n  \"metadata\": {\n    \"total_size\": %llu\n  },\n  \"weight_map\": {",
+              (unsigned long long)s->total);
+    for (int j = 0; j < p->n; j++) {
+        int i = ord[j];
+        sb_puts(&b, j ? ",\n    " : "\n    ");
+        sb_jstr(&b, p->e[i].name);
+        sb_puts(&b, ": ");
+        sb_jstr(&b, ckpt__path_basename(s->sh[s->shard_of[i]].path));
+    }
+    sb_puts(&b, p->n ? "\n  }\n}\n" : "}\n}\n");
+    free(ord);
+    if (b.bad) { free(b.p); return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
+    int fd = ckpt_txn_create(w->txn, s->index_path, err);
+    int rc = CKPT_OK;
+    if (fd < 0) {
+        ckpt_err_at_path(err, s->index_path);
+        rc = err->code ? (int)err->code : CKPT_E_IO;
+    } else if (ckpt__write_full(fd, b.p, b.n)) {
+        rc = ckpt_err_sys(err, CKPT_E_IO, errno, "cannot write");
+        ckpt_err_at_path(err, s->index_path);
+    } else {
+        ckpt_txn_close_fd(w->txn, fd);
+    }
+    free(b.p);
+    return rc;
+}
+
+static int st_write_end(ckpt_writer *w, ckpt_err *err)
+{
+    st_writer *s = w->priv;
+    int rc = advance_to(w, s->nsh - 1, err);
+    if (!rc) rc = finish_shard(w, err);
+    if (!rc && s->index_path) rc = write_index(w, err);
+    if (rc) return rc;
+    if (w->res) {
+        w->res->nfiles = s->nsh + (s->index_path ? 1 : 0);
+        snprintf(w->res->main_path, sizeof w->res->main_path, "%s",
+                 s->index_path ? s->index_path : s->sh[0].path);
+    }
+    st_write_abort(w);  /* frees the state */
+    return CKPT_OK;
+}
+
+const ckpt_format ckpt_fmt_safetensors = {
+    .name = "safetensors",
+    .desc = "safetensors (single file or sharded)",
+    .exts = ".safetensors .safetensors.index.json",
+    .flags = CKPT_FMT_READ | CKPT_FMT_WRITE,
+    .probe = st_probe,
+    .open = st_open,
+    .read = st_read,
+    .close = st_close,
+    .write_begin = st_write_begin,
+    .write = st_write,
+    .write_end = st_write_end,
+    .write_abort = st_write_abort,
+};

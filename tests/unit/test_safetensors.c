@@ -1,0 +1,146 @@
+/* Unit tests of the safetensors header parser: each validation rule of the
+ * reference implementation (safetensors/src/tensor.rs) gets its own named
+ * check on a file built in memory. Prints PASS/FAIL lines for tests/run. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fmt_safetensors.h"
+
+static int failures;
+
+/* Build "u64 N | header | data" with `data_len` zero bytes. */
+static unsigned char *mkfile(const char *hdr, size_t data_len, size_t *size)
+{
+    size_t n = strlen(hdr);
+    *size = 8 + n + data_len;
+    unsigned char *b = calloc(1, *size + 1);
+    for (int i = 0; i < 8; i++) b[i] = (unsigned char)((uint64_t)n >> (8 * i));
+    memcpy(b + 8, hdr, n);
+    return b;
+}
+
+/* Parse; expect success (want == NULL) or a FORMAT/UNSUPPORTED error whose
+ * message contains `want`. */
+static void expect(const char *name, const unsigned char *buf, size_t size, const char *want,
+                   const char *want_tensor)
+{
+    ckpt_err err;
+    ckpt_err_clear(&err);
+    ckpt_st_header h;
+    int rc = ckpt__st_parse_buffer(buf, size, "x.safetensors", &h, &err);
+    char line[1600];
+    ckpt_err_line(&err, line, sizeof line);
+    if (!want) {
+        if (rc) { printf("FAIL %s: unexpected error: %s\n", name, line); failures++; }
+        else printf("PASS %s\n", name);
+        if (!rc) ckpt__st_header_free(&h);
+        return;
+    }
+    if (!rc) { printf("FAIL %s: accepted, wanted '%s'\n", name, want); failures++; ckpt__st_header_free(&h); return; }
+    if (!strstr(err.msg, want)) { printf("FAIL %s: message '%s' lacks '%s'\n", name, err.msg, want); failures++; return; }
+    if (strcmp(err.path, "x.safetensors")) { printf("FAIL %s: path '%s'\n", name, err.path); failures++; return; }
+    if (want_tensor && strcmp(err.tensor, want_tensor)) {
+        printf("FAIL %s: tensor '%s', wanted '%s'\n", name, err.tensor, want_tensor); failures++; return;
+    }
+    if (strchr(line, '\n')) { printf("FAIL %s: multi-line message\n", name); failures++; return; }
+    printf("PASS %s\n", name);
+}
+
+static void hdr(const char *name, const char *h, size_t data_len, const char *want, const char *tensor)
+{
+    size_t size;
+    unsigned char *b = mkfile(h, data_len, &size);
+    expect(name, b, size, want, tensor);
+    free(b);
+}
+
+#define T(a, b) "\"" a "\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":" b "}"
+
+int main(void)
+{
+    /* valid files */
+    hdr("valid_single", "{" T("a", "[0,8]") "}", 8, NULL, NULL);
+    hdr("valid_padded", "{" T("a", "[0,8]") "}      ", 8, NULL, NULL);
+    hdr("valid_empty", "{}", 0, NULL, NULL);
+    hdr("valid_scalar_and_empty_dim",
+        "{\"s\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[0,8]},"
+        "\"z\":{\"dtype\":\"F16\",\"shape\":[3,0],\"data_offsets\":[8,8]}}", 8, NULL, NULL);
+    hdr("valid_metadata", "{\"__metadata__\":{\"format\":\"pt\"}," T("a", "[0,8]") "}", 8, NULL, NULL);
+    {   /* out-of-order header entries come back in offset order */
+        size_t size;
+        unsigned char *b = mkfile("{" T("b", "[8,16]") "," T("a", "[0,8]") "}", 16, &size);
+        ckpt_err err; ckpt_err_clear(&err);
+        ckpt_st_header h;
+        if (ckpt__st_parse_buffer(b, size, "x", &h, &err) || h.n != 2 || strcmp(h.t[0].name, "a") ||
+            h.t[1].begin != 8 || h.data_start != 8 + strlen((char *)b + 8)) {
+            printf("FAIL valid_sorted_by_offset\n"); failures++;
+        } else printf("PASS valid_sorted_by_offset\n");
+        if (!err.code) ckpt__st_header_free(&h);
+        free(b);
+    }
+
+    /* length prefix */
+    {
+        unsigned char small[5] = {1, 0, 0, 0, 0};
+        expect("error_header_too_small", small, sizeof small, "too small", NULL);
+        unsigned char big[16] = {0};
+        uint64_t n = 100000001;
+        for (int i = 0; i < 8; i++) big[i] = (unsigned char)(n >> (8 * i));
+        big[8] = '{';
+        expect("error_header_too_large", big, sizeof big, "exceeds the safetensors limit", NULL);
+        unsigned char past[16] = {200, 0, 0, 0, 0, 0, 0, 0, '{', '}'};
+        expect("error_header_length_past_eof", past, sizeof past, "runs past the end of the file", NULL);
+        unsigned char huge[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, '{', '}'};
+        expect("error_header_length_u64_max", huge, sizeof huge, "exceeds", NULL);
+    }
+
+    /* header text */
+    hdr("error_not_object", "[1,2]", 0, "does not start with '{'", NULL);
+    hdr("error_bad_json", "{\"a\":", 0, "not valid JSON", NULL);
+    hdr("error_trailing_garbage_json", "{} x", 0, "not valid JSON", NULL);
+    hdr("error_invalid_utf8", "{\"\xff\xfe\":1}", 0, "not valid UTF-8", NULL);
+    {
+        size_t size;
+        unsigned char *b = mkfile("{}  ", 0, &size);
+        b[10] = 0;
+        expect("error_nul_in_header", b, size, "NUL byte", NULL);
+        free(b);
+    }
+    hdr("error_duplicate_name", "{" T("a", "[0,8]") "," T("a", "[8,16]") "}", 16, "duplicate name", "a");
+    hdr("error_duplicate_field",
+        "{\"a\":{\"dtype\":\"F32\",\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8,
+        "duplicate field", "a");
+    hdr("error_entry_not_object", "{\"a\":3}", 0, "not an object", "a");
+    hdr("error_missing_dtype", "{\"a\":{\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "lacks \"dtype\"", "a");
+    hdr("error_unknown_dtype", "{\"a\":{\"dtype\":\"F33\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8,
+        "unknown dtype 'F33'", "a");
+    hdr("error_unsupported_dtype", "{\"a\":{\"dtype\":\"C64\",\"shape\":[1],\"data_offsets\":[0,8]}}", 8,
+        "not supported", "a");
+    hdr("error_negative_shape", "{\"a\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", 8,
+        "shape entry -2", "a");
+    hdr("error_fractional_shape", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,8]}}", 8,
+        "shape entry 1.5", "a");
+    hdr("error_shape_not_array", "{\"a\":{\"dtype\":\"F32\",\"shape\":2,\"data_offsets\":[0,8]}}", 8,
+        "not an array", "a");
+    hdr("error_too_many_dims",
+        "{\"a\":{\"dtype\":\"U8\",\"shape\":[1,1,1,1,1,1,1,1,1],\"data_offsets\":[0,1]}}", 1,
+        "at most 8", "a");
+    hdr("error_shape_overflow",
+        "{\"a\":{\"dtype\":\"U8\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,1]}}", 1,
+        "overflows", "a");
+    hdr("error_offsets_not_pair", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0]}}", 8,
+        "not a pair", "a");
+    hdr("error_offsets_reversed", "{" T("a", "[8,0]") "}", 8, "end before they begin", "a");
+    hdr("error_size_mismatch", "{" T("a", "[0,12]") "}", 12, "needs 8", "a");
+    hdr("error_offsets_past_buffer", "{" T("a", "[0,8]") "}", 4, "past the end of the data buffer", "a");
+    hdr("error_overlap", "{" T("a", "[0,8]") ",\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8,
+        "overlap tensor 'a'", "b");
+    hdr("error_hole", "{" T("a", "[0,8]") "," T("b", "[12,20]") "}", 20, "hole of 4 bytes", "b");
+    hdr("error_leading_hole", "{" T("a", "[4,12]") "}", 12, "used by no tensor", "a");
+    hdr("error_trailing_bytes", "{" T("a", "[0,8]") "}", 11, "3 trailing bytes", NULL);
+    hdr("error_metadata_not_string", "{\"__metadata__\":{\"k\":1}}", 0, "not a string", NULL);
+    hdr("error_metadata_not_object", "{\"__metadata__\":[]}", 0, "__metadata__ is not an object", NULL);
+
+    return failures ? 1 : 0;
+}
