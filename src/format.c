@@ -6,8 +6,11 @@
 
 #include "internal.h"
 
+extern const ckpt_format ckpt_fmt_safetensors;
+
 /* registry: one line per format, in probe tie-break order */
 static const ckpt_format *const formats[] = {
+    &ckpt_fmt_safetensors,
     NULL /* sentinel */
 };
 #define NFORMATS ((int)(sizeof formats / sizeof formats[0]) - 1)
