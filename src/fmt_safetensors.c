@@ -384,6 +384,7 @@ typedef struct st_model {
 static int open_shard(ckpt_model *m, const char *path, struct ckpt_name_index *seen,
                       ckpt_st_header *h, int *file_out, ckpt_err *err)
 {
+    memset(h, 0, sizeof *h);
     ckpt_src *s = NULL;
     int rc = ckpt_src_open(path, &s, err);
     if (rc) { ckpt_err_at_path(err, path); return rc; }
@@ -415,16 +416,18 @@ static int open_shard(ckpt_model *m, const char *path, struct ckpt_name_index *s
     s = NULL;
     for (int i = 0; i < h->n; i++) {
         const ckpt_st_tensor *t = &h->t[i];
-        int prev = ckpt__index_put(seen, t->name, fi);
+        int ti = ckpt__model_add_tensor(m, t->name, NULL, t->dtype, t->ndim, t->shape, fi,
+                                        h->data_start + t->begin, err);
+        if (ti < 0) {
+            rc = err->code ? (int)err->code : CKPT_E_NOMEM;
+            goto fail_h;
+        }
+        /* the index keeps the key pointer: use the model's copy of the name */
+        int prev = ckpt__index_put(seen, m->tensors[ti].name, fi);
         if (prev == -2) { rc = st_nomem(err, path); goto fail_h; }
         if (prev >= 0) {
             rc = st_fail(err, path, t->name, h->data_start + t->begin,
                          "tensor also present in shard %s", m->files[prev].path);
-            goto fail_h;
-        }
-        if (ckpt__model_add_tensor(m, t->name, NULL, t->dtype, t->ndim, t->shape, fi,
-                                   h->data_start + t->begin, err) < 0) {
-            rc = err->code ? (int)err->code : CKPT_E_NOMEM;
             goto fail_h;
         }
     }
