@@ -7,10 +7,12 @@
 #include "internal.h"
 
 extern const ckpt_format ckpt_fmt_safetensors;
+extern const ckpt_format ckpt_fmt_keras_h5, ckpt_fmt_keras, ckpt_fmt_keras_weights;
 
 /* registry: one line per format, in probe tie-break order */
 static const ckpt_format *const formats[] = {
     &ckpt_fmt_safetensors,
+    &ckpt_fmt_keras_h5, &ckpt_fmt_keras, &ckpt_fmt_keras_weights,
     NULL /* sentinel */
 };
 #define NFORMATS ((int)(sizeof formats / sizeof formats[0]) - 1)

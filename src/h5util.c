@@ -1,0 +1,321 @@
+/* src/h5util.c: libhdf5 helpers (see h5util.h). */
+#include "h5util.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pthread_once_t h5_once = PTHREAD_ONCE_INIT;
+static void h5_init_once(void)
+{
+    H5open();
+    /* The library never prints: errors are read from the stack instead. */
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+void ckpt_h5_init(void) { pthread_once(&h5_once, h5_init_once); }
+
+/* Keep the innermost description (the most specific cause). */
+static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *ud)
+{
+    char *out = ud;
+    if (e->desc && e->desc[0]) snprintf(out, 200, "%s", e->desc);
+    return 0;
+}
+
+int ckpt_h5_fail(ckpt_err *err, ckpt_code code, const char *file, const char *obj,
+                 const char *fmt, ...)
+{
+    char msg[400], detail[200] = "";
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_cb, detail);
+    H5Eclear2(H5E_DEFAULT);
+    if (detail[0]) ckpt_err_set(err, code, "%s (%s)", msg, detail);
+    else ckpt_err_set(err, code, "%s", msg);
+    if (file) ckpt_err_at_path(err, file);
+    if (obj) ckpt_err_at_tensor(err, obj);
+    return code;
+}
+
+void ckpt_strv_free(ckpt_strv *s)
+{
+    if (!s) return;
+    for (int i = 0; i < s->n; i++) free(s->v[i]);
+    free(s->v);
+    s->v = NULL;
+    s->n = 0;
+}
+
+static int strv_push(ckpt_strv *s, char *str)
+{
+    char **nv = realloc(s->v, (size_t)(s->n + 1) * sizeof *nv);
+    if (!nv) { free(str); return -1; }
+    s->v = nv;
+    s->v[s->n++] = str;
+    return 0;
+}
+
+/* Append the values of one attribute to out. */
+static int read_one_attr(hid_t attr, ckpt_strv *out, ckpt_err *err)
+{
+    int rc = 0;
+    hid_t type = H5Aget_type(attr), space = H5Aget_space(attr);
+    if (type < 0 || space < 0) { rc = -CKPT_E_FORMAT; goto done; }
+    hssize_t npts = H5Sget_simple_extent_npoints(space);
+    if (npts < 0 || npts > 10000000) { rc = -CKPT_E_FORMAT; goto done; }
+    if (H5Tget_class(type) != H5T_STRING || npts == 0) goto done; /* empty list */
+    if (H5Tis_variable_str(type) > 0) {
+        char **v = calloc((size_t)npts, sizeof *v);
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, H5T_VARIABLE);
+        H5Tset_cset(mt, H5Tget_cset(type));
+        if (!v || H5Aread(attr, mt, v) < 0) {
+            free(v); H5Tclose(mt);
+            rc = v ? -CKPT_E_FORMAT : -CKPT_E_NOMEM;
+            goto done;
+        }
+        for (hssize_t i = 0; i < npts; i++) {
+            if (rc == 0 && strv_push(out, ckpt__strdup(v[i] ? v[i] : "")) < 0) rc = -CKPT_E_NOMEM;
+        }
+        H5Dvlen_reclaim(mt, space, H5P_DEFAULT, v);
+        H5Tclose(mt);
+        free(v);
+    } else {
+        size_t sz = H5Tget_size(type);
+        if (sz == 0 || sz > (1u << 26) || (uint64_t)sz * (uint64_t)npts > (1u << 28)) {
+            rc = -CKPT_E_FORMAT;
+            goto done;
+        }
+        char *buf = malloc(sz * (size_t)npts);
+        if (!buf) { rc = -CKPT_E_NOMEM; goto done; }
+        if (H5Aread(attr, type, buf) < 0) { free(buf); rc = -CKPT_E_FORMAT; goto done; }
+        for (hssize_t i = 0; i < npts && rc == 0; i++) {
+            const char *p = buf + (size_t)i * sz;
+            size_t len = strnlen(p, sz);   /* NULPAD/NULTERM: stop at the first NUL */
+            if (H5Tget_strpad(type) == H5T_STR_SPACEPAD)
+                while (len > 0 && p[len - 1] == ' ') len--;
+            if (strv_push(out, ckpt__strndup(p, len)) < 0) rc = -CKPT_E_NOMEM;
+        }
+        free(buf);
+    }
+done:
+    if (type >= 0) H5Tclose(type);
+    if (space >= 0) H5Sclose(space);
+    if (rc == -CKPT_E_NOMEM) ckpt_err_set(err, CKPT_E_NOMEM, "out of memory reading attribute");
+    return rc;
+}
+
+int ckpt_h5_attr_strv(hid_t obj, const char *name, ckpt_strv *out, ckpt_err *err)
+{
+    out->v = NULL;
+    out->n = 0;
+    htri_t ex = H5Aexists(obj, name);
+    if (ex < 0) { H5Eclear2(H5E_DEFAULT); return 0; }
+    if (ex > 0) {
+        hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+        if (a < 0) { H5Eclear2(H5E_DEFAULT); return -ckpt_err_set(err, CKPT_E_FORMAT, "cannot open attribute '%s'", name); }
+        int rc = read_one_attr(a, out, err);
+        H5Aclose(a);
+        if (rc < 0) {
+            ckpt_strv_free(out);
+            H5Eclear2(H5E_DEFAULT);
+            return -ckpt_err_set(err, (ckpt_code)-rc, "cannot read attribute '%s'", name);
+        }
+        return 1;
+    }
+    /* chunked: name0, name1, ... until absent */
+    int found = 0;
+    for (int i = 0; i < 100000; i++) {
+        char cn[300];
+        snprintf(cn, sizeof cn, "%s%d", name, i);
+        if (H5Aexists(obj, cn) <= 0) break;
+        hid_t a = H5Aopen(obj, cn, H5P_DEFAULT);
+        int rc = a < 0 ? -CKPT_E_FORMAT : read_one_attr(a, out, err);
+        if (a >= 0) H5Aclose(a);
+        if (rc < 0) {
+            ckpt_strv_free(out);
+            H5Eclear2(H5E_DEFAULT);
+            return -ckpt_err_set(err, (ckpt_code)-rc, "cannot read attribute '%s'", cn);
+        }
+        found = 1;
+    }
+    H5Eclear2(H5E_DEFAULT);
+    return found;
+}
+
+char *ckpt_h5_attr_str(hid_t obj, const char *name, ckpt_err *err)
+{
+    ckpt_strv s;
+    int rc = ckpt_h5_attr_strv(obj, name, &s, err);
+    if (rc <= 0) return NULL;
+    char *r = NULL;
+    if (s.n > 0) { r = s.v[0]; s.v[0] = NULL; }
+    else r = ckpt__strdup("");
+    for (int i = 1; i < s.n; i++) free(s.v[i]);
+    free(s.v);
+    return r;
+}
+
+ckpt_dtype ckpt_h5_dtype(hid_t dset, hid_t *memtype, int *direct_ok)
+{
+    *memtype = -1;
+    *direct_ok = 0;
+    hid_t ft = H5Dget_type(dset);
+    if (ft < 0) { H5Eclear2(H5E_DEFAULT); return CKPT_DT_INVALID; }
+    ckpt_dtype dt = CKPT_DT_INVALID;
+    size_t sz = H5Tget_size(ft);
+    H5T_class_t cls = H5Tget_class(ft);
+    if (cls == H5T_INTEGER) {
+        int sgn = H5Tget_sign(ft) == H5T_SGN_2;
+        switch (sz) {
+        case 1: dt = sgn ? CKPT_I8 : CKPT_U8; break;
+        case 2: dt = sgn ? CKPT_I16 : CKPT_U16; break;
+        case 4: dt = sgn ? CKPT_I32 : CKPT_U32; break;
+        case 8: dt = sgn ? CKPT_I64 : CKPT_U64; break;
+        }
+    } else if (cls == H5T_FLOAT) {
+        /* Identify by bit layout: h5py float16 is a custom IEEE half. */
+        size_t spos, epos, esz, mpos, msz;
+        H5Tget_fields(ft, &spos, &epos, &esz, &mpos, &msz);
+        if (sz == 2 && esz == 5 && msz == 10) dt = CKPT_F16;
+        else if (sz == 2 && esz == 8 && msz == 7) dt = CKPT_BF16;
+        else if (sz == 4 && esz == 8 && msz == 23) dt = CKPT_F32;
+        else if (sz == 8 && esz == 11 && msz == 52) dt = CKPT_F64;
+    } else if (cls == H5T_ENUM && sz == 1) {
+        /* h5py stores numpy bool as an enum over int8 {FALSE, TRUE} */
+        dt = CKPT_BOOL;
+    } else if (cls == H5T_OPAQUE && sz == 2) {
+        /* Keras 3 bfloat16: opaque 2-byte type, dataset attr dtype="bfloat16" */
+        ckpt_err e;
+        ckpt_err_clear(&e);
+        char *tag = ckpt_h5_attr_str(dset, "dtype", &e);
+        if (tag && strcmp(tag, "bfloat16") == 0) dt = CKPT_BF16;
+        free(tag);
+    } else if (cls == H5T_OPAQUE && sz == 1) {
+        ckpt_err e;
+        ckpt_err_clear(&e);
+        char *tag = ckpt_h5_attr_str(dset, "dtype", &e);
+        if (tag && strcmp(tag, "float8_e4m3fn") == 0) dt = CKPT_F8_E4M3;
+        else if (tag && strcmp(tag, "float8_e5m2") == 0) dt = CKPT_F8_E5M2;
+        free(tag);
+    }
+    if (dt == CKPT_DT_INVALID) { H5Tclose(ft); return dt; }
+    if (cls == H5T_INTEGER || cls == H5T_FLOAT) {
+        /* same type in little-endian order: libhdf5 swaps big-endian data */
+        hid_t mt = H5Tcopy(ft);
+        int is_le = H5Tget_order(ft) == H5T_ORDER_LE;
+        H5Tset_order(mt, H5T_ORDER_LE);
+        *memtype = mt;
+        *direct_ok = is_le || sz == 1;
+    } else {
+        *memtype = H5Tcopy(ft);
+        *direct_ok = 1;
+    }
+    H5Tclose(ft);
+    return dt;
+}
+
+/* Select flat elements [start, start+count) of a C-order dataspace as a
+ * union of at most 2*ndim hyperslabs: at each step take the biggest block
+ * whose trailing dimensions are whole and aligned at `start`. */
+static int select_flat(hid_t space, int ndim, const hsize_t *dims, uint64_t start, uint64_t count)
+{
+    int first = 1;
+    while (count > 0) {
+        /* stride[k] = elements in the last k dims */
+        uint64_t stride = 1;
+        int k = 0;
+        while (k < ndim - 1) {
+            uint64_t ns = stride * dims[ndim - 1 - k];
+            if (start % ns != 0 || count < ns) break;
+            stride = ns;
+            k++;
+        }
+        int d = ndim - 1 - k;      /* the dimension we take a run along */
+        hsize_t off[H5S_MAX_RANK], cnt[H5S_MAX_RANK];
+        uint64_t rem = start / stride;
+        for (int i = ndim - 1; i >= 0; i--) {
+            if (i > d) { off[i] = 0; cnt[i] = dims[i]; continue; }
+            off[i] = rem % dims[i];
+            rem /= dims[i];
+            cnt[i] = 1;
+        }
+        uint64_t room = dims[d] - off[d];
+        uint64_t take = count / stride;
+        if (take > room) take = room;
+        if (take == 0) take = 1;   /* cannot happen: count >= stride */
+        cnt[d] = take;
+        if (H5Sselect_hyperslab(space, first ? H5S_SELECT_SET : H5S_SELECT_OR, off, NULL, cnt, NULL) < 0)
+            return -1;
+        first = 0;
+        start += take * stride;
+        count -= take * stride;
+    }
+    return 0;
+}
+
+int ckpt_h5_read_range(hid_t dset, hid_t memtype, int ndim, const int64_t *shape,
+                       size_t esize, uint64_t off, void *buf, size_t n, ckpt_err *err)
+{
+    if (n == 0) return 0;
+    uint64_t e0 = off / esize, e1 = (off + n + esize - 1) / esize;
+    int aligned = (off % esize == 0) && (n % esize == 0);
+    void *dst = buf;
+    if (!aligned) {
+        dst = malloc((size_t)(e1 - e0) * esize);
+        if (!dst) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    }
+    int rc = 0;
+    hid_t fspace = -1, mspace = -1;
+    if (ndim == 0) {
+        if (H5Dread(dset, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, dst) < 0) rc = -1;
+    } else {
+        hsize_t dims[H5S_MAX_RANK];
+        for (int i = 0; i < ndim; i++) dims[i] = (hsize_t)shape[i];
+        fspace = H5Dget_space(dset);
+        hsize_t mdim = (hsize_t)(e1 - e0);
+        mspace = H5Screate_simple(1, &mdim, NULL);
+        if (fspace < 0 || mspace < 0 || select_flat(fspace, ndim, dims, e0, e1 - e0) < 0 ||
+            H5Dread(dset, memtype, mspace, fspace, H5P_DEFAULT, dst) < 0)
+            rc = -1;
+    }
+    if (fspace >= 0) H5Sclose(fspace);
+    if (mspace >= 0) H5Sclose(mspace);
+    if (rc == 0 && !aligned) memcpy(buf, (char *)dst + (off - e0 * esize), n);
+    if (!aligned) free(dst);
+    if (rc) return ckpt_h5_fail(err, CKPT_E_FORMAT, NULL, NULL, "cannot read dataset");
+    return 0;
+}
+
+uint64_t ckpt_h5_contig_offset(hid_t dset, uint64_t nbytes)
+{
+    hid_t dcpl = H5Dget_create_plist(dset);
+    if (dcpl < 0) { H5Eclear2(H5E_DEFAULT); return CKPT_NO_OFFSET; }
+    uint64_t r = CKPT_NO_OFFSET;
+    if (H5Pget_layout(dcpl) == H5D_CONTIGUOUS && H5Pget_nfilters(dcpl) == 0 &&
+        H5Dget_storage_size(dset) == nbytes) {
+        haddr_t a = H5Dget_offset(dset);
+        if (a != HADDR_UNDEF) r = (uint64_t)a;
+    }
+    H5Pclose(dcpl);
+    H5Eclear2(H5E_DEFAULT);
+    return r;
+}
+
+int ckpt_h5_set_attr_str(hid_t obj, const char *name, const char *val)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    hid_t s = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(obj, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = (a >= 0 && H5Awrite(a, t, &val) >= 0) ? 0 : -1;
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(s);
+    H5Tclose(t);
+    return rc;
+}

@@ -1,0 +1,503 @@
+/* src/keras_h5io.c: HDF5-backed tensors shared by the Keras readers (legacy
+ * h5, Keras 3 weights.h5 / .keras / sharded): open files, add datasets as
+ * tensors, read byte ranges, build the layer tree from the config, facts,
+ * and the config-vs-weights check. */
+#include "h5util.h"
+#include "keras.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+kx_state *kx_new(void)
+{
+    kx_state *st = calloc(1, sizeof *st);
+    return st;
+}
+
+void kx_free(kx_state *st)
+{
+    if (!st) return;
+    for (int i = 0; i < st->nt; i++) {
+        if (st->t[i].dset >= 0) H5Dclose(st->t[i].dset);
+        if (st->t[i].mt >= 0) H5Tclose(st->t[i].mt);
+        free(st->t[i].dpath);
+        free(st->t[i].group);
+    }
+    free(st->t);
+    for (int i = 0; i < st->nh5; i++) {
+        if (st->h5[i] >= 0) H5Fclose(st->h5[i]);
+        if (st->fd[i] >= 0) close(st->fd[i]);
+        free(st->h5path[i]);
+    }
+    free(st->h5);
+    free(st->fd);
+    free(st->h5path);
+    if (st->have_km) kc_free(&st->km);
+    free(st);
+}
+
+int kx_open_h5(kx_state *st, const char *path, const char *shown, int fd, ckpt_err *err)
+{
+    ckpt_h5_init();
+    int n = st->nh5;
+    hid_t *nh = realloc(st->h5, (size_t)(n + 1) * sizeof *nh);
+    if (nh) st->h5 = nh;
+    int *nf = realloc(st->fd, (size_t)(n + 1) * sizeof *nf);
+    if (nf) st->fd = nf;
+    char **np = realloc(st->h5path, (size_t)(n + 1) * sizeof *np);
+    if (np) st->h5path = np;
+    if (!nh || !nf || !np) {
+        if (fd >= 0) close(fd);
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    }
+    st->h5[n] = -1;
+    st->fd[n] = fd;
+    st->h5path[n] = ckpt__strdup(shown ? shown : path);
+    st->nh5 = n + 1;
+#if H5_VERSION_GE(1, 12, 0)
+    htri_t ok = H5Fis_accessible(path, H5P_DEFAULT);
+#else
+    htri_t ok = H5Fis_hdf5(path);
+#endif
+    if (ok <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        ckpt_err_set(err, CKPT_E_FORMAT, "not an HDF5 file (or truncated: no valid superblock)");
+        ckpt_err_at_path(err, shown ? shown : path);
+        return CKPT_E_FORMAT;
+    }
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    /* read-only inputs on read-only mounts: no advisory locks */
+    H5Pset_file_locking(fapl, 0, 1);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    H5Pclose(fapl);
+    if (f < 0) return ckpt_h5_fail(err, CKPT_E_FORMAT, shown ? shown : path, NULL, "cannot open HDF5 file");
+    st->h5[n] = f;
+    if (st->fd[n] < 0) {
+        st->fd[n] = open(path, O_RDONLY | O_CLOEXEC);
+    }
+    return 0;
+}
+
+static int map_shape(hid_t dset, int *ndim, int64_t *shape, const char *file, const char *dpath,
+                     ckpt_err *err)
+{
+    hid_t sp = H5Dget_space(dset);
+    if (sp < 0) return ckpt_h5_fail(err, CKPT_E_FORMAT, file, dpath, "cannot read dataspace");
+    int nd = H5Sget_simple_extent_ndims(sp);
+    H5S_class_t cls = H5Sget_simple_extent_type(sp);
+    if (nd < 0 || nd > CKPT_MAX_DIMS || cls == H5S_NULL) {
+        H5Sclose(sp);
+        ckpt_err_set(err, CKPT_E_UNSUPPORTED, "dataset has %d dimensions (at most %d supported)", nd, CKPT_MAX_DIMS);
+        ckpt_err_at_path(err, file);
+        ckpt_err_at_tensor(err, dpath);
+        return CKPT_E_UNSUPPORTED;
+    }
+    hsize_t d[H5S_MAX_RANK];
+    H5Sget_simple_extent_dims(sp, d, NULL);
+    H5Sclose(sp);
+    for (int i = 0; i < nd; i++) shape[i] = (int64_t)d[i];
+    *ndim = nd;
+    return 0;
+}
+
+int kx_add(ckpt_model *m, kx_state *st, int h5, const char *dpath, const char *name,
+           unsigned tflags, int layer, int widx, const char *group, int file, int expose_offset,
+           ckpt_err *err)
+{
+    const char *fname = st->h5path[h5];
+    hid_t d = H5Dopen2(st->h5[h5], dpath, H5P_DEFAULT);
+    if (d < 0) return ckpt_h5_fail(err, CKPT_E_FORMAT, fname, dpath, "cannot open dataset"), -1;
+    hid_t mt;
+    int direct;
+    ckpt_dtype dt = ckpt_h5_dtype(d, &mt, &direct);
+    if (dt == CKPT_DT_INVALID) {
+        H5Dclose(d);
+        ckpt_err_set(err, CKPT_E_UNSUPPORTED, "dataset type not supported (only integer, float, bool and Keras bfloat16)");
+        ckpt_err_at_path(err, fname);
+        ckpt_err_at_tensor(err, dpath);
+        return -1;
+    }
+    int ndim = 0;
+    int64_t shape[CKPT_MAX_DIMS] = {0};
+    if (map_shape(d, &ndim, shape, fname, dpath, err)) { H5Dclose(d); H5Tclose(mt); return -1; }
+    uint64_t nbytes = ckpt_dtype_size(dt);
+    for (int i = 0; i < ndim; i++)
+        if (ckpt__mul_u64(nbytes, (uint64_t)shape[i], &nbytes)) { nbytes = UINT64_MAX; break; }
+    uint64_t foff = direct && st->fd[h5] >= 0 ? ckpt_h5_contig_offset(d, nbytes) : CKPT_NO_OFFSET;
+    if (foff != CKPT_NO_OFFSET) {
+        /* H5Dget_offset is relative to the HDF5 base address (after a user block) */
+        hid_t fcpl = H5Fget_create_plist(st->h5[h5]);
+        hsize_t ub = 0;
+        if (fcpl >= 0) { H5Pget_userblock(fcpl, &ub); H5Pclose(fcpl); }
+        foff += ub;
+    }
+    H5Dclose(d);
+    H5Tclose(mt);
+    char *src = ckpt__asprintf("/%s", dpath[0] == '/' ? dpath + 1 : dpath);
+    if (!src) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
+    int ti = ckpt__model_add_tensor(m, name, src, dt, ndim, shape, file,
+                                    expose_offset ? foff : CKPT_NO_OFFSET, err);
+    free(src);
+    if (ti < 0) { ckpt_err_at_tensor(err, name); return -1; }
+    m->tensors[ti].flags |= tflags;
+    if (st->nt >= st->capt) {
+        int nc = st->capt ? st->capt * 2 : 64;
+        kx_t *nt = realloc(st->t, (size_t)nc * sizeof *nt);
+        if (!nt) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
+        st->t = nt;
+        st->capt = nc;
+    }
+    if (ti != st->nt) return ckpt_err_set(err, CKPT_E_FORMAT, "internal: tensor tables out of step"), -1;
+    kx_t *x = &st->t[st->nt++];
+    memset(x, 0, sizeof *x);
+    x->h5 = h5;
+    x->dpath = ckpt__strdup(dpath);
+    x->dset = x->mt = -1;
+    x->foff = foff;
+    x->layer = layer;
+    x->widx = widx;
+    x->group = ckpt__strdup(group);
+    if (!x->dpath || (group && !x->group)) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
+    return ti;
+}
+
+int kx_read(ckpt_model *m, int t, uint64_t off, void *buf, size_t n, ckpt_err *err)
+{
+    kx_state *st = m->priv;
+    if (!st || t < 0 || t >= st->nt) return ckpt_err_set(err, CKPT_E_USAGE, "bad tensor index");
+    kx_t *x = &st->t[t];
+    const ckpt_tensor *ct = &m->tensors[t];
+    if (n == 0) return 0;
+    if (x->foff != CKPT_NO_OFFSET) {
+        /* contiguous, unfiltered, little-endian: plain pread */
+        uint64_t at;
+        if (ckpt__add_u64(x->foff, off, &at)) return ckpt_err_set(err, CKPT_E_FORMAT, "offset overflow");
+        if (ckpt__pread_full(st->fd[x->h5], buf, n, at)) {
+            int e = errno;
+            if (e == 0) ckpt_err_set(err, CKPT_E_FORMAT, "file is truncated: dataset bytes end past the end of the file");
+            else ckpt_err_sys(err, CKPT_E_IO, e, "read failed");
+            ckpt_err_at_path(err, st->h5path[x->h5]);
+            ckpt_err_at_tensor(err, ct->name);
+            ckpt_err_at_offset(err, at);
+            return err->code;
+        }
+        return 0;
+    }
+    if (x->dset < 0) {
+        x->dset = H5Dopen2(st->h5[x->h5], x->dpath, H5P_DEFAULT);
+        if (x->dset < 0) return ckpt_h5_fail(err, CKPT_E_FORMAT, st->h5path[x->h5], x->dpath, "cannot open dataset");
+        int direct;
+        ckpt_h5_dtype(x->dset, &x->mt, &direct);
+        if (x->mt < 0) return ckpt_err_set(err, CKPT_E_FORMAT, "dataset type changed");
+    }
+    int rc = ckpt_h5_read_range(x->dset, x->mt, ct->ndim, ct->shape, ckpt_dtype_size(ct->dtype), off,
+                                buf, n, err);
+    if (rc) {
+        ckpt_err_at_path(err, st->h5path[x->h5]);
+        ckpt_err_at_tensor(err, x->dpath);
+    }
+    return rc;
+}
+
+/* ---- tree and facts ---- */
+
+static int layer_node(ckpt_model *m, kx_state *st, int li, int *map, ckpt_err *err)
+{
+    if (map[li] >= 0) return map[li];
+    kc_layer *L = &st->km.L[li];
+    int parent = L->parent >= 0 ? layer_node(m, st, L->parent, map, err) : 0;
+    if (parent < 0) return -1;
+    unsigned fl = CKPT_NF_LAYER;
+    if (L->flags & KC_MODEL) fl |= CKPT_NF_MODEL;
+    if (!(L->flags & KC_KNOWN)) fl |= CKPT_NF_UNKNOWN;
+    /* the Keras 3 path when it differs from the config name */
+    const char *alt = NULL;
+    if (L->k3path) {
+        const char *seg = strrchr(L->k3path, '/');
+        seg = seg ? seg + 1 : L->k3path;
+        if (strcmp(seg, L->name)) alt = L->k3path;
+    }
+    int n = ckpt__node_add(m, parent, L->name, L->cls, alt, fl, err);
+    map[li] = n;
+    return n;
+}
+
+static void set_fact_num(ckpt_model *m, const char *k, uint64_t v, ckpt_err *err)
+{
+    char b[32];
+    snprintf(b, sizeof b, "%llu", (unsigned long long)v);
+    ckpt__model_set_fact(m, k, b, err);
+}
+
+int kx_tree_config(ckpt_model *m, kx_state *st, ckpt_err *err)
+{
+    m->sep = '/';
+    if (st->tree_config_done) return 0;
+    st->tree_config_done = 1;
+    if (!st->have_km || !st->km.n) return 0;
+    int *map = malloc((size_t)st->km.n * sizeof *map);
+    if (!map) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    for (int i = 0; i < st->km.n; i++) map[i] = -1;
+    for (int i = 0; i < st->km.n; i++)
+        if (layer_node(m, st, i, map, err) < 0) { free(map); return err->code ? err->code : CKPT_E_NOMEM; }
+    free(map);
+    return 0;
+}
+
+int kx_finish(ckpt_model *m, kx_state *st, ckpt_err *err)
+{
+    int *map = NULL;
+    if (kx_tree_config(m, st, err)) return err->code;
+    for (int t = 0; t < m->ntensors; t++) {
+        const char *name = m->tensors[t].name;
+        int parent = 0;
+        const char *p = name;
+        for (;;) {
+            const char *sl = strchr(p, '/');
+            if (!sl) break;
+            char comp[512];
+            size_t l = (size_t)(sl - p);
+            if (l >= sizeof comp) l = sizeof comp - 1;
+            memcpy(comp, p, l);
+            comp[l] = 0;
+            int c = ckpt__node_child(m, parent, comp);
+            if (c < 0) {
+                unsigned fl = 0;
+                if (st->t[t].layer < 0 && parent == 0 && !(m->tensors[t].flags & CKPT_TF_OPTIMIZER))
+                    fl = CKPT_NF_LAYER;
+                const char *alt = NULL;
+                if (st->keras3 && parent == 0 && st->t[t].group && strcmp(st->t[t].group, comp)) alt = st->t[t].group;
+                c = ckpt__node_add(m, parent, comp, NULL, alt, fl, err);
+                if (c < 0) { free(map); return err->code; }
+            }
+            parent = c;
+            p = sl + 1;
+        }
+        if (ckpt__node_attach(m, parent, p, t, err) < 0) { free(map); return err->code; }
+    }
+    free(map);
+    m->tree_built = m->nnodes > 0;   /* else the engine gives an empty model its root */
+
+    /* facts */
+    const char *kv = ckpt_model_meta_get(m, "keras_version");
+    if (kv) ckpt__model_set_fact(m, "keras_version", kv, err);
+    const char *be = ckpt_model_meta_get(m, "backend");
+    if (be) ckpt__model_set_fact(m, "backend", be, err);
+    if (st->have_km && st->km.has_layers) {
+        int nl = 0;
+        for (int i = 0; i < st->km.n; i++)
+            if (strcmp(st->km.L[i].cls, "InputLayer")) nl++;
+        set_fact_num(m, "layers", (uint64_t)nl, err);
+    } else {
+        /* layers = distinct top-level groups holding weights */
+        int nl = 0;
+        for (int i = 1; i < m->nnodes; i++)
+            if (m->nodes[i].parent == 0 && (m->nodes[i].flags & CKPT_NF_LAYER)) nl++;
+        set_fact_num(m, "layers", (uint64_t)nl, err);
+    }
+    uint64_t tr = 0, ntr = 0;
+    for (int t = 0; t < m->ntensors; t++) {
+        const ckpt_tensor *x = &m->tensors[t];
+        if (x->flags & CKPT_TF_OPTIMIZER) continue;
+        if (x->flags & CKPT_TF_NONTRAINABLE) ntr += x->nelems;
+        else tr += x->nelems;
+    }
+    set_fact_num(m, "trainable_params", tr, err);
+    set_fact_num(m, "non_trainable_params", ntr, err);
+    if (st->have_km) {
+        char b[160];
+        if (st->km.in_ndim >= 0) {
+            kc_shape_str(st->km.in_ndim, st->km.in_shape, b, sizeof b);
+            ckpt__model_set_fact(m, "input_shape", b, err);
+        }
+        if (st->km.out_ndim >= 0) {
+            kc_shape_str(st->km.out_ndim, st->km.out_shape, b, sizeof b);
+            ckpt__model_set_fact(m, "output_shape", b, err);
+        }
+        ckpt__model_set_fact(m, "model_class", st->km.cls, err);
+    }
+    return err->code;
+}
+
+/* ---- Keras 3 paths for the writers ---- */
+
+char *kx_k3_path(const ckpt_model *m, int t)
+{
+    const kx_state *st = m->priv;
+    if (!st || t < 0 || t >= st->nt) return NULL;
+    const kx_t *x = &st->t[t];
+    if (st->keras3) {
+        /* already a Keras 3 file: its own path */
+        const char *d = x->dpath[0] == '/' ? x->dpath + 1 : x->dpath;
+        return ckpt__strdup(d);
+    }
+    if (!st->have_km || x->layer < 0) return NULL;
+    const kc_layer *L = &st->km.L[x->layer];
+    if (!L->k3path) return NULL;
+    if (L->flags & KC_KNOWN) {
+        if (x->widx < 0 || x->widx >= L->nw) return NULL;
+        const kc_weight *w = &L->w[x->widx];
+        return ckpt__asprintf("%s%s%s/vars/%d", L->k3path, w->sub[0] ? "/" : "", w->sub, w->vidx);
+    }
+    return ckpt__asprintf("%s/vars/%d", L->k3path, x->widx);
+}
+
+/* ---- the check ---- */
+
+static void shape_s(int nd, const int64_t *s, char *b, size_t n) { kc_shape_str(nd, s, b, n); }
+
+static int shape_contradicts(const kc_weight *w, const ckpt_tensor *t)
+{
+    if (w->ndim < 0) return 0;
+    if (w->ndim != t->ndim) return 1;
+    for (int i = 0; i < w->ndim; i++)
+        if (w->shape[i] >= 0 && w->shape[i] != t->shape[i]) return 1;
+    return 0;
+}
+
+static void strip_counter(const char *s, char *out, size_t n)
+{
+    snprintf(out, n, "%s", s);
+    char *us = strrchr(out, '_');
+    if (us && us[1]) {
+        char *q = us + 1;
+        while (*q >= '0' && *q <= '9') q++;
+        if (!*q) *us = 0;
+    }
+}
+
+/* What a config layer would describe its weights as, for messages. */
+static void expect_str(const kc_layer *L, char *b, size_t n)
+{
+    size_t o = 0;
+    b[0] = 0;
+    for (int i = 0; i < L->nw && o < n; i++) {
+        char s[96];
+        shape_s(L->w[i].ndim, L->w[i].shape, s, sizeof s);
+        o += (size_t)snprintf(b + o, n - o, "%s%s %s", i ? ", " : "", L->w[i].canon, s);
+    }
+}
+
+int kx_check(ckpt_model *m, ckpt_findings *out, ckpt_err *err)
+{
+    kx_state *st = m->priv;
+    if (!st || !st->have_km || !st->km.has_layers) return 0;
+    kc_model *km = &st->km;
+    int *count = calloc((size_t)km->n + 1, sizeof *count);
+    if (!count) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    int rc = 0;
+    /* shapes against the config, and counts per layer */
+    for (int t = 0; t < st->nt && !rc; t++) {
+        const kx_t *x = &st->t[t];
+        const ckpt_tensor *ct = &m->tensors[t];
+        if ((ct->flags & CKPT_TF_OPTIMIZER) || x->layer < 0 || x->widx == -2) continue;
+        const kc_layer *L = &km->L[x->layer];
+        count[x->layer]++;
+        if (!(L->flags & KC_KNOWN) || (L->flags & KC_MODEL)) continue;
+        if (x->widx >= L->nw) {
+            rc = ckpt_findings_add(out, CKPT_FIND_UNEXPECTED, L->name, ct->name, t, NULL,
+                                   "%s has more weights than a %s with this config owns (%d expected: %s)",
+                                   ct->name, L->cls, L->nw, L->nw ? L->w[0].canon : "none");
+            m->tensors[t].flags |= CKPT_TF_FLAGGED;
+            continue;
+        }
+        const kc_weight *w = &L->w[x->widx];
+        if (shape_contradicts(w, ct)) {
+            char have[96], want[96];
+            shape_s(ct->ndim, ct->shape, have, sizeof have);
+            shape_s(w->ndim, w->shape, want, sizeof want);
+            char why[160] = "";
+            const cJSON *u = L->cfg ? cJSON_GetObjectItemCaseSensitive(L->cfg, "units") : NULL;
+            const cJSON *f = L->cfg ? cJSON_GetObjectItemCaseSensitive(L->cfg, "filters") : NULL;
+            if (cJSON_IsNumber(u)) snprintf(why, sizeof why, " (units: %d)", u->valueint);
+            else if (cJSON_IsNumber(f)) snprintf(why, sizeof why, " (filters: %d)", f->valueint);
+            rc = ckpt_findings_add(out, CKPT_FIND_SHAPE, L->name, ct->name, t, NULL,
+                                   "%s is %s but the config of %s %s%s expects %s (? = not fixed by the config)",
+                                   ct->name, have, L->cls, L->name, why, want);
+            m->tensors[t].flags |= CKPT_TF_FLAGGED;
+        }
+    }
+    /* unclaimed weight groups */
+    typedef struct { const char *group; int first; int n; int paired; } ug_t;
+    ug_t *ug = calloc((size_t)st->nt + 1, sizeof *ug);
+    int nug = 0;
+    if (!ug) { free(count); return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
+    for (int t = 0; t < st->nt; t++) {
+        const kx_t *x = &st->t[t];
+        if ((m->tensors[t].flags & CKPT_TF_OPTIMIZER) || x->layer >= 0 || x->widx == -2) continue;
+        const char *g = x->group ? x->group : m->tensors[t].name;
+        int k;
+        for (k = 0; k < nug; k++) if (!strcmp(ug[k].group, g)) break;
+        if (k == nug) { ug[nug].group = g; ug[nug].first = t; ug[nug].n = 0; nug++; }
+        ug[k].n++;
+    }
+    /* layers expecting weights that have none: pair with an unclaimed group
+     * of the same class stem and compatible shapes (Keras' own loader pairs
+     * layers by position, so take them in order) */
+    for (int li = 0; li < km->n && !rc; li++) {
+        const kc_layer *L = &km->L[li];
+        if (!(L->flags & KC_KNOWN) || (L->flags & KC_MODEL) || L->nw == 0) continue;
+        if (count[li] > 0) {
+            if (count[li] < L->nw) {
+                for (int wi = count[li]; wi < L->nw && !rc; wi++)
+                    rc = ckpt_findings_add(out, CKPT_FIND_MISSING, L->name, L->w[wi].canon, -1, NULL,
+                                           "%s %s expects weight '%s' but the file has only %d of %d",
+                                           L->cls, L->name, L->w[wi].canon, count[li], L->nw);
+            }
+            continue;
+        }
+        char stem[256], exp[512];
+        strip_counter(L->k3path && st->keras3 ? strrchr(L->k3path, '/') + 1 : L->name, stem, sizeof stem);
+        expect_str(L, exp, sizeof exp);
+        int best = -1;
+        for (int k = 0; k < nug && best < 0; k++) {
+            if (ug[k].paired || ug[k].n != L->nw) continue;
+            char gstem[256];
+            const char *gs = strrchr(ug[k].group, '/');
+            strip_counter(gs ? gs + 1 : ug[k].group, gstem, sizeof gstem);
+            if (strcmp(gstem, stem)) continue;
+            /* shapes must agree with what the config fixes */
+            int ok = 1;
+            for (int wi = 0; wi < L->nw && ok; wi++) {
+                int t = ug[k].first + wi;
+                if (t >= st->nt || shape_contradicts(&L->w[wi], &m->tensors[t])) ok = 0;
+            }
+            if (ok) best = k;
+        }
+        if (best >= 0) {
+            ug[best].paired = 1;
+            char sug[600];
+            snprintf(sug, sizeof sug, "rename '%s' to '%s' (e.g. --rename %s=%s)", ug[best].group, L->name,
+                     ug[best].group, L->name);
+            rc = ckpt_findings_add(out, CKPT_FIND_RENAME, L->name, ug[best].group, ug[best].first, sug,
+                                   "weights stored as '%s' probably belong to %s %s (names differ; same class and shapes)",
+                                   ug[best].group, L->cls, L->name);
+        } else {
+            rc = ckpt_findings_add(out, CKPT_FIND_MISSING, L->name, NULL, -1, NULL,
+                                   "%s %s expects %d weight%s (%s) but the file has none for it",
+                                   L->cls, L->name, L->nw, L->nw == 1 ? "" : "s", exp);
+        }
+    }
+    for (int k = 0; k < nug && !rc; k++) {
+        if (ug[k].paired) continue;
+        rc = ckpt_findings_add(out, CKPT_FIND_UNEXPECTED, ug[k].group, m->tensors[ug[k].first].name,
+                               ug[k].first, NULL, "weight group '%s' (%d tensor%s) is claimed by no layer in the config",
+                               ug[k].group, ug[k].n, ug[k].n == 1 ? "" : "s");
+    }
+    /* layers whose class ckpt does not know, holding weights */
+    for (int li = 0; li < km->n && !rc; li++) {
+        const kc_layer *L = &km->L[li];
+        if ((L->flags & KC_KNOWN) || count[li] == 0) continue;
+        rc = ckpt_findings_add(out, CKPT_FIND_UNKNOWN, L->name, NULL, -1, NULL,
+                               "layer class %s is unknown to ckpt: its %d weight%s keep positional names and are not checked",
+                               L->cls, count[li], count[li] == 1 ? "" : "s");
+    }
+    free(ug);
+    free(count);
+    if (rc) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    return 0;
+}

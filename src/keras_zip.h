@@ -1,0 +1,29 @@
+/* src/keras_zip.h: checked access to the members of a `.keras` zip. */
+#ifndef CKPT_KERAS_ZIP_H
+#define CKPT_KERAS_ZIP_H
+
+#include <zip.h>
+
+#include "internal.h"
+
+#define KZ_MAX_MEMBERS 100000
+#define KZ_EXPANSION_FLOOR (64u << 20)   /* members below this are never "bombs" */
+#define KZ_MAX_EXPANSION 100             /* size / compressed size above this is refused */
+#define KZ_MAX_JSON (64u << 20)
+
+typedef struct kz_members {
+    zip_int64_t config, metadata, weights, weights_json;  /* -1 = absent */
+    zip_uint64_t weights_size;
+    int nassets;
+} kz_members;
+
+/* 1 when a member name stays inside the archive. */
+int kz_name_safe(const char *name);
+/* Check every member (names, expansion) and find the Keras ones. */
+int kz_scan(zip_t *z, const char *shown, kz_members *out, ckpt_err *err);
+/* Read a small member (JSON) whole, NUL-terminated, CRC checked. */
+int kz_read_small(zip_t *z, zip_int64_t idx, size_t max, char **out, size_t *len, ckpt_err *err);
+/* Stream a member into fd in 1 MiB pieces. */
+int kz_extract_fd(zip_t *z, zip_int64_t idx, int fd, ckpt_err *err);
+
+#endif
