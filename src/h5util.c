@@ -20,7 +20,12 @@ void ckpt_h5_init(void) { pthread_once(&h5_once, h5_init_once); }
 static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *ud)
 {
     char *out = ud;
+    if (out[0]) return 0;   /* walking upward: the first is the innermost */
     if (e->desc && e->desc[0]) snprintf(out, 200, "%s", e->desc);
+    else {
+        char m[160];
+        if (H5Eget_msg(e->min_num, NULL, m, sizeof m) > 0) snprintf(out, 200, "%s", m);
+    }
     return 0;
 }
 
@@ -272,7 +277,8 @@ int ckpt_h5_read_range(hid_t dset, hid_t memtype, int ndim, const int64_t *shape
     int rc = 0;
     hid_t fspace = -1, mspace = -1;
     if (ndim == 0) {
-        if (H5Dread(dset, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, dst) < 0) rc = -1;
+        if (H5Dread(dset, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, dst) < 0)
+            rc = ckpt_h5_fail(err, CKPT_E_FORMAT, NULL, NULL, "cannot read dataset");
     } else {
         hsize_t dims[H5S_MAX_RANK];
         for (int i = 0; i < ndim; i++) dims[i] = (hsize_t)shape[i];
@@ -281,14 +287,13 @@ int ckpt_h5_read_range(hid_t dset, hid_t memtype, int ndim, const int64_t *shape
         mspace = H5Screate_simple(1, &mdim, NULL);
         if (fspace < 0 || mspace < 0 || select_flat(fspace, ndim, dims, e0, e1 - e0) < 0 ||
             H5Dread(dset, memtype, mspace, fspace, H5P_DEFAULT, dst) < 0)
-            rc = -1;
+            rc = ckpt_h5_fail(err, CKPT_E_FORMAT, NULL, NULL, "cannot read dataset");
     }
     if (fspace >= 0) H5Sclose(fspace);
     if (mspace >= 0) H5Sclose(mspace);
     if (rc == 0 && !aligned) memcpy(buf, (char *)dst + (off - e0 * esize), n);
     if (!aligned) free(dst);
-    if (rc) return ckpt_h5_fail(err, CKPT_E_FORMAT, NULL, NULL, "cannot read dataset");
-    return 0;
+    return rc;
 }
 
 uint64_t ckpt_h5_contig_offset(hid_t dset, uint64_t nbytes)

@@ -73,8 +73,13 @@ int kx_open_h5(kx_state *st, const char *path, const char *shown, int fd, ckpt_e
     /* read-only inputs on read-only mounts: no advisory locks */
     H5Pset_file_locking(fapl, 0, 1);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    if (f < 0) {
+        /* read the stack before any other API call clears it */
+        ckpt_h5_fail(err, CKPT_E_FORMAT, shown ? shown : path, NULL, "cannot open HDF5 file");
+        H5Pclose(fapl);
+        return CKPT_E_FORMAT;
+    }
     H5Pclose(fapl);
-    if (f < 0) return ckpt_h5_fail(err, CKPT_E_FORMAT, shown ? shown : path, NULL, "cannot open HDF5 file");
     st->h5[n] = f;
     if (st->fd[n] < 0) {
         st->fd[n] = open(path, O_RDONLY | O_CLOEXEC);
