@@ -32,9 +32,13 @@ static const cli_cmd commands[] = {
      "  Format, files, tensor count, parameter count, total bytes, dtype histogram,\n"
      "  metadata, and what ckpt derives about the model (architecture facts).\n"},
     {"check", cmd_check, "find mismatches between names, shapes and the architecture",
-     "usage: ckpt check PATH [--json]\n"
+     "usage: ckpt check PATH [--json] [--expect TARGET [--map FILE] [--set KEY=N]]\n"
      "  Reports duplicate names and, where the format carries an architecture\n"
      "  (Keras), weights that are missing, unclaimed, mis-shaped or renamed.\n"
+     "  --expect TARGET: compare with the layout some code expects instead: a\n"
+     "  checkpoint, a names list (NAME [SHAPE] [DTYPE] a line, or `ckpt ls --json`)\n"
+     "  or preset:NAME; reports missing, unexpected, mis-shaped tensors after\n"
+     "  --map, with suggested rules.\n"
      "  Exit status 1 when anything is found.\n"},
     {"convert", cmd_convert, "convert to another format (streamed, atomic output)",
      "usage: ckpt convert IN -o OUT [--to FORMAT] [options]\n"

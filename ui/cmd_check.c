@@ -5,29 +5,54 @@
 #include <string.h>
 
 #include "ckpt/check.h"
+#include "ckpt/remap.h"
 #include "cli.h"
 
 int cmd_check(int argc, char **argv)
 {
-    const char *path = NULL;
+    const char *path = NULL, *expect = NULL;
     int json = 0;
+    ckpt_remap *map = NULL;
+    ckpt_target *target = NULL;
+    ckpt_err merr;
+    ckpt_err_clear(&merr);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--json")) json = 1;
+        else if (!strcmp(argv[i], "--expect") || !strcmp(argv[i], "--map") || !strcmp(argv[i], "--set")) {
+            if (i + 1 >= argc) { ckpt_remap_free(map); return cli_usage("check", "%s needs a value", argv[i]); }
+            const char *v = argv[++i];
+            if (!strcmp(argv[i - 1], "--expect")) expect = v;
+            else if (!strcmp(argv[i - 1], "--map")) { if (!merr.code) ckpt_remap_append(&map, v, &merr); }
+            else {
+                const char *eq = strchr(v, '=');
+                if (!eq) { ckpt_remap_free(map); return cli_usage("check", "--set wants KEY=N"); }
+                char key[128];
+                snprintf(key, sizeof key, "%.*s", (int)(eq - v), v);
+                if (!map && !merr.code) ckpt_remap_parse("", "--set", &map, &merr);
+                if (!merr.code) ckpt_remap_set_var(map, key, eq + 1, &merr);
+            }
+        }
         else if (argv[i][0] == '-' && argv[i][1]) return cli_usage("check", "unknown option '%s'", argv[i]);
         else if (path) return cli_usage("check", "one PATH only");
         else path = argv[i];
     }
-    if (!path) return cli_usage("check", "missing PATH");
+    if (!path) { ckpt_remap_free(map); return cli_usage("check", "missing PATH"); }
+    if (map && !expect) { ckpt_remap_free(map); return cli_usage("check", "--map/--set go with --expect TARGET"); }
+    if (merr.code) { ckpt_remap_free(map); return cli_fail(&merr); }
+    if (expect && ckpt_target_load(expect, &target, &merr)) { ckpt_remap_free(map); return cli_fail(&merr); }
     ckpt_model *m;
     int rc = cli_open(path, &m);
-    if (rc) return rc;
+    if (rc) { ckpt_remap_free(map); ckpt_target_free(target); return rc; }
     ckpt_findings f = {0};
     ckpt_err err;
     ckpt_err_clear(&err);
-    if (ckpt_check(m, &f, &err)) {
+    /* with --expect the findings are about the target; without, the built-in check */
+    if (target ? ckpt_check_expect(m, map, target, &f, &err) : ckpt_check(m, &f, &err)) {
         rc = cli_fail(&err);
         ckpt_findings_free(&f);
         ckpt_close(m);
+        ckpt_remap_free(map);
+        ckpt_target_free(target);
         return rc;
     }
     if (json) {
@@ -66,5 +91,7 @@ int cmd_check(int argc, char **argv)
     rc = f.n ? EXIT_FINDINGS : EXIT_OK;
     ckpt_findings_free(&f);
     ckpt_close(m);
+    ckpt_remap_free(map);
+    ckpt_target_free(target);
     return rc;
 }

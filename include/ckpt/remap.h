@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ckpt/check.h"
 #include "ckpt/err.h"
 #include "ckpt/model.h"
 
@@ -41,6 +42,15 @@ void ckpt_target_free(ckpt_target *t);
 int ckpt_target_count(const ckpt_target *t);
 /* 1 if `name` is expected by the target. */
 int ckpt_target_has(const ckpt_target *t, const char *name);
+
+/* `ckpt check PATH --expect TARGET [--map FILE]`: the model's tensors,
+ * after `map` (may be NULL), against the target: MISSING, UNEXPECTED,
+ * SHAPE, DTYPE findings, and RENAME findings pairing an unexpected tensor
+ * with a missing one of equal shape and similar name; suggestions are rule
+ * lines ("^old$ -> new | transpose") ready for a map file. A preset target
+ * reports tensors no rule of the preset claims. (issue 6: src/expect.c) */
+int ckpt_check_expect(ckpt_model *m, const ckpt_remap *map, const ckpt_target *t,
+                      ckpt_findings *out, ckpt_err *err);
 
 /* Presets shipped with the program (`ckpt maps`). */
 int ckpt_preset_count(void);

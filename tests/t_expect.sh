@@ -1,0 +1,84 @@
+# `ckpt check PATH --expect TARGET [--map FILE]`: missing, unexpected,
+# mis-shaped after the map, with suggestions that work as rules.
+source "$(dirname "$0")/lib.sh"
+export PYTHONPATH=$ROOT/tests
+if ! "$CKPT" formats 2>/dev/null | grep -q safetensors; then
+    skip expect_all "safetensors format not built in"; exit 0
+fi
+mkdir -p "$T/llama"
+$PY - "$T" <<'EOF2'
+import json, sys, numpy as np, stio
+d = sys.argv[1]
+L, H, NQ, NKV, I, V = 2, 16, 4, 2, 24, 32
+json.dump({"model_type": "llama", "num_hidden_layers": L, "hidden_size": H, "num_attention_heads": NQ,
+           "num_key_value_heads": NKV, "intermediate_size": I, "vocab_size": V, "rms_norm_eps": 1e-5,
+           "tie_word_embeddings": True}, open(f"{d}/llama/config.json", "w"))
+t = {"model.embed_tokens.weight": (V, H), "model.norm.weight": (H,)}
+for i in range(L):
+    p = f"model.layers.{i}."
+    t.update({p + "input_layernorm.weight": (H,), p + "self_attn.q_proj.weight": (H, H), p + "self_attn.k_proj.weight": (8, H),
+              p + "self_attn.v_proj.weight": (8, H), p + "self_attn.o_proj.weight": (H, H), p + "post_attention_layernorm.weight": (H,),
+              p + "mlp.gate_proj.weight": (I, H), p + "mlp.up_proj.weight": (I, H), p + "mlp.down_proj.weight": (H, I)})
+stio.write(f"{d}/llama/model.safetensors", {k: np.zeros(s, np.float32) for k, s in t.items()})
+# the KerasHub layout, as a names/shapes list (keras-hub llama_backbone.py get_layout_map)
+lines = ["# KerasHub LlamaBackbone, tied embeddings", "token_embedding/embeddings [32, 16] F32", "sequence_output_layernorm/scale [16]"]
+for i in range(L):
+    p = f"transformer_layer_{i}/"
+    lines += [p + "self_attention/query/kernel [16, 4, 4]", p + "self_attention/key/kernel (16, 2, 4)",
+              p + "self_attention/value/kernel 16x2x4", p + "self_attention/attention_output/kernel [4, 4, 16]",
+              p + "self_attention_layernorm/scale [16]", p + "feedforward_layernorm/scale [16]",
+              p + "feedforward_gate_dense/kernel [16, 24]", p + "feedforward_intermediate_dense/kernel [16, 24]",
+              p + "feedforward_output_dense/kernel [24, 16]"]
+open(f"{d}/kerashub.txt", "w").write("\n".join(lines) + "\n")
+# planted: layer 1's gate kernel expected transposed, an extra expected tensor, a misspelt one
+bad = [l.replace("transformer_layer_1/feedforward_gate_dense/kernel [16, 24]", "transformer_layer_1/feedforward_gate_dense/kernel [24, 16]")
+        .replace("transformer_layer_0/feedforward_layernorm/scale", "transformer_layer_0/feedforward_layer_norm/scale") for l in lines]
+bad.append("token_embedding/reverse_embeddings [16, 32]")
+open(f"{d}/planted.txt", "w").write("\n".join(bad) + "\n")
+EOF2
+M="$T/llama/model.safetensors"
+expect_exit 0 expect_list_ok "$CKPT" check "$M" --expect "$T/kerashub.txt" --map preset:hf-llama-kerashub
+expect_exit 0 expect_preset_ok "$CKPT" check "$M" --expect preset:hf-llama-kerashub
+expect_exit 1 expect_without_map "$CKPT" check "$M" --expect "$T/kerashub.txt" --json
+check expect_without_map_counts $PY -c "
+import json; f = json.load(open('$T/out'))['findings']
+kinds = [x['kind'] for x in f]
+assert kinds.count('missing') + kinds.count('rename') == 20 and kinds.count('unexpected') + kinds.count('rename') == 20, kinds"
+expect_exit 1 expect_planted "$CKPT" check "$M" --expect "$T/planted.txt" --map preset:hf-llama-kerashub --json
+check expect_planted_findings $PY - "$T/out" <<'EOF2'
+import json, sys
+f = json.load(open(sys.argv[1]))["findings"]
+by = {}
+for x in f:
+    by.setdefault(x["kind"], []).append(x)
+assert set(by) == {"shape", "rename", "missing"}, [(x["kind"], x["message"]) for x in f]
+s = by["shape"][0]
+assert s["tensor"] == "transformer_layer_1/feedforward_gate_dense/kernel" and "[16, 24]" in s["message"] and "[24, 16]" in s["message"]
+assert s["suggestion"] == r"^transformer_layer_1/feedforward_gate_dense/kernel$ -> transformer_layer_1/feedforward_gate_dense/kernel | transpose", s
+r = by["rename"][0]
+assert r["tensor"] == "transformer_layer_0/feedforward_layernorm/scale" and "feedforward_layer_norm/scale" in r["message"]
+assert [x["tensor"] for x in by["missing"]] == ["token_embedding/reverse_embeddings"]
+open(sys.argv[1] + ".rules", "w").write(s["suggestion"] + "\n" + r["suggestion"] + "\n")
+EOF2
+# the suggestions, used as rules after the preset, clear those findings
+expect_exit 1 expect_suggestions_fix "$CKPT" check "$M" --expect "$T/planted.txt" --map preset:hf-llama-kerashub --map "$T/out.rules" --json
+check expect_suggestions_leave_missing $PY -c "
+import json; f = json.load(open('$T/out'))['findings']
+assert [(x['kind'], x['tensor']) for x in f] == [('missing', 'token_embedding/reverse_embeddings')], f"
+# target = a checkpoint, and = `ckpt ls --json` output
+"$CKPT" convert "$M" -o "$T/kh.safetensors" --map preset:hf-llama-kerashub --quiet
+expect_exit 0 expect_checkpoint_target "$CKPT" check "$M" --expect "$T/kh.safetensors" --map preset:hf-llama-kerashub
+"$CKPT" ls --json "$T/kh.safetensors" > "$T/kh.json"
+expect_exit 0 expect_ls_json_target "$CKPT" check "$M" --expect "$T/kh.json" --map preset:hf-llama-kerashub
+# preset target: a tensor no rule claims
+$PY -c "
+import stio, numpy as np
+t = dict(stio.read('$M')); t['extra.adapter.weight'] = np.zeros(3, np.float32)
+stio.write('$T/extra.safetensors', t)"
+cp "$T/llama/config.json" "$T/config.json"
+expect_exit 1 expect_preset_unclaimed "$CKPT" check "$T/extra.safetensors" --expect preset:hf-llama-kerashub
+grep -q "no rule of preset:hf-llama-kerashub claims 'extra.adapter.weight'" "$T/out" && pass expect_preset_unclaimed_msg || fail expect_preset_unclaimed_msg "$(cat "$T/out")"
+printf 'a [2, 3]\nb [2, x]\n' > "$T/badlist.txt"
+expect_exit 3 expect_bad_list "$CKPT" check "$M" --expect "$T/badlist.txt"
+grep -q "badlist.txt:2:3: bad shape" "$T/err" && pass expect_bad_list_msg || fail expect_bad_list_msg "$(cat "$T/err")"
+expect_exit 2 expect_map_alone "$CKPT" check "$M" --map preset:hf-llama-kerashub
