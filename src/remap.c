@@ -38,7 +38,8 @@
 
 #define RULE_MAX_TARGETS 16
 #define RULE_MAX_OPS 16
-#define PAT_MAX 4096
+#define PAT_MAX 1024          /* tensor-name regexes are short; bounds regcomp work */
+#define PAT_MAX_OPS 64        /* groups and quantifiers per regex */
 
 enum op_kind { OP_TRANSPOSE, OP_RESHAPE, OP_SPLIT, OP_CAST };
 
@@ -129,7 +130,7 @@ static int tput(tbuf *b, const char *s, int col)
 static int translate(const char *p, int col0, tbuf *b, int *ecol, const char **emsg)
 {
     int inbr = 0;      /* inside [...] */
-    int depth = 0;
+    int depth = 0, nops = 0;
     size_t brstart = 0;
     char one[2] = {0, 0};
     if (tput(b, "", col0) < 0) goto nomem;
@@ -206,6 +207,12 @@ static int translate(const char *p, int col0, tbuf *b, int *ecol, const char **e
         if (c == '(' && p[i + 1] == '?') {
             *ecol = col + 1; *emsg = "(?...) groups are not POSIX ERE; use a plain (...) group"; return -1;
         }
+        if (c == '(' || c == '*' || c == '+' || c == '?' || c == '{') {
+            if (++nops > PAT_MAX_OPS) { *ecol = col; *emsg = "too many groups and repetitions (max 64)"; return -1; }
+        }
+        if ((c == '*' || c == '+' || c == '?' || c == '}') && (p[i + 1] == '*' || p[i + 1] == '+' || p[i + 1] == '{')) {
+            *ecol = col + 1; *emsg = "a repetition follows a repetition"; return -1;
+        }
         if ((c == '*' || c == '+' || c == '?' || c == '}') && p[i + 1] == '?') {
             *ecol = col + 1; *emsg = "lazy quantifiers (*? +? and ?\?) are not POSIX ERE"; return -1;
         }
@@ -246,7 +253,7 @@ static size_t regex_error_pos(const char *s, int code)
     char *pre = malloc(len + 1);
     if (!pre) return 0;
     size_t at = len ? len - 1 : 0;
-    for (size_t l = 1; l <= len && l <= PAT_MAX; l++) {
+    for (size_t l = 1; l <= len && l <= 512; l++) {
         memcpy(pre, s, l); pre[l] = 0;
         regex_t re;
         int rc = regcomp(&re, pre, REG_EXTENDED);
@@ -470,7 +477,7 @@ static int parse_op(cur *c, rule *r)
 {
     skipws(c);
     if (r->nops >= RULE_MAX_OPS) return perr(c->err, c->origin, c->line, colof(c), "too many operations (max %d)", RULE_MAX_OPS);
-    rop *o = &r->ops[r->nops];
+    rop *o = &r->ops[r->nops++];   /* counted now: rule_free frees what it holds on any error */
     memset(o, 0, sizeof *o);
     o->col = colof(c);
     size_t j = c->i;
@@ -507,19 +514,16 @@ static int parse_op(cur *c, rule *r)
         }
     } else if (wl == 5 && !strncmp(w, "split", 5)) {
         o->k = OP_SPLIT;
-        dimx a[RULE_MAX_TARGETS + 1];
-        int n = 0;
         skipws(c);
         if (c->s[c->i] != '(') return perr(c->err, c->origin, c->line, colof(c), "split needs (axis[, sizes...])");
-        if ((rc = parse_args(c, a, RULE_MAX_TARGETS + 1, &n, 1))) return rc;
-        if (n == 0) return perr(c->err, c->origin, c->line, o->col, "split needs an axis");
-        if (a[0].var) { free(a[0].var); for (int i = 1; i < n; i++) free(a[i].var);
-                        return perr(c->err, c->origin, c->line, a[0].col, "the split axis must be a number"); }
-        o->axis = (int)a[0].v;
-        for (int i = 1; i < n; i++) o->dims[i - 1] = a[i];
-        o->ndims = n - 1;
+        if ((rc = parse_args(c, o->dims, RULE_MAX_TARGETS + 1, &o->ndims, 1))) return rc;
+        if (o->ndims == 0) return perr(c->err, c->origin, c->line, o->col, "split needs an axis");
+        if (o->dims[0].var) return perr(c->err, c->origin, c->line, o->dims[0].col, "the split axis must be a number");
+        o->axis = (int)o->dims[0].v;
+        memmove(o->dims, o->dims + 1, sizeof(dimx) * (size_t)(o->ndims - 1));
+        o->ndims--;
         if (r->split >= 0) return perr(c->err, c->origin, c->line, o->col, "only one split per rule");
-        r->split = r->nops;
+        r->split = r->nops - 1;
         if (o->ndims && o->ndims != r->ntargets)
             return perr(c->err, c->origin, c->line, o->col, "split into %d sizes but %d names", o->ndims, r->ntargets);
         int infer = 0;
@@ -547,7 +551,6 @@ static int parse_op(cur *c, rule *r)
     } else {
         return perr(c->err, c->origin, c->line, o->col, "unknown operation '%.*s' (transpose, reshape, split, cast)", (int)wl, w);
     }
-    r->nops++;
     return 0;
 }
 

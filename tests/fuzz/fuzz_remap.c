@@ -1,0 +1,41 @@
+/* fuzz_remap.c: the remap rules parser (regex translation, error columns,
+ * targets, operations) and name mapping on what it accepts. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "ckpt/remap.h"
+
+static const char *const names[] = {
+    "model.layers.0.self_attn.q_proj.weight", "h.11.attn.c_attn.bias", "dense_1/kernel:0",
+    "layers/lstm/cell/vars/2", "", "a", "transformer.wte.weight",
+};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size > 1 << 16) return 0;
+    char *text = malloc(size + 1);
+    if (!text) return 0;
+    memcpy(text, data, size);
+    text[size] = 0;
+    ckpt_remap *r = NULL;
+    ckpt_err e;
+    ckpt_err_clear(&e);
+    if (ckpt_remap_parse(text, "fuzz", &r, &e) == 0) {
+        char out[512];
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) ckpt_remap_name(r, names[i], out, sizeof out);
+        for (int i = 0; i < ckpt_remap_nrules(r); i++) (void)ckpt_remap_rule_text(r, i);
+    }
+    ckpt_remap_free(r);
+    /* the same bytes as an inline rename */
+    r = NULL;
+    ckpt_err_clear(&e);
+    if (ckpt_remap_add_rename(&r, text, &e) == 0) {
+        char out[512];
+        ckpt_remap_name(r, names[0], out, sizeof out);
+    }
+    ckpt_remap_free(r);
+    free(text);
+    return 0;
+}
