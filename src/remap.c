@@ -69,6 +69,7 @@ typedef struct rule {
     int re_ok;
     size_t nsub;
     char *prefix;              /* literal every match starts with (anchored), or NULL */
+    size_t prefix_len;
     char *lit;                 /* literal every match contains, or NULL */
     int drop;
     char *targets[RULE_MAX_TARGETS];
@@ -275,7 +276,7 @@ static void literals(const char *s, char **prefix, char **lit)
         if (inbr) { if (*q == ']') inbr = 0; continue; }
         if (*q == '\\' && q[1]) { q++; continue; }
         if (*q == '[') { inbr = 1; if (q[1] == '^') q++; if (q[1] == ']') q++; continue; }
-        if (*q == '|') return;
+        if (*q == '|' && depth == 0) return;   /* top-level alternation: nothing is required */
         if (*q == '(') depth++;
         if (*q == ')') depth--;
     }
@@ -658,6 +659,7 @@ static int parse_line(ckpt_remap *R, const char *s, int lineno, ckpt_err *err)
         r->re_ok = 1;
         r->nsub = r->re.re_nsub;
         literals(b.s, &r->prefix, &r->lit);
+        r->prefix_len = r->prefix ? strlen(r->prefix) : 0;
         free(b.s); free(b.col);
     }
     c.i = a + 2;
@@ -843,6 +845,21 @@ const char *ckpt_remap_rule_text(const ckpt_remap *r, int i)
 }
 int ckpt_remap_rule_line(const ckpt_remap *r, int i) { return r && i >= 0 && i < r->n ? r->r[i].line : 0; }
 
+/* Matches of rule i in the last apply/preview; -1 for an optional rule
+ * (never reported when unmatched). */
+long ckpt_remap_rule_hits(const ckpt_remap *r, int i)
+{
+    if (!r || i < 0 || i >= r->n) return 0;
+    return r->r[i].optional ? -1 : (long)r->r[i].hits;
+}
+
+char *ckpt_remap_unmatched_warning(const ckpt_remap *r, int i)
+{
+    if (ckpt_remap_rule_hits(r, i) != 0) return NULL;
+    const rule *x = &r->r[i];
+    return ckpt__asprintf("%s:%d:%d: rule matches no tensor: %s", x->origin, x->line, x->col, x->text);
+}
+
 /* ---------------------------------------------------------------------- */
 /* matching                                                                */
 
@@ -879,9 +896,9 @@ int ckpt_remap_name(const ckpt_remap *R, const char *name, char *out, size_t n)
     for (int i = 0; R && i < R->n; i++) {
         const rule *r = &R->r[i];
         regmatch_t m[NMATCH];
-        if (r->prefix && strncmp(nm, r->prefix, strlen(r->prefix))) continue;
+        if (r->prefix && strncmp(nm, r->prefix, r->prefix_len)) continue;
         if (r->lit && !strstr(nm, r->lit)) continue;
-        if (regexec(&r->re, nm, NMATCH, m, 0) != 0) continue;
+        if (regexec(&r->re, nm, r->nsub + 1 < NMATCH ? r->nsub + 1 : NMATCH, m, 0) != 0) continue;
         if (r->drop) { free(nm); if (n) snprintf(out, n, "%s", name); return -1; }
         char *nx = expand(r, r->targets[0], nm, m, NMATCH);
         if (!nx) break;
@@ -1113,9 +1130,9 @@ static int run_rules(const ckpt_remap *R, const cJSON *cfg, int ri, xstate *st, 
     for (int i = ri; i < R->n; i++) {
         rule *r = &R->r[i];
         regmatch_t m[NMATCH];
-        if (r->prefix && strncmp(st->name, r->prefix, strlen(r->prefix))) continue;
+        if (r->prefix && strncmp(st->name, r->prefix, r->prefix_len)) continue;
         if (r->lit && !strstr(st->name, r->lit)) continue;
-        if (regexec(&r->re, st->name, NMATCH, m, 0) != 0) continue;
+        if (regexec(&r->re, st->name, r->nsub + 1 < NMATCH ? r->nsub + 1 : NMATCH, m, 0) != 0) continue;
         r->hits++;   /* counters are the only state apply changes */
         if (r->drop) { free(st->name); st->name = NULL; return add_drop(L, in_i, r->line, err); }
         st->rule_line = r->line;
@@ -1287,13 +1304,12 @@ int ckpt_remap_preview(const ckpt_remap *R, ckpt_model *m, ckpt_remapped **out, 
     ckpt__plan_free(&in);
     if (!v->dropped || !v->rule_line) { ckpt_remapped_free(v); return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
     for (int i = 0; i < R->n; i++) {
-        const rule *r = &R->r[i];
-        if (r->hits || r->optional) continue;
+        char *w = ckpt_remap_unmatched_warning(R, i);
+        if (!w) continue;
         char **nw = realloc(v->warn, (size_t)(v->nwarn + 1) * sizeof *nw);
-        if (!nw) break;
+        if (!nw) { free(w); break; }
         v->warn = nw;
-        v->warn[v->nwarn] = ckpt__asprintf("%s:%d:%d: rule matches no tensor: %s", r->origin, r->line, r->col, r->text);
-        if (v->warn[v->nwarn]) v->nwarn++;
+        v->warn[v->nwarn++] = w;
     }
     *out = v;
     return 0;

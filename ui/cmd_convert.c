@@ -105,16 +105,6 @@ int cmd_convert(int argc, char **argv)
     ckpt_model *m;
     rc = cli_open(in, &m);
     if (rc) goto out;
-    if (remap) {
-        /* dry run first: rule errors before any output, warnings for rules that match nothing */
-        ckpt_remapped *pv = NULL;
-        ckpt_err perr;
-        ckpt_err_clear(&perr);
-        if (ckpt_remap_preview(remap, m, &pv, &perr)) { rc = cli_fail(&perr); ckpt_close(m); goto out; }
-        for (int k = 0; k < ckpt_remapped_nwarnings(pv); k++)
-            fprintf(stderr, "ckpt: warning: %s\n", ckpt_remapped_warning(pv, k));
-        ckpt_remapped_free(pv);
-    }
     o.to = to;
     o.out = out;
     o.renames = renames;
@@ -130,6 +120,12 @@ int cmd_convert(int argc, char **argv)
     ckpt_err_clear(&err);
     int crc = ckpt_convert(m, &o, &res, &err);
     cli_progress_done(&prog);
+    /* rules that matched nothing (the plan is built, and checked, before any byte is written) */
+    for (int k = 0; remap && k < ckpt_remap_nrules(remap) && (!crc || err.code != CKPT_E_FORMAT); k++) {
+        char *w = ckpt_remap_unmatched_warning(remap, k);
+        if (w) fprintf(stderr, "ckpt: warning: %s\n", w);
+        free(w);
+    }
     if (crc) {
         rc = cli_fail(&err);
     } else {

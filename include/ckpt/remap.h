@@ -68,6 +68,11 @@ int ckpt_remap_set_var(ckpt_remap *r, const char *key, const char *value, ckpt_e
 /* Append the rules of a file or "preset:NAME" after those in *r (created
  * when NULL): how `--rename` and `--map` combine on one command line. */
 int ckpt_remap_append(ckpt_remap **r, const char *path_or_preset, ckpt_err *err);
+/* After an apply (ckpt_convert with opts->remap) or a preview: matches of
+ * rule i, -1 for an optional ('?') rule; and the warning line for a
+ * non-optional rule that matched nothing (malloc'd), else NULL. */
+long ckpt_remap_rule_hits(const ckpt_remap *r, int i);
+char *ckpt_remap_unmatched_warning(const ckpt_remap *r, int i);
 /* Line number of rule i in its text. */
 int ckpt_remap_rule_line(const ckpt_remap *r, int i);
 
