@@ -9,12 +9,14 @@ import numpy as np
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples")
 rng = np.random.default_rng(7)
 H, V, L, I = 16, 64, 2, 32
+KV = 2 * (H // 4)
 t = {}
 t["model.embed_tokens.weight"] = rng.standard_normal((V, H)).astype(np.float16)
 for i in range(L):
     p = f"model.layers.{i}."
-    for n in ("q_proj", "k_proj", "v_proj", "o_proj"):
-        t[p + f"self_attn.{n}.weight"] = (rng.standard_normal((H, H)) * 0.1).astype(np.float16)
+    # 4 query heads, 2 key/value heads of dim 4 (grouped-query attention)
+    for n, rows in (("q_proj", H), ("k_proj", KV), ("v_proj", KV), ("o_proj", H)):
+        t[p + f"self_attn.{n}.weight"] = (rng.standard_normal((rows, H)) * 0.1).astype(np.float16)
     t[p + "mlp.gate_proj.weight"] = (rng.standard_normal((I, H)) * 0.1).astype(np.float16)
     t[p + "mlp.up_proj.weight"] = (rng.standard_normal((I, H)) * 0.1).astype(np.float16)
     t[p + "mlp.down_proj.weight"] = (rng.standard_normal((H, I)) * 0.1).astype(np.float16)
