@@ -111,8 +111,11 @@ static const char llama_gguf[] =
  * Layer.save_own_variables): Dense/Conv kernel, bias; BatchNormalization
  * gamma, beta, moving_mean, moving_variance; LayerNormalization gamma, beta;
  * Embedding embeddings; RNN cells kernel, recurrent_kernel, bias under
- * ".../cell". Keras 2 layer names equal those class names only for layers
- * left with their default names in a fresh session: check the result
+ * ".../cell". ckpt shows Keras 2 and Keras 3 weights by layer and weight
+ * name ("lstm/kernel", the RNN cell scope left out), which the reverse
+ * preset produces. Keras 2 layer names equal Keras 3's class-based names
+ * only for layers left with their default names in a fresh session (a
+ * Keras 2 file often starts at conv2d_1 where Keras 3 says conv2d): check the result
  * (`ckpt check --expect`) before trusting it. BatchNormalization with
  * center/scale off shifts the positions and is not handled. */
 static const char keras2_keras3[] =
@@ -134,6 +137,10 @@ static const char keras2_keras3[] =
     "? ^((lstm|gru|simple_rnn)(_[0-9]+)?)/[a-z_]+cell(_[0-9]+)?/kernel$ -> layers/$1/cell/vars/0\n"
     "? ^((lstm|gru|simple_rnn)(_[0-9]+)?)/[a-z_]+cell(_[0-9]+)?/recurrent_kernel$ -> layers/$1/cell/vars/1\n"
     "? ^((lstm|gru|simple_rnn)(_[0-9]+)?)/[a-z_]+cell(_[0-9]+)?/bias$ -> layers/$1/cell/vars/2\n"
+    "# ckpt's own Keras names leave the cell out: lstm/kernel\n"
+    "? ^((lstm|gru|simple_rnn)(_[0-9]+)?)/kernel$ -> layers/$1/cell/vars/0\n"
+    "? ^((lstm|gru|simple_rnn)(_[0-9]+)?)/recurrent_kernel$ -> layers/$1/cell/vars/1\n"
+    "? ^((lstm|gru|simple_rnn)(_[0-9]+)?)/bias$ -> layers/$1/cell/vars/2\n"
     "# any other layer with the usual kernel/bias pair\n"
     "? ^([^/]+)/kernel$ -> layers/$1/vars/0\n"
     "? ^([^/]+)/bias$ -> layers/$1/vars/1\n";
@@ -154,9 +161,9 @@ static const char keras3_keras2[] =
     "? ^layers/(batch_normalization(_[0-9]+)?)/vars/2$ -> $1/moving_mean\n"
     "? ^layers/(batch_normalization(_[0-9]+)?)/vars/3$ -> $1/moving_variance\n"
     "? ^layers/(embedding(_[0-9]+)?)/vars/0$ -> $1/embeddings\n"
-    "? ^layers/((lstm|gru|simple_rnn)(_[0-9]+)?)/cell/vars/0$ -> $1/$2_cell/kernel\n"
-    "? ^layers/((lstm|gru|simple_rnn)(_[0-9]+)?)/cell/vars/1$ -> $1/$2_cell/recurrent_kernel\n"
-    "? ^layers/((lstm|gru|simple_rnn)(_[0-9]+)?)/cell/vars/2$ -> $1/$2_cell/bias\n"
+    "? ^layers/((lstm|gru|simple_rnn)(_[0-9]+)?)/cell/vars/0$ -> $1/kernel\n"
+    "? ^layers/((lstm|gru|simple_rnn)(_[0-9]+)?)/cell/vars/1$ -> $1/recurrent_kernel\n"
+    "? ^layers/((lstm|gru|simple_rnn)(_[0-9]+)?)/cell/vars/2$ -> $1/bias\n"
     "# any other layer with the usual kernel/bias pair\n"
     "? ^layers/([^/]+)/vars/0$ -> $1/kernel\n"
     "? ^layers/([^/]+)/vars/1$ -> $1/bias\n";
