@@ -269,7 +269,7 @@ int ckpt_check_expect(ckpt_model *m, const ckpt_remap *map, const ckpt_target *t
             char out_name[1024];
             if (ckpt_remap_name(t->preset, in.name, out_name, sizeof out_name) == 0)
                 rc = ckpt_findings_add(out, CKPT_FIND_UNEXPECTED, NULL, in.name, in.src, NULL,
-                                       "no rule of %s claims '%s'", t->spec, in.name);
+                                       "no rule of %s claims it", t->spec);
             if (rc) break;
         }
         /* and the preset must apply without errors (shapes, config values) */
@@ -314,14 +314,14 @@ int ckpt_check_expect(ckpt_model *m, const ckpt_remap *map, const ckpt_target *t
                     sug = rule_for(in.name, in.name, ops);
                 }
                 rc = ckpt_findings_add(out, CKPT_FIND_SHAPE, NULL, in.name, in.src, sug,
-                                       "'%s' has shape %s, the target expects %s", in.name, s1, s2);
+                                       "has shape %s, the target expects %s", s1, s2);
                 free(sug);
                 continue;
             }
         }
         if (x->dtype != CKPT_DT_INVALID && x->dtype != in.dtype)
-            rc = ckpt_findings_add(out, CKPT_FIND_DTYPE, NULL, in.name, in.src, NULL, "'%s' is %s, the target expects %s",
-                                   in.name, ckpt_dtype_name(in.dtype), ckpt_dtype_name(x->dtype));
+            rc = ckpt_findings_add(out, CKPT_FIND_DTYPE, NULL, in.name, in.src, NULL, "is %s, the target expects %s",
+                                   ckpt_dtype_name(in.dtype), ckpt_dtype_name(x->dtype));
     }
     /* pair unexpected with missing: equal shape (or element count), most similar name */
     char *used = calloc((size_t)t->n + 1, 1);
@@ -349,9 +349,9 @@ int ckpt_check_expect(ckpt_model *m, const ckpt_remap *map, const ckpt_target *t
         shape_s(in.ndim, in.shape, s1, sizeof s1);
         if (sug)
             rc = ckpt_findings_add(out, CKPT_FIND_RENAME, NULL, in.name, in.src, sug,
-                                   "'%s' %s is not in the target; probably '%s' (score %.2f)", in.name, s1, t->v[best].name, bs > 1 ? 1 : bs);
+                                   "%s is not in the target; probably '%s' (score %.2f)", s1, t->v[best].name, bs > 1 ? 1 : bs);
         else
-            rc = ckpt_findings_add(out, CKPT_FIND_UNEXPECTED, NULL, in.name, in.src, NULL, "'%s' %s is not in the target", in.name, s1);
+            rc = ckpt_findings_add(out, CKPT_FIND_UNEXPECTED, NULL, in.name, in.src, NULL, "%s is not in the target", s1);
         free(sug);
     }
     for (int j = 0; j < t->n && !rc; j++) {
@@ -359,7 +359,7 @@ int ckpt_check_expect(ckpt_model *m, const ckpt_remap *map, const ckpt_target *t
         const tgt_t *x = &t->v[j];
         if (x->ndim >= 0) shape_s(x->ndim, x->shape, s2, sizeof s2);
         else strcpy(s2, "(shape unknown)");
-        rc = ckpt_findings_add(out, CKPT_FIND_MISSING, NULL, x->name, -1, NULL, "the target expects '%s' %s; the model has no such tensor", x->name, s2);
+        rc = ckpt_findings_add(out, CKPT_FIND_MISSING, NULL, x->name, -1, NULL, "the target expects %s; the model has no such tensor", s2);
     }
     free(used);
     free(seen);
