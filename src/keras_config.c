@@ -595,6 +595,8 @@ static int walk_model(kc_model *km, const char *cls, const cJSON *cfg, int paren
         /* input shape: declared, else from inbound (functional), else the chain */
         int64_t s[CKPT_MAX_DIMS];
         int sn_ = input_shape_of(lcfg, s);
+        /* Sequential: a batch_input_shape on a later layer is ignored by Keras */
+        if (sequential && li != first && cur_ndim >= 0 && strcmp(lcls, "InputLayer")) sn_ = -1;
         if (sn_ >= 0) { L->in_ndim = sn_; memcpy(L->in_shape, s, sizeof s); }
         else if (L->ninbound > 0) {
             int src = kc_find(km, L->inbound[0], parent);

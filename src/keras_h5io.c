@@ -353,7 +353,17 @@ char *kx_k3_path(const ckpt_model *m, int t)
 
 /* ---- the check ---- */
 
-static void shape_s(int nd, const int64_t *s, char *b, size_t n) { kc_shape_str(nd, s, b, n); }
+/* "(64, ?)": ? for what the config leaves open */
+static void shape_s(int nd, const int64_t *s, char *b, size_t n)
+{
+    if (nd < 0) { snprintf(b, n, "(any shape)"); return; }
+    size_t o = (size_t)snprintf(b, n, "(");
+    for (int i = 0; i < nd && o < n; i++) {
+        if (s[i] < 0) o += (size_t)snprintf(b + o, n - o, "%s?", i ? ", " : "");
+        else o += (size_t)snprintf(b + o, n - o, "%s%lld", i ? ", " : "", (long long)s[i]);
+    }
+    if (o < n) snprintf(b + o, n - o, nd == 1 ? ",)" : ")");
+}
 
 static int shape_contradicts(const kc_weight *w, const ckpt_tensor *t)
 {
@@ -421,7 +431,7 @@ int kx_check(ckpt_model *m, ckpt_findings *out, ckpt_err *err)
             if (cJSON_IsNumber(u)) snprintf(why, sizeof why, " (units: %d)", u->valueint);
             else if (cJSON_IsNumber(f)) snprintf(why, sizeof why, " (filters: %d)", f->valueint);
             rc = ckpt_findings_add(out, CKPT_FIND_SHAPE, L->name, ct->name, t, NULL,
-                                   "%s is %s but the config of %s %s%s expects %s (? = not fixed by the config)",
+                                   "%s is %s but the config of %s %s%s expects %s",
                                    ct->name, have, L->cls, L->name, why, want);
             m->tensors[t].flags |= CKPT_TF_FLAGGED;
         }

@@ -1,0 +1,47 @@
+# tests/kgen.py: write Keras-2-style legacy HDF5 files with h5py, laid out
+# as tf.keras' save_weights_to_hdf5_group writes them (root attrs, model_weights
+# group, layer_names/weight_names as fixed-length byte strings, datasets at
+# <layer>/<layer>/<weight>:0), so the check can be tested on planted faults.
+#
+#   kgen.py OUT CONFIG_JSON LAYERS_JSON [--weights-only]
+# LAYERS_JSON: [[group_name, [[weight_name, shape], ...]], ...]
+import json
+import sys
+
+import h5py
+import numpy as np
+
+
+def write(out, config, layers, weights_only=False, seed=0, dtype="<f4"):
+    rng = np.random.default_rng(seed)
+    with h5py.File(out, "w") as f:
+        if not weights_only:
+            f.attrs["keras_version"] = "2.15.0"
+            f.attrs["backend"] = "tensorflow"
+            f.attrs["model_config"] = json.dumps(config)
+            g = f.create_group("model_weights")
+        else:
+            g = f
+        g.attrs["keras_version"] = b"2.15.0"
+        g.attrs["backend"] = b"tensorflow"
+        g.attrs["layer_names"] = np.array([n.encode() for n, _ in layers])
+        for name, ws in layers:
+            lg = g.create_group(name)
+            lg.attrs["weight_names"] = np.array([("%s/%s:0" % (name, w)).encode() for w, _ in ws]) if ws else np.array([], dtype="f8")
+            for w, shape in ws:
+                lg.create_dataset("%s/%s:0" % (name, w), data=rng.standard_normal(shape).astype(dtype))
+
+
+def dense(name, units, inp=None):
+    c = {"name": name, "units": units, "use_bias": True, "trainable": True}
+    if inp is not None:
+        c["batch_input_shape"] = [None, inp]
+    return {"class_name": "Dense", "config": c}
+
+
+def seq(*layers):
+    return {"class_name": "Sequential", "config": {"name": "sequential", "layers": list(layers)}}
+
+
+if __name__ == "__main__":
+    write(sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), "--weights-only" in sys.argv)
