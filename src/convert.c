@@ -75,7 +75,15 @@ static int build_plan(ckpt_model *m, const ckpt_convert_opts *o, ckpt_plan *p, c
     for (int i = 0; i < m->ntensors; i++) {
         const ckpt_tensor *t = &m->tensors[i];
         if ((t->flags & CKPT_TF_OPTIMIZER) && !o->include_optimizer) continue;
-        char *name = apply_renames(o, t->name, err);
+        char *base = NULL;
+        if (o->naming) {
+            if (!m->fmt || !m->fmt->name_as)
+                return ckpt_err_set(err, CKPT_E_USAGE, "--naming applies to Keras inputs only (this is %s)",
+                                    m->fmt ? m->fmt->name : "?");
+            if (!(base = m->fmt->name_as(m, i, o->naming, err))) return err->code ? err->code : CKPT_E_NOMEM;
+        }
+        char *name = apply_renames(o, base ? base : t->name, err);
+        free(base);
         if (!name) return err->code;
         ckpt_dtype dt = t->dtype;
         if (o->cast && ckpt_dtype_is_float(t->dtype)) dt = o->cast;

@@ -348,4 +348,5 @@ const ckpt_format ckpt_fmt_keras_h5 = {
     .read = kx_read,
     .close = kh5_close,
     .check = kx_check,
+    .name_as = kx_name_as,
 };

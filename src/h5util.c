@@ -324,3 +324,69 @@ int ckpt_h5_set_attr_str(hid_t obj, const char *name, const char *val)
     H5Tclose(t);
     return rc;
 }
+
+hid_t ckpt_h5_type_for(ckpt_dtype dt)
+{
+    hid_t t = -1;
+    switch (dt) {
+    case CKPT_F32: t = H5Tcopy(H5T_IEEE_F32LE); break;
+    case CKPT_F64: t = H5Tcopy(H5T_IEEE_F64LE); break;
+    case CKPT_F16:
+        /* IEEE half as h5py writes numpy float16 */
+        t = H5Tcopy(H5T_IEEE_F32LE);
+        H5Tset_fields(t, 15, 10, 5, 0, 10);
+        H5Tset_size(t, 2);
+        H5Tset_ebias(t, 15);
+        break;
+    case CKPT_BF16:
+    case CKPT_F8_E4M3:
+    case CKPT_F8_E5M2:
+        /* Keras 3: opaque bytes plus a dtype attribute on the dataset */
+        t = H5Tcreate(H5T_OPAQUE, ckpt_dtype_size(dt));
+        H5Tset_tag(t, dt == CKPT_BF16 ? "bfloat16" : dt == CKPT_F8_E4M3 ? "float8_e4m3fn" : "float8_e5m2");
+        break;
+    case CKPT_I8: t = H5Tcopy(H5T_STD_I8LE); break;
+    case CKPT_U8: t = H5Tcopy(H5T_STD_U8LE); break;
+    case CKPT_I16: t = H5Tcopy(H5T_STD_I16LE); break;
+    case CKPT_U16: t = H5Tcopy(H5T_STD_U16LE); break;
+    case CKPT_I32: t = H5Tcopy(H5T_STD_I32LE); break;
+    case CKPT_U32: t = H5Tcopy(H5T_STD_U32LE); break;
+    case CKPT_I64: t = H5Tcopy(H5T_STD_I64LE); break;
+    case CKPT_U64: t = H5Tcopy(H5T_STD_U64LE); break;
+    case CKPT_BOOL: {
+        /* h5py's numpy bool: enum over int8 */
+        t = H5Tenum_create(H5T_NATIVE_INT8);
+        signed char f = 0, tr = 1;
+        H5Tenum_insert(t, "FALSE", &f);
+        H5Tenum_insert(t, "TRUE", &tr);
+        break;
+    }
+    default: break;
+    }
+    return t;
+}
+
+int ckpt_h5_write_range(hid_t dset, hid_t memtype, int ndim, const int64_t *shape, size_t esize,
+                        uint64_t off, const void *buf, size_t n, ckpt_err *err)
+{
+    if (n == 0) return 0;
+    if (off % esize || n % esize)
+        return ckpt_err_set(err, CKPT_E_USAGE, "write range not aligned to elements");
+    int rc = 0;
+    if (ndim == 0) {
+        if (H5Dwrite(dset, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
+            rc = ckpt_h5_fail(err, CKPT_E_IO, NULL, NULL, "cannot write dataset");
+        return rc;
+    }
+    hsize_t dims[H5S_MAX_RANK];
+    for (int i = 0; i < ndim; i++) dims[i] = (hsize_t)shape[i];
+    hid_t fspace = H5Dget_space(dset);
+    hsize_t mdim = (hsize_t)(n / esize);
+    hid_t mspace = H5Screate_simple(1, &mdim, NULL);
+    if (fspace < 0 || mspace < 0 || select_flat(fspace, ndim, dims, off / esize, n / esize) < 0 ||
+        H5Dwrite(dset, memtype, mspace, fspace, H5P_DEFAULT, buf) < 0)
+        rc = ckpt_h5_fail(err, CKPT_E_IO, NULL, NULL, "cannot write dataset");
+    if (fspace >= 0) H5Sclose(fspace);
+    if (mspace >= 0) H5Sclose(mspace);
+    return rc;
+}

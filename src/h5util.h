@@ -51,6 +51,12 @@ int ckpt_h5_read_range(hid_t dset, hid_t memtype, int ndim, const int64_t *shape
 /* Contiguous, unfiltered storage: its file offset (else CKPT_NO_OFFSET). */
 uint64_t ckpt_h5_contig_offset(hid_t dset, uint64_t nbytes);
 
+/* The HDF5 file type for a ckpt dtype (as h5py/Keras write it); -1 if none. */
+hid_t ckpt_h5_type_for(ckpt_dtype dt);
+/* Write bytes [off, off+n) (element-aligned) of a dataset in C order. */
+int ckpt_h5_write_range(hid_t dset, hid_t memtype, int ndim, const int64_t *shape, size_t esize,
+                        uint64_t off, const void *buf, size_t n, ckpt_err *err);
+
 /* Write a variable-length UTF-8 string attribute. */
 int ckpt_h5_set_attr_str(hid_t obj, const char *name, const char *val);
 

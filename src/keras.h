@@ -87,6 +87,7 @@ typedef struct kx_state {
     kx_t *t; int nt, capt;     /* parallel to m->tensors */
     int keras3;                /* Keras 3 layout (paths after classes) */
     int tree_config_done;
+    int *ord;                  /* --naming index: position in the top-level layer */
 } kx_state;
 
 kx_state *kx_new(void);
@@ -107,9 +108,20 @@ int kx_check(ckpt_model *m, ckpt_findings *out, ckpt_err *err);
 /* Keras 3 object path of tensor t ("layers/dense/vars/0"), malloc'd, or NULL
  * when its layer has no known Keras 3 place. */
 char *kx_k3_path(const ckpt_model *m, int t);
+/* The format's name_as hook (convert --naming keras|index). */
+char *kx_name_as(ckpt_model *m, int t, const char *naming, ckpt_err *err);
 /* The Keras 3 opener (fmt_keras3.c), used by the legacy h5 format when a
  * plain .h5 turns out to have the Keras 3 layout. */
 int kx_open_k3_h5(ckpt_model *m, const char *path, ckpt_err *err);
+/* writers (keras_write.c) */
+int kw_can_write_weights(const ckpt_model *m, char *why, size_t n);
+int kw_can_write_keras(const ckpt_model *m, char *why, size_t n);
+int kw_weights_begin(ckpt_writer *w, ckpt_err *err);
+int kw_keras_begin(ckpt_writer *w, ckpt_err *err);
+int kw_write_chunk(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t n, ckpt_err *err);
+int kw_weights_end(ckpt_writer *w, ckpt_err *err);
+int kw_keras_end(ckpt_writer *w, ckpt_err *err);
+void kw_write_abort(ckpt_writer *w);
 extern const ckpt_format ckpt_fmt_keras_h5, ckpt_fmt_keras, ckpt_fmt_keras_weights;
 
 #endif

@@ -28,6 +28,7 @@ void kx_free(kx_state *st)
         free(st->t[i].group);
     }
     free(st->t);
+    free(st->ord);
     for (int i = 0; i < st->nh5; i++) {
         if (st->h5[i] >= 0) H5Fclose(st->h5[i]);
         if (st->fd[i] >= 0) close(st->fd[i]);
@@ -338,7 +339,22 @@ char *kx_k3_path(const ckpt_model *m, int t)
     if (st->keras3) {
         /* already a Keras 3 file: its own path */
         const char *d = x->dpath[0] == '/' ? x->dpath + 1 : x->dpath;
-        return ckpt__strdup(d);
+        /* old files say _layer_checkpoint_dependencies where Keras 3 says layers */
+        static const char lcd[] = "_layer_checkpoint_dependencies";
+        char *r = malloc(strlen(d) + 1);
+        if (!r) return NULL;
+        size_t o = 0;
+        while (*d) {
+            if (!strncmp(d, lcd, sizeof lcd - 1) && (d[sizeof lcd - 1] == '/' || !d[sizeof lcd - 1])) {
+                memcpy(r + o, "layers", 6);
+                o += 6;
+                d += sizeof lcd - 1;
+            } else {
+                r[o++] = *d++;
+            }
+        }
+        r[o] = 0;
+        return r;
     }
     if (!st->have_km || x->layer < 0) return NULL;
     const kc_layer *L = &st->km.L[x->layer];
@@ -515,4 +531,54 @@ int kx_check(ckpt_model *m, ckpt_findings *out, ckpt_err *err)
     free(count);
     if (rc) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     return 0;
+}
+
+/* ---- convert --naming ---- */
+
+/* Position of each tensor among its top-level layer's weights (Keras order),
+ * computed once. */
+static int build_ordinals(ckpt_model *m, kx_state *st, ckpt_err *err)
+{
+    if (st->ord) return 0;
+    st->ord = calloc((size_t)m->ntensors + 1, sizeof *st->ord);
+    int *cnt = calloc((size_t)m->ntensors + 1, sizeof *cnt);
+    char **keys = calloc((size_t)m->ntensors + 1, sizeof *keys);   /* the index borrows keys */
+    struct ckpt_name_index *ix = ckpt__index_new();
+    int rc = 0, nk = 0;
+    if (!st->ord || !cnt || !keys || !ix) rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    for (int t = 0; t < m->ntensors && !rc; t++) {
+        const char *n = m->tensors[t].name;
+        const char *sl = strchr(n, '/');
+        char *key = sl ? ckpt__strndup(n, (size_t)(sl - n)) : ckpt__strdup(n);
+        if (!key) { rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); break; }
+        keys[t] = key;
+        int k = ckpt__index_put(ix, key, nk);
+        if (k == -2) rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+        else {
+            if (k < 0) k = nk++;
+            st->ord[t] = cnt[k]++;
+        }
+    }
+    ckpt__index_free(ix);
+    for (int t = 0; keys && t < m->ntensors; t++) free(keys[t]);
+    free(keys);
+    free(cnt);
+    if (rc) { free(st->ord); st->ord = NULL; }
+    return rc;
+}
+
+char *kx_name_as(ckpt_model *m, int t, const char *naming, ckpt_err *err)
+{
+    kx_state *st = m->priv;
+    if (!st || t < 0 || t >= m->ntensors) return ckpt_err_set(err, CKPT_E_USAGE, "bad tensor"), NULL;
+    const char *n = m->tensors[t].name;
+    if (!strcmp(naming, "keras")) return ckpt__strdup(n);
+    if (!strcmp(naming, "index")) {
+        if (build_ordinals(m, st, err)) return NULL;
+        const char *sl = strchr(n, '/');
+        int l = sl ? (int)(sl - n) : (int)strlen(n);
+        return ckpt__asprintf("%.*s.weight_%d", l, n, st->ord[t]);
+    }
+    ckpt_err_set(err, CKPT_E_USAGE, "unknown --naming '%s' for Keras input (keras: layer/weight, index: layer.weight_N)", naming);
+    return NULL;
 }

@@ -1,0 +1,406 @@
+/* src/keras_write.c: writing Keras 3 files from Keras inputs.
+ *
+ * --to keras-weights: a Keras 3 `.weights.h5` (H5IOStore layout: every
+ * variable at <object path>/vars/<i>, object paths after layer classes, each
+ * vars group carrying attr `name` = the layer's real name, as Keras >= 3.6).
+ * --to keras: a `.keras` zip (metadata.json, config.json, model.weights.h5,
+ * all stored, in Keras' order). The Keras 3 path of every tensor comes from
+ * the source's config (keras_config.c), so a legacy h5 is upgraded with its
+ * weights where Keras 3 looks for them.
+ *
+ * libhdf5 writes to a path: for keras-weights that is the transaction's
+ * temporary file; for the zip, model.weights.h5 is built in an anonymous
+ * temporary file (named only for the instant of H5Fcreate) and streamed into
+ * the zip, which libzip writes at the transaction's temporary path. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "h5util.h"
+#include "keras.h"
+#include "keras_zip.h"
+
+typedef struct kw {
+    hid_t f;
+    hid_t d, mt;          /* the dataset being written */
+    int cur;              /* plan entry of d */
+    char *h5path;         /* where libhdf5 writes */
+    char *zip_tmp;        /* zip: the txn temporary path of the archive */
+    int anon_fd;          /* zip: the anonymous file holding model.weights.h5 */
+    char **paths;         /* Keras 3 path of each plan entry */
+    int n;
+} kw;
+
+static int is_keras_model(const ckpt_model *m)
+{
+    return m->fmt == &ckpt_fmt_keras_h5 || m->fmt == &ckpt_fmt_keras || m->fmt == &ckpt_fmt_keras_weights;
+}
+
+static int can_write_weights(const ckpt_model *m, char *why, size_t n)
+{
+    if (!is_keras_model(m) || !m->priv) {
+        snprintf(why, n, "Keras 3 weights are written from Keras inputs only (Keras 3 paths follow the layer classes of a Keras config)");
+        return 0;
+    }
+    for (int t = 0; t < m->ntensors; t++) {
+        if (m->tensors[t].flags & CKPT_TF_OPTIMIZER) continue;
+        char *p = kx_k3_path(m, t);
+        if (!p) {
+            snprintf(why, n, "no Keras 3 place for '%s': the input needs a model config naming its layer (none found, or the layer is not in it)",
+                     m->tensors[t].name);
+            return 0;
+        }
+        free(p);
+    }
+    return 1;
+}
+
+static int can_write_keras(const ckpt_model *m, char *why, size_t n)
+{
+    if (!can_write_weights(m, why, n)) return 0;
+    if (!m->config_json) {
+        snprintf(why, n, "a .keras archive needs the model config (config.json): this input has none; try --to keras-weights");
+        return 0;
+    }
+    return 1;
+}
+
+static hid_t create_h5(const char *path, ckpt_err *err)
+{
+    ckpt_h5_init();
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_file_locking(fapl, 0, 1);
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    if (f < 0) ckpt_h5_fail(err, CKPT_E_IO, path, NULL, "cannot create HDF5 file");
+    H5Pclose(fapl);
+    return f;
+}
+
+static int plan_paths(ckpt_writer *w, kw *s, ckpt_err *err)
+{
+    s->n = w->plan->n;
+    s->paths = calloc((size_t)s->n + 1, sizeof *s->paths);
+    if (!s->paths) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    for (int i = 0; i < s->n; i++) {
+        const ckpt_plan_entry *e = &w->plan->e[i];
+        if (e->xf) return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "--map transforms do not apply to the Keras 3 layout (tensor '%s')", e->name);
+        s->paths[i] = kx_k3_path(w->src, e->src);
+        if (!s->paths[i]) {
+            const ckpt_tensor *t = ckpt_model_tensor(w->src, e->src);
+            return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "no Keras 3 place for '%s'%s", t ? t->name : e->name,
+                                t && (t->flags & CKPT_TF_OPTIMIZER) ? " (legacy optimizer state: drop --include-optimizer)" : "");
+        }
+    }
+    return 0;
+}
+
+static void kw_free(kw *s)
+{
+    if (!s) return;
+    if (s->d >= 0) H5Dclose(s->d);
+    if (s->mt >= 0) H5Tclose(s->mt);
+    if (s->f >= 0) H5Fclose(s->f);
+    if (s->anon_fd >= 0) close(s->anon_fd);
+    for (int i = 0; i < s->n; i++) free(s->paths[i]);
+    free(s->paths);
+    free(s->h5path);
+    free(s->zip_tmp);
+    free(s);
+}
+
+static kw *kw_new(void)
+{
+    kw *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->f = s->d = s->mt = -1;
+    s->cur = -1;
+    s->anon_fd = -1;
+    return s;
+}
+
+static int weights_begin(ckpt_writer *w, ckpt_err *err)
+{
+    kw *s = kw_new();
+    if (!s) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    w->priv = s;
+    if (plan_paths(w, s, err)) return err->code;
+    int fd = ckpt_txn_create(w->txn, w->opts->out, err);
+    if (fd < 0) return err->code;
+    s->h5path = ckpt__strdup(ckpt_txn_tmp_path(w->txn, fd));
+    ckpt_txn_close_fd(w->txn, fd);
+    if (!s->h5path) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    s->f = create_h5(s->h5path, err);
+    if (s->f < 0) return err->code;
+    w->res->nfiles = 1;
+    snprintf(w->res->main_path, sizeof w->res->main_path, "%s", w->opts->out);
+    return 0;
+}
+
+static int close_cur(kw *s, ckpt_err *err)
+{
+    int rc = 0;
+    if (s->d >= 0 && H5Dclose(s->d) < 0) rc = ckpt_h5_fail(err, CKPT_E_IO, s->h5path, NULL, "cannot close dataset");
+    if (s->mt >= 0) H5Tclose(s->mt);
+    s->d = s->mt = -1;
+    return rc;
+}
+
+static int kw_write(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t n, ckpt_err *err)
+{
+    kw *s = w->priv;
+    const ckpt_plan_entry *e = &w->plan->e[i];
+    if (i != s->cur) {
+        if (close_cur(s, err)) return err->code;
+        s->cur = i;
+        hid_t t = ckpt_h5_type_for(e->dtype);
+        if (t < 0) return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "dtype %s cannot be stored in HDF5", ckpt_dtype_name(e->dtype));
+        hsize_t dims[CKPT_MAX_DIMS];
+        for (int k = 0; k < e->ndim; k++) dims[k] = (hsize_t)e->shape[k];
+        hid_t sp = e->ndim ? H5Screate_simple(e->ndim, dims, NULL) : H5Screate(H5S_SCALAR);
+        hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+        H5Pset_create_intermediate_group(lcpl, 1);
+        s->d = H5Dcreate2(s->f, s->paths[i], t, sp, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+        int bad = s->d < 0;
+        if (bad) ckpt_h5_fail(err, CKPT_E_IO, s->h5path, s->paths[i], "cannot create dataset");
+        H5Pclose(lcpl);
+        H5Sclose(sp);
+        s->mt = t;
+        if (bad) return err->code;
+        if (e->dtype == CKPT_BF16 || e->dtype == CKPT_F8_E4M3 || e->dtype == CKPT_F8_E5M2)
+            ckpt_h5_set_attr_str(s->d, "dtype", e->dtype == CKPT_BF16 ? "bfloat16" : e->dtype == CKPT_F8_E4M3 ? "float8_e4m3fn" : "float8_e5m2");
+    }
+    int rc = ckpt_h5_write_range(s->d, s->mt, e->ndim, e->shape, ckpt_dtype_size(e->dtype), off, buf, n, err);
+    if (rc) ckpt_err_at_tensor(err, s->paths[i]);
+    return rc;
+}
+
+/* The group at `path`, created with its parents if missing. */
+static hid_t ensure_group(hid_t f, const char *path)
+{
+    if (H5Lexists(f, path, H5P_DEFAULT) > 0) return H5Gopen2(f, path, H5P_DEFAULT);
+    H5Eclear2(H5E_DEFAULT);
+    /* parents first (H5Lexists fails on a missing intermediate) */
+    char *p = ckpt__strdup(path);
+    if (!p) return -1;
+    for (char *q = strchr(p + 1, '/'); q; q = strchr(q + 1, '/')) {
+        *q = 0;
+        if (H5Lexists(f, p, H5P_DEFAULT) <= 0) {
+            H5Eclear2(H5E_DEFAULT);
+            hid_t g = H5Gcreate2(f, p, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+            if (g >= 0) H5Gclose(g);
+        }
+        *q = '/';
+    }
+    free(p);
+    return H5Gcreate2(f, path, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+}
+
+static void name_vars(hid_t f, const char *obj, const char *name)
+{
+    char *vp = obj[0] ? ckpt__asprintf("%s/vars", obj) : ckpt__strdup("vars");
+    if (!vp) return;
+    hid_t g = ensure_group(f, vp);
+    if (g >= 0) {
+        if (H5Aexists(g, "name") <= 0) ckpt_h5_set_attr_str(g, "name", name);
+        H5Gclose(g);
+    }
+    H5Eclear2(H5E_DEFAULT);
+    free(vp);
+}
+
+/* vars@name on every layer object, as Keras >= 3.6 writes them (also the
+ * empty vars groups of weightless layers and of the model at the root). */
+static void name_objects(ckpt_writer *w, kw *s)
+{
+    const kx_state *st = w->src->priv;
+    if (!st || !st->have_km) return;
+    for (int i = 0; i < st->km.n; i++) {
+        const kc_layer *L = &st->km.L[i];
+        if (L->k3path) name_vars(s->f, L->k3path, L->name);
+    }
+    name_vars(s->f, "", st->km.name);
+}
+
+static int weights_end(ckpt_writer *w, ckpt_err *err)
+{
+    kw *s = w->priv;
+    if (close_cur(s, err)) return err->code;
+    name_objects(w, s);
+    if (H5Fclose(s->f) < 0) {
+        s->f = -1;
+        return ckpt_h5_fail(err, CKPT_E_IO, s->h5path, NULL, "cannot finish HDF5 file");
+    }
+    s->f = -1;
+    return 0;
+}
+
+static void kw_abort(ckpt_writer *w)
+{
+    kw_free(w->priv);
+    w->priv = NULL;
+}
+
+static int weights_end_free(ckpt_writer *w, ckpt_err *err)
+{
+    int rc = weights_end(w, err);
+    if (!rc) { kw_free(w->priv); w->priv = NULL; }
+    return rc;
+}
+
+/* ---- .keras ---- */
+
+/* An anonymous file for model.weights.h5, given a name only for H5Fcreate. */
+static int anon_h5(kw *s, const char *dir, ckpt_err *err)
+{
+    int fd = -1;
+#ifdef O_TMPFILE
+    fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+#endif
+    char *name = NULL;
+    if (fd >= 0) {
+        name = ckpt__asprintf("%s/.ckpt-keras-w-%d-%d.h5", dir, (int)getpid(), fd);
+        char proc[64];
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+        if (!name || linkat(AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW) < 0) {
+            close(fd);
+            fd = -1;
+            free(name);
+            name = NULL;
+        }
+    }
+    if (fd < 0) {
+        name = ckpt__asprintf("%s/.ckpt-keras-w-XXXXXX", dir);
+        if (!name) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+        fd = mkstemp(name);
+        if (fd < 0) {
+            int e = errno;
+            free(name);
+            return ckpt_err_sys(err, CKPT_E_IO, e, "cannot create a temporary file in %s", dir);
+        }
+    }
+    s->anon_fd = fd;
+    s->h5path = name;
+    s->f = create_h5(name, err);
+    unlink(name);   /* libhdf5 keeps its descriptor; the data lives on in ours */
+    return s->f < 0 ? err->code : 0;
+}
+
+static int keras_begin(ckpt_writer *w, ckpt_err *err)
+{
+    kw *s = kw_new();
+    if (!s) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    w->priv = s;
+    if (!w->src->config_json) return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "no model config to write config.json from");
+    if (plan_paths(w, s, err)) return err->code;
+    int fd = ckpt_txn_create(w->txn, w->opts->out, err);
+    if (fd < 0) return err->code;
+    s->zip_tmp = ckpt__strdup(ckpt_txn_tmp_path(w->txn, fd));
+    ckpt_txn_close_fd(w->txn, fd);
+    if (!s->zip_tmp) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    char *dir = ckpt__path_dirname(s->zip_tmp);
+    int rc = dir ? anon_h5(s, dir, err) : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    free(dir);
+    if (rc) return rc;
+    w->res->nfiles = 1;
+    snprintf(w->res->main_path, sizeof w->res->main_path, "%s", w->opts->out);
+    return 0;
+}
+
+static char *metadata_json(const ckpt_model *m)
+{
+    cJSON *o = cJSON_CreateObject();
+    const char *kv = ckpt_model_meta_get(m, "keras_version");
+    /* the archive is Keras 3: keep a Keras 3 version, else say which we target */
+    cJSON_AddStringToObject(o, "keras_version", kv && kv[0] == '3' ? kv : "3.6.0");
+    char date[32];
+    time_t now = time(NULL);
+    struct tm tmv;
+    gmtime_r(&now, &tmv);
+    strftime(date, sizeof date, "%Y-%m-%d@%H:%M:%S", &tmv);
+    cJSON_AddStringToObject(o, "date_saved", date);
+    cJSON_AddStringToObject(o, "converted_by", "ckpt " CKPT_VERSION);
+    if (kv && kv[0] != '3') cJSON_AddStringToObject(o, "source_keras_version", kv);
+    char *r = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return r;
+}
+
+static int zip_add_buf(zip_t *z, const char *name, char *data, ckpt_err *err)
+{
+    zip_source_t *src = zip_source_buffer(z, data, strlen(data), 1);   /* libzip frees data */
+    if (!src) { free(data); return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
+    zip_int64_t idx = zip_file_add(z, name, src, ZIP_FL_ENC_UTF_8);
+    if (idx < 0) { zip_source_free(src); return ckpt_err_set(err, CKPT_E_IO, "cannot add %s to the zip: %s", name, zip_strerror(z)); }
+    zip_set_file_compression(z, (zip_uint64_t)idx, ZIP_CM_STORE, 0);
+    return 0;
+}
+
+static int keras_end(ckpt_writer *w, ckpt_err *err)
+{
+    kw *s = w->priv;
+    if (weights_end(w, err)) return err->code;
+    /* stream the finished HDF5 into the archive */
+    int dfd = dup(s->anon_fd);
+    FILE *fp = dfd >= 0 ? fdopen(dfd, "rb") : NULL;
+    if (!fp) {
+        if (dfd >= 0) close(dfd);
+        return ckpt_err_sys(err, CKPT_E_IO, errno, "cannot reopen model.weights.h5");
+    }
+    rewind(fp);
+    int ze = 0;
+    zip_t *z = zip_open(s->zip_tmp, ZIP_CREATE | ZIP_TRUNCATE, &ze);
+    if (!z) {
+        fclose(fp);
+        return ckpt_err_set(err, CKPT_E_IO, "cannot create the zip (libzip error %d)", ze);
+    }
+    char *meta = metadata_json(w->src);
+    char *cfg = ckpt__strdup(w->src->config_json);
+    int rc = 0;
+    /* Keras' order: metadata.json, config.json, model.weights.h5 (zip_add_buf owns the buffer) */
+    if (!meta || !cfg) {
+        free(meta);
+        free(cfg);
+        rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    } else {
+        rc = zip_add_buf(z, "metadata.json", meta, err);
+        if (!rc) rc = zip_add_buf(z, "config.json", cfg, err);
+        else free(cfg);
+    }
+    zip_source_t *src = rc ? NULL : zip_source_filep(z, fp, 0, -1);   /* owns fp on success */
+    if (!src) {
+        fclose(fp);
+        if (!rc) rc = ckpt_err_set(err, CKPT_E_IO, "cannot read back model.weights.h5: %s", zip_strerror(z));
+    } else {
+        zip_int64_t idx = zip_file_add(z, "model.weights.h5", src, 0);
+        if (idx < 0) {
+            zip_source_free(src);
+            rc = ckpt_err_set(err, CKPT_E_IO, "cannot add model.weights.h5 to the zip: %s", zip_strerror(z));
+        } else {
+            zip_set_file_compression(z, (zip_uint64_t)idx, ZIP_CM_STORE, 0);
+        }
+    }
+    if (!rc && zip_close(z) < 0) {
+        rc = ckpt_err_set(err, CKPT_E_IO, "cannot write the zip: %s", zip_strerror(z));
+        zip_discard(z);
+    } else if (rc) {
+        zip_discard(z);
+    }
+    if (!rc) { kw_free(s); w->priv = NULL; }
+    return rc;
+}
+
+int kw_can_write_weights(const ckpt_model *m, char *why, size_t n) { return can_write_weights(m, why, n); }
+int kw_can_write_keras(const ckpt_model *m, char *why, size_t n) { return can_write_keras(m, why, n); }
+int kw_weights_begin(ckpt_writer *w, ckpt_err *err) { return weights_begin(w, err); }
+int kw_keras_begin(ckpt_writer *w, ckpt_err *err) { return keras_begin(w, err); }
+int kw_write_chunk(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t n, ckpt_err *err)
+{
+    return kw_write(w, i, off, buf, n, err);
+}
+int kw_weights_end(ckpt_writer *w, ckpt_err *err) { return weights_end_free(w, err); }
+int kw_keras_end(ckpt_writer *w, ckpt_err *err) { return keras_end(w, err); }
+void kw_write_abort(ckpt_writer *w) { kw_abort(w); }
