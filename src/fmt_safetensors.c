@@ -16,6 +16,7 @@
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #define INDEX_MAX (100u << 20)   /* largest index.json we read */
+#define WRITEBACK_STEP (16u << 20)
 
 /* dtypes the reference knows that ckpt cannot hold: named as unsupported
  * rather than unknown so the message says what is going on. */
@@ -803,6 +805,7 @@ typedef struct st_writer {
     int cur;                     /* shard being written, -1 before the first */
     int fd;
     uint64_t pos;                /* file position in the current shard */
+    uint64_t flushed;            /* writeback started up to here */
     uint64_t data_start;         /* 8 + N of the current shard */
     char *index_path;
     uint64_t total;
@@ -900,6 +903,7 @@ static int open_next_shard(ckpt_writer *w, ckpt_err *err)
     s->cur = k;
     s->fd = fd;
     s->data_start = s->pos = 8 + b.n;
+    s->flushed = 0;
     return CKPT_OK;
 }
 
@@ -1022,6 +1026,12 @@ static int st_write(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t
         return err->code;
     }
     s->pos += n;
+    /* The engine fsyncs every output before renaming it: start writeback as
+     * we go so the disk works while we copy, instead of all at the end. */
+    if (s->pos - s->flushed >= WRITEBACK_STEP) {
+        sync_file_range(s->fd, (off_t)s->flushed, (off_t)(s->pos - s->flushed), SYNC_FILE_RANGE_WRITE);
+        s->flushed = s->pos;
+    }
     return CKPT_OK;
 }
 
