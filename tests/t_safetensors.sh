@@ -246,3 +246,44 @@ else
     skip sigint_leaves_nothing "conversion finished before the signal three times"
 fi
 rm -f "$T/big.safetensors"
+
+# ---- every dtype, odd names, empty and 0-d tensors, metadata escapes -------
+$PY - "$T/all.safetensors" <<'PY'
+import json, struct, sys, os
+dts = {"BOOL":1,"U8":1,"I8":1,"U16":2,"I16":2,"U32":4,"I32":4,"U64":8,"I64":8,
+       "F16":2,"BF16":2,"F32":4,"F64":8,"F8_E4M3":1,"F8_E5M2":1}
+h, data = {"__metadata__": {"format": "pt", "quote\"back\\slash": "tab\tnewline\n", "ünï": "日本"}}, b""
+for i, (dt, sz) in enumerate(dts.items()):
+    shape = [[], [3], [2, 0], [1, 2, 3]][i % 4]
+    n = 1
+    for d in shape: n *= d
+    blob = os.urandom(n * sz)
+    h[f"t{i}.{dt}/ü \"q\""] = {"dtype": dt, "shape": shape, "data_offsets": [len(data), len(data) + len(blob)]}
+    data += blob
+b = json.dumps(h, ensure_ascii=False).encode()
+open(sys.argv[1], "wb").write(struct.pack("<Q", len(b)) + b + data)
+PY
+expect_exit 0 all_dtypes_convert "$CKPT" convert "$T/all.safetensors" -o "$T/all2.safetensors" --to safetensors --quiet
+check all_dtypes_roundtrip $PY "$T/same.py" "$T/all.safetensors" "$T/all2.safetensors"
+[ "$(lsjson "$T/all.safetensors")" = "$($PY "$T/pyls.py" "$T/all.safetensors")" ] && pass all_dtypes_ls || fail all_dtypes_ls "$(lsjson "$T/all.safetensors" | head -c 300)"
+# the writer's layout: __metadata__ first, then tensors in order with contiguous offsets
+check writer_layout $PY -c "
+import json, struct
+b = open('$T/all2.safetensors', 'rb').read()
+n = struct.unpack('<Q', b[:8])[0]
+h = json.loads(b[8:8 + n])
+keys = list(h)
+assert keys[0] == '__metadata__', keys[:2]
+at = 0
+for k in keys[1:]:
+    s, e = h[k]['data_offsets']
+    assert s == at, (k, s, at)
+    at = e
+assert 8 + n + at == len(b)
+"
+# sharded result reports its index as the main path
+expect_exit 0 shard_json "$CKPT" convert "$M" -o "$T/sj/" --to safetensors --shard-size 500KB --quiet --json
+$PY -c "
+import json; d = json.load(open('$T/out'))
+assert d['files'] == 4 and d['output'].endswith('sj/model.safetensors.index.json'), d
+" && pass shard_json_result || fail shard_json_result "$(cat "$T/out")"
