@@ -49,6 +49,45 @@ for i in range(L):
 save("gpt2", {"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"], "n_layer": L, "n_embd": H, "n_head": 2, "n_inner": None,
               "vocab_size": V, "n_positions": P, "activation_function": "gelu_new", "layer_norm_epsilon": 1e-05},
      s, lambda k: k.endswith("attn.bias") and ".c_" not in k)
+# bert (BertModel with pooler), gpt_neox (untied), phi (partial rotary, lm_head bias), opt (learned positions + 2)
+L, H, I, V, P = 2, 8, 32, 30, 24
+s = {"embeddings.word_embeddings.weight": (V, H), "embeddings.position_embeddings.weight": (P, H),
+     "embeddings.token_type_embeddings.weight": (2, H), "embeddings.LayerNorm.weight": (H,), "embeddings.LayerNorm.bias": (H,),
+     "pooler.dense.weight": (H, H), "pooler.dense.bias": (H,), "embeddings.position_ids": (1, P)}
+for i in range(L):
+    p = f"encoder.layer.{i}."
+    for n in ("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"):
+        s.update({p + n + ".weight": (H, H), p + n + ".bias": (H,)})
+    s.update({p + "attention.output.LayerNorm.weight": (H,), p + "attention.output.LayerNorm.bias": (H,),
+              p + "intermediate.dense.weight": (I, H), p + "intermediate.dense.bias": (I,), p + "output.dense.weight": (H, I),
+              p + "output.dense.bias": (H,), p + "output.LayerNorm.weight": (H,), p + "output.LayerNorm.bias": (H,)})
+save("bert", {"model_type": "bert", "num_hidden_layers": L, "hidden_size": H, "num_attention_heads": 2, "intermediate_size": I,
+              "vocab_size": V, "max_position_embeddings": P, "type_vocab_size": 2, "hidden_act": "gelu", "layer_norm_eps": 1e-12,
+              "position_embedding_type": "absolute"}, s, lambda k: k.endswith("position_ids"))
+s = {"gpt_neox.embed_in.weight": (V, H), "gpt_neox.final_layer_norm.weight": (H,), "gpt_neox.final_layer_norm.bias": (H,),
+     "embed_out.weight": (V, H)}
+for i in range(L):
+    p = f"gpt_neox.layers.{i}."
+    s.update({p + "input_layernorm.weight": (H,), p + "input_layernorm.bias": (H,), p + "post_attention_layernorm.weight": (H,),
+              p + "post_attention_layernorm.bias": (H,), p + "attention.query_key_value.weight": (3 * H, H),
+              p + "attention.query_key_value.bias": (3 * H,), p + "attention.dense.weight": (H, H), p + "attention.dense.bias": (H,),
+              p + "mlp.dense_h_to_4h.weight": (I, H), p + "mlp.dense_h_to_4h.bias": (I,), p + "mlp.dense_4h_to_h.weight": (H, I),
+              p + "mlp.dense_4h_to_h.bias": (H,)})
+save("neox", {"model_type": "gpt_neox", "num_hidden_layers": L, "hidden_size": H, "num_attention_heads": 2, "intermediate_size": I,
+              "vocab_size": V, "max_position_embeddings": P, "rotary_pct": 0.25, "rotary_emb_base": 10000, "hidden_act": "gelu",
+              "layer_norm_eps": 1e-5, "tie_word_embeddings": False}, s)
+s = {"model.decoder.embed_tokens.weight": (V, H), "model.decoder.embed_positions.weight": (P + 2, H),
+     "model.decoder.final_layer_norm.weight": (H,), "model.decoder.final_layer_norm.bias": (H,)}
+for i in range(L):
+    p = f"model.decoder.layers.{i}."
+    for n in ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.out_proj"):
+        s.update({p + n + ".weight": (H, H), p + n + ".bias": (H,)})
+    s.update({p + "self_attn_layer_norm.weight": (H,), p + "self_attn_layer_norm.bias": (H,), p + "fc1.weight": (I, H),
+              p + "fc1.bias": (I,), p + "fc2.weight": (H, I), p + "fc2.bias": (H,), p + "final_layer_norm.weight": (H,),
+              p + "final_layer_norm.bias": (H,)})
+save("opt", {"model_type": "opt", "num_hidden_layers": L, "hidden_size": H, "num_attention_heads": 2, "ffn_dim": I,
+             "vocab_size": V, "max_position_embeddings": P, "word_embed_proj_dim": H, "activation_function": "relu",
+             "do_layer_norm_before": True}, s)
 # an unknown family: what can be read is shown
 save("weird", {"model_type": "frobnet", "hidden_size": 64, "num_hidden_layers": 3, "alibi": True}, {"x": (2,)})
 # a Keras preset config.json is not a Hugging Face one: no facts
@@ -89,6 +128,14 @@ exp = {"model_type": "gpt2", "layers": "2", "hidden_size": "8", "heads": "2", "k
 bad = {k: (f.get(k), v) for k, v in exp.items() if f.get(k) != v}
 assert not bad, bad
 EOF2
+for fam in bert neox opt; do
+    v=$(fact $fam params_match); c=$(fact $fam params_config); n=$($PY -c "print(f'{int(open(\"$T/$fam/count\").read()):,}')")
+    [ "$v" = yes ] && [ "$c" = "$n" ] && pass "params_${fam}" || fail "params_${fam}" "match=$v config=$c weights=$n"
+done
+v=$(fact bert norm); [ "$v" = "LayerNorm (eps 1e-12)" ] && pass bert_norm || fail bert_norm "$v"
+v=$(fact bert position); [ "$v" = "absolute (learned, 24 positions)" ] && pass bert_position || fail bert_position "$v"
+v=$(fact neox position); [ "$v" = "RoPE (theta 10000, on 25% of head dims)" ] && pass neox_partial_rope || fail neox_partial_rope "$v"
+v=$(fact neox tied_embeddings); [ "$v" = no ] && pass neox_untied || fail neox_untied "$v"
 v=$(fact weird model_type); [ "$v" = frobnet ] && pass unknown_type_shown || fail unknown_type_shown "$v"
 v=$(fact weird layers); [ "$v" = 3 ] && pass unknown_type_layers || fail unknown_type_layers "$v"
 v=$(fact weird position); [ "$v" = ALiBi ] && pass alibi_detected || fail alibi_detected "$v"
