@@ -203,6 +203,17 @@ static kc_weight *addw(kc_layer *L, const char *sub, int vidx, const char *canon
     return w;
 }
 
+/* A weight of rank `ndim` whose dimensions the caller fills in. */
+static kc_weight *addw_r(kc_layer *L, const char *sub, int vidx, const char *canon, int ndim)
+{
+    kc_weight *w = addw(L, sub, vidx, canon, 0, -1);
+    if (w) {
+        w->ndim = ndim;
+        for (int i = 0; i < CKPT_MAX_DIMS; i++) w->shape[i] = -1;
+    }
+    return w;
+}
+
 static int conv_rank(const char *c)
 {
     const char *d = strchr(c, 'D');
@@ -255,7 +266,8 @@ int kc_layer_weights(kc_layer *L)
         int r = conv_rank(c);
         int64_t k[3] = {-1, -1, -1}, f = jint(cfg, "filters", -1);
         int have_k = jints(cfg, "kernel_size", r, k) == 0;
-        kc_weight *w = addw(L, "", 0, "kernel", 0, r + 2);
+        kc_weight *w = addw_r(L, "", 0, "kernel", r + 2);
+        if (!w) return 1;
         for (int i = 0; i < r; i++) w->shape[i] = have_k ? k[i] : -1;
         int transpose = strstr(c, "Transpose") != NULL;
         int64_t groups = jint(cfg, "groups", 1);
@@ -268,13 +280,15 @@ int kc_layer_weights(kc_layer *L)
         int sep = c[0] == 'S';
         int64_t k[3] = {-1, -1, -1}, f = jint(cfg, "filters", -1), dm = jint(cfg, "depth_multiplier", 1);
         int have_k = jints(cfg, "kernel_size", r, k) == 0;
-        kc_weight *w = addw(L, "", 0, sep ? "depthwise_kernel" : "kernel", 0, r + 2);
+        kc_weight *w = addw_r(L, "", 0, sep ? "depthwise_kernel" : "kernel", r + 2);
+        if (!w) return 1;
         for (int i = 0; i < r; i++) w->shape[i] = have_k ? k[i] : -1;
         w->shape[r] = in;
         w->shape[r + 1] = dm;
         int v = 1;
         if (sep) {
-            w = addw(L, "", v++, "pointwise_kernel", 0, r + 2);
+            w = addw_r(L, "", v++, "pointwise_kernel", r + 2);
+            if (!w) return 1;
             for (int i = 0; i < r; i++) w->shape[i] = 1;
             w->shape[r] = in > 0 ? in * dm : -1;
             w->shape[r + 1] = f;
