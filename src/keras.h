@@ -88,6 +88,7 @@ typedef struct kx_state {
     int keras3;                /* Keras 3 layout (paths after classes) */
     int tree_config_done;
     int *ord;                  /* --naming index: position in the top-level layer */
+    int ublock_of; uint64_t ublock;  /* HDF5 user block size of file ublock_of */
 } kx_state;
 
 kx_state *kx_new(void);

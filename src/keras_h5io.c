@@ -15,6 +15,7 @@
 kx_state *kx_new(void)
 {
     kx_state *st = calloc(1, sizeof *st);
+    if (st) st->ublock_of = -1;
     return st;
 }
 
@@ -136,10 +137,14 @@ int kx_add(ckpt_model *m, kx_state *st, int h5, const char *dpath, const char *n
     uint64_t foff = direct && st->fd[h5] >= 0 ? ckpt_h5_contig_offset(d, nbytes) : CKPT_NO_OFFSET;
     if (foff != CKPT_NO_OFFSET) {
         /* H5Dget_offset is relative to the HDF5 base address (after a user block) */
-        hid_t fcpl = H5Fget_create_plist(st->h5[h5]);
-        hsize_t ub = 0;
-        if (fcpl >= 0) { H5Pget_userblock(fcpl, &ub); H5Pclose(fcpl); }
-        foff += ub;
+        if (st->ublock_of != h5) {
+            hid_t fcpl = H5Fget_create_plist(st->h5[h5]);
+            hsize_t ub = 0;
+            if (fcpl >= 0) { H5Pget_userblock(fcpl, &ub); H5Pclose(fcpl); }
+            st->ublock = (uint64_t)ub;
+            st->ublock_of = h5;
+        }
+        foff += st->ublock;
     }
     H5Dclose(d);
     H5Tclose(mt);

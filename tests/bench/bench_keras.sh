@@ -1,0 +1,68 @@
+#!/bin/bash
+# bench_keras: legacy Keras h5 -> safetensors on a generated ~500 MB model in
+# 250 layers (tf.keras layout written by h5py), against `cat` copying the
+# same bytes (then sync'ed, as ckpt fsyncs) in the same run (target: throughput >= 0.7 of cat's), and peak
+# RSS of the conversion (target: < 64 MiB). Also .keras -> safetensors (the
+# weights member is first copied out of the zip, so expect about half).
+set -u
+CKPT=${CKPT:-$(cd "$(dirname "$0")/../.." && pwd)/ckpt}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+PY=/usr/bin/python3
+B=$(mktemp -d /tmp/ckpt-bench-keras.XXXXXX)
+trap 'rm -rf "$B"' EXIT
+export PYTHONPATH=$ROOT/tests
+
+best() { # N cmd... -> min wall seconds over N runs; peak RSS (KiB) of the best in $B/rss
+    local n=$1; shift
+    local bestt=
+    for _ in $(seq "$n"); do
+        /usr/bin/time -f "%e %M" -o "$B/time" "$@" >/dev/null 2>"$B/err" || { cat "$B/err" >&2; return 1; }
+        local t; t=$(cut -d' ' -f1 "$B/time")
+        if [ -z "$bestt" ] || awk "BEGIN{exit !($t < $bestt)}"; then bestt=$t; cut -d' ' -f2 "$B/time" > "$B/rss"; fi
+    done
+    echo "$bestt"
+}
+
+$PY - "$B/m.h5" <<'PYEOF'
+import json, sys
+import h5py, numpy as np
+from kgen import dense, seq
+out = sys.argv[1]
+n, d_in, d_out = 250, 1024, 512            # 250 x (2 MiB kernel + bias) ~ 500 MiB
+layers = [dense("dense" if i == 0 else "dense_%d" % i, d_out if i % 2 == 0 else d_in, d_in if i == 0 else None) for i in range(n)]
+with h5py.File(out, "w") as f:
+    f.attrs["keras_version"] = "2.15.0"
+    f.attrs["backend"] = "tensorflow"
+    f.attrs["model_config"] = json.dumps(seq(*layers))
+    g = f.create_group("model_weights")
+    names = [l["config"]["name"] for l in layers]
+    g.attrs["layer_names"] = np.array([x.encode() for x in names])
+    for i, name in enumerate(names):
+        a, b = (d_in, d_out) if i % 2 == 0 else (d_out, d_in)
+        lg = g.create_group(name)
+        lg.attrs["weight_names"] = np.array([("%s/kernel:0" % name).encode(), ("%s/bias:0" % name).encode()])
+        lg.create_dataset("%s/kernel:0" % name, data=np.full((a, b), i * 0.001, np.float32))
+        lg.create_dataset("%s/bias:0" % name, data=np.full((b,), -i * 0.001, np.float32))
+PYEOF
+size=$(stat -c %s "$B/m.h5")
+cat "$B/m.h5" >/dev/null   # warm the page cache for both
+# ckpt fsyncs its output before renaming it into place; so does the reference
+tc=$(best 5 sh -c "cat '$B/m.h5' > '$B/cat.out' && sync '$B/cat.out'")
+rm -f "$B/cat.out"
+tk=$(best 5 sh -c "'$CKPT' convert '$B/m.h5' -o '$B/out.safetensors' --quiet && rm -f '$B/out.safetensors'")
+rss=$(cat "$B/rss")
+ratio=$(awk "BEGIN{printf \"%.2f\", $tc / $tk}")
+mb=$(awk "BEGIN{printf \"%.0f\", $size / 1048576}")
+echo "keras h5 -> safetensors: ${mb} MiB, cat ${tc}s, ckpt ${tk}s: throughput ratio $ratio of cat+sync (target >= 0.7); peak RSS $((rss / 1024)) MiB (target < 64)"
+ok=1
+awk "BEGIN{exit !($ratio >= 0.7)}" || ok=0
+[ "$rss" -lt $((64 * 1024)) ] || ok=0
+
+# .keras: the same weights in a zip (stored), through the temporary copy
+"$CKPT" convert "$B/m.h5" --to keras -o "$B/m.keras" --quiet
+cat "$B/m.keras" >/dev/null
+tz=$(best 2 sh -c "'$CKPT' convert '$B/m.keras' -o '$B/out.safetensors' --quiet && rm -f '$B/out.safetensors'")
+rssz=$(cat "$B/rss")
+echo ".keras -> safetensors: ckpt ${tz}s: throughput ratio $(awk "BEGIN{printf \"%.2f\", $tc / $tz}") of cat+sync; peak RSS $((rssz / 1024)) MiB (target < 64)"
+[ "$rssz" -lt $((64 * 1024)) ] || ok=0
+[ $ok = 1 ] && echo "bench_keras: targets met" || { echo "bench_keras: target missed"; exit 1; }
