@@ -1,0 +1,310 @@
+/* view_browser.c: folders and model files. The format, size and tensor
+ * count of each entry are found lazily, only for the rows on screen, one
+ * entry per idle turn of the loop, so a large folder opens at once. */
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "draw.h"
+#include "keys.h"
+
+typedef struct entry {
+    char *name;
+    int is_dir;
+    int is_reg;
+    uint64_t size;
+    int probed;
+    char fmt[32];         /* detected format, "" if none */
+    int ntensors;         /* -1 unknown */
+    uint64_t nparams;
+    char *err;            /* why it does not open, or NULL */
+} entry;
+
+static struct {
+    char dir[PATH_MAX];
+    entry *e;
+    int n;
+    int cur, top;
+    int rows;             /* list rows last drawn */
+} B;
+
+static void free_entries(void)
+{
+    for (int i = 0; i < B.n; i++) {
+        free(B.e[i].name);
+        free(B.e[i].err);
+    }
+    free(B.e);
+    B.e = NULL;
+    B.n = 0;
+}
+
+void browser_free(void) { free_entries(); }
+
+/* natural order: "layer2" < "layer10" */
+static int natcmp(const char *a, const char *b)
+{
+    while (*a && *b) {
+        if (*a >= '0' && *a <= '9' && *b >= '0' && *b <= '9') {
+            const char *a0 = a, *b0 = b;
+            while (*a == '0') a++;
+            while (*b == '0') b++;
+            const char *as = a, *bs = b;
+            while (*a >= '0' && *a <= '9') a++;
+            while (*b >= '0' && *b <= '9') b++;
+            if (a - as != b - bs) return (int)((a - as) - (b - bs));
+            int c = strncmp(as, bs, (size_t)(a - as));
+            if (c) return c;
+            (void)a0;
+            (void)b0;
+            continue;
+        }
+        if (*a != *b) return (unsigned char)*a - (unsigned char)*b;
+        a++;
+        b++;
+    }
+    return (unsigned char)*a - (unsigned char)*b;
+}
+
+static int cmp_entry(const void *pa, const void *pb)
+{
+    const entry *a = pa, *b = pb;
+    if (!strcmp(a->name, "..")) return -1;
+    if (!strcmp(b->name, "..")) return 1;
+    if (a->is_dir != b->is_dir) return b->is_dir - a->is_dir;
+    return natcmp(a->name, b->name);
+}
+
+static int load_dir(const char *dir, const char *select)
+{
+    char real[PATH_MAX];
+    if (!realpath(dir, real)) snprintf(real, sizeof real, "%s", dir);
+    DIR *d = opendir(real);
+    if (!d) {
+        app_err("%s: cannot open folder", real);
+        return -1;
+    }
+    free_entries();
+    snprintf(B.dir, sizeof B.dir, "%s", real);
+    int cap = 64;
+    B.e = calloc((size_t)cap, sizeof *B.e);
+    struct dirent *de;
+    while (B.e && (de = readdir(d))) {
+        if (!strcmp(de->d_name, ".")) continue;
+        if (!strcmp(de->d_name, "..") && !strcmp(real, "/")) continue;
+        if (de->d_name[0] == '.' && strcmp(de->d_name, "..")) continue; /* hidden */
+        if (B.n == cap) {
+            cap *= 2;
+            entry *ne = realloc(B.e, (size_t)cap * sizeof *ne);
+            if (!ne) break;
+            B.e = ne;
+        }
+        entry *e = &B.e[B.n];
+        memset(e, 0, sizeof *e);
+        e->name = strdup(de->d_name);
+        if (!e->name) break;
+        e->ntensors = -1;
+        char p[PATH_MAX + 256];
+        snprintf(p, sizeof p, "%s/%s", real, de->d_name);
+        struct stat st;
+        if (stat(p, &st) == 0) {
+            e->is_dir = S_ISDIR(st.st_mode);
+            e->is_reg = S_ISREG(st.st_mode);
+            e->size = (uint64_t)st.st_size;
+        }
+        if (!strcmp(e->name, "..")) e->probed = 1;
+        B.n++;
+    }
+    closedir(d);
+    if (B.n > 1) qsort(B.e, (size_t)B.n, sizeof *B.e, cmp_entry);
+    B.cur = B.top = 0;
+    if (select)
+        for (int i = 0; i < B.n; i++)
+            if (!strcmp(B.e[i].name, select)) B.cur = i;
+    return 0;
+}
+
+int browser_init(const char *dir)
+{
+    memset(&B, 0, sizeof B);
+    return load_dir(dir, NULL);
+}
+
+static void entry_path(const entry *e, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s%s%s", B.dir, strcmp(B.dir, "/") ? "/" : "", e->name);
+}
+
+static int list_rows(void) { return LINES - 3; }
+
+int browser_pending(void)
+{
+    int h = list_rows();
+    for (int i = B.top; i < B.n && i < B.top + h; i++)
+        if (!B.e[i].probed) return 1;
+    return 0;
+}
+
+static void probe(entry *e)
+{
+    e->probed = 1;
+    if (!e->is_dir && !e->is_reg) return; /* fifos, sockets: never read */
+    char p[PATH_MAX + 256];
+    entry_path(e, p, sizeof p);
+    ckpt_err err;
+    ckpt_err_clear(&err);
+    const char *f = ckpt_detect(p, &err);
+    if (!f) return; /* not a checkpoint: shown plain */
+    snprintf(e->fmt, sizeof e->fmt, "%s", f);
+    ckpt_model *m = NULL;
+    ckpt_err_clear(&err);
+    if (ckpt_open(p, &m, &err)) {
+        char line[1400];
+        ckpt_err_line(&err, line, sizeof line);
+        e->err = strdup(line);
+        return;
+    }
+    e->ntensors = ckpt_model_ntensors(m);
+    e->nparams = ckpt_model_nparams(m);
+    if (e->is_dir) e->size = ckpt_model_nbytes(m);
+    ckpt_close(m);
+}
+
+int browser_idle(void)
+{
+    int h = list_rows();
+    for (int i = B.top; i < B.n && i < B.top + h; i++)
+        if (!B.e[i].probed) {
+            probe(&B.e[i]);
+            return 1;
+        }
+    return 0;
+}
+
+void browser_draw(void)
+{
+    attr_t h = theme_attr(T_HEADER);
+    draw_fill(0, 0, COLS, h);
+    char title[PATH_MAX + 32];
+    snprintf(title, sizeof title, " ckpt  %s", B.dir);
+    draw_text(0, 0, title, COLS, h, CLIP_LEFT);
+    int rows = list_rows();
+    B.rows = rows;
+    if (B.cur < B.top) B.top = B.cur;
+    if (B.cur >= B.top + rows) B.top = B.cur - rows + 1;
+    int wname = COLS - 40;
+    if (wname < 20) wname = 20;
+    draw_textf(1, 0, COLS, theme_attr(T_TITLE), " %-*s %-12s %10s %9s", wname - 1, "name", "format",
+               "size", "tensors");
+    for (int r = 0; r < rows; r++) {
+        int i = B.top + r;
+        if (i >= B.n) break;
+        entry *e = &B.e[i];
+        int y = 2 + r;
+        int sel = i == B.cur;
+        attr_t base = sel ? theme_attr(T_CURSOR) : theme_attr(T_NORMAL);
+        if (sel) draw_fill(y, 0, COLS, base);
+        char nm[PATH_MAX];
+        snprintf(nm, sizeof nm, "%s%s", e->name, e->is_dir ? "/" : "");
+        attr_t na = sel ? base : e->is_dir && !e->fmt[0] ? theme_attr(T_DIRECTORY)
+                                 : e->fmt[0]            ? theme_attr(T_TENSOR)
+                                                        : theme_attr(T_DIM);
+        draw_text(y, 1, nm, wname - 1, na, CLIP_RIGHT);
+        int x = wname + 1;
+        if (e->err) {
+            draw_text(y, x, "error", 12, sel ? base : theme_attr(T_FLAGGED), CLIP_RIGHT);
+        } else if (e->fmt[0]) {
+            draw_text(y, x, e->fmt, 12, sel ? base : theme_attr(T_FORMAT), CLIP_RIGHT);
+        } else if (!e->probed) {
+            draw_text(y, x, G->ellipsis, 12, sel ? base : theme_attr(T_DIM), CLIP_RIGHT);
+        }
+        char sb[32];
+        if (!e->is_dir || e->fmt[0]) {
+            fmt_bytes(e->size, sb, sizeof sb);
+            draw_textf(y, x + 13, 10, sel ? base : theme_attr(T_NUMBER), "%10s", sb);
+        }
+        if (e->ntensors >= 0)
+            draw_textf(y, x + 24, 9, sel ? base : theme_attr(T_NUMBER), "%9d", e->ntensors);
+    }
+    if (B.n == 0) draw_text(3, 2, "(empty folder)", COLS - 4, theme_attr(T_DIM), CLIP_RIGHT);
+    /* the selected entry's error, if any, above the hints */
+    if (B.cur < B.n && B.e[B.cur].err && !*A.msg) {
+        draw_fill(LINES - 2, 0, COLS, theme_attr(T_ERROR));
+        draw_text(LINES - 2, 1, B.e[B.cur].err, COLS - 2, theme_attr(T_ERROR), CLIP_RIGHT);
+    }
+    static const char *const hints[] = {"Enter", "open", "\u2190", "up", "?", "help", "t", "theme", "q", "quit", NULL};
+    static const char *const hints_a[] = {"Enter", "open", "h", "up", "?", "help", "t", "theme", "q", "quit", NULL};
+    draw_hints(A.utf8 ? hints : hints_a);
+}
+
+static void go_up(void)
+{
+    if (!strcmp(B.dir, "/")) return;
+    char cur[PATH_MAX];
+    snprintf(cur, sizeof cur, "%s", B.dir);
+    char *sl = strrchr(cur, '/');
+    const char *name = sl ? sl + 1 : cur;
+    char parent[PATH_MAX];
+    snprintf(parent, sizeof parent, "%.*s", sl && sl != cur ? (int)(sl - cur) : 1, cur);
+    char sel[NAME_MAX + 1];
+    snprintf(sel, sizeof sel, "%s", name);
+    if (load_dir(parent, NULL) == 0)
+        for (int i = 0; i < B.n; i++)
+            if (!strcmp(B.e[i].name, sel)) B.cur = i;
+}
+
+static void enter(int force_folder)
+{
+    if (B.cur >= B.n) return;
+    entry *e = &B.e[B.cur];
+    if (!strcmp(e->name, "..")) {
+        go_up();
+        return;
+    }
+    char p[PATH_MAX + 256];
+    entry_path(e, p, sizeof p);
+    if (e->is_dir && (force_folder || (!e->fmt[0] && e->probed))) {
+        load_dir(p, NULL);
+        return;
+    }
+    if (e->is_dir && !e->probed) probe(e);
+    if (e->is_dir && !e->fmt[0]) {
+        load_dir(p, NULL);
+        return;
+    }
+    app_open_model(p); /* on failure the error is in the status line */
+}
+
+int browser_key(int key)
+{
+    int rows = B.rows > 0 ? B.rows : 1;
+    if (key == KEY_BACKSPACE || key == 127 || key == 8) {
+        go_up();
+        return R_REDRAW;
+    }
+    switch (keys_action(key)) {
+    case ACT_MOVE_UP: if (B.cur > 0) B.cur--; break;
+    case ACT_MOVE_DOWN: if (B.cur < B.n - 1) B.cur++; break;
+    case ACT_PAGE_UP: B.cur -= rows; if (B.cur < 0) B.cur = 0; break;
+    case ACT_PAGE_DOWN: B.cur += rows; if (B.cur > B.n - 1) B.cur = B.n - 1; if (B.cur < 0) B.cur = 0; break;
+    case ACT_FIRST: B.cur = 0; break;
+    case ACT_LAST: B.cur = B.n > 0 ? B.n - 1 : 0; break;
+    case ACT_COLLAPSE: go_up(); break;
+    case ACT_EXPAND: enter(1); break;
+    case ACT_OPEN: enter(0); break;
+    case ACT_HELP: A.help = 1; A.help_top = 0; break;
+    case ACT_THEME: tui_next_theme(); break;
+    case ACT_REFRESH: return R_REDRAW | R_CLEAR;
+    case ACT_BACK:
+        if (key == KEY_ESC) break;
+        return R_QUIT;
+    case ACT_QUIT: return R_QUIT;
+    default: break;
+    }
+    return R_REDRAW;
+}
