@@ -11,6 +11,7 @@
 
 #include "ckpt/convert.h"
 #include "cli.h"
+#include "tui.h"
 
 int cmd_ls(int argc, char **argv);
 int cmd_info(int argc, char **argv);
@@ -296,9 +297,9 @@ void cli_progress_done(cli_progress *p)
 
 static int open_interactive(const char *path, const char *theme)
 {
-    (void)theme;
-    /* Until the TUI is built in, and whenever stdout is not a terminal,
-     * the bare path form prints what `ckpt info` prints. */
+    if (isatty(1) && isatty(0)) return tui_main(path, theme);
+    /* When stdout is not a terminal, the bare path form prints what
+     * `ckpt info` prints. */
     char *av[] = {"info", (char *)path, NULL};
     return cmd_info(2, av);
 }

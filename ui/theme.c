@@ -157,8 +157,14 @@ static int parse_file(const char *path, spec *s, char *msg, size_t n)
         for (char *sv, *t = strtok_r(line, " \t\r\n", &sv); t && nw < 16; t = strtok_r(NULL, " \t\r\n", &sv))
             w[nw++] = t;
         if (nw == 0) continue;
-#define BAD(...) do { int k_ = snprintf(msg, n, "%s:%d: ", path, lineno); \
-        if (k_ >= 0 && (size_t)k_ < n) snprintf(msg + k_, n - (size_t)k_, __VA_ARGS__); rc = -1; goto out; } while (0)
+#define BAD(...)                                                       \
+    do {                                                               \
+        int k_ = snprintf(msg, n, "%s:%d: ", path, lineno);           \
+        if (k_ >= 0 && (size_t)k_ < n)                                 \
+            snprintf(msg + k_, n - (size_t)k_, __VA_ARGS__);          \
+        rc = -1;                                                       \
+        goto out;                                                      \
+    } while (0)
         if (strcmp(w[0], "color") && strcmp(w[0], "colour")) BAD("unknown command '%s' (expected 'color')", w[0]);
         if (nw < 4) BAD("expected 'color ELEMENT FG BG [ATTR...]'");
         int e = elem_find(w[1]);
@@ -192,6 +198,7 @@ static void apply(const spec *s)
             g_attr[i] = a;
         }
     }
+    bkgdset(' ' | g_attr[T_NORMAL]); /* erase() paints the theme's background */
 }
 
 void theme_init(int use_color)
@@ -248,7 +255,7 @@ static int find_theme(const char *name, char *path, size_t n)
     char dirs[8][PATH_MAX];
     int nd = theme_dirs(dirs, 8);
     for (int i = 0; i < nd; i++) {
-        snprintf(path, n, "%s/%s.theme", dirs[i], name);
+        snprintf(path, n, "%.3000s/%.200s.theme", dirs[i], name);
         if (access(path, R_OK) == 0) return 0;
     }
     return -1;
@@ -287,7 +294,7 @@ int theme_load(const char *name, char *msg, size_t n)
     /* the name without folder and extension */
     const char *b = strrchr(path, '/');
     b = b ? b + 1 : path;
-    snprintf(g_name, sizeof g_name, "%s", b);
+    snprintf(g_name, sizeof g_name, "%.120s", b);
     char *dot = strstr(g_name, ".theme");
     if (dot && dot[6] == 0) *dot = 0;
     return 0;

@@ -368,13 +368,13 @@ static int script_key(void)
             continue;
         }
         if (!strncmp(line, "text:", 5)) {
-            snprintf(g_pending, sizeof g_pending, "%s", line + 5);
+            snprintf(g_pending, sizeof g_pending, "%.500s", line + 5);
             g_pending_pos = 0;
             return script_key();
         }
         int k = parse_token(line);
         if (k == ERR) continue;
-        snprintf(g_last_token, sizeof g_last_token, "%s", line);
+        snprintf(g_last_token, sizeof g_last_token, "%.60s", line);
         return k;
     }
 }

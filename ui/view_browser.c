@@ -252,7 +252,7 @@ static void go_up(void)
     char parent[PATH_MAX];
     snprintf(parent, sizeof parent, "%.*s", sl && sl != cur ? (int)(sl - cur) : 1, cur);
     char sel[NAME_MAX + 1];
-    snprintf(sel, sizeof sel, "%s", name);
+    snprintf(sel, sizeof sel, "%.255s", name);
     if (load_dir(parent, NULL) == 0)
         for (int i = 0; i < B.n; i++)
             if (!strcmp(B.e[i].name, sel)) B.cur = i;

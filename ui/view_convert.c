@@ -48,7 +48,7 @@ static void default_out(void)
     if (V.nfmt == 0) return;
     const char *fmt = ckpt_format_name(V.fmts[V.fi]);
     char base[1024];
-    snprintf(base, sizeof base, "%s", A.model_path);
+    snprintf(base, sizeof base, "%.1000s", A.model_path);
     size_t L = strlen(base);
     while (L > 1 && base[L - 1] == '/') base[--L] = 0;
     char *sl = strrchr(base, '/');
@@ -180,9 +180,6 @@ static void start(void)
         return;
     }
     uint64_t shard = 0;
-    if (V.shard[0] && ckpt_parse_size(V.shard, &shard) != 0) {
-        /* ckpt_parse_size returns 0 on error per its header, else non-zero */
-    }
     if (V.shard[0]) {
         if (!ckpt_parse_size(V.shard, &shard) || shard == 0) {
             app_err("shard size '%s' is not a size (try 5GB or 500MiB)", V.shard);
@@ -223,7 +220,7 @@ static void start(void)
 
 int convert_key(int key)
 {
-    size_t cap;
+    size_t cap = 0;
     char *t = text_of(V.field, &cap);
     if (key != '\n' && key != '\r' && key != KEY_ENTER) V.confirm_overwrite = 0;
     switch (key) {

@@ -85,10 +85,6 @@ void tree_attach(ckpt_model *m)
         if (N(n)->first_child >= 0 && N(N(n)->first_child)->next_sibling < 0) T.open[n] = 1;
     }
     T.cur = T.top = T.nn > 0 ? N(0)->first_child : -1;
-    /* a small model: show the first level opened */
-    if (T.nn > 0 && T.nn <= 64)
-        for (int c = N(0)->first_child; c >= 0; c = N(c)->next_sibling)
-            if (N(c)->first_child >= 0 && N(c)->ntensors <= 8) T.open[c] = 1;
 }
 
 static int has_kids(int n) { return N(n)->first_child >= 0; }
@@ -335,8 +331,8 @@ static void draw_node_row(int y, int x, int w, int n, int sel)
         for (int p = nd->parent; p > 0 && na < 64; p = N(p)->parent) anc[na++] = p;
         /* anc[na-1] is depth 1; we need levels 1 .. d-1 in order */
         for (int i = na - 1; i >= 0 && pl + 8 < sizeof pre; i--) {
-            if (i == na - 1) continue; /* top level has no connector column */
-            const char *g = N(anc[i])->next_sibling >= 0 ? G->vert : "  ";
+            /* the top level has no connectors: its column sits under the expander */
+            const char *g = i == na - 1 ? "  " : N(anc[i])->next_sibling >= 0 ? G->vert : "  ";
             pl += (size_t)snprintf(pre + pl, sizeof pre - pl, "%s", g);
         }
         (void)d;
