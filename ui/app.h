@@ -96,7 +96,7 @@ int job_busy(void);
 int job_start_stats(int tensor);
 int job_start_convert(void);        /* A.job.copts filled by the caller */
 void job_cancel(void);
-void job_poll(void);                /* UI thread: join and deliver a finished job */
+int job_poll(void);                 /* UI thread: join and deliver a finished job; 1 if one was */
 
 /* header and hint bar, shared by screens */
 void draw_header(void);

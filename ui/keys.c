@@ -68,6 +68,7 @@ const char *keys_of(action a, int utf8, char *buf, size_t n)
             if (!k || k == '\r') continue;
             char nm[16];
             keys_name(k, utf8, nm, sizeof nm);
+            if (j > 0 && !strcmp(nm, keys_name(rows[i].k[j - 1], utf8, (char[16]){0}, 16))) continue;
             int w = snprintf(buf + len, n - len, "%s%s", len ? "/" : "", nm);
             if (w < 0 || (size_t)w >= n - len) break;
             len += (size_t)w;

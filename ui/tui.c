@@ -304,14 +304,14 @@ void job_cancel(void)
     if (A.job.running) A.job.cancel = 1;
 }
 
-void job_poll(void)
+int job_poll(void)
 {
     job *j = &A.job;
-    if (!j->running) return;
+    if (!j->running) return 0;
     pthread_mutex_lock(&j->mu);
     int done = j->done;
     pthread_mutex_unlock(&j->mu);
-    if (!done) return;
+    if (!done) return 0;
     pthread_join(j->th, NULL);
     j->running = 0;
     if (j->kind == JOB_STATS) {
@@ -321,6 +321,7 @@ void job_poll(void)
     } else if (j->kind == JOB_CONVERT) {
         progress_finished();
     }
+    return 1;
 }
 
 /* ====================================================================== */
@@ -517,7 +518,7 @@ int tui_main(const char *path, const char *theme_name)
     int rc = 0;
     int dirty = 1;
     for (;;) {
-        job_poll();
+        if (job_poll()) dirty = 1;
         if (A.quit_signal) break;
         if (dirty) draw_frame();
         dirty = 0;

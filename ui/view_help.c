@@ -10,7 +10,7 @@
 void help_draw(void)
 {
     int n = keys_help_line(-1, 0, NULL, NULL, 0, NULL);
-    int w = COLS > 70 ? 66 : COLS - 4, h = LINES - 2;
+    int w = COLS > 80 ? 76 : COLS - 4, h = LINES - 2;
     if (h > n + 4) h = n + 4;
     int y = (LINES - h) / 2, x = (COLS - w) / 2;
     draw_box(y, x, h, w, theme_attr(T_BORDER), "Keys (q or Esc closes)");

@@ -30,7 +30,7 @@ void progress_draw(void)
     pthread_mutex_unlock(&j->mu);
     double el = (t_end > 0 ? t_end : now_sec()) - j->t0;
     double frac = tot ? (double)done / (double)tot : 0;
-    char a[32], b[32], c[32], line[1400];
+    char a[32], b[32], c[32], d[32], line[1400];
     int iw = w - 4;
     snprintf(line, sizeof line, "to %s", j->copts.out ? j->copts.out : "");
     draw_text(y + 1, x + 2, line, iw, theme_attr(T_DIALOG), CLIP_LEFT);
@@ -40,7 +40,7 @@ void progress_draw(void)
     draw_text(y + 4, x + 2, line, iw, theme_attr(T_TENSOR), CLIP_RIGHT);
     double rate = el > 0 ? (double)done / el : 0;
     snprintf(line, sizeof line, "%s of %s   %s/s   elapsed %s", fmt_bytes(done, a, sizeof a), fmt_bytes(tot, b, sizeof b),
-             fmt_bytes((uint64_t)rate, c, sizeof c), fmt_duration(el, a, sizeof a));
+             fmt_bytes((uint64_t)rate, c, sizeof c), fmt_duration(el, d, sizeof d));
     if (j->running && rate > 0 && tot > done) {
         char e[32];
         size_t L = strlen(line);

@@ -172,9 +172,11 @@ void tree_jump_tensor(int t)
     ensure_visible(0);
 }
 
+static int in_list(void) { return T.list || (T.editing && T.pat[0]); }
+
 int tree_selected_node(void)
 {
-    if (T.list) return T.fcur < T.nmatch ? ckpt_model_tensor(T.m, T.match[T.fcur])->node : -1;
+    if (in_list()) return T.fcur < T.nmatch ? ckpt_model_tensor(T.m, T.match[T.fcur])->node : -1;
     return T.cur;
 }
 
@@ -434,12 +436,12 @@ void model_draw(void)
     T.rows = h - 1;
     /* pane title */
     char title[400];
-    if (T.list || (T.editing && T.pat[0]))
+    if (in_list())
         snprintf(title, sizeof title, "Filter '%s': %d of %d tensors", T.pat, T.nmatch, ckpt_model_ntensors(T.m));
     else snprintf(title, sizeof title, "Layers");
     draw_text(top, 1, title, lw - 2, theme_attr(T_TITLE), CLIP_RIGHT);
     int y0 = top + 1, rows = T.rows;
-    if (T.list || (T.editing && T.pat[0])) {
+    if (in_list()) {
         if (T.fcur >= T.nmatch) T.fcur = T.nmatch > 0 ? T.nmatch - 1 : 0;
         if (T.fcur < T.ftop) T.ftop = T.fcur;
         if (T.fcur >= T.ftop + rows) T.ftop = T.fcur - rows + 1;
