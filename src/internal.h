@@ -232,6 +232,11 @@ int ckpt_txn_commit(ckpt_txn *t, ckpt_err *err);
 /* Remove all temporary files (and created directories). Idempotent. */
 void ckpt_txn_abort(ckpt_txn *t);
 void ckpt_txn_free(ckpt_txn *t);   /* aborts if not committed */
+/* The files of a txn in creation order, final and temporary paths (for
+ * writers that wrap another, such as --package zip). */
+int ckpt_txn_nfiles(const ckpt_txn *t);
+const char *ckpt_txn_file_final(const ckpt_txn *t, int i);
+const char *ckpt_txn_file_tmp(const ckpt_txn *t, int i);
 /* Signal-safe: remove pending temporaries of every live txn (for SIGINT). */
 void ckpt_txn_abort_all_signal_safe(void);
 

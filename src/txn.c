@@ -198,3 +198,7 @@ void ckpt_txn_free(ckpt_txn *t)
     free(t->f);
     free(t);
 }
+
+int ckpt_txn_nfiles(const ckpt_txn *t) { return t ? t->n : 0; }
+const char *ckpt_txn_file_final(const ckpt_txn *t, int i) { return t && i >= 0 && i < t->n ? t->f[i].final : NULL; }
+const char *ckpt_txn_file_tmp(const ckpt_txn *t, int i) { return t && i >= 0 && i < t->n ? t->f[i].tmp : NULL; }

@@ -83,6 +83,11 @@ int cmd_convert(int argc, char **argv)
 #undef NEED_ARG
     if (!in) { rc = cli_usage("convert", "missing input"); goto out; }
     if (!out) { rc = cli_usage("convert", "missing -o OUT"); goto out; }
+    if (!to) {
+        /* --package zip -o x.zip: the weights inside are safetensors unless --to says otherwise */
+        for (int k = 0; k < nkv; k++)
+            if (kv[k] && !strncmp(kv[k], "package=", 8)) to = "safetensors";
+    }
     if (!to) to = ckpt_format_for_output(out);
     if (!to) { rc = cli_usage("convert", "cannot tell the output format from '%s': give --to FORMAT", out); goto out; }
 
