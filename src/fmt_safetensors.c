@@ -540,35 +540,37 @@ static char *meta_value_text(const cJSON *v)
     return cJSON_PrintUnformatted(v);
 }
 
-static int open_index(ckpt_model *m, const char *index_path, ckpt_err *err)
+int ckpt__st_parse_index(const char *txt, size_t len, const char *index_path, cJSON **root_out,
+                         char ***names_out, int *nnames, ckpt_err *err)
 {
-    char *txt = NULL;
-    size_t len = 0;
-    int rc = ckpt_src_slurp(index_path, INDEX_MAX, &txt, &len, err);
-    if (rc) { ckpt_err_at_path(err, index_path); return rc; }
-    cJSON *root = NULL;
-    char **files = NULL, **names = NULL;
-    int nf = 0, capf = 0, nn = 0, capn = 0;
-    char *dir = NULL;
-    if (!ckpt__utf8_valid(txt, len)) {
-        rc = st_fail(err, index_path, NULL, CKPT_NO_OFFSET, "index is not valid UTF-8");
-        goto out;
-    }
+    char **names = NULL;
+    int nn = 0, capn = 0, rc = CKPT_OK;
+    *root_out = NULL;
+    *names_out = NULL;
+    *nnames = 0;
+    if (memchr(txt, 0, len))
+        return st_fail(err, index_path, NULL, (uint64_t)((const char *)memchr(txt, 0, len) - txt),
+                       "index contains a NUL byte");
+    if (!ckpt__utf8_valid(txt, len))
+        return st_fail(err, index_path, NULL, CKPT_NO_OFFSET, "index is not valid UTF-8");
+    char *copy = ckpt__strndup(txt, len);  /* cJSON wants the terminator */
+    if (!copy) return st_nomem(err, index_path);
     const char *end = NULL;
-    root = cJSON_ParseWithLengthOpts(txt, len + 1, &end, 1);
+    cJSON *root = cJSON_ParseWithLengthOpts(copy, len + 1, &end, 1);
     if (!root) {
-        rc = st_fail(err, index_path, NULL, end ? (uint64_t)(end - txt) : 0,
+        rc = st_fail(err, index_path, NULL, end ? (uint64_t)(end - copy) : 0,
                      "index is not valid JSON");
-        goto out;
+        free(copy);
+        return rc;
     }
+    free(copy);
     const cJSON *wmap = cJSON_GetObjectItemCaseSensitive(root, "weight_map");
     if (!cJSON_IsObject(root) || !cJSON_IsObject(wmap)) {
-        rc = st_fail(err, index_path, NULL, CKPT_NO_OFFSET,
-                     "index has no \"weight_map\" object");
-        goto out;
+        cJSON_Delete(root);
+        return st_fail(err, index_path, NULL, CKPT_NO_OFFSET, "index has no \"weight_map\" object");
     }
     struct ckpt_name_index *dup = ckpt__index_new();
-    if (!dup) { rc = st_nomem(err, index_path); goto out; }
+    if (!dup) rc = st_nomem(err, index_path);
     for (const cJSON *w = wmap->child; w && !rc; w = w->next) {
         int prev = ckpt__index_put(dup, w->string, 0);
         if (prev == -2) rc = st_nomem(err, index_path);
@@ -579,14 +581,40 @@ static int open_index(ckpt_model *m, const char *index_path, ckpt_err *err)
                          "weight_map value is not a shard file name in the index's directory");
         else {
             int known = 0;
-            for (int i = 0; i < nn && !known; i++) known = !strcmp(names[i], w->valuestring);
+            for (int i = nn - 1; i >= 0 && !known; i--) known = !strcmp(names[i], w->valuestring);
             if (!known && add_str(&names, &nn, &capn, w->valuestring))
                 rc = st_nomem(err, index_path);
         }
     }
     ckpt__index_free(dup);
-    if (rc) goto out;
+    if (rc) {
+        cJSON_Delete(root);
+        free_strv(names, nn);
+        return rc;
+    }
+    if (nn == 0) {
+        cJSON_Delete(root);
+        return st_fail(err, index_path, NULL, CKPT_NO_OFFSET, "index weight_map is empty");
+    }
     qsort(names, (size_t)nn, sizeof *names, cmp_natstr);
+    *root_out = root;
+    *names_out = names;
+    *nnames = nn;
+    return CKPT_OK;
+}
+
+static int open_index(ckpt_model *m, const char *index_path, ckpt_err *err)
+{
+    char *txt = NULL;
+    size_t len = 0;
+    int rc = ckpt_src_slurp(index_path, INDEX_MAX, &txt, &len, err);
+    if (rc) { ckpt_err_at_path(err, index_path); return rc; }
+    cJSON *root = NULL;
+    char **files = NULL, **names = NULL;
+    int nf = 0, capf = 0, nn = 0;
+    char *dir = NULL;
+    if ((rc = ckpt__st_parse_index(txt, len, index_path, &root, &names, &nn, err))) goto out;
+    const cJSON *wmap = cJSON_GetObjectItemCaseSensitive(root, "weight_map");
     dir = ckpt__path_dirname(index_path);
     if (!dir) { rc = st_nomem(err, index_path); goto out; }
     for (int i = 0; i < nn; i++) {

@@ -3,6 +3,8 @@
 #ifndef CKPT_FMT_SAFETENSORS_H
 #define CKPT_FMT_SAFETENSORS_H
 
+#include <cjson/cJSON.h>
+
 #include "internal.h"
 
 /* The reference implementation's limit (safetensors/src/tensor.rs). */
@@ -42,5 +44,11 @@ int ckpt__st_parse_header(const char *json, size_t n, uint64_t file_size, const 
 int ckpt__st_parse_buffer(const void *buf, size_t size, const char *path, ckpt_st_header *h,
                           ckpt_err *err);
 void ckpt__st_header_free(ckpt_st_header *h);
+/* Parse a sharded set's index.json text: a "weight_map" object of names to
+ * shard file names inside the index's directory, no duplicate names. Gives
+ * the parsed JSON (caller cJSON_Deletes) and the distinct shard names in
+ * natural order (caller frees each and the array). */
+int ckpt__st_parse_index(const char *txt, size_t len, const char *index_path, cJSON **root,
+                         char ***names, int *nnames, ckpt_err *err);
 
 #endif

@@ -55,6 +55,29 @@ static void hdr(const char *name, const char *h, size_t data_len, const char *wa
     free(b);
 }
 
+static void index_case(const char *name, const char *txt, const char *want, int nshards)
+{
+    ckpt_err err;
+    ckpt_err_clear(&err);
+    cJSON *root;
+    char **names;
+    int n;
+    int rc = ckpt__st_parse_index(txt, strlen(txt), "i.json", &root, &names, &n, &err);
+    if (!want) {
+        /* natural order: m-2 before m-10 */
+        if (rc || n != nshards || (n == 2 && strcmp(names[0], "m-2.safetensors"))) {
+            printf("FAIL %s: rc %d n %d: %s\n", name, rc, n, err.msg); failures++;
+        } else printf("PASS %s\n", name);
+    } else if (!rc || !strstr(err.msg, want)) {
+        printf("FAIL %s: rc %d msg '%s', wanted '%s'\n", name, rc, err.msg, want); failures++;
+    } else printf("PASS %s\n", name);
+    if (!rc) {
+        for (int i = 0; i < n; i++) free(names[i]);
+        free(names);
+        cJSON_Delete(root);
+    }
+}
+
 #define T(a, b) "\"" a "\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":" b "}"
 
 int main(void)
@@ -141,6 +164,18 @@ int main(void)
     hdr("error_trailing_bytes", "{" T("a", "[0,8]") "}", 11, "3 trailing bytes", NULL);
     hdr("error_metadata_not_string", "{\"__metadata__\":{\"k\":1}}", 0, "not a string", NULL);
     hdr("error_metadata_not_object", "{\"__metadata__\":[]}", 0, "__metadata__ is not an object", NULL);
+
+    /* index.json */
+    index_case("index_valid", "{\"metadata\":{\"total_size\":8},\"weight_map\":{\"a\":\"m-2.safetensors\","
+               "\"b\":\"m-10.safetensors\",\"c\":\"m-2.safetensors\"}}", NULL, 2);
+    index_case("index_no_weight_map", "{\"metadata\":{}}", "no \"weight_map\"", 0);
+    index_case("index_duplicate", "{\"weight_map\":{\"a\":\"x.safetensors\",\"a\":\"y.safetensors\"}}",
+               "duplicate name in weight_map", 0);
+    index_case("index_path_escape", "{\"weight_map\":{\"a\":\"../x.safetensors\"}}", "not a shard file name", 0);
+    index_case("index_absolute_path", "{\"weight_map\":{\"a\":\"/etc/passwd\"}}", "not a shard file name", 0);
+    index_case("index_not_string", "{\"weight_map\":{\"a\":3}}", "not a shard file name", 0);
+    index_case("index_empty_weight_map", "{\"weight_map\":{}}", "empty", 0);
+    index_case("index_bad_json", "{\"weight_map\":{", "not valid JSON", 0);
 
     return failures ? 1 : 0;
 }
