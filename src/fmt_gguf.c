@@ -583,19 +583,22 @@ static int gguf_open_src(ckpt_model *m, ckpt_src *s, const char *path, ckpt_err 
     /* per-type summary, and the quantization as a fact */
     txt.n = 0;
     sb_add(&txt, "", 0);
-    int quant = 0, unsup = 0;
+    sbuf qt = {0};
+    int unsup = 0;
     for (size_t k = 0; k < NGGML_TYPES; k++) {
         if (!count_by_type[k]) continue;
         sb_printf(&txt, "%s%s x%llu", txt.n ? ", " : "", ggml_types[k].name,
                   (unsigned long long)count_by_type[k]);
-        if (ggml_types[k].deq) quant = 1;
+        if (ggml_types[k].deq) sb_printf(&qt, "%s%s x%llu", qt.n ? ", " : "", ggml_types[k].name,
+                                         (unsigned long long)count_by_type[k]);
         if (ggml_types[k].deq < 0) unsup = 1;
     }
-    if (txt.oom) { rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); goto out; }
-    if (gm->n && ckpt__model_add_meta(m, "gguf.tensor_types", txt.p, err)) goto out;
-    if (quant) {
-        char *v = ckpt__asprintf("%s (shown as F32; %s)", txt.p,
-                                 unsup ? "K/IQ types cannot be read yet" : "dequantized on read");
+    if (txt.oom || qt.oom) { free(qt.p); rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); goto out; }
+    if (gm->n && ckpt__model_add_meta(m, "gguf.tensor_types", txt.p, err)) { free(qt.p); goto out; }
+    if (qt.n) {
+        char *v = ckpt__asprintf("%s (shown as F32; %s)", qt.p,
+                                 unsup ? "some types cannot be dequantized yet" : "dequantized on read");
+        free(qt.p);
         int e = v ? ckpt__model_set_fact(m, "quantization", v, err)
                   : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
         free(v);
