@@ -674,7 +674,8 @@ static int tj_probe(const char *path, int is_dir, const unsigned char *head, siz
         return sc;
     }
     if (!ckpt__ends_with(path, ".json")) return 0;
-    return has_manifest(path) ? 80 : 0;
+    /* a model.json without a manifest is still ours, to say what is wrong */
+    return has_manifest(path) ? 80 : ckpt__ends_with(path, "/model.json") || !strcmp(path, "model.json") ? 5 : 0;
 }
 
 const ckpt_format ckpt_fmt_tfjs = {
