@@ -397,6 +397,9 @@ static int open_shard(ckpt_model *m, const char *path, struct ckpt_name_index *s
     /* One read covers the length and, usually, the whole header (one range
      * request for remote files). */
     size_t first = s->size < 65536 ? (size_t)s->size : 65536;
+    /* Remote (HTTP ranges): the length alone first, then exactly the
+     * header, so listing a Hub model transfers only its headers. */
+    if (ckpt_path_is_remote(path) && first > 8) first = 8;
     char *buf = malloc(first ? first : 1);
     if (!buf) { ckpt_src_close(s); return st_nomem(err, path); }
     uint64_t n = 0;

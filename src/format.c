@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ckpt/hub.h"
 #include "internal.h"
 
 extern const ckpt_format ckpt_fmt_safetensors;
@@ -84,18 +85,36 @@ static const ckpt_format *detect(const char *path, ckpt_err *err)
     return best;
 }
 
+/* hf:// and Hub web URLs: the hub module picks the model file and says
+ * what the reader opens (a pinned remote file or a path in the cache). */
+static int hub_resolve(const char **path, char **owned, ckpt_err *err)
+{
+    *owned = NULL;
+    if (!ckpt_is_hub_url(*path)) return 0;
+    int rc = ckpt__hub_resolve(*path, owned, err);
+    if (!rc) *path = *owned;
+    return rc;
+}
+
 const char *ckpt_detect(const char *path, ckpt_err *err)
 {
+    char *res;
+    if (hub_resolve(&path, &res, err)) return NULL;
     const ckpt_format *f = detect(path, err);
+    free(res);
     return f ? f->name : NULL;
 }
 
 int ckpt_open(const char *path, ckpt_model **out, ckpt_err *err)
 {
     *out = NULL;
+    char *res;
+    int rc = hub_resolve(&path, &res, err);
+    if (rc) return rc;
     const ckpt_format *f = detect(path, err);
-    if (!f) return err && err->code ? err->code : CKPT_E_UNSUPPORTED;
-    return ckpt__open_with(f, path, out, err);
+    rc = f ? ckpt__open_with(f, path, out, err) : err && err->code ? (int)err->code : CKPT_E_UNSUPPORTED;
+    free(res);
+    return rc;
 }
 
 int ckpt_open_as(const char *path, const char *format, ckpt_model **out, ckpt_err *err)
@@ -104,7 +123,11 @@ int ckpt_open_as(const char *path, const char *format, ckpt_model **out, ckpt_er
     const ckpt_format *f = ckpt__format_find(format);
     if (!f || !(f->flags & CKPT_FMT_READ))
         return ckpt_err_set(err, CKPT_E_USAGE, "unknown input format '%s'", format);
-    return ckpt__open_with(f, path, out, err);
+    char *res;
+    int rc = hub_resolve(&path, &res, err);
+    if (!rc) rc = ckpt__open_with(f, path, out, err);
+    free(res);
+    return rc;
 }
 
 void ckpt_abort_outputs_signal_safe(void) { ckpt_txn_abort_all_signal_safe(); }

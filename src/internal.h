@@ -49,6 +49,12 @@ int ckpt_src_slurp(const char *path, size_t max, char **out, size_t *len, ckpt_e
 typedef int (*ckpt_remote_open_fn)(const char *url, ckpt_src **out, ckpt_err *err);
 extern ckpt_remote_open_fn ckpt_remote_open_hook;
 int ckpt_path_is_remote(const char *path);
+/* The hub module (src/src_http.c, src/hub.c): the remote open installed in
+ * the hook, and ckpt_open's resolution of a Hub URL (hf://org/name, a
+ * folder or a file) to what a reader opens: a commit-pinned hf:// file URL
+ * read by HTTP ranges (safetensors), or a local path in the shared cache. */
+int ckpt__hub_src_open(const char *url, ckpt_src **out, ckpt_err *err);
+int ckpt__hub_resolve(const char *url, char **out, ckpt_err *err);
 
 /* ====================================================================== */
 /* The model's insides.                                                    */

@@ -9,7 +9,7 @@
 
 #include "internal.h"
 
-ckpt_remote_open_fn ckpt_remote_open_hook;
+ckpt_remote_open_fn ckpt_remote_open_hook = ckpt__hub_src_open;
 
 int ckpt_path_is_remote(const char *path)
 {
