@@ -596,11 +596,16 @@ int ckpt__hub_resolve(const char *url, char **out, ckpt_err *err)
         }
     }
     if (offline) {
-        /* the cache only: a local path (the reader then finds shards beside it) */
-        *out = ckpt__hub_cached_file(&r, l->commit, f->path);
-        if (!*out)
+        /* the cache only: safetensors keep the pinned hf:// form so a missing
+         * shard is reported as such; other formats get the local path */
+        char *local = ckpt__hub_cached_file(&r, l->commit, f->path);
+        if (!local)
             rc = ckpt_err_set(err, CKPT_E_NOTFOUND, "offline (HF_HUB_OFFLINE=1) and %s@%s/%s is not in the cache; run `ckpt pull` with the network first",
                               r.repo, rev, f->path);
+        else if (is_safetensors(f->path) && !(*out = ckpt__hub_file_url(&r, l->commit, f->path)))
+            rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+        if (!rc && !*out) { *out = local; local = NULL; }
+        free(local);
         goto out;
     }
     if (is_safetensors(f->path)) {

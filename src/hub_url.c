@@ -200,6 +200,10 @@ int ckpt__hub_url_parse(const char *url, hub_ref *r, ckpt_err *err)
         bend = b + strcspn(b, http ? "/" : "/@");
     }
     int rc = 0;
+    if (!http && b && bend > b && !name_ok(b, (size_t)(bend - b))) {
+        rc = bad(err, url, "invalid repository id");
+        goto out;
+    }
     /* one-part legacy ids (hf://gpt2) only when the next part cannot be a name */
     if (b && bend > b && name_ok(b, (size_t)(bend - b)) &&
         !(http && (!strncmp(b, "resolve/", 8) || !strncmp(b, "tree/", 5) || !strncmp(b, "blob/", 5)))) {

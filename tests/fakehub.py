@@ -23,7 +23,8 @@ Faults, set by the test: GET /_ctl?kind=K&match=SUBSTR&count=N[&at=BYTES][&secs=
   trickle  send the body at ~100 bytes/s (a stalled connection)
   slow     send the body at ~64 KiB/s
   wrong    flip one byte of the body (wrong content, right length)
-count = how many matching requests get it (-1: all). GET /_ctl?reset=1 clears.
+count = how many matching requests get it (-1: all); role=hub|cdn limits it to
+one server (an LFS file's path appears in both). GET /_ctl?reset=1 clears.
 Prints "HUB_PORT=N CDN_PORT=M" on its first line once listening (127.0.0.1).
 """
 import argparse
@@ -195,10 +196,10 @@ class State:
                 if f["sha256"]:
                     self.by_sha[f["sha256"]] = (r, p)
 
-    def take_fault(self, path):
+    def take_fault(self, path, role):
         with self.lock:
             for f in self.faults:
-                if f["count"] != 0 and f["match"] in path:
+                if f["count"] != 0 and f["match"] in path and f.get("role", role) == role:
                     if f["count"] > 0:
                         f["count"] -= 1
                     return dict(f)
@@ -226,7 +227,7 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- helpers
     def _log(self, status, nbytes):
-        self.st.write_log({"role": self.role, "port": self.server.server_address[1], "method": self.command,
+        self.st.write_log({"t": time.time(), "role": self.role, "port": self.server.server_address[1], "method": self.command,
                            "path": self.path, "status": status, "range": self.headers.get("Range"),
                            "headers": {k.lower(): v for k, v in self.headers.items()}, "bytes": nbytes})
 
@@ -378,6 +379,8 @@ class Handler(BaseHTTPRequestHandler):
             f = {"kind": qs["kind"][0], "match": qs.get("match", [""])[0], "count": int(qs.get("count", ["1"])[0])}
             if "at" in qs:
                 f["at"] = int(qs["at"][0])
+            if "role" in qs:
+                f["role"] = qs["role"][0]
             if "secs" in qs:
                 f["secs"] = int(qs["secs"][0])
             with self.st.lock:
@@ -397,7 +400,7 @@ class Handler(BaseHTTPRequestHandler):
         if len(parts) < 2:
             return self._err(404, None, "bad api path")
         rid = parts[0] + "/" + parts[1]
-        fault = self.st.take_fault(self.path)
+        fault = self.st.take_fault(self.path, self.role)
         if self._fault_status(fault):
             return
         r = self._repo(rid)
@@ -427,7 +430,7 @@ class Handler(BaseHTTPRequestHandler):
         self._err(404, None, "bad api path")
 
     def _resolve(self, rid, rev, fpath):
-        fault = self.st.take_fault(self.path)
+        fault = self.st.take_fault(self.path, self.role)
         if self._fault_status(fault):
             return
         r = self._repo(rid)
@@ -449,7 +452,7 @@ class Handler(BaseHTTPRequestHandler):
         self._body(f, fault, h)
 
     def _cdn(self, path):
-        fault = self.st.take_fault(self.path)
+        fault = self.st.take_fault(self.path, self.role)
         if self._fault_status(fault):
             return
         parts = path.lstrip("/").split("/")

@@ -20,6 +20,7 @@ int cmd_convert(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_maps(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_pull(int argc, char **argv);
 
 /* The command table: one row per subcommand. */
 static const cli_cmd commands[] = {
@@ -71,6 +72,19 @@ static const cli_cmd commands[] = {
      "  Without arguments: the presets shipped with ckpt. With NAME: its rules.\n"
      "  --preview: every tensor's old and new name, dtype, shape and transform,\n"
      "  without writing anything.\n"},
+    {"pull", cmd_pull, "download a Hugging Face Hub repo into the shared cache (verified, resumable)",
+     "usage: ckpt pull hf://org/name[@REV][/PATH] [--include GLOB]... [--revision REV] [options]\n"
+     "  Downloads into huggingface_hub's cache ($HF_HUB_CACHE, else $HF_HOME/hub, else\n"
+     "  ~/.cache/huggingface/hub) and prints the snapshot folder. Files already cached\n"
+     "  are not fetched again; a partial download is resumed, also by the next run.\n"
+     "  Every file is verified: sha256 for LFS files, git blob sha1 for the others.\n"
+     "  --include GLOB      only files matching GLOB ('*' matches '/' too; repeatable)\n"
+     "  --revision REV      branch, tag or commit (default: the URL's @REV, else main)\n"
+     "  --parallel N        concurrent transfers (default 8)\n"
+     "  --quiet             print nothing but errors and the snapshot folder\n"
+     "  --progress=MODE     bar (default on a terminal), json (one object per line), none\n"
+     "  Environment: HF_ENDPOINT, HF_TOKEN (or $HF_HOME/token), HF_HUB_OFFLINE=1\n"
+     "  (check that everything asked is in the cache, without the network).\n"},
     {"formats", cmd_help, "list the formats ckpt reads and writes", "usage: ckpt formats\n"},
     {"help", cmd_help, "help on a command", "usage: ckpt help [COMMAND]\n"},
 };
