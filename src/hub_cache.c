@@ -800,6 +800,8 @@ int ckpt__hub_fetch(const hub_ref *r, const ckpt_hub_listing *l, const char *rev
 out:
     for (int i = 0; i < nj; i++) {
         if (J[i].h && m) curl_multi_remove_handle(m, J[i].h);
+        /* keep a partial file for the next run, but not an empty one */
+        if (J[i].state != J_DONE && J[i].fd >= 0 && J[i].have == 0) unlink(J[i].inc);
         job_free(&J[i]);
     }
     if (m) curl_multi_cleanup(m);
