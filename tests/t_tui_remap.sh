@@ -59,7 +59,21 @@ tui_keys Escape
 tui_wait "Layers" >/dev/null
 tui_keys c
 tui_wait "rule lines from the editor" >/dev/null && pass tui_remap_in_convert_dialog || fail tui_remap_in_convert_dialog "remap row missing"
-tui_keys Escape
+# ... and converting applies them: NumPy sees the new names, same values, 'step' dropped
+tui_keys Down C-u
+tui_type "$T/mapped.safetensors"
+tui_keys Enter
+if tui_wait "Done:" 20 && "$PY" - "$M" "$T/mapped.safetensors" <<EOF
+import sys
+$ST_READ
+a, b = read_st(sys.argv[1]), read_st(sys.argv[2])
+want = {("lm_" + k if k.startswith("head.") else k) for k in a if k != "step"}
+assert set(b) == want, sorted(set(b) ^ want)
+assert (b["lm_head.weight"] == a["head.weight"]).all()
+EOF
+then pass tui_remap_convert_applies
+else fail tui_remap_convert_applies "mapped output wrong"; fi
+tui_keys Enter
 tui_wait "Layers" >/dev/null
 
 # mismatches: this file has none; the screen says so

@@ -26,7 +26,7 @@ static struct {
     int rtop;
     int focus;
     char target_spec[1024];
-    ckpt_model *target;       /* names to match against */
+    ckpt_target *target;      /* names to match against */
     char *text;               /* joined rules, for convert */
     ckpt_remap *r;            /* last rules that parsed */
     char perr[1024];          /* parse error of the current text */
@@ -93,7 +93,7 @@ static void update(void)
             continue;
         }
         if (k > 0) R.renamed++;
-        if (R.target && ckpt_model_find(R.target, k > 0 ? out : nm) < 0) R.unmatched++;
+        if (R.target && !ckpt_target_has(R.target, k > 0 ? out : nm)) R.unmatched++;
     }
     R.counted = 1;
 }
@@ -101,7 +101,7 @@ static void update(void)
 void remap_reset(void)
 {
     ckpt_remap_free(R.r);
-    ckpt_close(R.target);
+    ckpt_target_free(R.target);
     free(R.text);
     memset(&R, 0, sizeof R);
 }
@@ -120,7 +120,7 @@ void remap_open(void)
 
 static void load_target(void)
 {
-    ckpt_close(R.target);
+    ckpt_target_free(R.target);
     R.target = NULL;
     if (!R.target_spec[0]) {
         update();
@@ -128,11 +128,11 @@ static void load_target(void)
     }
     ckpt_err e;
     ckpt_err_clear(&e);
-    if (ckpt_open(R.target_spec, &R.target, &e)) {
+    if (ckpt_target_load(R.target_spec, &R.target, &e)) {
         app_err_ckpt(&e);
         R.target = NULL;
     } else {
-        app_msg("target: %d names", ckpt_model_ntensors(R.target));
+        app_msg("target: %d names", ckpt_target_count(R.target));
     }
     update();
 }
@@ -252,7 +252,7 @@ void remap_draw(void)
         attr_t a = theme_attr(foc ? T_FIELD_FOCUS : T_FIELD);
         draw_text(y, 1, "Target", 8, theme_attr(T_LABEL), CLIP_RIGHT);
         draw_fill(y, 9, w - 10, a);
-        int u = draw_text(y, 9, R.target_spec[0] || foc ? R.target_spec : "(a checkpoint to match names against; Enter loads)",
+        int u = draw_text(y, 9, R.target_spec[0] || foc ? R.target_spec : "(a checkpoint, a names list or preset:NAME to match against; Enter loads)",
                           w - 11, R.target_spec[0] || foc ? a : theme_attr(T_DIM), CLIP_LEFT);
         if (foc) draw_text(y, 9 + u, "_", 1, a, CLIP_RIGHT);
     }
@@ -293,7 +293,7 @@ void remap_draw(void)
         draw_text(y + r, 1, nm, half - 1, sel ? base : theme_attr(k ? T_OLD_NAME : T_DIM), CLIP_LEFT);
         draw_text(y + r, half, G->arrow, 2, sel ? base : theme_attr(T_DIM), CLIP_RIGHT);
         const char *nn = k < 0 ? "(dropped)" : k > 0 ? out : nm;
-        int miss = k >= 0 && R.target && ckpt_model_find(R.target, nn) < 0;
+        int miss = k >= 0 && R.target && !ckpt_target_has(R.target, nn);
         char shown[1100];
         snprintf(shown, sizeof shown, "%s%s", nn, miss ? "  !not in target" : "");
         draw_text(y + r, half + 3, shown, w - half - 4,
