@@ -108,7 +108,7 @@ cp "$M" "$T/models/good.safetensors"
 head -c 100 /dev/urandom >"$T/models/bad.safetensors"
 head -c 3000 "$M" >"$T/models/truncated.safetensors"
 tui_start -- models/truncated.safetensors
-if tui_wait "truncated.safetensors:" && tui_wait "good.safetensors"; then pass tui_bad_file_error
+if tui_wait "truncated.safetensors:" && tui_wait_re 'good.safetensors +safetensors +7.62 KiB +16$'; then pass tui_bad_file_error
 else fail tui_bad_file_error "no error line for a file that does not open"; fi
 # rows: ../, bad, good, truncated. Enter on bad: its error; then good opens
 tui_keys g j Enter
@@ -120,6 +120,14 @@ tui_keys q
 tui_wait "good.safetensors" >/dev/null
 tui_keys q
 tui_wait "EXIT:0" >/dev/null || fail tui_browser_quit "q from the browser did not quit"
+tui_stop
+
+# ---- no argument: the browser on the current folder, with format, size and count filled in
+tui_start --
+if tui_wait_re 'small.safetensors +safetensors +7.62 KiB +16$' && tui_wait_re '^ models/'; then pass tui_browser_cwd
+else fail tui_browser_cwd "browser rows"; fi
+tui_keys q
+tui_wait "EXIT:0" >/dev/null
 tui_stop
 
 # ---- no terminal: ckpt PATH prints info, never starts curses

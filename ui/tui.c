@@ -34,6 +34,8 @@ app A;
 static int g_curses_on;
 static int g_saved_stderr = -1;
 
+static void draw_frame(void);
+
 /* ====================================================================== */
 /* Terminal protection                                                     */
 /* ====================================================================== */
@@ -207,6 +209,7 @@ int app_open_model(const char *path)
     ckpt_err e;
     ckpt_err_clear(&e);
     app_msg("opening %s ...", path);
+    if (g_curses_on) draw_frame(); /* a remote or large header can take a moment */
     if (ckpt_open(path, &m, &e)) {
         app_err_ckpt(&e);
         return -1;
