@@ -311,7 +311,8 @@ void cli_progress_done(cli_progress *p)
 
 static int open_interactive(const char *path, const char *theme)
 {
-    if (isatty(1) && isatty(0)) return tui_main(path, theme);
+    if (isatty(1) && isatty(0)) return tui_main(path, theme); /* NULL: browse "." */
+    if (!path) path = ".";
     /* When stdout is not a terminal, the bare path form prints what
      * `ckpt info` prints. */
     char *av[] = {"info", (char *)path, NULL};
@@ -348,7 +349,7 @@ int cli_main(int argc, char **argv)
             print_help(stderr);
             return EXIT_USAGE;
         }
-        return open_interactive(".", theme);
+        return open_interactive(NULL, theme);
     }
     const cli_cmd *c = cli_find(argv[i]);
     if (c) {

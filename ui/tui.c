@@ -495,7 +495,8 @@ int tui_main(const char *path, const char *theme_name)
     int is_dir = stat(start, &st) == 0 && S_ISDIR(st.st_mode);
     ckpt_err de;
     ckpt_err_clear(&de);
-    if (is_dir && !ckpt_detect(start, &de)) {
+    /* no argument: always the browser; a folder given: a model if it is one */
+    if (!(path && *path) || (is_dir && !ckpt_detect(start, &de))) {
         browser_init(start);
         A.have_browser = 1;
         A.screen = SCR_BROWSER;
