@@ -23,7 +23,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "internal.h"
+#include "remap_int.h"
 
 int ckpt__arch_after_open(ckpt_model *m, ckpt_err *err);
 
@@ -37,7 +37,11 @@ static int num(const cJSON *c, double *v, const char *k1, const char *k2, const 
         for (int i = 0; i < 3; i++) {
             if (!keys[i]) continue;
             const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, keys[i]);
-            if (cJSON_IsNumber(it)) { *v = it->valuedouble; return 1; }
+            /* sizes beyond 1e15 are not a real model's: treated as absent */
+            if (cJSON_IsNumber(it) && isfinite(it->valuedouble) && fabs(it->valuedouble) <= 1e15) {
+                *v = it->valuedouble;
+                return 1;
+            }
         }
     }
     return 0;
@@ -265,6 +269,7 @@ static int analyze(ckpt_model *m, const cJSON *c, ckpt_err *err)
         counted += tt->nelems;
     }
     double pred = hasL && hasH ? predict(c, &a) : 0;
+    if (!isfinite(pred) || pred > 1e18) pred = 0;   /* nonsense config: no prediction */
     char b1[40], b2[40];
     if (pred > 0) {
         TRY(fact(m, "params_config", err, "%s", commas((uint64_t)pred, b1, sizeof b1)));
@@ -309,7 +314,12 @@ int ckpt__arch_after_open(ckpt_model *m, ckpt_err *err)
         if (rc) return rc;
         if (!hf) return 0;
     }
-    cJSON *c = cJSON_Parse(m->hf_config_json);
+    return ckpt__arch_analyze_json(m, m->hf_config_json, err);
+}
+
+int ckpt__arch_analyze_json(ckpt_model *m, const char *json, ckpt_err *err)
+{
+    cJSON *c = cJSON_Parse(json);
     if (!cJSON_IsObject(c)) { cJSON_Delete(c); return 0; }
     int rc = analyze(m, c, err);
     cJSON_Delete(c);

@@ -179,6 +179,28 @@ static int load_list(ckpt_target *t, const char *spec, const char *text, ckpt_er
     return 0;
 }
 
+static int index_target(ckpt_target *t, ckpt_err *err)
+{
+    t->ix = ckpt__index_new();
+    if (!t->ix) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    for (int i = 0; i < t->n; i++)
+        if (ckpt__index_put(t->ix, t->v[i].name, i) == -2) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    return 0;
+}
+
+/* A names list from memory (tests, fuzzing). */
+int ckpt__target_parse(const char *text, const char *origin, ckpt_target **out, ckpt_err *err)
+{
+    *out = NULL;
+    ckpt_target *t = calloc(1, sizeof *t);
+    if (!t || !(t->spec = strdup(origin))) { free(t); return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
+    int rc = load_list(t, origin, text, err);
+    if (!rc) rc = index_target(t, err);
+    if (rc) { ckpt_target_free(t); return rc; }
+    *out = t;
+    return 0;
+}
+
 int ckpt_target_load(const char *spec, ckpt_target **out, ckpt_err *err)
 {
     *out = NULL;
@@ -210,12 +232,7 @@ int ckpt_target_load(const char *spec, ckpt_target **out, ckpt_err *err)
             free(text);
         }
     }
-    if (!rc && !t->preset) {
-        t->ix = ckpt__index_new();
-        if (!t->ix) rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-        for (int i = 0; !rc && i < t->n; i++)
-            if (ckpt__index_put(t->ix, t->v[i].name, i) == -2) rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-    }
+    if (!rc && !t->preset) rc = index_target(t, err);
     if (rc) { ckpt_target_free(t); return rc; }
     *out = t;
     return 0;

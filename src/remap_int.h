@@ -63,4 +63,11 @@ int ckpt__remap_apply(const ckpt_remap *r, ckpt_model *m, ckpt_plan *p, ckpt_err
  * state unless asked, dtype kept). */
 int ckpt__plan_from_model(ckpt_model *m, int include_optimizer, ckpt_plan *p, ckpt_err *err);
 
+/* expect.c: a names/shapes list (or `ls --json`) parsed from memory. */
+int ckpt__target_parse(const char *text, const char *origin, ckpt_target **out, ckpt_err *err);
+
+/* arch.c: facts from Hugging Face config.json text (the open hook calls it
+ * with the config found beside the weights). */
+int ckpt__arch_analyze_json(ckpt_model *m, const char *json, ckpt_err *err);
+
 #endif
