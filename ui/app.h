@@ -105,6 +105,7 @@ void draw_status(void);
 
 /* ---- screens ---- */
 int browser_init(const char *dir);
+int browser_init_remote(const char *url); /* list a Hub repo's files */
 void browser_free(void);
 void browser_draw(void);
 int browser_key(int key);

@@ -24,6 +24,7 @@
 #include <curses.h>
 
 #include "app.h"
+#include "ckpt/hub.h"
 #include "draw.h"
 #include "keys.h"
 #include "theme.h"
@@ -500,6 +501,21 @@ int tui_main(const char *path, const char *theme_name)
         browser_init(start);
         A.have_browser = 1;
         A.screen = SCR_BROWSER;
+    } else if (ckpt_is_hub_url(start)) {
+        /* a Hub repo: its model if it opens as one, with the repo's files
+         * behind it (q); else the files, with the error */
+        A.have_browser = browser_init_remote(start) == 0;
+        if (app_open_model(start) != 0) {
+            if (!A.have_browser) { /* neither: the local folder, with the error */
+                char msg[sizeof A.msg];
+                memcpy(msg, A.msg, sizeof msg);
+                browser_init(".");
+                A.have_browser = 1;
+                memcpy(A.msg, msg, sizeof msg);
+                A.msg_err = 1;
+            }
+            A.screen = SCR_BROWSER;
+        }
     } else if (app_open_model(start) != 0) {
         /* keep the error, show the folder it is in */
         char msg[sizeof A.msg];

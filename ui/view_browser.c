@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "ckpt/hub.h"
 #include "draw.h"
 #include "keys.h"
 
@@ -26,6 +27,7 @@ typedef struct entry {
 } entry;
 
 static struct {
+    int remote;           /* listing a Hub repo: dir is "hf://org/name[@rev]" */
     char dir[PATH_MAX];
     entry *e;
     int n;
@@ -131,13 +133,48 @@ static int load_dir(const char *dir, const char *select)
 
 int browser_init(const char *dir)
 {
+    free_entries();
     memset(&B, 0, sizeof B);
     return load_dir(dir, NULL);
 }
 
+/* A Hub repo's files (the same screen as a folder, flat: paths keep
+ * their folders). Formats and counts are probed lazily, as for files. */
+int browser_init_remote(const char *url)
+{
+    ckpt_hub_listing *l = NULL;
+    ckpt_err e;
+    ckpt_err_clear(&e);
+    if (ckpt_hub_list(url, &l, &e)) {
+        app_err_ckpt(&e);
+        return -1;
+    }
+    free_entries();
+    memset(&B, 0, sizeof B);
+    B.remote = 1;
+    if (l->revision && strcmp(l->revision, "main"))
+        snprintf(B.dir, sizeof B.dir, "hf://%s@%s", l->repo, l->revision);
+    else snprintf(B.dir, sizeof B.dir, "hf://%s", l->repo);
+    B.e = calloc((size_t)(l->nfiles > 0 ? l->nfiles : 1), sizeof *B.e);
+    for (int i = 0; B.e && i < l->nfiles; i++) {
+        if (l->files[i].is_dir) continue;
+        entry *x = &B.e[B.n];
+        x->name = strdup(l->files[i].path);
+        if (!x->name) break;
+        x->is_reg = 1;
+        x->size = l->files[i].size;
+        x->ntensors = -1;
+        B.n++;
+    }
+    ckpt_hub_listing_free(l);
+    if (B.n > 1) qsort(B.e, (size_t)B.n, sizeof *B.e, cmp_entry);
+    return 0;
+}
+
 static void entry_path(const entry *e, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s%s%s", B.dir, strcmp(B.dir, "/") ? "/" : "", e->name);
+    if (B.remote) snprintf(buf, n, "%s/%s", B.dir, e->name);
+    else snprintf(buf, n, "%s%s%s", B.dir, strcmp(B.dir, "/") ? "/" : "", e->name);
 }
 
 static int list_rows(void) { return LINES - 3; }
@@ -244,7 +281,7 @@ void browser_draw(void)
 
 static void go_up(void)
 {
-    if (!strcmp(B.dir, "/")) return;
+    if (B.remote || !strcmp(B.dir, "/")) return;
     char cur[PATH_MAX];
     snprintf(cur, sizeof cur, "%s", B.dir);
     char *sl = strrchr(cur, '/');
@@ -275,6 +312,11 @@ static void enter(int force_folder)
     if (e->is_dir && !e->probed) probe(e);
     if (e->is_dir && !e->fmt[0]) {
         load_dir(p, NULL);
+        return;
+    }
+    if (!e->probed) probe(e);
+    if (e->err) { /* known not to open: say why without trying again */
+        app_err("%s", e->err);
         return;
     }
     app_open_model(p); /* on failure the error is in the status line */
