@@ -16,7 +16,7 @@
 #define DEFAULT_CHUNK (4u << 20)
 #define F64_BATCH 16384
 #define RENAME_MIN_SCORE 0.35
-#define RENAME_MAX_PAIRS 4000000ull
+#define RENAME_MAX_PAIRS 300000ull   /* scored pairs: bounds the time on wholly renamed models */
 
 /* ---------------------------------------------------------------------- */
 /* name similarity: tokens (split on . / _ - and digit runs) and edit      */
@@ -108,6 +108,52 @@ void ckpt_diff_free(ckpt_diff *d)
     for (int i = 0; i < d->nwarn; i++) free(d->warn[i]);
     free(d->warn);
     free(d);
+}
+
+typedef struct cand { int i, j; double s; } cand;
+
+static int cand_cmp(const void *x, const void *y)
+{
+    const cand *a = x, *b = y;
+    if (a->s != b->s) return a->s < b->s ? 1 : -1;       /* higher score first */
+    if (a->i != b->i) return a->i < b->i ? -1 : 1;       /* then file order: stable results */
+    return a->j < b->j ? -1 : (a->j > b->j);
+}
+
+typedef struct keyed { uint64_t key; int idx; } keyed;
+
+static int key_cmp(const void *x, const void *y)
+{
+    const keyed *a = x, *b = y;
+    if (a->key != b->key) return a->key < b->key ? -1 : 1;
+    return a->idx - b->idx;
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; i++) { h ^= c[i]; h *= 1099511628211ull; }
+    return h;
+}
+
+/* shape (and the digit runs of the name when by_digits) as one hash */
+static keyed make_key(const ckpt_remapped *v, int i, int by_digits)
+{
+    ckpt_remapped_info in;
+    ckpt_remapped_entry(v, i, &in);
+    uint64_t h = fnv(1469598103934665603ull, &in.ndim, sizeof in.ndim);
+    h = fnv(h, in.shape, sizeof(int64_t) * (size_t)in.ndim);
+    if (by_digits) {
+        for (const char *p = in.name; *p; p++) {
+            if (*p < '0' || *p > '9') continue;
+            const char *q = p;
+            while (*q >= '0' && *q <= '9') q++;
+            h = fnv(h, p, (size_t)(q - p));
+            h = fnv(h, "/", 1);
+            p = q - 1;
+        }
+    }
+    return (keyed){h, i};
 }
 
 static int same_shape(const ckpt_remapped_info *x, const ckpt_remapped_info *y)
@@ -246,43 +292,51 @@ int ckpt_diff_models(ckpt_model *A, ckpt_model *B, const ckpt_diff_opts *o, ckpt
     }
     /* probable renames among the unmatched, equal shapes, best scores first */
     {
-        typedef struct cand { int i, j; double s; } cand;
         cand *cv = NULL;
         size_t nc = 0, capc = 0;
         uint64_t pairs = 0;
         int nua = 0, nub = 0;
         for (int i = 0; i < na; i++) nua += !matched_a[i];
         for (int j = 0; j < nb; j++) nub += !matched_b[j];
-        if ((uint64_t)nua * (uint64_t)nub <= RENAME_MAX_PAIRS * 4) {
-            for (int i = 0; i < na; i++) {
-                if (matched_a[i]) continue;
-                ckpt_remapped_info x;
-                ckpt_remapped_entry(va, i, &x);
-                for (int j = 0; j < nb; j++) {
-                    if (matched_b[j]) continue;
-                    ckpt_remapped_info y;
-                    ckpt_remapped_entry(vb, j, &y);
-                    if (!same_shape(&x, &y)) continue;
-                    if (++pairs > RENAME_MAX_PAIRS) break;
-                    double s = ckpt_name_similarity(x.name, y.name);
-                    if (s < RENAME_MIN_SCORE) continue;
-                    if (nc == capc) {
-                        capc = capc ? capc * 2 : 256;
-                        cand *ncv = realloc(cv, capc * sizeof *ncv);
-                        if (!ncv) { free(cv); free(pair_b); rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); goto fail; }
-                        cv = ncv;
-                    }
-                    cv[nc++] = (cand){i, j, s};
+        /* Keys: shape, and for large models the layer numbers in the name
+         * too (a wholly renamed model keeps its layer numbers), so only
+         * plausible pairs are scored. Small models compare every pair of
+         * equal shape (catches renumbering: dense_1 -> dense). */
+        int by_digits = (uint64_t)nua * (uint64_t)nub > 1000000ull;
+        keyed *ka = malloc(sizeof *ka * (size_t)(na + 1)), *kb = malloc(sizeof *kb * (size_t)(nb + 1));
+        if (!ka || !kb) { free(ka); free(kb); free(pair_b); rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); goto fail; }
+        int nka = 0, nkb = 0;
+        for (int i = 0; i < na; i++) if (!matched_a[i]) ka[nka++] = make_key(va, i, by_digits);
+        for (int j = 0; j < nb; j++) if (!matched_b[j]) kb[nkb++] = make_key(vb, j, by_digits);
+        qsort(kb, (size_t)nkb, sizeof *kb, key_cmp);
+        for (int x = 0; x < nka && pairs <= RENAME_MAX_PAIRS; x++) {
+            /* first B entry with the same key */
+            int lo = 0, hi = nkb;
+            while (lo < hi) { int mid = (lo + hi) / 2; if (kb[mid].key < ka[x].key) lo = mid + 1; else hi = mid; }
+            ckpt_remapped_info xi;
+            ckpt_remapped_entry(va, ka[x].idx, &xi);
+            for (int y = lo; y < nkb && kb[y].key == ka[x].key; y++) {
+                ckpt_remapped_info yi;
+                ckpt_remapped_entry(vb, kb[y].idx, &yi);
+                if (!same_shape(&xi, &yi)) continue;
+                if (++pairs > RENAME_MAX_PAIRS) break;
+                double sc = ckpt_name_similarity(xi.name, yi.name);
+                if (sc < RENAME_MIN_SCORE) continue;
+                if (nc == capc) {
+                    capc = capc ? capc * 2 : 256;
+                    cand *ncv = realloc(cv, capc * sizeof *ncv);
+                    if (!ncv) { free(cv); free(ka); free(kb); free(pair_b); rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); goto fail; }
+                    cv = ncv;
                 }
-                if (pairs > RENAME_MAX_PAIRS) break;
+                cv[nc++] = (cand){ka[x].idx, kb[y].idx, sc};
             }
         }
-        /* greedy: best score first (selection of the max each time is fine for the sizes kept) */
-        for (;;) {
-            size_t best = nc;
-            for (size_t k = 0; k < nc; k++)
-                if (!matched_a[cv[k].i] && !matched_b[cv[k].j] && (best == nc || cv[k].s > cv[best].s)) best = k;
-            if (best == nc) break;
+        free(ka);
+        free(kb);
+        /* greedy: best score first */
+        if (nc > 1) qsort(cv, nc, sizeof *cv, cand_cmp);
+        for (size_t best = 0; best < nc; best++) {
+            if (matched_a[cv[best].i] || matched_b[cv[best].j]) continue;
             matched_a[cv[best].i] = 2;
             matched_b[cv[best].j] = 2;
             ckpt_remapped_info x, y;

@@ -342,10 +342,11 @@ int ckpt_check_expect(ckpt_model *m, const ckpt_remap *map, const ckpt_target *t
     }
     /* pair unexpected with missing: equal shape (or element count), most similar name */
     char *used = calloc((size_t)t->n + 1, 1);
+    long budget = 300000;   /* name comparisons in all: bounds the time on wholly renamed models */
     for (int k = 0; k < nunexp && !rc && used; k++) {
         ckpt_remapped_info in;
         ckpt_remapped_entry(v, unexp[k], &in);
-        int best = -1, budget = 20000;
+        int best = -1;
         double bs = 0;
         int exact = 0;
         for (int j = 0; j < t->n && budget > 0; j++) {
