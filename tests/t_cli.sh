@@ -25,3 +25,18 @@ expect_exit 3 empty_file "$CKPT" info "$T/empty.bin"
 grep -q "empty file" "$T/err" && pass empty_file_msg || fail empty_file_msg "$(cat "$T/err")"
 # not a terminal: the bare path form prints `info` (same exit code as info)
 expect_exit 3 bare_path_not_tty "$CKPT" "$T/notes.txt"
+
+# a directory output defaults to sharded safetensors; the result reads back the same
+if "$CKPT" convert "$ROOT/examples/demo.safetensors" -o "$T/outdir/" --shard-size 4KB --quiet 2>"$T/err"; then
+    pass convert_dir_default
+    "$CKPT" ls --json "$ROOT/examples/demo.safetensors" > "$T/a.json"
+    "$CKPT" ls --json "$T/outdir" > "$T/b.json"
+    $PY - "$T/a.json" "$T/b.json" <<'PY' && pass convert_dir_same_tensors || fail convert_dir_same_tensors "listings differ"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+key = lambda t: t["name"]
+assert sorted(a["tensors"], key=key) == sorted(b["tensors"], key=key)
+PY
+else
+    fail convert_dir_default "$(cat "$T/err")"
+fi

@@ -44,7 +44,8 @@ static const cli_cmd commands[] = {
      "  Exit status 1 when anything is found.\n"},
     {"convert", cmd_convert, "convert to another format (streamed, atomic output)",
      "usage: ckpt convert IN -o OUT [--to FORMAT] [options]\n"
-     "  --to FORMAT         output format (default: from OUT's extension); see `ckpt formats`\n"
+     "  --to FORMAT         output format (default: from OUT's extension; a directory\n"
+     "                      OUT/ gets sharded safetensors); see `ckpt formats`\n"
      "  --shard-size SIZE   split into shards of at most SIZE (\"5GB\", \"500MB\", \"2GiB\")\n"
      "  --rename FROM=TO    rename a tensor or a name prefix (repeatable)\n"
      "  --map FILE          remap rules file or preset:NAME (see README \"Remap rules\", `ckpt maps`)\n"

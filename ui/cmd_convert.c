@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ckpt/convert.h"
@@ -89,6 +90,12 @@ int cmd_convert(int argc, char **argv)
             if (kv[k] && !strncmp(kv[k], "package=", 8)) to = "safetensors";
     }
     if (!to) to = ckpt_format_for_output(out);
+    /* a directory output ("out/") is the Hub's layout: sharded safetensors */
+    if (!to) {
+        size_t ol = strlen(out);
+        struct stat st;
+        if ((ol && out[ol - 1] == '/') || (stat(out, &st) == 0 && S_ISDIR(st.st_mode))) to = "safetensors";
+    }
     if (!to) { rc = cli_usage("convert", "cannot tell the output format from '%s': give --to FORMAT", out); goto out; }
 
     /* --rename and --map go through one rules list, renames first */
