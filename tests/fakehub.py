@@ -470,9 +470,19 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--log")
     ap.add_argument("--big", help="serve this file as org/big/big.bin")
+    ap.add_argument("--serve", action="append", default=[], metavar="REPO=DIR",
+                    help="also serve the files under DIR as repo REPO")
     ap.add_argument("--dump", help="write the fixture repos' files under this folder and exit")
     a = ap.parse_args()
     specs = build_repos(a.big)
+    for sv in a.serve:
+        rid, _, d = sv.partition("=")
+        files = {}
+        for root, _, fs in os.walk(d):
+            for f in fs:
+                fp = os.path.join(root, f)
+                files[os.path.relpath(fp, d)] = open(fp, "rb").read()
+        specs[rid] = {"files": files, "private": False}
     if a.dump:
         out = {}
         for rid, spec in specs.items():

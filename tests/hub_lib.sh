@@ -1,6 +1,6 @@
 # Sourced by tests/t_hub_*.sh after lib.sh: start the fake Hub (tests/fakehub.py)
 # on 127.0.0.1 and point ckpt at it. Nothing here touches the internet.
-#   start_hub            sets HUB_PORT CDN_PORT LOG FIXDIR, exports HF_ENDPOINT HF_HOME
+#   start_hub [ARGS]     (ARGS go to fakehub.py, e.g. --serve org/x=DIR) sets HUB_PORT CDN_PORT LOG FIXDIR, exports HF_ENDPOINT HF_HOME
 #   ctl QUERY            fault control (see fakehub.py), e.g. ctl 'kind=drop&match=x&at=100'
 #   logpy 'PYTHON'       run Python with `log` = list of request records (and FIXDIR, REPOS)
 start_hub() {
@@ -8,7 +8,7 @@ start_hub() {
     FIXDIR=$T/fixture
     : >"$LOG"
     "$PY" "$ROOT/tests/fakehub.py" --dump "$FIXDIR" || return 1
-    "$PY" "$ROOT/tests/fakehub.py" --log "$LOG" >"$T/hub.ports" 2>"$T/hub.err" &
+    "$PY" "$ROOT/tests/fakehub.py" --log "$LOG" "$@" >"$T/hub.ports" 2>"$T/hub.err" &
     HUB_PID=$!
     trap 'kill $HUB_PID 2>/dev/null; rm -rf "$T"' EXIT
     for _ in $(seq 150); do grep -q HUB_PORT "$T/hub.ports" 2>/dev/null && break; sleep 0.1; done
