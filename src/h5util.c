@@ -341,9 +341,9 @@ hid_t ckpt_h5_type_for(ckpt_dtype dt)
     case CKPT_BF16:
     case CKPT_F8_E4M3:
     case CKPT_F8_E5M2:
-        /* Keras 3: opaque bytes plus a dtype attribute on the dataset */
+        /* Keras 3: opaque bytes plus a dtype attribute on the dataset; the
+         * empty tag is what h5py gives numpy void ("V2"), which Keras reads */
         t = H5Tcreate(H5T_OPAQUE, ckpt_dtype_size(dt));
-        H5Tset_tag(t, dt == CKPT_BF16 ? "bfloat16" : dt == CKPT_F8_E4M3 ? "float8_e4m3fn" : "float8_e5m2");
         break;
     case CKPT_I8: t = H5Tcopy(H5T_STD_I8LE); break;
     case CKPT_U8: t = H5Tcopy(H5T_STD_U8LE); break;

@@ -27,9 +27,11 @@ def write(out, config, layers, weights_only=False, seed=0, dtype="<f4"):
         g.attrs["layer_names"] = np.array([n.encode() for n, _ in layers])
         for name, ws in layers:
             lg = g.create_group(name)
-            lg.attrs["weight_names"] = np.array([("%s/%s:0" % (name, w)).encode() for w, _ in ws]) if ws else np.array([], dtype="f8")
-            for w, shape in ws:
-                lg.create_dataset("%s/%s:0" % (name, w), data=rng.standard_normal(shape).astype(dtype))
+            # a name with "/" is already scoped (nested model: "dense/kernel")
+            full = [(w if "/" in w else "%s/%s" % (name, w)) + ":0" for w, _ in ws]
+            lg.attrs["weight_names"] = np.array([x.encode() for x in full]) if ws else np.array([], dtype="f8")
+            for x, (w, shape) in zip(full, ws):
+                lg.create_dataset(x, data=rng.standard_normal(shape).astype(dtype))
 
 
 def dense(name, units, inp=None):

@@ -118,3 +118,41 @@ grep -q "config" "$T/err" && pass keras_weights_refusal_says_why || fail keras_w
 [ ! -e "$T/nc.weights.h5" ] && pass keras_refusal_writes_nothing || fail keras_refusal_writes_nothing
 "$CKPT" convert "$RNN" -o "$T/plain.safetensors" >/dev/null 2>&1
 expect_exit 3 keras_from_safetensors_refused "$CKPT" convert "$T/plain.safetensors" --to keras -o "$T/p.keras"
+
+# a Sequential nested in a functional model (legacy): weights under the
+# nested group, names sequential/dense/kernel, Keras 3 paths layers/sequential/layers/dense
+$PY - "$T" <<'PY'
+import sys
+from kgen import write, dense
+d = sys.argv[1]
+inner = {"class_name": "Sequential", "name": "sequential", "config": {"name": "sequential", "layers": [dense("dense", 8), dense("dense_1", 2)]},
+         "inbound_nodes": [[["input_1", 0, 0, {}]]]}
+cfg = {"class_name": "Functional", "config": {"name": "model", "layers": [
+    {"class_name": "InputLayer", "name": "input_1", "config": {"name": "input_1", "batch_input_shape": [None, 4]}, "inbound_nodes": []},
+    inner,
+    {"class_name": "Dense", "name": "head", "config": {"name": "head", "units": 3}, "inbound_nodes": [[["sequential", 0, 0, {}]]]}],
+    "input_layers": [["input_1", 0, 0]], "output_layers": [["head", 0, 0]]}}
+write(d + "/nested.h5", cfg, [["input_1", []],
+    ["sequential", [["dense/kernel", (4, 8)], ["dense/bias", (8,)], ["dense_1/kernel", (8, 2)], ["dense_1/bias", (2,)]]],
+    ["head", [["kernel", (2, 3)], ["bias", (3,)]]]])
+PY
+"$CKPT" ls --json "$T/nested.h5" >"$T/nested.json" 2>"$T/err"
+$PY -c "
+import json
+n = [t['name'] for t in json.load(open('$T/nested.json'))['tensors']]
+assert n == ['sequential/dense/kernel', 'sequential/dense/bias', 'sequential/dense_1/kernel', 'sequential/dense_1/bias', 'head/kernel', 'head/bias'], n
+" && pass nested_legacy_names || fail nested_legacy_names "$(cat "$T/err") $(head -c 300 "$T/nested.json")"
+expect_exit 0 nested_legacy_check_clean "$CKPT" check "$T/nested.h5"
+"$CKPT" info --json "$T/nested.h5" | grep -q '"output_shape":"(None, 3)"' && pass nested_output_shape || fail nested_output_shape
+"$CKPT" convert "$T/nested.h5" --to keras-weights -o "$T/nested.weights.h5" >/dev/null 2>"$T/err"
+$PY - "$T" <<'PY' && pass nested_keras3_paths || fail nested_keras3_paths "$(cat "$T/err")"
+import sys, h5py, numpy as np
+d = sys.argv[1]
+a, b = h5py.File(d + "/nested.h5", "r")["model_weights"], h5py.File(d + "/nested.weights.h5", "r")
+pairs = {"sequential/dense/kernel:0": "layers/sequential/layers/dense/vars/0", "sequential/dense/bias:0": "layers/sequential/layers/dense/vars/1",
+         "sequential/dense_1/kernel:0": "layers/sequential/layers/dense_1/vars/0", "head/head/kernel:0": "layers/dense/vars/0",
+         "head/head/bias:0": "layers/dense/vars/1"}
+for s, t in pairs.items():
+    assert np.array_equal(a[s][()], b[t][()]), (s, t)
+assert b["layers/dense/vars"].attrs["name"] == "head" and b["layers/sequential/layers/dense_1/vars"].attrs["name"] == "dense_1"
+PY
