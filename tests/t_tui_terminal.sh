@@ -54,6 +54,20 @@ for f in "$ROOT"/themes/*.theme; do
     tui_keys q; tui_wait "EXIT:0" >/dev/null
 done
 
+# ---- 256-colour themes fall back to 8 colours where the terminal has only 8
+c256() { $TM capture-pane -p -e -t tui | grep -oE $'\e\\[[0-9;]*m' | grep -cE '[34]8;5;'; }
+tui_start -- --theme dark small.safetensors
+tui_wait "Layers" >/dev/null
+n256=$(c256)
+tui_keys q; tui_wait "EXIT:0" >/dev/null
+tui_start TERM=xterm -- --theme dark small.safetensors
+tui_wait "Layers" >/dev/null
+n8=$(c256); n8c=$(sgr_colours)
+if [ "$n256" -gt 0 ] && [ "$n8" -eq 0 ] && [ "$n8c" -gt 0 ] && ! tail -n 1 "$T/screen" | grep -qiE "theme:|using default"; then
+    pass tui_theme_8_colour_fallback
+else fail tui_theme_8_colour_fallback "256-colour codes: $n256 on xterm-256color, $n8 on xterm (colours $n8c)"; fi
+tui_keys q; tui_wait "EXIT:0" >/dev/null
+
 # ---- a broken theme: FILE:LINE message, default colours, still usable
 printf 'color header white blue bold\ncolor nosuch red blue\n' >"$T/bad.theme"
 tui_start -- --theme "$T/bad.theme" small.safetensors
