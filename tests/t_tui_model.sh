@@ -95,6 +95,14 @@ else fail tui_help "help overlay incomplete"; fi
 tui_keys q
 tui_gone "Keys (q or Esc closes)" >/dev/null
 
+# the mouse: a click (SGR mouse report, as xterm sends it) selects the row under it
+tui_keys '-' g
+tui_wait_re '│ embed *$' >/dev/null
+row=$(grep -nE '^. head ' "$T/screen" | cut -d: -f1)
+tui_type $'\e[<0;5;'"$row"$'M\e[<0;5;'"$row"'m'
+if tui_wait_re '│ head *$' && tui_wait "params     90"; then pass tui_mouse_click
+else fail tui_mouse_click "click on row $row did not select head"; fi
+
 # q quits with status 0 and the terminal back in cooked mode
 tui_keys q
 if tui_wait "EXIT:0"; then

@@ -109,6 +109,7 @@ int browser_init_remote(const char *url); /* list a Hub repo's files */
 void browser_free(void);
 void browser_draw(void);
 int browser_key(int key);
+int browser_click(int y, int x);    /* select the row at y; 1 if one was hit */
 int browser_pending(void);          /* a visible entry is not probed yet */
 int browser_idle(void);             /* probe one entry; 1 if the screen changed */
 
@@ -116,6 +117,7 @@ void tree_attach(ckpt_model *m);    /* new model: reset the tree */
 void tree_detach(void);
 void model_draw(void);              /* header + tree + detail */
 int model_key(int key);
+int model_click(int y, int x);      /* select the row (or pane) at y, x; 1 if hit */
 void tree_jump_tensor(int t);       /* expand its ancestors and select it */
 int tree_selected_tensor(void);     /* -1 if a group is selected */
 int tree_selected_node(void);

@@ -479,7 +479,7 @@ int tui_main(const char *path, const char *theme_name)
     noecho();
     keypad(stdscr, TRUE);
     curs_set(0);
-    mousemask(BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+    mousemask(BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
     draw_init(A.utf8);
     theme_init(A.color);
     char tmsg[1024] = "";
@@ -577,7 +577,18 @@ int tui_main(const char *path, const char *theme_name)
             if (getmouse(&ev) == OK) {
                 if (ev.bstate & BUTTON4_PRESSED) k = KEY_UP;
                 else if (ev.bstate & BUTTON5_PRESSED) k = KEY_DOWN;
-                else continue;
+                else if ((ev.bstate & (BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED)) && !A.help) {
+                    /* a click selects the row; a double click opens it */
+                    int hit = A.screen == SCR_BROWSER ? browser_click(ev.y, ev.x)
+                              : A.screen == SCR_MODEL ? model_click(ev.y, ev.x) : 0;
+                    if (!hit) continue;
+                    if (ev.bstate & BUTTON1_DOUBLE_CLICKED) k = '\n';
+                    else {
+                        A.msg[0] = 0;
+                        draw_frame();
+                        continue;
+                    }
+                } else continue;
             } else continue;
         }
         A.msg[0] = 0;

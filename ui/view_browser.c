@@ -322,6 +322,15 @@ static void enter(int force_folder)
     app_open_model(p); /* on failure the error is in the status line */
 }
 
+int browser_click(int y, int x)
+{
+    int i = B.top + (y - 2);
+    (void)x;
+    if (y < 2 || y >= 2 + B.rows || i >= B.n) return 0;
+    B.cur = i;
+    return 1;
+}
+
 int browser_key(int key)
 {
     int rows = B.rows > 0 ? B.rows : 1;

@@ -468,6 +468,35 @@ void model_draw(void)
     draw_hints(hints);
 }
 
+/* ---- mouse ---- */
+
+int model_click(int y, int x)
+{
+    int lw = COLS * 3 / 5;
+    if (COLS < 90) lw = COLS - 34;
+    if (lw < 30) lw = COLS;
+    int r = y - 2;
+    if (r < 0 || r >= T.rows || T.editing) return 0;
+    if (x > lw) { /* the detail pane */
+        T.focus = 1;
+        return 1;
+    }
+    T.focus = 0;
+    if (in_list()) {
+        if (T.ftop + r >= T.nmatch) return 0;
+        T.fcur = T.ftop + r;
+        return 1;
+    }
+    if (T.top < 0) return 0;
+    int n = walk(T.top, r);
+    /* walk stops at the last row: a click below it hits nothing */
+    int k = 0;
+    for (int m = T.top; m >= 0 && m != n; m = next_vis(m)) k++;
+    if (k != r) return 0;
+    T.cur = n;
+    return 1;
+}
+
 /* ---- keys ---- */
 
 static int filter_edit_key(int key)
