@@ -93,7 +93,7 @@ fuzz: deps
 	  echo "  FUZZ    $$n ($(FUZZ_TIME)s)"; \
 	  clang $(CPPFLAGS) -Isrc -O1 -g -fsanitize=fuzzer,address,undefined -o build/fuzz/$$n $$f build/fuzz/libckpt.a $(LDLIBS); \
 	  mkdir -p build/fuzz/corpus/$$n; seeds=; [ -d tests/fuzz/seeds/$$n ] && seeds=tests/fuzz/seeds/$$n; \
-	  build/fuzz/$$n -max_total_time=$(FUZZ_TIME) -rss_limit_mb=2048 -timeout=10 -print_final_stats=0 \
+	  build/fuzz/$$n -max_total_time=$(FUZZ_TIME) -rss_limit_mb=2048 -timeout=10 -print_final_stats=0 -artifact_prefix=build/fuzz/$$n- \
 	    build/fuzz/corpus/$$n $$seeds 2>build/fuzz/$$n.log || { tail -40 build/fuzz/$$n.log; exit 1; }; \
 	  grep -E '^Done|#[0-9]+.*DONE' build/fuzz/$$n.log | tail -1; done
 

@@ -128,7 +128,10 @@ char *ckpt__hub_quote(const char *s, int keep_slash)
 
 char *ckpt__hub_file_url(const hub_ref *r, const char *rev, const char *path)
 {
-    char *qrev = ckpt__hub_quote(rev ? rev : "main", 0);
+    /* A branch literally named "refs" must not read back as "@refs/pr/N":
+     * its first letter is escaped so the hf:// parser takes it whole. */
+    int refs = rev && !strcmp(rev, "refs");
+    char *qrev = refs ? ckpt__strdup("%72efs") : ckpt__hub_quote(rev ? rev : "main", 0);
     if (!qrev) return NULL;
     char *u = ckpt__asprintf("hf://%s%s@%s%s%s", ckpt__hub_type_prefix(r->type), r->repo, qrev,
                              path && *path ? "/" : "", path ? path : "");
