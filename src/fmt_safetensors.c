@@ -501,12 +501,26 @@ static int open_shards(ckpt_model *m, char **files, char **names, int nfiles, co
     struct ckpt_name_index *seen = ckpt__index_new();
     if (!seen) return st_nomem(err, index_path);
     int rc = CKPT_OK, matched = 0;
+    /* cJSON finds object members by a linear scan: hash the weight_map */
+    struct ckpt_name_index *wix = NULL;
+    const cJSON **witem = NULL;
+    if (wmap) {
+        int nw = cJSON_GetArraySize(wmap), k = 0;
+        wix = ckpt__index_new();
+        witem = malloc(((size_t)nw + 1) * sizeof *witem);
+        if (!wix || !witem) rc = st_nomem(err, index_path);
+        for (const cJSON *w = wmap->child; w && !rc; w = w->next, k++) {
+            witem[k] = w;
+            if (ckpt__index_put(wix, w->string, k) == -2) rc = st_nomem(err, index_path);
+        }
+    }
     for (int k = 0; k < nfiles && !rc; k++) {
         ckpt_st_header h;
         int fi;
         if ((rc = open_shard(m, files[k], seen, &h, &fi, err))) break;
         for (int i = 0; wmap && i < h.n; i++) {
-            const cJSON *w = cJSON_GetObjectItemCaseSensitive(wmap, h.t[i].name);
+            int wi = ckpt__index_get(wix, h.t[i].name);
+            const cJSON *w = wi >= 0 ? witem[wi] : NULL;
             if (!w) {
                 rc = st_fail(err, index_path, h.t[i].name, CKPT_NO_OFFSET,
                              "tensor of shard %s is missing from the index weight_map", names[k]);
@@ -532,6 +546,8 @@ static int open_shards(ckpt_model *m, char **files, char **names, int nfiles, co
             }
     }
     ckpt__index_free(seen);
+    ckpt__index_free(wix);
+    free(witem);
     return rc;
 }
 
