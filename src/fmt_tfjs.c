@@ -535,6 +535,21 @@ static int describe(ckpt_model *m, const char *json, size_t n, ckpt_err *err)
         if ((rc = ckpt__tree_from_names(m, err))) goto out;
         m->tree_built = 1;
     }
+    /* quantized weights, by quantization dtype, as a fact */
+    {
+        int nq[3] = {0, 0, 0};
+        const char *qn[3] = {"uint8", "uint16", "float16"};
+        for (int i = 0; i < tm->mf.nw; i++)
+            for (int k = 0; k < 3; k++)
+                if (tm->mf.w[i].quant_name && !strcmp(tm->mf.w[i].quant_name, qn[k])) nq[k]++;
+        char b[160] = "";
+        for (int k = 0; k < 3; k++)
+            if (nq[k]) snprintf(b + strlen(b), sizeof b - strlen(b), "%s%d %s", *b ? ", " : "", nq[k], qn[k]);
+        if (*b) {
+            strncat(b, " (dequantized to float32 on read)", sizeof b - strlen(b) - 1);
+            if ((rc = ckpt__model_set_fact(m, "quantized_weights", b, err))) goto out;
+        }
+    }
     /* leaves: quantized and string weights say so in their kind */
     for (int i = 0; i < tm->mf.nw; i++) {
         const tfjs_weight *w = &tm->mf.w[i];
