@@ -441,6 +441,10 @@ static int gguf_open_src(ckpt_model *m, ckpt_src *s, const char *path, ckpt_err 
         rc = gguf_fail(err, path, NULL, 4, "GGUF version 1 (obsolete since 2023) is not supported; re-save it with a current llama.cpp");
         goto out;
     }
+    if (version == 0x02000000u || version == 0x03000000u) {
+        rc = gguf_fail(err, path, NULL, 4, "big-endian GGUF (version %u byte-swapped) is not supported", version >> 24);
+        goto out;
+    }
     if (version != 2 && version != 3) {
         rc = gguf_fail(err, path, NULL, 4, "unsupported GGUF version %u (ckpt reads 2 and 3)", version);
         goto out;

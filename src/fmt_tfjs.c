@@ -215,19 +215,18 @@ int ckpt__tfjs_parse_manifest(const char *json, size_t n, const char *path, tfjs
     }
     const cJSON *man = cJSON_GetObjectItemCaseSensitive(root, "weightsManifest");
     if (!cJSON_IsArray(man)) { rc = tj_fail(err, path, NULL, "model.json has no weightsManifest array"); goto out; }
-    int ng = cJSON_GetArraySize(man), nw = 0;
+    int ng = cJSON_GetArraySize(man), nw = 0, gi = 0;
     const cJSON *g;
     cJSON_ArrayForEach(g, man) {
         const cJSON *ws = cJSON_GetObjectItemCaseSensitive(g, "weights");
         const cJSON *ps = cJSON_GetObjectItemCaseSensitive(g, "paths");
         if (!cJSON_IsObject(g) || !cJSON_IsArray(ws) || !cJSON_IsArray(ps)) {
-            rc = tj_fail(err, path, NULL, "weightsManifest group %d needs \"paths\" and \"weights\" arrays", mf->ng + 1);
+            rc = tj_fail(err, path, NULL, "weightsManifest group %d needs \"paths\" and \"weights\" arrays", gi + 1);
             goto out;
         }
         nw += cJSON_GetArraySize(ws);
-        mf->ng++;
+        gi++;
     }
-    mf->ng = 0;
     mf->g = calloc(ng ? (size_t)ng : 1, sizeof *mf->g);
     mf->w = calloc(nw ? (size_t)nw : 1, sizeof *mf->w);
     if (!mf->g || !mf->w) { rc = tj_nomem(err); goto out; }
@@ -680,7 +679,9 @@ static int has_manifest(const char *path)
 
 static int tj_probe(const char *path, int is_dir, const unsigned char *head, size_t n)
 {
-    (void)head; (void)n;
+    size_t i = 0;
+    while (i < n && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t')) i++;
+    if (!is_dir && i < n && head[i] != '{') return 0;   /* not a JSON object: skip the scan */
     if (ckpt_path_is_remote(path)) return ckpt__ends_with(path, "model.json") ? 40 : 0;
     if (is_dir) {
         char *p = ckpt__path_join(path, "model.json");

@@ -110,6 +110,7 @@ open(d + "/dim_overflow.gguf", "wb").write(with_data(hdr(1, 0) + ti("w", [2**40,
 open(d + "/past_end.gguf", "wb").write(with_data(hdr(1, 0) + ti("w", [1024], 0, 0), 64))
 open(d + "/v1.gguf", "wb").write(hdr(0, 0, 1))
 open(d + "/bool.gguf", "wb").write(hdr(0, 1) + s("b") + struct.pack("<IB", 7, 2))
+open(d + "/bigendian.gguf", "wb").write(b"GGUF" + struct.pack(">IQQ", 3, 0, 0))
 open(d + "/magic.gguf", "wb").write(b"GGUX" + b"\0" * 40)
 PY
 bad huge_array "array of 9223372036854775808 u8 elements cannot fit" "$T/huge_array.gguf"
@@ -125,4 +126,5 @@ bad dim_overflow "overflows" "$T/dim_overflow.gguf"
 bad data_past_end "outside the data section" "$T/past_end.gguf"
 bad version1 "version 1" "$T/v1.gguf"
 bad bool_value "bool value 2" "$T/bool.gguf"
+bad big_endian "big-endian GGUF" "$T/bigendian.gguf"
 expect_exit 3 bad_magic "$CKPT" ls "$T/magic.gguf"

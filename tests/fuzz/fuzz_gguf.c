@@ -1,7 +1,6 @@
 /* libFuzzer target: the GGUF reader (header, KV values, tensor infos, and
  * reads of every tensor including dequantization) on a file held in memory.
  * The bytes go through a memfd so the reader runs its real ckpt_src path. */
-#define _GNU_SOURCE
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
