@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,6 +288,95 @@ int ckpt__hub_hash_file(const char *path, int git_sha1, char hex[65], ckpt_err *
 /* downloads                                                              */
 /* ---------------------------------------------------------------------- */
 
+/* The hash runs in its own thread, reading back what the transfer wrote
+ * (from the page cache): verification then costs no time on the transfer's
+ * path, and a resumed file's prefix is hashed while the rest arrives. */
+typedef struct hasher {
+    pthread_t th;
+    int running;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    EVP_MD_CTX *md;
+    int fd, git_sha1, failed;
+    uint64_t size, hashed, avail;
+    int stop;
+} hasher;
+
+static void *hasher_main(void *arg)
+{
+    hasher *h = arg;
+    enum { CH = 4 << 20 };
+    char *buf = malloc(CH);
+    if (!buf) h->failed = 1;
+    for (;;) {
+        pthread_mutex_lock(&h->mu);
+        while (h->hashed == h->avail && !h->stop) pthread_cond_wait(&h->cv, &h->mu);
+        uint64_t a = h->avail;
+        int stop = h->stop;
+        pthread_mutex_unlock(&h->mu);
+        if (h->hashed == a && stop) break;
+        while (buf && !h->failed && h->hashed < a) {
+            size_t k = a - h->hashed < CH ? (size_t)(a - h->hashed) : CH;
+            if (ckpt__pread_full(h->fd, buf, k, h->hashed)) { h->failed = 1; break; }
+            EVP_DigestUpdate(h->md, buf, k);
+            h->hashed += k;
+        }
+        if (h->failed) {
+            pthread_mutex_lock(&h->mu);
+            h->hashed = h->avail;  /* let a waiter finish */
+            pthread_mutex_unlock(&h->mu);
+            if (stop) break;
+        }
+    }
+    free(buf);
+    return NULL;
+}
+
+static int hasher_start(hasher *h, int fd, int git_sha1, uint64_t size, uint64_t avail)
+{
+    memset(h, 0, sizeof *h);
+    h->fd = fd;
+    h->git_sha1 = git_sha1;
+    h->size = size;
+    h->avail = avail;
+    if (!(h->md = md_new(git_sha1, size))) return -1;
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->cv, NULL);
+    if (pthread_create(&h->th, NULL, hasher_main, h)) {
+        EVP_MD_CTX_free(h->md);
+        h->md = NULL;
+        return -1;
+    }
+    h->running = 1;
+    return 0;
+}
+
+static void hasher_advance(hasher *h, uint64_t avail)
+{
+    pthread_mutex_lock(&h->mu);
+    h->avail = avail;
+    pthread_cond_signal(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+}
+
+/* Wait for the hash of everything written; hex gets it (or "" on failure). */
+static void hasher_stop(hasher *h, char hex[65])
+{
+    if (hex) hex[0] = 0;
+    if (!h->running) return;
+    pthread_mutex_lock(&h->mu);
+    h->stop = 1;
+    pthread_cond_signal(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+    pthread_join(h->th, NULL);
+    h->running = 0;
+    if (hex && !h->failed) md_hex(h->md, hex);
+    EVP_MD_CTX_free(h->md);
+    h->md = NULL;
+    pthread_mutex_destroy(&h->mu);
+    pthread_cond_destroy(&h->cv);
+}
+
 enum { J_PENDING, J_RUNNING, J_DONE };
 
 typedef struct job {
@@ -297,7 +387,7 @@ typedef struct job {
     int fd, lockfd;
     uint64_t have, from;     /* bytes in .incomplete; first byte asked */
     uint64_t attempt_start;
-    EVP_MD_CTX *md;
+    hasher hs;
     CURL *h;
     struct curl_slist *hd;
     char errbuf[CURL_ERROR_SIZE];
@@ -387,7 +477,7 @@ static void job_close(job *j)
     j->hd = NULL;
     if (j->fd >= 0) { close(j->fd); j->fd = -1; }
     if (j->lockfd >= 0) { flock(j->lockfd, LOCK_UN); close(j->lockfd); j->lockfd = -1; }
-    if (j->md) { EVP_MD_CTX_free(j->md); j->md = NULL; }
+    hasher_stop(&j->hs, NULL);
     ckpt__http_resp_free(&j->resp);
 }
 
@@ -433,10 +523,10 @@ static size_t job_body(char *b, size_t sz, size_t n, void *ud)
         if (etag_conflict(j)) return 0;
         if (st == 200 && j->from > 0) {
             /* the server ignored the Range: start over */
+            hasher_stop(&j->hs, NULL);
             if (ftruncate(j->fd, 0) || lseek(j->fd, 0, SEEK_SET)) goto ioerr;
-            EVP_MD_CTX_free(j->md);
-            j->md = md_new(!j->lfs, j->f->size);
             j->have = j->from = 0;
+            if (hasher_start(&j->hs, j->fd, !j->lfs, j->f->size, 0)) goto ioerr;
         } else if (st == 206) {
             char want[48];
             snprintf(want, sizeof want, "bytes %llu-", (unsigned long long)j->from);
@@ -455,8 +545,8 @@ static size_t job_body(char *b, size_t sz, size_t n, void *ud)
         return 0;
     }
     if (ckpt__write_full(j->fd, b, len)) goto ioerr;
-    EVP_DigestUpdate(j->md, b, len);
     j->have += len;
+    hasher_advance(&j->hs, j->have);
     fetch *F = j->F;
     F->current = j->f->path;
     return F->cancelled ? 0 : len;
@@ -492,9 +582,8 @@ static int job_request(CURLM *m, job *j, ckpt_err *err)
 static int job_finish(job *j, ckpt_err *err)
 {
     char hex[65];
-    md_hex(j->md, hex);
-    EVP_MD_CTX_free(j->md);
-    j->md = NULL;
+    hasher_stop(&j->hs, hex);
+    if (!hex[0]) return ckpt_err_sys(err, CKPT_E_IO, errno, "cannot read back %s to verify it", j->inc);
     if (strcmp(hex, j->etag)) {
         close(j->fd);
         j->fd = -1;
@@ -537,8 +626,7 @@ static int job_open(job *j, ckpt_err *err)
         if (ftruncate(j->fd, 0)) return ckpt_err_sys(err, CKPT_E_IO, errno, "cannot truncate %s", j->inc);
         k = 0;
     }
-    if (!(j->md = md_new(!j->lfs, j->f->size))) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-    if (k && md_file(j->md, j->fd, k)) return ckpt_err_sys(err, CKPT_E_IO, errno, "cannot read %s", j->inc);
+    if (hasher_start(&j->hs, j->fd, !j->lfs, j->f->size, k)) return ckpt_err_set(err, CKPT_E_NOMEM, "cannot start hashing");
     if (lseek(j->fd, (off_t)k, SEEK_SET) < 0) return ckpt_err_sys(err, CKPT_E_IO, errno, "cannot seek %s", j->inc);
     j->have = k;
     return 0;
@@ -747,11 +835,13 @@ int ckpt__hub_fetch(const hub_ref *r, const ckpt_hub_listing *l, const char *rev
                 retry = 1;
             } else if (cc == CURLE_OK && st == 416) {
                 /* our partial file does not fit the server's: start over */
-                if (ftruncate(j->fd, 0) == 0 && lseek(j->fd, 0, SEEK_SET) == 0) {
-                    EVP_MD_CTX_free(j->md);
-                    j->md = md_new(!j->lfs, j->f->size);
-                    j->have = 0;
+                hasher_stop(&j->hs, NULL);
+                if (ftruncate(j->fd, 0) || lseek(j->fd, 0, SEEK_SET) ||
+                    hasher_start(&j->hs, j->fd, !j->lfs, j->f->size, 0)) {
+                    rc = ckpt_err_sys(err, CKPT_E_IO, errno, "cannot restart %s", j->inc);
+                    break;
                 }
+                j->have = 0;
                 snprintf(why, sizeof why, "range not satisfiable (416)");
                 retry = 1;
             } else if (cc == CURLE_OK && ckpt__http_retryable_status(st)) {
