@@ -418,19 +418,117 @@ static void expect_str(const kc_layer *L, char *b, size_t n)
     }
 }
 
+/* Stem key of a layer path or group: "layers/seq/layers/dense_2" -> "layers/seq/layers/dense" */
+static void stem_key(const char *path, char *out, size_t n)
+{
+    strip_counter(path, out, n);
+}
+
+/* Renumbering ("dense_1, dense_2" in the file for "dense, dense_1" in the
+ * config, or class-numbered Keras 3 paths shifted by one): per class stem and
+ * container, when the file has as many groups as the config has layers and
+ * the i-th group fits the i-th layer in count and shapes, pair them in
+ * order (as Keras' own positional loader would) and report each pair whose
+ * names differ. Those layers and tensors are then left out of the other
+ * findings. */
+static int shift_pass(ckpt_model *m, kx_state *st, ckpt_findings *out, char *ex_layer, char *ex_tensor)
+{
+    kc_model *km = &st->km;
+    int rc = 0;
+    /* distinct groups in file order */
+    int *gfirst = malloc(((size_t)st->nt + 1) * sizeof *gfirst), ng = 0;
+    int *gn = calloc((size_t)st->nt + 1, sizeof *gn);
+    char *done = calloc((size_t)km->n + 1, 1);
+    if (!gfirst || !gn || !done) { free(gfirst); free(gn); free(done); return CKPT_E_NOMEM; }
+    for (int t = 0; t < st->nt; t++) {
+        const kx_t *x = &st->t[t];
+        if ((m->tensors[t].flags & CKPT_TF_OPTIMIZER) || x->widx == -2 || !x->group || !x->group[0]) continue;
+        int g;
+        for (g = 0; g < ng; g++) if (!strcmp(st->t[gfirst[g]].group, x->group)) break;
+        if (g == ng) gfirst[ng++] = t;
+        gn[g]++;
+    }
+    for (int li = 0; li < km->n && !rc; li++) {
+        const kc_layer *L = &km->L[li];
+        if (done[li] || !(L->flags & KC_KNOWN) || (L->flags & KC_MODEL) || L->nw == 0) continue;
+        const char *lp = st->keras3 ? L->k3path : L->name;
+        if (!lp || (!st->keras3 && L->parent >= 0)) continue;
+        char key[512];
+        stem_key(lp, key, sizeof key);
+        /* the config layers of this stem, in order */
+        int cl[256], nc = 0, gl[256], ngl = 0;
+        for (int k = li; k < km->n && nc < 256; k++) {
+            const kc_layer *K = &km->L[k];
+            const char *kp = st->keras3 ? K->k3path : K->name;
+            if (!kp || !(K->flags & KC_KNOWN) || (K->flags & KC_MODEL) || K->nw == 0) continue;
+            if (!st->keras3 && K->parent >= 0) continue;
+            char kk[512];
+            stem_key(kp, kk, sizeof kk);
+            if (!strcmp(kk, key)) { cl[nc++] = k; done[k] = 1; }
+        }
+        for (int g = 0; g < ng && ngl < 256; g++) {
+            char gk[512];
+            stem_key(st->t[gfirst[g]].group, gk, sizeof gk);
+            if (!strcmp(gk, key)) gl[ngl++] = g;
+        }
+        if (nc != ngl || nc == 0) continue;
+        int fits = 1, differs = 0;
+        for (int i = 0; i < nc && fits; i++) {
+            const kc_layer *K = &km->L[cl[i]];
+            int g = gl[i];
+            if (gn[g] != K->nw) { fits = 0; break; }
+            int w = 0;
+            for (int t = gfirst[g]; t < st->nt && w < K->nw; t++) {
+                if (!st->t[t].group || strcmp(st->t[t].group, st->t[gfirst[g]].group)) continue;
+                if (shape_contradicts(&K->w[w], &m->tensors[t])) fits = 0;
+                w++;
+            }
+            const char *kp = st->keras3 ? K->k3path : K->name;
+            if (strcmp(kp, st->t[gfirst[g]].group)) differs = 1;
+        }
+        if (!fits || !differs) continue;
+        for (int i = 0; i < nc && !rc; i++) {
+            const kc_layer *K = &km->L[cl[i]];
+            const char *grp = st->t[gfirst[gl[i]]].group;
+            const char *kp = st->keras3 ? K->k3path : K->name;
+            ex_layer[cl[i]] = 1;
+            for (int t = 0; t < st->nt; t++)
+                if (st->t[t].group && !strcmp(st->t[t].group, grp)) ex_tensor[t] = 1;
+            if (!strcmp(kp, grp)) continue;
+            char sug[700];
+            if (st->keras3)
+                snprintf(sug, sizeof sug, "Keras 3 looks for %s at '%s' (loading by path would fail); the file has them at '%s'",
+                         K->name, kp, grp);
+            else
+                snprintf(sug, sizeof sug, "rename '%s' to '%s' (e.g. --rename %s=%s)", grp, kp, grp, kp);
+            rc = ckpt_findings_add(out, CKPT_FIND_RENAME, K->name, grp, gfirst[gl[i]], sug,
+                                   "weights stored as '%s' probably belong to %s %s (numbering differs; same class, order and shapes)",
+                                   grp, K->cls, K->name);
+        }
+    }
+    free(gfirst);
+    free(gn);
+    free(done);
+    return rc;
+}
+
 int kx_check(ckpt_model *m, ckpt_findings *out, ckpt_err *err)
 {
     kx_state *st = m->priv;
     if (!st || !st->have_km || !st->km.has_layers) return 0;
     kc_model *km = &st->km;
     int *count = calloc((size_t)km->n + 1, sizeof *count);
-    if (!count) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-    int rc = 0;
+    char *ex_layer = calloc((size_t)km->n + 1, 1), *ex_tensor = calloc((size_t)st->nt + 1, 1);
+    if (!count || !ex_layer || !ex_tensor) {
+        free(count); free(ex_layer); free(ex_tensor);
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    }
+    int rc = shift_pass(m, st, out, ex_layer, ex_tensor);
     /* shapes against the config, and counts per layer */
     for (int t = 0; t < st->nt && !rc; t++) {
         const kx_t *x = &st->t[t];
         const ckpt_tensor *ct = &m->tensors[t];
-        if ((ct->flags & CKPT_TF_OPTIMIZER) || x->layer < 0 || x->widx == -2) continue;
+        if ((ct->flags & CKPT_TF_OPTIMIZER) || x->layer < 0 || x->widx == -2 || ex_tensor[t]) continue;
         const kc_layer *L = &km->L[x->layer];
         count[x->layer]++;
         if (!(L->flags & KC_KNOWN) || (L->flags & KC_MODEL)) continue;
@@ -464,7 +562,7 @@ int kx_check(ckpt_model *m, ckpt_findings *out, ckpt_err *err)
     if (!ug) { free(count); return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
     for (int t = 0; t < st->nt; t++) {
         const kx_t *x = &st->t[t];
-        if ((m->tensors[t].flags & CKPT_TF_OPTIMIZER) || x->layer >= 0 || x->widx == -2) continue;
+        if ((m->tensors[t].flags & CKPT_TF_OPTIMIZER) || x->layer >= 0 || x->widx == -2 || ex_tensor[t]) continue;
         const char *g = x->group ? x->group : m->tensors[t].name;
         int k;
         for (k = 0; k < nug; k++) if (!strcmp(ug[k].group, g)) break;
@@ -476,7 +574,7 @@ int kx_check(ckpt_model *m, ckpt_findings *out, ckpt_err *err)
      * layers by position, so take them in order) */
     for (int li = 0; li < km->n && !rc; li++) {
         const kc_layer *L = &km->L[li];
-        if (!(L->flags & KC_KNOWN) || (L->flags & KC_MODEL) || L->nw == 0) continue;
+        if (!(L->flags & KC_KNOWN) || (L->flags & KC_MODEL) || L->nw == 0 || ex_layer[li]) continue;
         if (count[li] > 0) {
             if (count[li] < L->nw) {
                 for (int wi = count[li]; wi < L->nw && !rc; wi++)
@@ -534,6 +632,8 @@ int kx_check(ckpt_model *m, ckpt_findings *out, ckpt_err *err)
     }
     free(ug);
     free(count);
+    free(ex_layer);
+    free(ex_tensor);
     if (rc) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     return 0;
 }

@@ -104,3 +104,26 @@ assert n == {'dense/kernel': '/_layer_checkpoint_dependencies/dense/vars/0', 'de
 grep -q '"mine/vars/0"' "$T/unk.json" && pass unknown_class_keeps_vars_n || fail unknown_class_keeps_vars_n "$(cat "$T/err") $(head -c 300 "$T/unk.json")"
 expect_exit 1 unknown_class_flagged_by_check "$CKPT" check --json "$T/unk/model.weights.h5"
 grep -q '"kind":"unknown"' "$T/out" && pass unknown_class_finding || fail unknown_class_finding "$(head -c 300 "$T/out")"
+
+# Keras 3 paths numbered one off from the config (layers/dense_1, dense_2 for
+# the config's two Dense layers): reported as renames with the pairing, in order
+mkdir -p "$T/shift"
+$PY - "$T/shift" <<'PY'
+import json, sys, h5py, numpy as np
+d = sys.argv[1]
+json.dump({"module": "keras", "class_name": "Sequential", "config": {"name": "s", "layers": [
+    {"module": "keras.layers", "class_name": "InputLayer", "config": {"batch_shape": [None, 4], "name": "input_layer"}},
+    {"module": "keras.layers", "class_name": "Dense", "config": {"name": "a", "units": 8}},
+    {"module": "keras.layers", "class_name": "Dense", "config": {"name": "b", "units": 2}}]}}, open(d + "/config.json", "w"))
+with h5py.File(d + "/model.weights.h5", "w") as f:
+    f["layers/dense_1/vars/0"] = np.zeros((4, 8), "f4"); f["layers/dense_1/vars/1"] = np.zeros(8, "f4")
+    f["layers/dense_2/vars/0"] = np.zeros((8, 2), "f4"); f["layers/dense_2/vars/1"] = np.zeros(2, "f4")
+PY
+expect_exit 1 keras3_shift_exit1 "$CKPT" check --json "$T/shift/model.weights.h5"
+$PY - "$T/out" <<'PY' && pass keras3_shift_paired || fail keras3_shift_paired "$(head -c 600 "$T/out")"
+import json, sys
+f = json.load(open(sys.argv[1]))["findings"]
+r = {(x["tensor"], x["layer"]) for x in f if x["kind"] == "rename"}
+assert r == {("layers/dense_1", "a"), ("layers/dense_2", "b")}, f
+assert len(f) == 2, f
+PY
