@@ -10,14 +10,14 @@
 extern const ckpt_format ckpt_fmt_safetensors;
 extern const ckpt_format ckpt_fmt_keras_h5, ckpt_fmt_keras, ckpt_fmt_keras_weights;
 extern const ckpt_format ckpt_fmt_gguf, ckpt_fmt_tfjs;
-extern const ckpt_format ckpt_fmt_torch;
+extern const ckpt_format ckpt_fmt_torch, ckpt_fmt_npz;
 
 /* registry: one line per format, in probe tie-break order */
 static const ckpt_format *const formats[] = {
     &ckpt_fmt_safetensors,
     &ckpt_fmt_keras_h5, &ckpt_fmt_keras, &ckpt_fmt_keras_weights,
     &ckpt_fmt_gguf, &ckpt_fmt_tfjs,
-    &ckpt_fmt_torch,
+    &ckpt_fmt_torch, &ckpt_fmt_npz,
     NULL /* sentinel */
 };
 #define NFORMATS ((int)(sizeof formats / sizeof formats[0]) - 1)
