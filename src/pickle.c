@@ -20,7 +20,7 @@
 #define DEF_MAX_OBJECTS (16u << 20)
 #define DEF_MAX_STACK (1u << 20)
 #define MAX_MARKS (1u << 16)
-#define ARENA_BLOCK 4096
+#define ARENA_BLOCK 256
 
 typedef struct arena_blk {
     struct arena_blk *next;
@@ -508,6 +508,11 @@ int pk_parse(pk_vm *vm, const unsigned char *buf, size_t n, uint64_t base, pk_ob
     *root = NULL;
     vm->sp = 0;
     vm->nmarks = 0;
+    if (!vm->stack) {   /* never NULL: `stack + first` is taken even for empty marks */
+        vm->stack = malloc(64 * sizeof *vm->stack);
+        if (!vm->stack) return ckpt_err_set(r->err, CKPT_E_NOMEM, "out of memory reading a pickle");
+        vm->scap = 64;
+    }
     free(vm->memo);            /* the memo is per pickle */
     vm->memo = NULL;
     vm->memocap = 0;

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WINDOW_MAX (8u << 20)
+#define WINDOW_MAX (16u << 20)
 #define SKIP_BUF (1u << 20)
 
 /* ---- zip members ---- */
@@ -150,28 +150,65 @@ int tio_view_check(const tio_view *v, ckpt_err *err)
     return 0;
 }
 
-static int window_get(tio_window *w, const void *key, tio_read_fn rf, void *ctx, uint64_t storage_bytes,
-                      uint64_t at, size_t esz, const unsigned char **p, ckpt_err *err)
+/* Make the window hold [lo, lo+len) of the storage. */
+static int window_load(tio_window *w, const void *key, tio_read_fn rf, void *ctx, uint64_t lo, uint64_t len,
+                       ckpt_err *err)
 {
-    if (w->key != key || at < w->lo || at + esz > w->lo + w->len) {
-        uint64_t lo, len;
-        if (storage_bytes <= WINDOW_MAX) { lo = 0; len = storage_bytes; }
-        else { lo = at; len = storage_bytes - at < WINDOW_MAX ? storage_bytes - at : WINDOW_MAX; }
-        if (at + esz > lo + len) return ckpt_err_set(err, CKPT_E_FORMAT, "element past the end of its storage");
-        if (w->cap < len) {
-            unsigned char *nb = realloc(w->buf, (size_t)len);
-            if (!nb) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-            w->buf = nb;
-            w->cap = (size_t)len;
-        }
-        w->key = NULL;
-        if (rf(ctx, lo, w->buf, (size_t)len, err)) return err && err->code ? err->code : CKPT_E_IO;
-        w->key = key;
-        w->lo = lo;
-        w->len = len;
+    if (w->key == key && w->lo <= lo && lo + len <= w->lo + w->len) return 0;
+    if (w->cap < len) {
+        unsigned char *nb = realloc(w->buf, (size_t)len);
+        if (!nb) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+        w->buf = nb;
+        w->cap = (size_t)len;
     }
-    *p = w->buf + (at - w->lo);
+    w->key = NULL;
+    if (rf(ctx, lo, w->buf, (size_t)len, err)) return err && err->code ? err->code : CKPT_E_IO;
+    w->key = key;
+    w->lo = lo;
+    w->len = len;
     return 0;
+}
+
+static void unravel(const tio_view *v, uint64_t e, int64_t *idx)
+{
+    for (int d = v->ndim - 1; d >= 0; d--) {
+        idx[d] = (int64_t)(e % (uint64_t)v->shape[d]);
+        e /= (uint64_t)v->shape[d];
+    }
+}
+
+static void step(const tio_view *v, int64_t *idx)
+{
+    for (int d = v->ndim - 1; d >= 0; d--) {
+        if (++idx[d] < v->shape[d]) return;
+        idx[d] = 0;
+    }
+}
+
+static uint64_t src_of(const tio_view *v, const int64_t *idx)
+{
+    uint64_t s = v->base;
+    for (int d = 0; d < v->ndim; d++) s += (uint64_t)idx[d] * (uint64_t)v->stride[d];
+    return s;
+}
+
+/* Copy the elements of [off, end) whose source lies in the window. */
+static void gather_pass(const tio_view *v, const tio_window *w, uint64_t off, uint64_t end, unsigned char *out)
+{
+    size_t esz = v->esz;
+    int64_t idx[CKPT_MAX_DIMS] = {0};
+    uint64_t e = off / esz;
+    unravel(v, e, idx);
+    unsigned char tmp[16];
+    for (; e * esz < end; e++, step(v, idx)) {
+        uint64_t at = src_of(v, idx) * esz;
+        if (at < w->lo || at + esz > w->lo + w->len) continue;
+        memcpy(tmp, w->buf + (at - w->lo), esz);
+        if (v->swap) tio_swap(tmp, 1, esz);
+        uint64_t a = e * esz, b = a + esz;
+        uint64_t lo = a < off ? off : a, hi = b > end ? end : b;
+        memcpy(out + (lo - off), tmp + (lo - a), (size_t)(hi - lo));
+    }
 }
 
 int tio_view_read(const tio_view *v, tio_read_fn rf, void *ctx, tio_window *w, const void *key,
@@ -180,29 +217,32 @@ int tio_view_read(const tio_view *v, tio_read_fn rf, void *ctx, tio_window *w, c
     size_t esz = v->esz;
     if (!n) return 0;
     if (!v->swap && tio_view_contiguous(v)) return rf(ctx, v->base * esz + off, buf, n, err);
-    uint64_t e = off / esz, end = off + n;
+    uint64_t end = off + n;
+    /* the source span this request touches */
     int64_t idx[CKPT_MAX_DIMS] = {0};
-    uint64_t rem = e;
-    for (int d = v->ndim - 1; d >= 0; d--) {
-        idx[d] = (int64_t)(rem % (uint64_t)v->shape[d]);
-        rem /= (uint64_t)v->shape[d];
+    uint64_t e = off / esz, smin = UINT64_MAX, smax = 0;
+    unravel(v, e, idx);
+    for (; e * esz < end; e++, step(v, idx)) {
+        uint64_t s = src_of(v, idx);
+        if (s < smin) smin = s;
+        if (s > smax) smax = s;
     }
-    unsigned char *out = buf;
-    unsigned char tmp[16];
-    for (; e * esz < end; e++) {
-        uint64_t src = v->base;
-        for (int d = 0; d < v->ndim; d++) src += (uint64_t)idx[d] * (uint64_t)v->stride[d];
-        const unsigned char *p = NULL;
-        if (window_get(w, key, rf, ctx, v->storage_bytes, src * esz, esz, &p, err)) return err ? err->code : CKPT_E_IO;
-        memcpy(tmp, p, esz);
-        if (v->swap) tio_swap(tmp, 1, esz);
-        uint64_t a = e * esz, b = a + esz;
-        uint64_t lo = a < off ? off : a, hi = b > end ? end : b;
-        memcpy(out + (lo - off), tmp + (lo - a), (size_t)(hi - lo));
-        for (int d = v->ndim - 1; d >= 0; d--) {
-            if (++idx[d] < v->shape[d]) break;
-            idx[d] = 0;
-        }
+    uint64_t lo = smin * esz, hi = (smax + 1) * esz;
+    if (hi > v->storage_bytes) return ckpt_err_set(err, CKPT_E_FORMAT, "element past the end of its storage");
+    if (hi - lo <= WINDOW_MAX) {
+        /* one window; a small storage is cached whole for the next chunks */
+        uint64_t wl = lo, wn = hi - lo;
+        if (v->storage_bytes <= WINDOW_MAX) { wl = 0; wn = v->storage_bytes; }
+        if (window_load(w, key, rf, ctx, wl, wn, err)) return err ? err->code : CKPT_E_IO;
+        gather_pass(v, w, off, end, buf);
+        return 0;
+    }
+    /* a wide view: sweep the span window by window, forwards (a deflated
+     * zip member is then decompressed once per request, not per element) */
+    for (uint64_t wl = lo; wl < hi; wl += WINDOW_MAX) {
+        uint64_t wn = hi - wl < WINDOW_MAX ? hi - wl : WINDOW_MAX;
+        if (window_load(w, key, rf, ctx, wl, wn, err)) return err ? err->code : CKPT_E_IO;
+        gather_pass(v, w, off, end, buf);
     }
     return 0;
 }

@@ -95,7 +95,7 @@ def npz_ref(path):
         z = np.load(path, allow_pickle=False)
         items = [(k, z[k]) for k in z.files]
     for k, a in items:
-        ref[k] = (NP_ST[a.dtype.str[1:]], np.ascontiguousarray(a))
+        ref[k] = (NP_ST[a.dtype.str[1:]], a.copy(order="C"))  # ascontiguousarray would make 0-d 1-d
     return ref
 
 
