@@ -120,7 +120,16 @@ static int load_list(ckpt_target *t, const char *spec, const char *text, ckpt_er
             if (cJSON_IsArray(shp) && cJSON_GetArraySize(shp) <= CKPT_MAX_DIMS) {
                 nd = 0;
                 const cJSON *d;
-                cJSON_ArrayForEach(d, shp) sh[nd++] = cJSON_IsNumber(d) ? (int64_t)d->valuedouble : 0;
+                cJSON_ArrayForEach(d, shp) {
+                    /* range-checked before the cast: 1e34 does not fit an int64 */
+                    if (!cJSON_IsNumber(d) || !(d->valuedouble >= 0 && d->valuedouble <= 9007199254740992.0)) {
+                        ckpt_err_set(err, CKPT_E_FORMAT, "%s: tensor '%s': shape entries must be whole numbers >= 0",
+                                     spec, nm->valuestring);
+                        cJSON_Delete(j);
+                        return err->code;
+                    }
+                    sh[nd++] = (int64_t)d->valuedouble;
+                }
             }
             if ((rc = tadd(t, nm->valuestring, nd, sh, cJSON_IsString(dt) ? ckpt_dtype_from_name(dt->valuestring) : CKPT_DT_INVALID, err))) break;
         }

@@ -218,6 +218,17 @@ int ckpt__hub_url_parse(const char *url, hub_ref *r, ckpt_err *err)
     }
     if (!r->repo) { rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); goto out; }
     if (!ckpt__hub_repo_id_ok(r->repo)) { rc = bad(err, url, "invalid repository id"); goto out; }
+    /* "models", "datasets" and "spaces" are reserved on the Hub; an owner of
+     * that name would make hf://models/models/x ambiguous */
+    {
+        size_t ol = strcspn(r->repo, "/");
+        if (r->repo[ol] == '/' && ((ol == 6 && !strncmp(r->repo, "models", 6)) ||
+                                   (ol == 8 && !strncmp(r->repo, "datasets", 8)) ||
+                                   (ol == 6 && !strncmp(r->repo, "spaces", 6)))) {
+            rc = bad(err, url, "invalid repository id");
+            goto out;
+        }
+    }
 
     if (!http) {
         if (*q == '@') {
