@@ -1,5 +1,6 @@
 /* format.c: the format registry and detection. Adding a format is one
  * file (fmt_NAME.c) and one line in `formats` below. */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,65 @@ int ckpt_format_can_write(const char *format, const ckpt_model *m, char *why, si
     return 1;
 }
 
+/* Up to n-1 bytes of a small local file, NUL-terminated (malloc'd). */
+static char *read_head(const char *path, size_t n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = malloc(n);
+    size_t k = buf ? fread(buf, 1, n - 1, f) : 0;
+    fclose(f);
+    if (buf) buf[k] = 0;
+    return buf;
+}
+
+/* A TF.js manifest beside a shard names it as "base" in weightsManifest. */
+static int json_lists(const char *json_path, const char *quoted_base)
+{
+    char *js = read_head(json_path, 1 << 18);
+    int hit = js && strstr(js, "\"weightsManifest\"") && strstr(js, quoted_base);
+    free(js);
+    return hit;
+}
+
+/* An unrecognised file is often one part of a model that is opened through
+ * another file: say which, instead of only "unrecognised". */
+static const char *why_not_a_model(const char *path, const unsigned char *head, size_t n, char *buf, size_t bn)
+{
+    if (ckpt_is_hub_url(path) || strstr(path, "://")) return NULL;
+    size_t i = 0;
+    while (i < n && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t')) i++;
+    if (i < n && head[i] == '{') {
+        char *js = read_head(path, 16384);
+        int keras = js && strstr(js, "\"class_name\"") && strstr(js, "\"config\"");
+        free(js);
+        return keras ? "a Keras model config (architecture only, no weights): open the weights file saved "
+                       "with it; ckpt reads a config beside the .h5 by itself"
+                     : NULL;
+    }
+    char *dir = ckpt__path_dirname(path);
+    if (!dir) return NULL;
+    char q[512];
+    snprintf(q, sizeof q, "\"%s\"", ckpt__path_basename(path));
+    const char *hit = NULL;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    for (int seen = 0; d && !hit && seen < 64 && (e = readdir(d)); ) {
+        size_t l = strlen(e->d_name);
+        if (l < 6 || strcmp(e->d_name + l - 5, ".json")) continue;
+        seen++;
+        char *jp = ckpt__path_join(dir, e->d_name);
+        if (jp && json_lists(jp, q)) {
+            snprintf(buf, bn, "a TensorFlow.js weight shard: open %s, which lists it", jp);
+            hit = buf;
+        }
+        free(jp);
+    }
+    if (d) closedir(d);
+    free(dir);
+    return hit;
+}
+
 static const ckpt_format *detect(const char *path, ckpt_err *err)
 {
     ckpt_src *s;
@@ -80,7 +140,10 @@ static const ckpt_format *detect(const char *path, ckpt_err *err)
             char hex[3 * 8 + 1] = "";
             for (size_t i = 0; i < n && i < 8; i++) snprintf(hex + 3 * i, 4, "%02x ", head[i]);
             if (*hex) hex[strlen(hex) - 1] = 0;
-            ckpt_err_set(err, CKPT_E_UNSUPPORTED, "unrecognised checkpoint format (first bytes: %s)", hex);
+            char hb[1200];
+            const char *why = why_not_a_model(path, head, n, hb, sizeof hb);
+            if (why) ckpt_err_set(err, CKPT_E_UNSUPPORTED, "not a checkpoint by itself: %s", why);
+            else ckpt_err_set(err, CKPT_E_UNSUPPORTED, "unrecognised checkpoint format (first bytes: %s)", hex);
         }
         ckpt_err_at_path(err, path);
     }

@@ -23,6 +23,16 @@ grep -q "notes.txt: unrecognised checkpoint format" "$T/err" && pass unknown_for
 : > "$T/empty.bin"
 expect_exit 3 empty_file "$CKPT" info "$T/empty.bin"
 grep -q "empty file" "$T/err" && pass empty_file_msg || fail empty_file_msg "$(cat "$T/err")"
+# a part of a model opened on its own: the error says which file to open
+mkdir -p "$T/tfjs"
+head -c 64 /dev/urandom > "$T/tfjs/group1-shard1of1.bin"
+printf '{"format":"layers-model","weightsManifest":[{"paths":["group1-shard1of1.bin"],"weights":[{"name":"d/kernel","shape":[4,4],"dtype":"float32"}]}]}' > "$T/tfjs/my-model.json"
+expect_exit 3 tfjs_shard_alone "$CKPT" ls "$T/tfjs/group1-shard1of1.bin"
+grep -q "TensorFlow.js weight shard: open $T/tfjs/my-model.json" "$T/err" && pass tfjs_shard_hint || fail tfjs_shard_hint "$(cat "$T/err")"
+printf '{"class_name": "Sequential", "config": {"layers": []}}' > "$T/arch.json"
+expect_exit 3 keras_json_alone "$CKPT" info "$T/arch.json"
+grep -q "arch.json: not a checkpoint by itself: a Keras model config" "$T/err" && pass keras_json_hint || fail keras_json_hint "$(cat "$T/err")"
+
 # not a terminal: the bare path form prints `info` (same exit code as info)
 expect_exit 3 bare_path_not_tty "$CKPT" "$T/notes.txt"
 
