@@ -114,3 +114,20 @@ expect_exit 3 hub_malformed_json "$CKPT" ls hf://org/sharded@v1.0
 grep -qi "malformed" "$T/err" && pass hub_malformed_json_msg || fail hub_malformed_json_msg "$(cat "$T/err")"
 ctl reset=1
 
+
+# ---- search: the public repos whose id holds the text (the reference: the
+# fake Hub's repo list; org/private is its private repo and stays hidden)
+"$CKPT" search org --json >"$T/s.json" 2>"$T/err"; rc=$?
+"$PY" - "$T/s.json" "$FIXDIR/repos.json" <<'PYEOF' && [ $rc = 0 ] && pass hub_search_json || fail hub_search_json "rc=$rc $(cat "$T/err")"
+import json, sys
+got = json.load(open(sys.argv[1]))
+want = sorted(k for k in json.load(open(sys.argv[2])) if "org" in k and k != "org/private")
+assert sorted(got) == want, (got, want)
+PYEOF
+"$CKPT" search shard >"$T/out" 2>"$T/err"
+[ "$(cat "$T/out")" = "hf://org/sharded" ] && pass hub_search_text || fail hub_search_text "$(cat "$T/out" "$T/err")"
+expect_exit 1 hub_search_none "$CKPT" search no-such-model-xyz
+expect_exit 2 hub_search_usage "$CKPT" search
+logpy '
+assert any("/api/models" in r.get("path", "") and "search=shard" in r.get("path", "") for r in log), "no search request logged"
+' && pass hub_search_request || fail hub_search_request "the search did not reach /api/models?search="

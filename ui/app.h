@@ -102,6 +102,7 @@ int job_poll(void);                 /* UI thread: join and deliver a finished jo
 void draw_header(void);
 void draw_hints(const char *const *pairs); /* NULL-terminated "key", "what", ... */
 void draw_status(void);
+void draw_frame_now(void);  /* draw and show the frame before a slow call */
 
 /* ---- screens ---- */
 int browser_init(const char *dir);

@@ -21,6 +21,7 @@ int cmd_help(int argc, char **argv);
 int cmd_maps(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
+int cmd_search(int argc, char **argv);
 
 /* The command table: one row per subcommand. */
 static const cli_cmd commands[] = {
@@ -89,6 +90,11 @@ static const cli_cmd commands[] = {
      "  --progress=MODE     bar (default on a terminal), json (one object per line), none\n"
      "  Environment: HF_ENDPOINT, HF_TOKEN (or $HF_HOME/token), HF_HUB_OFFLINE=1\n"
      "  (check that everything asked is in the cache, without the network).\n"},
+    {"search", cmd_search, "search the Hugging Face Hub for model repos",
+     "usage: ckpt search TEXT [--limit N] [--json]\n"
+     "  Model repos whose id holds TEXT (the Hub's /api/models?search=), one\n"
+     "  hf:// URL a line, or a JSON array of ids. Exit status 1 when none match.\n"
+     "  In the interactive browser: H.\n"},
     {"formats", cmd_help, "list the formats ckpt reads and writes", "usage: ckpt formats\n"},
     {"help", cmd_help, "help on a command", "usage: ckpt help [COMMAND]\n"},
 };

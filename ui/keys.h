@@ -37,6 +37,8 @@
     A(REMAP,       "remap editor",                     'm', 0, 0)              \
     A(CONVERT,     "convert dialog",                   'c', 0, 0)              \
     A(STATS,       "statistics of the selected tensor", 's', 0, 0)            \
+    A(HUB_SEARCH,  "search the Hugging Face Hub (browser)", 'H', 0, 0)        \
+    A(GOTO,        "open a path or hf:// URL (browser)", 'o', 0, 0)            \
     A(THEME,       "next theme",                       't', 0, 0)              \
     A(REFRESH,     "redraw the screen",                KEY_CTRL('l'), 0, 0)    \
     A(HELP,        "this help",                        '?', KEY_F(1), 0)       \

@@ -409,6 +409,11 @@ static void draw_frame(void)
     doupdate();
 }
 
+void draw_frame_now(void)
+{
+    if (g_curses_on) draw_frame();
+}
+
 static int dispatch(int key)
 {
     if (A.help) return help_key(key);

@@ -35,6 +35,19 @@ static struct {
     int rows;             /* list rows last drawn */
 } B;
 
+/* The browser's one-line prompt ('H' Hub search, 'o' go to a path or
+ * URL), and where a Hub search came from, so going back returns there. */
+enum { P_NONE, P_SEARCH, P_GOTO };
+static struct {
+    int mode;
+    char buf[512];
+} P;
+static struct {
+    int results;          /* the list shows search results */
+    char query[256];      /* last search, "" if none */
+    char home[PATH_MAX];  /* the local folder the search started from */
+} H;
+
 static void free_entries(void)
 {
     for (int i = 0; i < B.n; i++) {
@@ -135,7 +148,46 @@ int browser_init(const char *dir)
 {
     free_entries();
     memset(&B, 0, sizeof B);
+    H.results = 0;
     return load_dir(dir, NULL);
+}
+
+/* Hub search results as rows (repo ids); Enter lists a repo's files. */
+static int show_search(const char *query_in)
+{
+    char query[sizeof H.query];
+    snprintf(query, sizeof query, "%s", query_in); /* query_in may be H.query itself */
+    char **ids = NULL;
+    int n = 0;
+    ckpt_err e;
+    ckpt_err_clear(&e);
+    app_msg("searching the Hub for '%s' ...", query);
+    draw_frame_now();
+    if (ckpt_hub_search(query, 200, &ids, &n, &e)) {
+        app_err_ckpt(&e);
+        return -1;
+    }
+    if (!B.remote && !H.results) snprintf(H.home, sizeof H.home, "%s", B.dir);
+    snprintf(H.query, sizeof H.query, "%s", query);
+    free_entries();
+    memset(&B, 0, sizeof B);
+    H.results = 1;
+    snprintf(B.dir, sizeof B.dir, "Hub search '%s': %d repo%s", query, n, n == 1 ? "" : "s");
+    B.e = calloc((size_t)(n > 0 ? n : 1), sizeof *B.e);
+    for (int i = 0; i < n; i++) {
+        if (B.e && B.n < n && (B.e[B.n].name = ids[i])) {
+            B.e[B.n].is_dir = 1;
+            B.e[B.n].probed = 1;
+            B.e[B.n].ntensors = -1;
+            B.n++;
+        } else {
+            free(ids[i]);
+        }
+    }
+    free(ids);
+    A.msg[0] = 0;
+    if (n == 0) app_msg("no Hub repo matches '%s'", query);
+    return 0;
 }
 
 /* A Hub repo's files (the same screen as a folder, flat: paths keep
@@ -149,8 +201,10 @@ int browser_init_remote(const char *url)
         app_err_ckpt(&e);
         return -1;
     }
+    if (!B.remote && !H.results) snprintf(H.home, sizeof H.home, "%s", B.dir);
     free_entries();
     memset(&B, 0, sizeof B);
+    H.results = 0;
     B.remote = 1;
     if (l->revision && strcmp(l->revision, "main"))
         snprintf(B.dir, sizeof B.dir, "hf://%s@%s", l->repo, l->revision);
@@ -223,6 +277,16 @@ int browser_idle(void)
     return 0;
 }
 
+static void draw_browser_prompt(void)
+{
+    int y = LINES - 1;
+    draw_fill(y, 0, COLS, theme_attr(T_NORMAL));
+    const char *label = P.mode == P_SEARCH ? "Search the Hub: " : "Open: ";
+    int x = draw_text(y, 0, label, COLS, theme_attr(T_TITLE), CLIP_RIGHT);
+    x += draw_text(y, x, P.buf, COLS - x - 1, theme_attr(T_FIELD_FOCUS), CLIP_LEFT);
+    if (x < COLS) draw_text(y, x, "_", 1, theme_attr(T_FIELD_FOCUS) | A_BLINK, CLIP_RIGHT);
+}
+
 void browser_draw(void)
 {
     attr_t h = theme_attr(T_HEADER);
@@ -268,20 +332,39 @@ void browser_draw(void)
         if (e->ntensors >= 0)
             draw_textf(y, x + 24, 9, sel ? base : theme_attr(T_NUMBER), "%9d", e->ntensors);
     }
-    if (B.n == 0) draw_text(3, 2, "(empty folder)", COLS - 4, theme_attr(T_DIM), CLIP_RIGHT);
+    if (B.n == 0) draw_text(3, 2, H.results ? "(no repo found)" : "(empty folder)", COLS - 4, theme_attr(T_DIM), CLIP_RIGHT);
     /* the selected entry's error, if any, above the hints */
     if (B.cur < B.n && B.e[B.cur].err && !*A.msg) {
         draw_fill(LINES - 2, 0, COLS, theme_attr(T_ERROR));
         draw_text(LINES - 2, 1, B.e[B.cur].err, COLS - 2, theme_attr(T_ERROR), CLIP_RIGHT);
     }
-    static const char *const hints[] = {"Enter", "open", "\u2190", "up", "?", "help", "t", "theme", "q", "quit", NULL};
-    static const char *const hints_a[] = {"Enter", "open", "h", "up", "?", "help", "t", "theme", "q", "quit", NULL};
+    if (P.mode) {
+        draw_browser_prompt();
+        return;
+    }
+    static const char *const hints[] = {"Enter", "open", "\u2190", "up", "o", "go to", "H", "Hub search",
+                                        "?", "help", "q", "quit", NULL};
+    static const char *const hints_a[] = {"Enter", "open", "h", "up", "o", "go to", "H", "Hub search",
+                                          "?", "help", "q", "quit", NULL};
     draw_hints(A.utf8 ? hints : hints_a);
 }
 
 static void go_up(void)
 {
-    if (B.remote || !strcmp(B.dir, "/")) return;
+    if (B.remote && H.query[0]) { /* a repo opened from a search: back to the results */
+        show_search(H.query);
+        return;
+    }
+    if (B.remote || H.results) { /* back to the folder the Hub was reached from */
+        if (H.home[0]) {
+            H.results = 0;
+            H.query[0] = 0;
+            B.remote = 0;
+            load_dir(H.home, NULL);
+        }
+        return;
+    }
+    if (!strcmp(B.dir, "/")) return;
     char cur[PATH_MAX];
     snprintf(cur, sizeof cur, "%s", B.dir);
     char *sl = strrchr(cur, '/');
@@ -304,6 +387,13 @@ static void enter(int force_folder)
         return;
     }
     char p[PATH_MAX + 256];
+    if (H.results) { /* a search result: the repo's files */
+        snprintf(p, sizeof p, "hf://%s", e->name);
+        app_msg("listing %s ...", p);
+        draw_frame_now();
+        if (browser_init_remote(p) == 0) A.msg[0] = 0;
+        return;
+    }
     entry_path(e, p, sizeof p);
     if (e->is_dir && (force_folder || (!e->fmt[0] && e->probed))) {
         load_dir(p, NULL);
@@ -331,8 +421,69 @@ int browser_click(int y, int x)
     return 1;
 }
 
+/* 'o': a local folder is listed, a model opened; a Hub URL opens its
+ * model, else lists its files. */
+static void go_to(const char *where)
+{
+    if (!*where) return;
+    if (ckpt_is_hub_url(where)) {
+        if (browser_init_remote(where) == 0) {
+            H.query[0] = 0;
+            app_open_model(where); /* on failure the files stay, with the error */
+        }
+        return;
+    }
+    char p[PATH_MAX];
+    if (where[0] == '~' && (where[1] == '/' || !where[1]) && getenv("HOME"))
+        snprintf(p, sizeof p, "%s%s", getenv("HOME"), where + 1);
+    else snprintf(p, sizeof p, "%s", where);
+    struct stat st;
+    if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+        ckpt_err de;
+        ckpt_err_clear(&de);
+        if (!ckpt_detect(p, &de)) {
+            H.results = 0;
+            H.query[0] = 0;
+            load_dir(p, NULL);
+            return;
+        }
+    }
+    app_open_model(p);
+}
+
+static int prompt_key(int key)
+{
+    size_t L = strlen(P.buf);
+    if (key == KEY_ESC) {
+        P.mode = P_NONE;
+    } else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
+        int mode = P.mode;
+        P.mode = P_NONE;
+        char text[sizeof P.buf];
+        snprintf(text, sizeof text, "%s", P.buf);
+        if (mode == P_SEARCH) {
+            if (text[0]) show_search(text);
+        } else {
+            go_to(text);
+        }
+    } else if (key == KEY_BACKSPACE || key == 127 || key == 8) {
+        if (L) {
+            do L--;
+            while (L > 0 && ((unsigned char)P.buf[L] & 0xC0) == 0x80);
+            P.buf[L] = 0;
+        }
+    } else if (key == KEY_CTRL('u')) {
+        P.buf[0] = 0;
+    } else if (key >= 32 && key < 256 && key != 127 && L + 1 < sizeof P.buf) {
+        P.buf[L] = (char)key;
+        P.buf[L + 1] = 0;
+    }
+    return R_REDRAW;
+}
+
 int browser_key(int key)
 {
+    if (P.mode) return prompt_key(key);
     int rows = B.rows > 0 ? B.rows : 1;
     if (key == KEY_BACKSPACE || key == 127 || key == 8) {
         go_up();
@@ -349,6 +500,14 @@ int browser_key(int key)
     case ACT_EXPAND: enter(1); break;
     case ACT_OPEN: enter(0); break;
     case ACT_HELP: A.help = 1; A.help_top = 0; break;
+    case ACT_HUB_SEARCH:
+        P.mode = P_SEARCH;
+        snprintf(P.buf, sizeof P.buf, "%s", H.query);
+        break;
+    case ACT_GOTO:
+        P.mode = P_GOTO;
+        P.buf[0] = 0;
+        break;
     case ACT_THEME: tui_next_theme(); break;
     case ACT_REFRESH: return R_REDRAW | R_CLEAR;
     case ACT_BACK:
