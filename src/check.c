@@ -58,7 +58,24 @@ void ckpt_findings_free(ckpt_findings *f)
         free(f->v[i].suggestion);
     }
     free(f->v);
+    for (int i = 0; i < f->nnotes; i++) free(f->notes[i]);
+    free(f->notes);
     memset(f, 0, sizeof *f);
+}
+
+int ckpt_findings_note(ckpt_findings *f, const char *fmt, ...)
+{
+    char **nv = realloc(f->notes, (size_t)(f->nnotes + 1) * sizeof *nv);
+    if (!nv) return CKPT_E_NOMEM;
+    f->notes = nv;
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0) s = NULL;
+    va_end(ap);
+    if (!s) return CKPT_E_NOMEM;
+    f->notes[f->nnotes++] = s;
+    return 0;
 }
 
 int ckpt_check(ckpt_model *m, ckpt_findings *out, ckpt_err *err)

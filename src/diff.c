@@ -242,10 +242,13 @@ int ckpt_diff_models(ckpt_model *A, ckpt_model *B, const ckpt_diff_opts *o, ckpt
     unsigned char *ba = NULL, *bb = NULL;
     double *fa = NULL, *fb = NULL;
     char *matched_b = NULL, *matched_a = NULL;
-    int rc = ckpt_remap_preview(o->map_a, A, &va, err);
+    unsigned pfl = o->include_optimizer ? CKPT_REMAP_INCLUDE_OPTIMIZER : 0;
+    int rc = ckpt_remap_preview_ex(o->map_a, A, pfl, &va, err);
     if (rc) { ckpt_err_at_path(err, ckpt_model_path(A)); goto fail; }
-    rc = ckpt_remap_preview(NULL, B, &vb, err);
+    rc = ckpt_remap_preview_ex(NULL, B, pfl, &vb, err);
     if (rc) goto fail;
+    d->nopt_a = ckpt_remapped_noptimizer(va);
+    d->nopt_b = ckpt_remapped_noptimizer(vb);
     for (int i = 0; i < ckpt_remapped_nwarnings(va); i++) {
         char **nw = realloc(d->warn, (size_t)(d->nwarn + 1) * sizeof *nw);
         if (!nw) break;

@@ -24,12 +24,14 @@ typedef struct tgt_t {
     int ndim;                 /* -1: shape unknown */
     int64_t shape[CKPT_MAX_DIMS];
     ckpt_dtype dtype;         /* INVALID: unknown */
+    int opt;                  /* optimizer state of a checkpoint target */
 } tgt_t;
 
 struct ckpt_target {
     char *spec;
     tgt_t *v;
     int n, cap;
+    int nopt;                 /* entries with opt set */
     struct ckpt_name_index *ix;
     ckpt_remap *preset;       /* preset targets */
 };
@@ -65,11 +67,12 @@ void ckpt_target_free(ckpt_target *t)
     free(t);
 }
 
-int ckpt_target_count(const ckpt_target *t) { return t ? t->n : 0; }
+int ckpt_target_count(const ckpt_target *t) { return t ? t->n - t->nopt : 0; }
 
 int ckpt_target_has(const ckpt_target *t, const char *name)
 {
-    return t && t->ix && ckpt__index_get(t->ix, name) >= 0;
+    int j = t && t->ix ? ckpt__index_get(t->ix, name) : -1;
+    return j >= 0 && !t->v[j].opt;
 }
 
 static int parse_shape(const char **pp, int *nd, int64_t *sh)
@@ -225,10 +228,11 @@ int ckpt_target_load(const char *spec, ckpt_target **out, ckpt_err *err)
         if (ckpt_detect(spec, &e2)) {
             ckpt_model *m = NULL;
             rc = ckpt_open(spec, &m, err);
+            /* optimizer state is kept, marked: compared only when asked */
             for (int i = 0; !rc && i < ckpt_model_ntensors(m); i++) {
                 const ckpt_tensor *x = ckpt_model_tensor(m, i);
-                if (x->flags & CKPT_TF_OPTIMIZER) continue;
                 rc = tadd(t, x->name, x->ndim, x->shape, x->dtype, err);
+                if (!rc && (x->flags & CKPT_TF_OPTIMIZER)) { t->v[t->n - 1].opt = 1; t->nopt++; }
             }
             ckpt_close(m);
         } else {
@@ -281,9 +285,39 @@ static int is_prod_equal(int na, const int64_t *a, int nb, const int64_t *b)
 
 int ckpt_check_expect(ckpt_model *m, const ckpt_remap *map, const ckpt_target *t, ckpt_findings *out, ckpt_err *err)
 {
+    return ckpt_check_expect_ex(m, map, t, 0, out, err);
+}
+
+int ckpt_check_expect_ex(ckpt_model *m, const ckpt_remap *map, const ckpt_target *t, unsigned flags,
+                         ckpt_findings *out, ckpt_err *err)
+{
     ckpt_remapped *v = NULL;
-    int rc = ckpt_remap_preview(map, m, &v, err);
+    int incl = (flags & CKPT_REMAP_INCLUDE_OPTIMIZER) != 0;
+    int rc = ckpt_remap_preview_ex(map, m, flags, &v, err);
     if (rc) return rc;
+    /* target entries left out with the optimizer state: a checkpoint's own
+     * optimizer tensors, and list entries naming one of the model's */
+    char *seen = t->preset ? NULL : calloc((size_t)t->n + 1, 1);
+    if (!t->preset && !seen) { ckpt_remapped_free(v); return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
+    int nt = 0;
+    if (seen && !incl) {
+        for (int j = 0; j < t->n; j++) if (t->v[j].opt) seen[j] = 2;
+        for (int i = 0; i < ckpt_model_ntensors(m); i++) {
+            const ckpt_tensor *x = ckpt_model_tensor(m, i);
+            int j = (x->flags & CKPT_TF_OPTIMIZER) ? ckpt__index_get(t->ix, x->name) : -1;
+            if (j >= 0) seen[j] = 2;
+        }
+        for (int j = 0; j < t->n; j++) nt += seen[j] == 2;
+    }
+    {
+        int nm = ckpt_remapped_noptimizer(v);
+        if (nm + nt && ckpt_findings_note(out, "%d optimizer tensors not compared (model: %d, target: %d); --include-optimizer to compare",
+                                          nm + nt, nm, nt)) {
+            free(seen);
+            ckpt_remapped_free(v);
+            return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+        }
+    }
     for (int i = 0; i < ckpt_remapped_nwarnings(v); i++)
         ckpt_findings_add(out, CKPT_FIND_OTHER, NULL, NULL, -1, NULL, "%s", ckpt_remapped_warning(v, i));
     int n = ckpt_remapped_count(v);
@@ -311,16 +345,15 @@ int ckpt_check_expect(ckpt_model *m, const ckpt_remap *map, const ckpt_target *t
         ckpt_remapped_free(v);
         return rc == CKPT_E_NOMEM ? ckpt_err_set(err, CKPT_E_NOMEM, "out of memory") : 0;
     }
-    char *seen = calloc((size_t)t->n + 1, 1);
     int *unexp = malloc(sizeof(int) * (size_t)(n + 1));
     int nunexp = 0;
-    if (!seen || !unexp) { free(seen); free(unexp); ckpt_remapped_free(v); return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
+    if (!unexp) { free(seen); ckpt_remapped_free(v); return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
     char s1[160], s2[160];
     for (int i = 0; i < n && !rc; i++) {
         ckpt_remapped_info in;
         ckpt_remapped_entry(v, i, &in);
         int j = ckpt__index_get(t->ix, in.name);
-        if (j < 0) { unexp[nunexp++] = i; continue; }
+        if (j < 0 || seen[j] == 2) { unexp[nunexp++] = i; continue; }
         seen[j] = 1;
         const tgt_t *x = &t->v[j];
         if (x->ndim >= 0) {

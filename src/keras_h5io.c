@@ -684,6 +684,12 @@ char *kx_name_as(ckpt_model *m, int t, const char *naming, ckpt_err *err)
         int l = sl ? (int)(sl - n) : (int)strlen(n);
         return ckpt__asprintf("%.*s.weight_%d", l, n, st->ord[t]);
     }
-    ckpt_err_set(err, CKPT_E_USAGE, "unknown --naming '%s' for Keras input (keras: layer/weight, index: layer.weight_N)", naming);
+    if (!strcmp(naming, "keras3")) {
+        /* the path Keras 3 loads it from (the writers' own rule) */
+        char *p = kx_k3_path(m, t);
+        if (!p) ckpt_err_set(err, CKPT_E_UNSUPPORTED, "no Keras 3 place for '%s': the input needs a model config naming its layer", n);
+        return p;
+    }
+    ckpt_err_set(err, CKPT_E_USAGE, "unknown --naming '%s' for Keras input (keras: layer/weight, index: layer.weight_N, keras3: Keras 3 path)", naming);
     return NULL;
 }

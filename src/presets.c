@@ -106,20 +106,25 @@ static const char llama_gguf[] =
 
 /* Keras 2 (tf.keras legacy h5: "layer/weight", optional ":0") -> Keras 3
  * model.weights.h5 paths. Keras 3 names objects by class with a per-container
- * counter (dense, dense_1, ...) and variables by position (vars/0, vars/1) in
- * add_weight order (keras saving_lib _save_container_state,
- * Layer.save_own_variables): Dense/Conv kernel, bias; BatchNormalization
+ * counter (dense, dense_1, ...; keras saving_lib _save_container_state) and
+ * variables by position (vars/0, vars/1) in add_weight order
+ * (Layer.save_own_variables). A Keras 2 file often calls its first Dense
+ * `dense_1` (names count per session), so the layer's own name cannot be
+ * kept: the first rule asks the Keras reader for the path Keras 3 loads the
+ * weight from, computed from the model config exactly as `--to keras-weights`
+ * writes it (keras_h5io.c kx_k3_path). Without a config (a bare weights file,
+ * or a safetensors file with Keras names) the rules below keep the layer names
+ * and map weights by position: Dense/Conv kernel, bias; BatchNormalization
  * gamma, beta, moving_mean, moving_variance; LayerNormalization gamma, beta;
  * Embedding embeddings; RNN cells kernel, recurrent_kernel, bias under
- * ".../cell". ckpt shows Keras 2 and Keras 3 weights by layer and weight
- * name ("lstm/kernel", the RNN cell scope left out), which the reverse
- * preset produces. Keras 2 layer names equal Keras 3's class-based names
- * only for layers left with their default names in a fresh session (a
- * Keras 2 file often starts at conv2d_1 where Keras 3 says conv2d): check the result
- * (`ckpt check --expect`) before trusting it. BatchNormalization with
- * center/scale off shifts the positions and is not handled. */
+ * ".../cell" (ckpt shows those as "lstm/kernel"). BatchNormalization with
+ * center/scale off shifts the positions and is not handled by that fallback. */
 static const char keras2_keras3[] =
-    "# Keras 2 h5 names (dense_1/kernel) -> Keras 3 paths (layers/dense_1/vars/0)\n"
+    "# Keras 2 h5 names (dense_1/kernel) -> Keras 3 paths (layers/dense/vars/0)\n"
+    "# with the model config: the path Keras 3 loads each weight from (layers\n"
+    "# renumbered per class, as Keras 3 counts them; same as --to keras-weights)\n"
+    "? ^.*$ -> @keras3\n"
+    "# no config: keep the layer names, weights by position\n"
     "? ^(.*):0$ -> $1\n"
     "? ^model_weights/(.*)$ -> $1\n"
     "? ^((dense|conv[123]d|conv[123]d_transpose|conv_lstm[123]d)(_[0-9]+)?)/kernel$ -> layers/$1/vars/0\n"
@@ -174,7 +179,7 @@ static const struct preset {
     {"hf-gpt2-kerashub", "Hugging Face GPT-2 -> KerasHub GPT2Backbone variables (q/k/v split + reshape)", gpt2_kerashub},
     {"hf-llama-kerashub", "Hugging Face Llama -> KerasHub Llama(3)Backbone variables (transpose + reshape)", llama_kerashub},
     {"hf-llama-gguf", "Hugging Face Llama -> GGUF tensor names (llama.cpp, q/k permuted)", llama_gguf},
-    {"keras2-keras3", "Keras 2 h5 names (dense_1/kernel) -> Keras 3 paths (layers/dense_1/vars/0)", keras2_keras3},
+    {"keras2-keras3", "Keras 2 h5 names (dense_1/kernel) -> Keras 3 paths (layers/dense/vars/0, renumbered from the config)", keras2_keras3},
     {"keras3-keras2", "Keras 3 paths (layers/dense_1/vars/0) -> Keras 2 h5 names (dense_1/kernel)", keras3_keras2},
 };
 

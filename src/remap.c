@@ -78,6 +78,8 @@ typedef struct rule {
     int nops;
     int split;                 /* index of the split op, -1 */
     unsigned long hits;
+    char *as_naming;           /* "-> @keras3": the input format's name for the tensor */
+    unsigned long nonames;     /* tensors the format had no such name for (last apply) */
 } rule;
 
 struct ckpt_remap {
@@ -350,6 +352,7 @@ static void rule_free(rule *r)
     if (r->re_ok) regfree(&r->re);
     free(r->prefix);
     free(r->lit);
+    free(r->as_naming);
     for (int i = 0; i < r->ntargets; i++) free(r->targets[i]);
     for (int i = 0; i < r->nops; i++)
         for (int j = 0; j < r->ops[i].ndims; j++) free(r->ops[i].dims[j].var);
@@ -703,6 +706,17 @@ static int parse_line(ckpt_remap *R, const char *s, int lineno, ckpt_err *err)
         skipws(&c);
     }
     if (s[c.i] && s[c.i] != '#') { rc = perr(err, R->origin, lineno, colof(&c), "unexpected text '%.20s'", s + c.i); goto fail; }
+    if (r->ntargets >= 1 && r->targets[0][0] == '@') {
+        /* "-> @NAMING": the name the input's format gives the tensor under
+         * NAMING (convert --naming), e.g. @keras3 = the Keras 3 path from
+         * the model config */
+        const char *nm = r->targets[0] + 1;
+        size_t k = 0;
+        while (nm[k] && (islower((unsigned char)nm[k]) || isdigit((unsigned char)nm[k]) || nm[k] == '_')) k++;
+        if (!k || nm[k]) { rc = perr(err, R->origin, lineno, (int)(strstr(s, r->targets[0]) - s) + 1, "@NAMING wants a naming such as @keras3"); goto fail; }
+        if (r->ntargets > 1) { rc = perr(err, R->origin, lineno, (int)(strstr(s, r->targets[0]) - s) + 1, "@%s names one tensor: it cannot be split", nm); goto fail; }
+        if (!(r->as_naming = strdup(nm))) { rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); goto fail; }
+    }
     if (r->ntargets > 1 && r->split < 0) { rc = perr(err, R->origin, lineno, colof(&c), "%d names need a split(AXIS) operation", r->ntargets); goto fail; }
     if (r->split >= 0 && r->ntargets < 2) { rc = perr(err, R->origin, lineno, r->ops[r->split].col, "split needs two or more target names"); goto fail; }
     {
@@ -855,6 +869,16 @@ long ckpt_remap_rule_hits(const ckpt_remap *r, int i)
 
 char *ckpt_remap_unmatched_warning(const ckpt_remap *r, int i)
 {
+    if (r && i >= 0 && i < r->n && r->r[i].as_naming && r->r[i].nonames) {
+        /* matched, but the format had no such name for some: they went on
+         * to the rules below under their own names */
+        const rule *x = &r->r[i];
+        return ckpt__asprintf("%s:%d:%d: %lu tensor%s matched but %s no @%s name (%s); the rules below named %s",
+                              x->origin, x->line, x->col, x->nonames, x->nonames == 1 ? "" : "s",
+                              x->nonames == 1 ? "has" : "have", x->as_naming,
+                              !strcmp(x->as_naming, "keras3") ? "no Keras model config places them" : "the input format gives none",
+                              x->nonames == 1 ? "it" : "them");
+    }
     if (ckpt_remap_rule_hits(r, i) != 0) return NULL;
     const rule *x = &r->r[i];
     return ckpt__asprintf("%s:%d:%d: rule matches no tensor: %s", x->origin, x->line, x->col, x->text);
@@ -898,6 +922,7 @@ int ckpt_remap_name(const ckpt_remap *R, const char *name, char *out, size_t n)
         regmatch_t m[NMATCH];
         if (r->prefix && strncmp(nm, r->prefix, r->prefix_len)) continue;
         if (r->lit && !strstr(nm, r->lit)) continue;
+        if (r->as_naming) continue;   /* needs the model (ckpt_remap_preview) */
         if (regexec(&r->re, nm, r->nsub + 1 < NMATCH ? r->nsub + 1 : NMATCH, m, 0) != 0) continue;
         if (r->drop) { free(nm); if (n) snprintf(out, n, "%s", name); return -1; }
         char *nx = expand(r, r->targets[0], nm, m, NMATCH);
@@ -1133,12 +1158,23 @@ static int run_rules(const ckpt_remap *R, const cJSON *cfg, int ri, xstate *st, 
         if (r->prefix && strncmp(st->name, r->prefix, r->prefix_len)) continue;
         if (r->lit && !strstr(st->name, r->lit)) continue;
         if (regexec(&r->re, st->name, r->nsub + 1 < NMATCH ? r->nsub + 1 : NMATCH, m, 0) != 0) continue;
+        char *asn = NULL;
+        if (r->as_naming) {
+            /* the format's own name; none (no config, not a Keras input):
+             * the rule does not apply and the name goes on unchanged */
+            ckpt_err e2;
+            ckpt_err_clear(&e2);
+            int src = L->in->e[in_i].src;
+            if (L->m->fmt && L->m->fmt->name_as) asn = L->m->fmt->name_as(L->m, src, r->as_naming, &e2);
+            if (!asn) { if (e2.code == CKPT_E_NOMEM) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+                        r->hits++; r->nonames++; continue; }
+        }
         r->hits++;   /* counters are the only state apply changes */
         if (r->drop) { free(st->name); st->name = NULL; return add_drop(L, in_i, r->line, err); }
         st->rule_line = r->line;
         int nops_before = r->split >= 0 ? r->split : r->nops;
         if (r->split < 0) {
-            char *nx = expand(r, r->targets[0], st->name, m, NMATCH);
+            char *nx = asn ? asn : expand(r, r->targets[0], st->name, m, NMATCH);
             if (!nx) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
             free(st->name);
             st->name = nx;
@@ -1209,7 +1245,7 @@ static int remap_plan(const ckpt_remap *R, ckpt_model *m, const ckpt_plan *in, o
     cJSON *cfg = NULL;
     const char *cj = ckpt_model_hf_config(m);
     if (cj) cfg = cJSON_Parse(cj);
-    for (int i = 0; i < R->n; i++) ((rule *)&R->r[i])->hits = 0;
+    for (int i = 0; i < R->n; i++) ((rule *)&R->r[i])->hits = ((rule *)&R->r[i])->nonames = 0;
     int rc = 0;
     for (int i = 0; i < in->n && !rc; i++) {
         const ckpt_plan_entry *ie = &in->e[i];
@@ -1259,6 +1295,7 @@ struct ckpt_remapped {
     int *dropped, *drop_line, ndropped;
     char **warn;
     int nwarn;
+    int nopt;                  /* optimizer tensors left out */
 };
 
 int ckpt__plan_from_model(ckpt_model *m, int include_optimizer, ckpt_plan *p, ckpt_err *err)
@@ -1274,12 +1311,23 @@ int ckpt__plan_from_model(ckpt_model *m, int include_optimizer, ckpt_plan *p, ck
 
 int ckpt_remap_preview(const ckpt_remap *R, ckpt_model *m, ckpt_remapped **out, ckpt_err *err)
 {
+    return ckpt_remap_preview_ex(R, m, 0, out, err);
+}
+
+int ckpt_remapped_noptimizer(const ckpt_remapped *v) { return v ? v->nopt : 0; }
+
+int ckpt_remap_preview_ex(const ckpt_remap *R, ckpt_model *m, unsigned flags, ckpt_remapped **out, ckpt_err *err)
+{
     *out = NULL;
     ckpt_remapped *v = calloc(1, sizeof *v);
     if (!v) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     v->m = m;
+    int incl = (flags & CKPT_REMAP_INCLUDE_OPTIMIZER) != 0;
+    if (!incl)
+        for (int i = 0; i < ckpt_model_ntensors(m); i++)
+            v->nopt += (ckpt_model_tensor(m, i)->flags & CKPT_TF_OPTIMIZER) != 0;
     ckpt_plan in;
-    int rc = ckpt__plan_from_model(m, 0, &in, err);
+    int rc = ckpt__plan_from_model(m, incl, &in, err);
     if (rc) { ckpt__plan_free(&in); free(v); return rc; }
     if (!R || R->n == 0) {
         v->plan = in;

@@ -82,3 +82,35 @@ assert (s['renames'], s['only_a'], s['only_b'], s['common']) == (0, 0, 1, 6), s"
 expect_exit 2 diff_one_arg "$CKPT" diff "$T/a.safetensors"
 expect_exit 2 diff_tol_without_values "$CKPT" diff "$T/a.safetensors" "$T/b.safetensors" --atol 1
 expect_exit 3 diff_missing "$CKPT" diff "$T/a.safetensors" "$T/nope.safetensors"
+
+# optimizer state: left out unless --include-optimizer, and said so (a real
+# Keras 2 file with Adam slots; counts from h5py)
+if need_shared diff_optimizer; then
+    R=$FIX/keras2_h5/konverter-rnn_model/rnn_model.h5
+    $PY - "$R" "$T" <<'EOF2'
+import sys, shutil, h5py
+src, d = sys.argv[1], sys.argv[2]
+shutil.copy(src, f"{d}/opt2.h5")      # a temporary copy with one Adam slot changed
+f = h5py.File(f"{d}/opt2.h5", "r+")
+names = []
+f["optimizer_weights"].visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) else None)
+allds = []
+f.visititems(lambda n, o: allds.append(n) if isinstance(o, h5py.Dataset) else None)
+ds = f["optimizer_weights/Adam/dense_1/bias/m:0"]
+ds[...] = ds[()] + 1
+open(f"{d}/opt_counts", "w").write(f"{len(names)} {len(allds)}\n")
+EOF2
+    read NOPT NALL < "$T/opt_counts"
+    expect_exit 0 diff_optimizer_skipped "$CKPT" diff --values "$R" "$T/opt2.h5"
+    grep -qx "$((2 * NOPT)) optimizer tensors not compared (A: $NOPT, B: $NOPT); --include-optimizer to compare" "$T/out" \
+        && pass diff_optimizer_note || fail diff_optimizer_note "want $NOPT per side: $(cat "$T/out")"
+    expect_exit 1 diff_optimizer_included "$CKPT" diff --values --include-optimizer --json "$R" "$T/opt2.h5"
+    check diff_optimizer_included_counts $PY -c "
+import json; j = json.load(open('$T/out')); s = j['summary']
+assert s['common'] == $NALL and s['optimizer_not_compared'] == 0 and s['values'] == 1, s
+assert [v['name'] for v in j['values'] if v['over_tolerance']] == ['optimizer/Adam/dense_1/bias/m'], j['values']"
+    expect_exit 0 diff_optimizer_json_count "$CKPT" diff --json "$R" "$T/opt2.h5"
+    check diff_optimizer_json_counted $PY -c "
+import json; s = json.load(open('$T/out'))['summary']
+assert s['optimizer_not_compared'] == 2 * $NOPT and s['common'] == $NALL - $NOPT, s"
+fi

@@ -82,3 +82,31 @@ printf 'a [2, 3]\nb [2, x]\n' > "$T/badlist.txt"
 expect_exit 3 expect_bad_list "$CKPT" check "$M" --expect "$T/badlist.txt"
 grep -q "badlist.txt:2:3: bad shape" "$T/err" && pass expect_bad_list_msg || fail expect_bad_list_msg "$(cat "$T/err")"
 expect_exit 2 expect_map_alone "$CKPT" check "$M" --map preset:hf-llama-kerashub
+
+# optimizer state: not compared unless --include-optimizer, and said so
+if need_shared expect_optimizer; then
+    R=$FIX/keras2_h5/konverter-rnn_model/rnn_model.h5
+    NOPT=$($PY -c "
+import h5py; n = []
+h5py.File('$R', 'r')['optimizer_weights'].visititems(lambda k, o: n.append(k) if isinstance(o, h5py.Dataset) else None)
+print(len(n))")
+    expect_exit 0 expect_optimizer_ckpt "$CKPT" check "$R" --expect "$R"
+    grep -qx "note: $((2 * NOPT)) optimizer tensors not compared (model: $NOPT, target: $NOPT); --include-optimizer to compare" "$T/out" \
+        && pass expect_optimizer_note || fail expect_optimizer_note "$(cat "$T/out")"
+    # a names list whose Adam slot has another shape: found only when asked
+    "$CKPT" ls --json "$R" > "$T/r.json"
+    $PY -c "
+import json; j = json.load(open('$T/r.json'))
+for t in j['tensors']:
+    if t['name'] == 'optimizer/Adam/dense/kernel/v': t['shape'] = [32, 8]
+json.dump(j, open('$T/r2.json', 'w'))"
+    expect_exit 0 expect_optimizer_list_skipped "$CKPT" check "$R" --expect "$T/r2.json" --json
+    check expect_optimizer_list_note $PY -c "
+import json; j = json.load(open('$T/out'))
+assert j['findings'] == [] and j['notes'] == ['$((2 * NOPT)) optimizer tensors not compared (model: $NOPT, target: $NOPT); --include-optimizer to compare'], j"
+    expect_exit 1 expect_optimizer_included "$CKPT" check "$R" --expect "$T/r2.json" --include-optimizer --json
+    check expect_optimizer_included_shape $PY -c "
+import json; j = json.load(open('$T/out'))
+assert [(f['kind'], f['tensor']) for f in j['findings']] == [('shape', 'optimizer/Adam/dense/kernel/v')] and j['notes'] == [], j"
+    expect_exit 2 expect_optimizer_needs_expect "$CKPT" check "$R" --include-optimizer
+fi

@@ -252,21 +252,4 @@ import stio
 got = set(stio.read('$T/k2b.safetensors')); want = {k[:-2].replace('/lstm_cell', '') for k in stio.read('$T/k2.safetensors')}
 assert got == want, sorted(got ^ want)"
 
-# a real Keras 2 file (ckpt's names: conv2d_1/kernel, separable_conv2d_1/depthwise_kernel...) through the preset
-if need_shared keras2_real_preset; then
-    X=$FIX/keras2_h5/fc-tiny_XCEPTION_KDEF/tiny_XCEPTION_KDEF.hdf5
-    expect_exit 0 keras2_real_preview "$CKPT" maps --preview "$X" --map preset:keras2-keras3 --json
-    check keras2_real_paths $PY - "$T/out" "$X" "$CKPT" <<'EOF2'
-import json, re, subprocess, sys
-j = json.load(open(sys.argv[1]))
-ls = json.loads(subprocess.run([sys.argv[3], "ls", "--json", sys.argv[2]], capture_output=True, text=True, check=True).stdout)
-pos = {"kernel": 0, "bias": 1, "gamma": 0, "beta": 1, "moving_mean": 2, "moving_variance": 3,
-       "depthwise_kernel": 0, "pointwise_kernel": 1}
-src = {t["name"] for t in ls["tensors"] if not t.get("optimizer")}
-assert len(j["tensors"]) == len(src) and not j["dropped"], (len(j["tensors"]), len(src))
-for t in j["tensors"]:
-    layer, w = t["from"].rsplit("/", 1)
-    p = pos[w] if not (layer.startswith("separable") and w == "bias") else 2
-    assert t["name"] == f"layers/{layer}/vars/{p}", t
-EOF2
-fi
+# real Keras 2 files through the preset (renumbered from their config): t_remap_keras.sh

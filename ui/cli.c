@@ -35,14 +35,17 @@ static const cli_cmd commands[] = {
      "  Format, files, tensor count, parameter count, total bytes, dtype histogram,\n"
      "  metadata, and what ckpt derives about the model (architecture facts).\n"},
     {"check", cmd_check, "find mismatches between names, shapes and the architecture",
-     "usage: ckpt check PATH [--json] [--expect TARGET [--map FILE] [--set KEY=N]]\n"
+     "usage: ckpt check PATH [--json]\n"
+     "       ckpt check PATH --expect TARGET [--map FILE] [--set KEY=N] [--include-optimizer] [--json]\n"
      "  Reports duplicate names and, where the format carries an architecture\n"
      "  (Keras), weights that are missing, unclaimed, mis-shaped or renamed.\n"
      "  --expect TARGET: compare with the layout some code expects instead: a\n"
      "  checkpoint, a names list (NAME [SHAPE] [DTYPE] a line, or `ckpt ls --json`)\n"
      "  or preset:NAME; reports missing, unexpected, mis-shaped tensors after\n"
      "  --map, with suggested rules.\n"
-     "  Exit status 1 when anything is found.\n"},
+     "  Optimizer state is not compared unless --include-optimizer; a note line\n"
+     "  says how many tensors were left out.\n"
+     "  Exit status 1 when anything is found (notes do not count).\n"},
     {"convert", cmd_convert, "convert to another format (streamed, atomic output)",
      "usage: ckpt convert IN -o OUT [--to FORMAT] [options]\n"
      "  --to FORMAT         output format (default: from OUT's extension; a directory\n"
@@ -52,7 +55,8 @@ static const cli_cmd commands[] = {
      "  --map FILE          remap rules file or preset:NAME (see README \"Remap rules\", `ckpt maps`)\n"
      "  --set KEY=N         value for {KEY} in the rules' shapes (else from config.json)\n"
      "  --dtype DTYPE       cast floating-point tensors (F32, F16, BF16, ...)\n"
-     "  --naming SCHEME     output naming where the format has choices (keras, index)\n"
+     "  --naming SCHEME     output naming where the format has choices (Keras input:\n"
+     "                      keras, index, keras3 = the Keras 3 weight paths)\n"
      "  --package zip       one zip: the weights (--to, default safetensors), config.json,\n"
      "                      labels.txt, README.md; with --labels FILE and\n"
      "                      --model-type image_classifier|sound_classifier|text_classifier\n"
@@ -65,11 +69,13 @@ static const cli_cmd commands[] = {
      "  an error or Ctrl-C leaves nothing at OUT.\n"},
     {"diff", cmd_diff, "compare two checkpoints: names, shapes, dtypes, renames, values",
      "usage: ckpt diff A B [--map FILE] [--json] [--values [--atol X] [--rtol Y]]\n"
+     "                     [--include-optimizer]\n"
      "  Names only in A, only in B, shape and dtype differences, and probable\n"
      "  renames (equal shape, similar names, scored). --map applies rules to A's\n"
      "  names first. --values streams every common tensor and reports the max\n"
      "  absolute and relative difference; tensors differ when any element has\n"
-     "  |a-b| > atol + rtol*|b| (defaults 0 and 0: exact).\n"
+     "  |a-b| > atol + rtol*|b| (defaults 0 and 0: exact). Optimizer state is\n"
+     "  left out (a count line says how many) unless --include-optimizer.\n"
      "  Exit status 0 when identical, 1 when they differ.\n"},
     {"maps", cmd_maps, "list remap presets; print one; preview a map on a model",
      "usage: ckpt maps [NAME] [--json]\n"

@@ -1,4 +1,5 @@
-/* cmd_check.c: `ckpt check PATH [--json]`: exit 1 when anything is found. */
+/* cmd_check.c: `ckpt check PATH [--json] [--expect TARGET [--map FILE] [--set KEY=N]
+ * [--include-optimizer]]`: exit 1 when anything is found (notes do not count). */
 #include <cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,13 +12,14 @@
 int cmd_check(int argc, char **argv)
 {
     const char *path = NULL, *expect = NULL;
-    int json = 0;
+    int json = 0, incl_opt = 0;
     ckpt_remap *map = NULL;
     ckpt_target *target = NULL;
     ckpt_err merr;
     ckpt_err_clear(&merr);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--json")) json = 1;
+        else if (!strcmp(argv[i], "--include-optimizer")) incl_opt = 1;
         else if (!strcmp(argv[i], "--expect") || !strcmp(argv[i], "--map") || !strcmp(argv[i], "--set")) {
             if (i + 1 >= argc) { ckpt_remap_free(map); return cli_usage("check", "%s needs a value", argv[i]); }
             const char *v = argv[++i];
@@ -38,6 +40,7 @@ int cmd_check(int argc, char **argv)
     }
     if (!path) { ckpt_remap_free(map); return cli_usage("check", "missing PATH"); }
     if (map && !expect) { ckpt_remap_free(map); return cli_usage("check", "--map/--set go with --expect TARGET"); }
+    if (incl_opt && !expect) return cli_usage("check", "--include-optimizer goes with --expect TARGET");
     if (merr.code) { ckpt_remap_free(map); return cli_fail(&merr); }
     if (expect && ckpt_target_load(expect, &target, &merr)) { ckpt_remap_free(map); return cli_fail(&merr); }
     ckpt_model *m;
@@ -47,7 +50,8 @@ int cmd_check(int argc, char **argv)
     ckpt_err err;
     ckpt_err_clear(&err);
     /* with --expect the findings are about the target; without, the built-in check */
-    if (target ? ckpt_check_expect(m, map, target, &f, &err) : ckpt_check(m, &f, &err)) {
+    if (target ? ckpt_check_expect_ex(m, map, target, incl_opt ? CKPT_REMAP_INCLUDE_OPTIMIZER : 0, &f, &err)
+               : ckpt_check(m, &f, &err)) {
         rc = cli_fail(&err);
         ckpt_findings_free(&f);
         ckpt_close(m);
@@ -72,6 +76,8 @@ int cmd_check(int argc, char **argv)
             if (f.v[i].suggestion) cJSON_AddStringToObject(o, "suggestion", f.v[i].suggestion);
             cJSON_AddItemToArray(arr, o);
         }
+        cJSON *notes = cJSON_AddArrayToObject(root, "notes");
+        for (int i = 0; i < f.nnotes; i++) cJSON_AddItemToArray(notes, cJSON_CreateString(f.notes[i]));
         char *s = cJSON_PrintUnformatted(root);
         if (s) puts(s);
         free(s);
@@ -86,7 +92,13 @@ int cmd_check(int argc, char **argv)
             if (x->suggestion) printf("%-10s   -> %s\n", "", x->suggestion);
         }
         if (f.n) printf("%d finding%s in %s\n", f.n, f.n == 1 ? "" : "s", ckpt_model_path(m));
-        else printf("no findings (%d tensors checked)\n", ckpt_model_ntensors(m));
+        else {
+            int nchk = 0;   /* optimizer state is checked only when asked */
+            for (int i = 0; i < ckpt_model_ntensors(m); i++)
+                nchk += !(ckpt_model_tensor(m, i)->flags & CKPT_TF_OPTIMIZER) || incl_opt || !target;
+            printf("no findings (%d tensors checked)\n", nchk);
+        }
+        for (int i = 0; i < f.nnotes; i++) printf("note: %s\n", f.notes[i]);
     }
     rc = f.n ? EXIT_FINDINGS : EXIT_OK;
     ckpt_findings_free(&f);

@@ -1,4 +1,5 @@
-/* cmd_diff.c: `ckpt diff A B [--map FILE] [--json] [--values [--atol X --rtol Y]]`.
+/* cmd_diff.c: `ckpt diff A B [--map FILE] [--json] [--values [--atol X --rtol Y]]
+ * [--include-optimizer]`.
  * Exit 0 when identical (under the tolerances), 1 when they differ. */
 #include <cJSON.h>
 #include <errno.h>
@@ -53,6 +54,7 @@ int cmd_diff(int argc, char **argv)
         if (cli_progress_arg(&prog, a)) continue;
         if (!strcmp(a, "--json")) json = 1;
         else if (!strcmp(a, "--values")) o.values = 1;
+        else if (!strcmp(a, "--include-optimizer")) o.include_optimizer = 1;
         else if (!strcmp(a, "--map") || !strcmp(a, "--atol") || !strcmp(a, "--rtol") || !strcmp(a, "--set")) {
             if (i + 1 >= argc) { rc = cli_usage("diff", "%s needs a value", a); goto out; }
             const char *v = argv[++i];
@@ -108,6 +110,8 @@ int cmd_diff(int argc, char **argv)
         cJSON_AddNumberToObject(sm, "dtype", d->ndtype);
         cJSON_AddNumberToObject(sm, "renames", d->nrename);
         if (o.values) cJSON_AddNumberToObject(sm, "values", d->nvalues);
+        /* optimizer state left out: said, never silent */
+        cJSON_AddNumberToObject(sm, "optimizer_not_compared", d->nopt_a + d->nopt_b);
         cJSON *oa = cJSON_AddArrayToObject(r, "only_a"), *ob = cJSON_AddArrayToObject(r, "only_b");
         cJSON *ch = cJSON_AddArrayToObject(r, "changed"), *rn = cJSON_AddArrayToObject(r, "renames");
         cJSON *vals = o.values ? cJSON_AddArrayToObject(r, "values") : NULL;
@@ -188,6 +192,9 @@ int cmd_diff(int argc, char **argv)
                d->ncommon, d->nonly_a, d->nonly_b, d->nshape, d->ndtype, d->nrename, d->nrename == 1 ? "" : "s");
         if (o.values) printf(", %d with different values (max abs %.6g, max rel %.6g)", d->nvalues, gabs, grel);
         printf("\n");
+        if (d->nopt_a + d->nopt_b)
+            printf("%d optimizer tensors not compared (A: %d, B: %d); --include-optimizer to compare\n",
+                   d->nopt_a + d->nopt_b, d->nopt_a, d->nopt_b);
     }
     rc = d->differ ? EXIT_FINDINGS : EXIT_OK;
 out:

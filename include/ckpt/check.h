@@ -35,6 +35,10 @@ typedef struct ckpt_finding {
 typedef struct ckpt_findings {
     ckpt_finding *v;
     int n, cap;
+    /* addition: notes about what was not checked (not findings: they do
+     * not change the exit status), e.g. "21 optimizer tensors not compared" */
+    char **notes;
+    int nnotes;
 } ckpt_findings;
 
 /* Append a finding (strings copied; NULLs allowed). Returns 0 or CKPT_E_NOMEM. */
@@ -42,6 +46,8 @@ int ckpt_findings_add(ckpt_findings *f, ckpt_finding_kind kind, const char *laye
                       const char *tensor, int tensor_index, const char *suggestion,
                       const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 void ckpt_findings_free(ckpt_findings *f);
+/* Append a note (addition). Returns 0 or CKPT_E_NOMEM. */
+int ckpt_findings_note(ckpt_findings *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *ckpt_finding_kind_str(ckpt_finding_kind k);
 
 /* Built-in consistency check: generic checks (duplicate names) plus the

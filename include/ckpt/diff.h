@@ -26,6 +26,7 @@ typedef struct ckpt_diff_opts {
     size_t chunk_size;               /* 0 = 4 MiB */
     ckpt_progress_fn progress;
     void *progress_ud;
+    int include_optimizer;           /* addition: compare optimizer state too */
 } ckpt_diff_opts;
 
 /* entry flags */
@@ -57,6 +58,7 @@ typedef struct ckpt_diff {
     int differ;                      /* anything above (renames included) */
     char **warn;                     /* remap warnings, "FILE:LINE:COL: ..." */
     int nwarn;
+    int nopt_a, nopt_b;              /* addition: optimizer tensors left out (not compared) */
 } ckpt_diff;
 
 int ckpt_diff_models(ckpt_model *a, ckpt_model *b, const ckpt_diff_opts *o, ckpt_diff **out, ckpt_err *err);

@@ -104,4 +104,18 @@ const char *ckpt_remapped_warning(const ckpt_remapped *v, int i);
 /* Output bytes of mapped tensor i (transforms applied, streamed). */
 int ckpt_remapped_read(ckpt_remapped *v, int i, uint64_t off, void *buf, size_t n, ckpt_err *err);
 
+/* ---- additions: optimizer state, preset targets ---- */
+
+/* Flags for the _ex variants. Optimizer state (CKPT_TF_OPTIMIZER tensors)
+ * is left out of previews, diffs and checks unless asked, as in convert. */
+#define CKPT_REMAP_INCLUDE_OPTIMIZER 0x1u
+int ckpt_remap_preview_ex(const ckpt_remap *r, ckpt_model *m, unsigned flags, ckpt_remapped **out, ckpt_err *err);
+/* Optimizer tensors of the model left out of the preview (0 with the flag). */
+int ckpt_remapped_noptimizer(const ckpt_remapped *v);
+/* ckpt_check_expect with flags; notes (out->notes) say what was not
+ * compared: optimizer tensors left out, and for a preset target how its
+ * expected names were enumerated (or that they could not be). */
+int ckpt_check_expect_ex(ckpt_model *m, const ckpt_remap *map, const ckpt_target *t, unsigned flags,
+                         ckpt_findings *out, ckpt_err *err);
+
 #endif

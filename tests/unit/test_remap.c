@@ -76,6 +76,9 @@ static void expect_err(const char *name, const char *text, const char *want_loc,
 static void test_parse_errors(void)
 {
     expect_err("err_no_arrow", "# c\nfoo bar\n", "map.txt:2:1:", "->");
+    expect_err("err_at_empty", "^a -> @\n", "map.txt:1:7:", "@NAMING");
+    expect_err("err_at_upper", "^a -> @Keras3\n", "map.txt:1:7:", "@NAMING");
+    expect_err("err_at_split", "^a -> @keras3, b | split(0)\n", "map.txt:1:7:", "cannot be split");
     expect_err("err_bad_paren", "ok -> x\n  ^a(b -> x\n", "map.txt:2:5:", "bad regex");
     expect_err("err_unmatched_close", "^ab)c -> x\n", "map.txt:1:4:", "bad regex");
     expect_err("err_bad_bracket", "^a[b -> x\n", "map.txt:1:3:", "unterminated");
@@ -299,12 +302,35 @@ static void test_presets(void)
     ckpt_remap_free(r);
 }
 
+/* "-> @keras3" on a format without that naming: the rule does not apply,
+ * the rules below name the tensor, and a warning counts it */
+static void test_at_naming(void)
+{
+    static const memt t[] = {{"a", 1, {4}}, {"b", 1, {2}}};
+    ckpt_model *m = mem_model(t, 2);
+    ckpt_remap *r = NULL;
+    ckpt_err e;
+    ckpt_err_clear(&e);
+    int rc = ckpt_remap_parse("? ^a$ -> @keras3\n^a$ -> x\n", "map.txt", &r, &e);
+    ckpt_remapped *v = NULL;
+    if (!rc) rc = ckpt_remap_preview(r, m, &v, &e);
+    CHECK("at_naming_fallback", rc == 0 && ckpt_remapped_find(v, "x") == 0 && ckpt_remapped_find(v, "b") == 1);
+    CHECK("at_naming_warned", ckpt_remapped_nwarnings(v) == 1
+                                  && strstr(ckpt_remapped_warning(v, 0), "map.txt:1:3: 1 tensor matched but has no @keras3 name"));
+    char out[64];
+    CHECK("at_naming_name_only", ckpt_remap_name(r, "a", out, sizeof out) == 1 && !strcmp(out, "x"));
+    ckpt_remapped_free(v);
+    ckpt_remap_free(r);
+    ckpt_close(m);
+}
+
 int main(void)
 {
     test_parse_errors();
     test_names();
     test_transforms();
     test_presets();
+    test_at_naming();
     for (int i = 0; i < 64; i++) free(g_data[i]);
     return failures ? 1 : 0;
 }
