@@ -71,6 +71,7 @@ typedef struct app {
     int msg_err;
     ckpt_model *m;              /* the open model, or NULL */
     char model_path[4096];
+    int nt_weights, nt_opt;     /* tensors of the open model without / with the optimizer flag */
     int have_browser;           /* q from the model goes back to the browser */
     job job;
     int spin;                   /* spinner frame */
@@ -89,6 +90,10 @@ void app_err_ckpt(const ckpt_err *e);
  * error and returns -1, leaving the current screen as it was. */
 int app_open_model(const char *path);
 void app_close_model(void);
+/* Tensors that are weights and those that are optimizer state (as `ckpt info` counts them). */
+void model_tensor_counts(const ckpt_model *m, int *nweights, int *nopt);
+/* Bytes of all the files of a model (what it takes on disk). */
+uint64_t model_file_bytes(const ckpt_model *m);
 void tui_next_theme(void);        /* 't': cycle the themes found */
 
 /* background job */

@@ -149,6 +149,57 @@ int draw_text(int y, int x, const char *s, int w, attr_t a, int clip)
     return u + put_run(y, x + u, G->ellipsis, strlen(G->ellipsis), w - u, a);
 }
 
+/* Byte length of the next line of s wrapped at w columns: a break after
+ * the last space that fits, else a hard break; *next skips that space. */
+static size_t wrap_line(const char *s, int w, size_t *next)
+{
+    size_t i = 0, sp = 0;
+    int acc = 0;
+    while (s[i]) {
+        int cw, ok;
+        size_t k = char_at(s + i, &cw, &ok);
+        if (acc + cw > w) break;
+        if (s[i] == ' ') sp = i;
+        acc += cw;
+        i += k;
+    }
+    if (!s[i]) { *next = i; return i; }
+    if (sp > 0 && sp > i / 2) { *next = sp + 1; return sp; }
+    if (i == 0) i = char_at(s, &acc, &(int){0}); /* a character wider than w */
+    *next = i;
+    return i;
+}
+
+int text_lines(const char *s, int w)
+{
+    if (w <= 0 || !s || !*s) return 1;
+    int n = 0;
+    while (*s) {
+        size_t next;
+        wrap_line(s, w, &next);
+        s += next;
+        n++;
+    }
+    return n;
+}
+
+int draw_text_wrap(int y, int x, int h, int w, const char *s, attr_t a)
+{
+    if (w <= 0 || h <= 0 || !s) return 0;
+    int r = 0;
+    while (*s && r < h) {
+        size_t next, L = wrap_line(s, w, &next);
+        if (r == h - 1 && s[next]) { /* the last line that fits: cut with an ellipsis */
+            draw_text(y + r, x, s, w, a, CLIP_RIGHT);
+            return r + 1;
+        }
+        put_run(y + r, x, s, L, w, a);
+        s += next;
+        r++;
+    }
+    return r;
+}
+
 int draw_textf(int y, int x, int w, attr_t a, const char *fmt, ...)
 {
     char buf[2048];

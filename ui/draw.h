@@ -40,6 +40,11 @@ int draw_text(int y, int x, const char *s, int w, attr_t a, int clip);
 int draw_textf(int y, int x, int w, attr_t a, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* The same, highlighting bytes [hl_from, hl_to) of s with attribute `ha`. */
 int draw_text_hl(int y, int x, const char *s, int w, attr_t a, size_t hl_from, size_t hl_to, attr_t ha);
+/* s wrapped at w columns over at most h lines (the last one cut with an
+ * ellipsis if more remains); returns the lines drawn. */
+int draw_text_wrap(int y, int x, int h, int w, const char *s, attr_t a);
+/* Lines s takes wrapped at w columns (1 for an empty string). */
+int text_lines(const char *s, int w);
 void draw_fill(int y, int x, int w, attr_t a);
 void draw_hline(int y, int x, int w, attr_t a);
 void draw_vline(int y, int x, int h, attr_t a);

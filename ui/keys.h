@@ -37,6 +37,7 @@
     A(REMAP,       "remap editor",                     'm', 0, 0)              \
     A(CONVERT,     "convert dialog",                   'c', 0, 0)              \
     A(STATS,       "statistics of the selected tensor", 's', 0, 0)            \
+    A(INFO,        "model summary and metadata (in the detail pane)", 'i', 0, 0) \
     A(HUB_SEARCH,  "search the Hugging Face Hub (browser)", 'H', 0, 0)        \
     A(GOTO,        "open a path or hf:// URL (browser)", 'o', 0, 0)            \
     A(THEME,       "next theme",                       't', 0, 0)              \

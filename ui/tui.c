@@ -134,19 +134,37 @@ void draw_header(void)
     const char *p = ckpt_model_path(A.m);
     const char *base = strrchr(p, '/');
     base = base && base[1] ? base + 1 : p;
-    int nt = ckpt_model_ntensors(A.m);
-    snprintf(buf, sizeof buf, " %s  %s  %d tensor%s  %s params  %s", base, ckpt_model_format(A.m), nt,
-             nt == 1 ? "" : "s", fmt_count(ckpt_model_nparams(A.m), pb, sizeof pb),
+    /* counted as `ckpt info` counts them: optimizer state apart */
+    int nt = A.nt_weights;
+    char opt[48] = "";
+    if (A.nt_opt) snprintf(opt, sizeof opt, " (+%d optimizer)", A.nt_opt);
+    snprintf(buf, sizeof buf, "  %s  %d tensor%s%s  %s params  %s", ckpt_model_format(A.m), nt,
+             nt == 1 ? "" : "s", opt, fmt_count(ckpt_model_nparams(A.m), pb, sizeof pb),
              fmt_bytes(ckpt_model_nbytes(A.m), sb, sizeof sb));
-    draw_text(0, 0, buf, w, h, CLIP_RIGHT);
+    /* the numbers matter more than the whole file name: the name gives way first */
+    if (A.nt_opt && 1 + text_width(base) + text_width(buf) > w) {
+        snprintf(opt, sizeof opt, " (+%d opt)", A.nt_opt);
+        snprintf(buf, sizeof buf, "  %s  %d tensor%s%s  %s params  %s", ckpt_model_format(A.m), nt,
+                 nt == 1 ? "" : "s", opt, fmt_count(ckpt_model_nparams(A.m), pb, sizeof pb),
+                 fmt_bytes(ckpt_model_nbytes(A.m), sb, sizeof sb));
+    }
+    int rw = text_width(buf);
+    int nw = w - 1 - rw;
+    if (nw < 12) nw = 12;
+    int u = draw_text(0, 1, base, nw, h, CLIP_RIGHT);
+    draw_text(0, 1 + u, buf, w - 1 - u, h, CLIP_RIGHT);
 }
 
 void draw_status(void)
 {
     if (!*A.msg) return;
     attr_t a = theme_attr(A.msg_err ? T_ERROR : T_MESSAGE);
-    draw_fill(LINES - 1, 0, COLS, a);
-    draw_text(LINES - 1, 1, A.msg, COLS - 2, a, CLIP_RIGHT);
+    /* a long message (an error naming a path and a tensor) wraps upwards
+     * over up to 3 lines rather than losing its end */
+    int n = text_lines(A.msg, COLS - 2);
+    if (n > 3) n = 3;
+    for (int i = 0; i < n; i++) draw_fill(LINES - n + i, 0, COLS, a);
+    draw_text_wrap(LINES - n, 1, n, COLS - 2, A.msg, a);
 }
 
 void draw_hints(const char *const *pairs)
@@ -186,6 +204,26 @@ void tui_next_theme(void)
 /* Model                                                                   */
 /* ====================================================================== */
 
+void model_tensor_counts(const ckpt_model *m, int *nweights, int *nopt)
+{
+    int n = ckpt_model_ntensors(m), o = 0;
+    for (int i = 0; i < n; i++)
+        if (ckpt_model_tensor(m, i)->flags & CKPT_TF_OPTIMIZER) o++;
+    *nweights = n - o;
+    *nopt = o;
+}
+
+uint64_t model_file_bytes(const ckpt_model *m)
+{
+    uint64_t tot = 0;
+    for (int i = 0; i < ckpt_model_nfiles(m); i++) {
+        uint64_t sz = 0;
+        ckpt_model_file(m, i, &sz);
+        tot += sz;
+    }
+    return tot;
+}
+
 void app_close_model(void)
 {
     if (job_busy()) {
@@ -217,6 +255,7 @@ int app_open_model(const char *path)
     }
     app_close_model();
     A.m = m;
+    model_tensor_counts(m, &A.nt_weights, &A.nt_opt); /* once per open, not per frame */
     snprintf(A.model_path, sizeof A.model_path, "%s", path);
     tree_attach(m);
     A.screen = SCR_MODEL;
@@ -528,10 +567,11 @@ int tui_main(const char *path, const char *theme_name)
         char dir[PATH_MAX];
         snprintf(dir, sizeof dir, "%s", start);
         char *sl = strrchr(dir, '/');
-        if (sl && sl != dir) *sl = 0;
+        if (is_dir) {} /* a folder that looks like a model but does not open: its files */
+        else if (sl && sl != dir) *sl = 0;
         else if (sl) sl[1] = 0;
         else snprintf(dir, sizeof dir, ".");
-        if (strstr(start, "://") || !strcmp(dir, start)) snprintf(dir, sizeof dir, ".");
+        if (strstr(start, "://") || (!is_dir && !strcmp(dir, start))) snprintf(dir, sizeof dir, ".");
         browser_init(dir);
         A.have_browser = 1;
         A.screen = SCR_BROWSER;

@@ -260,9 +260,10 @@ static void probe(entry *e)
         e->err = strdup(line);
         return;
     }
-    e->ntensors = ckpt_model_ntensors(m);
+    int nopt;
+    model_tensor_counts(m, &e->ntensors, &nopt); /* as the header and `ckpt info` count */
     e->nparams = ckpt_model_nparams(m);
-    if (e->is_dir) e->size = ckpt_model_nbytes(m);
+    if (e->is_dir) e->size = model_file_bytes(m); /* on disk, like a file's size */
     ckpt_close(m);
 }
 
@@ -294,13 +295,20 @@ void browser_draw(void)
     char title[PATH_MAX + 32];
     snprintf(title, sizeof title, " ckpt  %s", B.dir);
     draw_text(0, 0, title, COLS, h, CLIP_LEFT);
+    /* the selected entry's error takes lines above the hints: keep the
+     * cursor row out from under it */
+    const char *cur_err = B.cur < B.n && !*A.msg ? B.e[B.cur].err : NULL;
+    int errn = cur_err ? text_lines(cur_err, COLS - 2) : 0;
+    if (errn > 3) errn = 3;
     int rows = list_rows();
     B.rows = rows;
+    if (B.cur >= B.top + rows - errn) B.top = B.cur - (rows - errn) + 1;
     if (B.cur < B.top) B.top = B.cur;
     if (B.cur >= B.top + rows) B.top = B.cur - rows + 1;
-    int wname = COLS - 40;
-    if (wname < 20) wname = 20;
-    draw_textf(1, 0, COLS, theme_attr(T_TITLE), " %-*s %-12s %10s %9s", wname - 1, "name", "format",
+    /* name | format (14: "keras-weights") | size (10) | tensors (8) */
+    int wname = COLS - 36;
+    if (wname < 12) wname = 12;
+    draw_textf(1, 0, COLS, theme_attr(T_TITLE), " %-*s %-14s %9s %8s", wname - 1, "name", "format",
                "size", "tensors");
     for (int r = 0; r < rows; r++) {
         int i = B.top + r;
@@ -318,25 +326,26 @@ void browser_draw(void)
         draw_text(y, 1, nm, wname - 1, na, CLIP_RIGHT);
         int x = wname + 1;
         if (e->err) {
-            draw_text(y, x, "error", 12, sel ? base : theme_attr(T_FLAGGED), CLIP_RIGHT);
+            draw_text(y, x, "error", 14, sel ? base : theme_attr(T_FLAGGED), CLIP_RIGHT);
         } else if (e->fmt[0]) {
-            draw_text(y, x, e->fmt, 12, sel ? base : theme_attr(T_FORMAT), CLIP_RIGHT);
+            draw_text(y, x, e->fmt, 14, sel ? base : theme_attr(T_FORMAT), CLIP_RIGHT);
         } else if (!e->probed) {
-            draw_text(y, x, G->ellipsis, 12, sel ? base : theme_attr(T_DIM), CLIP_RIGHT);
+            draw_text(y, x, G->ellipsis, 14, sel ? base : theme_attr(T_DIM), CLIP_RIGHT);
         }
         char sb[32];
-        if (!e->is_dir || e->fmt[0]) {
+        /* a folder's size is known only once it opened as a model */
+        if (!e->is_dir || (e->fmt[0] && !e->err)) {
             fmt_bytes(e->size, sb, sizeof sb);
-            draw_textf(y, x + 13, 10, sel ? base : theme_attr(T_NUMBER), "%10s", sb);
+            draw_textf(y, x + 15, 9, sel ? base : theme_attr(T_NUMBER), "%9s", sb);
         }
         if (e->ntensors >= 0)
-            draw_textf(y, x + 24, 9, sel ? base : theme_attr(T_NUMBER), "%9d", e->ntensors);
+            draw_textf(y, x + 25, 8, sel ? base : theme_attr(T_NUMBER), "%8d", e->ntensors);
     }
     if (B.n == 0) draw_text(3, 2, H.results ? "(no repo found)" : "(empty folder)", COLS - 4, theme_attr(T_DIM), CLIP_RIGHT);
     /* the selected entry's error, if any, above the hints */
-    if (B.cur < B.n && B.e[B.cur].err && !*A.msg) {
-        draw_fill(LINES - 2, 0, COLS, theme_attr(T_ERROR));
-        draw_text(LINES - 2, 1, B.e[B.cur].err, COLS - 2, theme_attr(T_ERROR), CLIP_RIGHT);
+    if (cur_err) {
+        for (int i = 0; i < errn; i++) draw_fill(LINES - 1 - errn + i, 0, COLS, theme_attr(T_ERROR));
+        draw_text_wrap(LINES - 1 - errn, 1, errn, COLS - 2, cur_err, theme_attr(T_ERROR));
     }
     if (P.mode) {
         draw_browser_prompt();
@@ -400,8 +409,11 @@ static void enter(int force_folder)
         return;
     }
     if (e->is_dir && !e->probed) probe(e);
-    if (e->is_dir && !e->fmt[0]) {
-        load_dir(p, NULL);
+    if (e->is_dir && (!e->fmt[0] || e->err)) {
+        /* not a model, or one that does not open: its files, and why */
+        char why[1400] = "";
+        if (e->err) snprintf(why, sizeof why, "%s", e->err);
+        if (load_dir(p, NULL) == 0 && why[0]) app_err("%s", why);
         return;
     }
     if (!e->probed) probe(e);

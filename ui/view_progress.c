@@ -61,7 +61,7 @@ void progress_draw(void)
     } else {
         ckpt_err_line(&j->err, line, sizeof line);
         draw_text(y + 7, x + 2, "Failed:", iw, theme_attr(T_ERROR), CLIP_RIGHT);
-        draw_text(y + 8, x + 2, line, iw, theme_attr(T_ERROR), CLIP_RIGHT);
+        draw_text_wrap(y + 8, x + 2, h - 9, iw, line, theme_attr(T_ERROR));
     }
     static const char *const run_hints[] = {"Esc", "cancel", NULL};
     static const char *const end_hints[] = {"Enter", "back to the tree", "c", "convert again", NULL};

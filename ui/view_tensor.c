@@ -62,13 +62,23 @@ int tensor_detail_key(int key)
 /* A line list drawn with a scroll offset. */
 typedef struct dl {
     int y, x, h, w, row;
+    int kw;               /* key column width, 0 = 10 */
 } dl;
 
 static void line_kv(dl *d, const char *k, const char *v, theme_elem ve)
 {
     int r = d->row++ - D.scroll;
     if (r < 0 || r >= d->h) return;
-    int kw = 10;
+    int kw = d->kw > 0 ? d->kw : 10;
+    if (text_width(k) > kw) {
+        /* a long key (GGUF metadata: "llama.attention.head_count") on its
+         * own line, the value indented below it */
+        draw_text(d->y + r, d->x, k, d->w, theme_attr(T_LABEL), CLIP_LEFT);
+        r = d->row++ - D.scroll;
+        if (r < 0 || r >= d->h) return;
+        draw_text(d->y + r, d->x + 2, v, d->w - 2, theme_attr(ve), CLIP_RIGHT);
+        return;
+    }
     draw_text(d->y + r, d->x, k, kw, theme_attr(T_LABEL), CLIP_RIGHT);
     draw_text(d->y + r, d->x + kw + 1, v, d->w - kw - 1, theme_attr(ve), CLIP_LEFT);
 }
@@ -111,7 +121,10 @@ static void draw_histogram(dl *d, const ckpt_stats *s)
     for (int i = 0; i < nb; i++) v[i / group] += s->hist[i];
     for (int i = 0; i < cols; i++)
         if (v[i] > mx) mx = v[i];
-    const int H = 4;
+    /* 4 rows, fewer when the pane ends sooner (80x24): the scale line stays visible */
+    int H = d->h - (d->row - D.scroll) - 1;
+    if (H > 4) H = 4;
+    if (H < 2) H = 2;
     for (int row = 0; row < H; row++) {
         int r = d->row++ - D.scroll;
         if (r < 0 || r >= d->h) continue;
@@ -126,9 +139,14 @@ static void draw_histogram(dl *d, const ckpt_stats *s)
             draw_text(d->y + r, d->x + c, G->blocks[here], 1, theme_attr(T_HISTOGRAM), CLIP_RIGHT);
         }
     }
+    /* the range under the bars: lo at the left, hi at the right edge (or
+     * after lo when the bars are narrower than both) */
     char lo[32], hi[32], line[128];
-    snprintf(line, sizeof line, "%-*s%s", cols - (int)strlen(num(s->hist_hi, hi, sizeof hi)) > 0 ? cols - (int)strlen(hi) : 0,
-             num(s->hist_lo, lo, sizeof lo), hi);
+    snprintf(lo, sizeof lo, "%.4g", s->hist_lo);
+    snprintf(hi, sizeof hi, "%.4g", s->hist_hi);
+    int gap = cols - (int)strlen(lo) - (int)strlen(hi);
+    if (gap < 1) gap = 1;
+    snprintf(line, sizeof line, "%s%*s%s", lo, gap, "", hi);
     line_text(d, line, T_DIM);
 }
 
@@ -208,7 +226,8 @@ static void group_section(dl *d, int n)
     line_text(d, nd->kind ? "Layer" : "Group", T_TITLE);
     line_wrapped(d, nd->path && *nd->path ? nd->path : nd->name, T_VALUE);
     if (nd->kind) line_kv(d, "class", nd->kind, T_NORMAL);
-    if (nd->alt_name) line_kv(d, "also", nd->alt_name, T_NORMAL);
+    if (nd->flags & CKPT_NF_MODEL) line_kv(d, "kind", "nested model", T_NORMAL);
+    if (nd->alt_name) line_kv(d, "alt name", nd->alt_name, T_NORMAL);
     line_kv(d, "tensors", fmt_count_full((uint64_t)nd->ntensors, b, sizeof b), T_NUMBER);
     line_kv(d, "params", fmt_count_full(nd->nparams, b, sizeof b), T_NUMBER);
     line_kv(d, "bytes", fmt_bytes(nd->nbytes, b, sizeof b), T_NUMBER);
@@ -219,11 +238,24 @@ static void group_section(dl *d, int n)
 static void model_section(dl *d)
 {
     char b[64];
+    /* the key column fits the facts' keys ("context_length"), up to half the pane */
+    int kw = 10;
+    for (int i = 0; i < ckpt_model_nfacts(A.m); i++) {
+        const char *k, *v;
+        ckpt_model_fact(A.m, i, &k, &v);
+        if (text_width(k) > kw) kw = text_width(k);
+    }
+    if (kw > d->w / 2) kw = d->w / 2;
+    d->kw = kw;
     line_text(d, "Model", T_TITLE);
     line_wrapped(d, ckpt_model_path(A.m), T_VALUE);
     line_kv(d, "format", ckpt_model_format(A.m), T_FORMAT);
     int nf = ckpt_model_nfiles(A.m);
     line_kv(d, "files", fmt_count_full((uint64_t)nf, b, sizeof b), T_NUMBER);
+    line_kv(d, "tensors", fmt_count_full((uint64_t)A.nt_weights, b, sizeof b), T_NUMBER);
+    if (A.nt_opt) line_kv(d, "optimizer", fmt_count_full((uint64_t)A.nt_opt, b, sizeof b), T_NUMBER);
+    line_kv(d, "params", fmt_count_full(ckpt_model_nparams(A.m), b, sizeof b), T_NUMBER);
+    line_kv(d, "bytes", fmt_bytes(ckpt_model_nbytes(A.m), b, sizeof b), T_NUMBER);
     for (int i = 0; i < ckpt_model_nfacts(A.m); i++) {
         const char *k, *v;
         ckpt_model_fact(A.m, i, &k, &v);
@@ -243,7 +275,7 @@ void tensor_detail_draw(int y, int x, int h, int w, int node, int focused)
     if (node != last_node) D.scroll = 0;
     last_node = node;
     if (!A.m || w < 8) return;
-    dl d = {y, x, h, w, 0};
+    dl d = {y, x, h, w, 0, 0};
     if (node < 0 || node >= ckpt_model_nnodes(A.m)) model_section(&d);
     else {
         const ckpt_node *nd = ckpt_model_node(A.m, node);

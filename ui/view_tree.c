@@ -24,6 +24,7 @@ static struct {
     unsigned char *open;
     int cur, top;         /* node indices; -1 when the tree is empty */
     int focus;            /* 0 tree, 1 detail */
+    int info;             /* the detail pane shows the model summary ('i') */
     int rows;             /* rows last drawn */
     /* filter */
     char pat[256];
@@ -360,7 +361,9 @@ static void draw_node_row(int y, int x, int w, int n, int sel)
     if (rw > w / 2) rw = w / 2;
     int namew = w - used - rw - 1;
     if (nd->tensor < 0) {
-        used += draw_text(y, x + used, T.open[n] ? G->open : G->closed, namew, sel ? base : theme_attr(T_TREE_LINE), CLIP_RIGHT);
+        /* a layer without weights (InputLayer, Activation) has nothing to expand */
+        const char *ex = !has_kids(n) ? G->leaf : T.open[n] ? G->open : G->closed;
+        used += draw_text(y, x + used, ex, namew, sel ? base : theme_attr(T_TREE_LINE), CLIP_RIGHT);
         namew = w - used - rw - 1;
     } else if (d < 2) {
         used += draw_text(y, x + used, G->leaf, namew, base, CLIP_RIGHT);
@@ -455,16 +458,21 @@ void model_draw(void)
         int n = T.top;
         for (int r = 0; r < rows && n >= 0; r++, n = next_vis(n)) draw_node_row(y0 + r, 0, lw, n, n == T.cur);
     }
+    int dnode = T.info ? -1 : tree_selected_node();
     if (lw < COLS) {
         draw_vline(top, lw, h, theme_attr(T_BORDER));
-        tensor_detail_draw(top, lw + 2, h, COLS - lw - 3, tree_selected_node(), T.focus == 1);
+        tensor_detail_draw(top, lw + 2, h, COLS - lw - 3, dnode, T.focus == 1);
+    } else if (T.focus == 1 || T.info) {
+        /* too narrow for two panes: the detail takes the screen (Tab returns) */
+        for (int r = top; r < top + h; r++) draw_fill(r, 0, COLS, theme_attr(T_NORMAL));
+        tensor_detail_draw(top, 1, h, COLS - 2, dnode, T.focus == 1);
     }
     if (T.editing) {
         draw_prompt();
         return;
     }
     static const char *const hints[] = {"?", "help", "/", "filter", "s", "stats", "d", "mismatches", "m", "remap",
-                                        "c", "convert", "t", "theme", "q", "back", NULL};
+                                        "c", "convert", "i", "info", "t", "theme", "q", "back", NULL};
     draw_hints(hints);
 }
 
@@ -651,10 +659,28 @@ int model_key(int key)
     case ACT_SWITCH_PANE: T.focus = !T.focus; return R_REDRAW;
     case ACT_STATS: {
         int t = tree_selected_tensor();
+        int n = tree_selected_node();
+        /* a group holding one tensor (gguf "token_embd", a bias-less layer): that tensor */
+        if (t < 0 && n >= 0 && N(n)->ntensors == 1) {
+            int c = n;
+            while (c >= 0 && N(c)->tensor < 0) {
+                int k = N(c)->first_child;
+                while (k >= 0 && N(k)->ntensors == 0) k = N(k)->next_sibling;
+                c = k;
+            }
+            if (c >= 0) {
+                t = N(c)->tensor;
+                tree_jump_tensor(t); /* show it: the statistics are the tensor's */
+            }
+        }
         if (t < 0) app_msg("select a tensor to compute its statistics");
-        else tensor_stats_request(t);
+        else {
+            if (T.info) T.info = 0;
+            tensor_stats_request(t);
+        }
         return R_REDRAW;
     }
+    case ACT_INFO: T.info = !T.info; return R_REDRAW;
     case ACT_MISMATCHES: check_open(); return R_REDRAW;
     case ACT_REMAP: remap_open(); return R_REDRAW;
     case ACT_CONVERT: convert_open(); return R_REDRAW;
@@ -680,5 +706,7 @@ int model_key(int key)
     default: break;
     }
     if (T.focus == 1) return R_NONE;
-    return tree_move_key(a);
+    int r = tree_move_key(a);
+    if (r != R_NONE) T.info = 0; /* moving shows the new selection again */
+    return r;
 }
