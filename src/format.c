@@ -34,6 +34,12 @@ int ckpt_format_count(void) { return NFORMATS; }
 const char *ckpt_format_name(int i) { return i >= 0 && i < NFORMATS ? formats[i]->name : NULL; }
 const char *ckpt_format_desc(int i) { return i >= 0 && i < NFORMATS ? formats[i]->desc : NULL; }
 unsigned ckpt_format_flags(int i) { return i >= 0 && i < NFORMATS ? formats[i]->flags : 0; }
+const char *ckpt_format_exts(int i) { return i >= 0 && i < NFORMATS ? formats[i]->exts : NULL; }
+
+const char *ckpt_model_namings(const ckpt_model *m)
+{
+    return m && m->fmt && m->fmt->name_as ? m->fmt->namings : NULL;
+}
 
 int ckpt_format_can_write(const char *format, const ckpt_model *m, char *why, size_t n)
 {

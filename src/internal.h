@@ -170,6 +170,8 @@ struct ckpt_format {
      * "index"), before renames and remap rules. Returns a malloc'd name, or
      * NULL with err set (an unknown scheme is CKPT_E_USAGE). */
     char *(*name_as)(ckpt_model *m, int t, const char *naming, ckpt_err *err);
+    /* The schemes name_as accepts, space-separated, default first ("keras index"). */
+    const char *namings;
 };
 
 const ckpt_format *ckpt__format_find(const char *name);

@@ -47,8 +47,12 @@ void check_draw(void)
     C.rows = rows;
     if (C.rc) draw_text(y0++, 2, C.err, COLS - 4, theme_attr(T_ERROR), CLIP_RIGHT);
     if (C.f.n == 0 && !C.rc)
-        draw_text(y0, 2, "No mismatches found: names, shapes and the architecture agree.", COLS - 4,
-                  theme_attr(T_DIM), CLIP_RIGHT);
+    {
+        /* as `ckpt check` says it: what was compared depends on the input */
+        char ok[128];
+        snprintf(ok, sizeof ok, "No mismatches found (%d tensors checked).", ckpt_model_ntensors(A.m));
+        draw_text(y0, 2, ok, COLS - 4, theme_attr(T_DIM), CLIP_RIGHT);
+    }
     if (C.cur < C.top) C.top = C.cur;
     if (C.cur >= C.top + rows - 2) C.top = C.cur - (rows - 2) + 1;
     int detail_y = LINES - 3;

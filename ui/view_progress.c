@@ -36,8 +36,10 @@ void progress_draw(void)
     draw_text(y + 1, x + 2, line, iw, theme_attr(T_DIALOG), CLIP_LEFT);
     draw_bar(y + 3, x + 2, iw - 6, frac);
     draw_textf(y + 3, x + iw - 3, 5, theme_attr(T_VALUE), "%3.0f%%", frac * 100);
-    snprintf(line, sizeof line, "tensor %d of %d: %s", idone < itot ? idone + 1 : idone, itot, cur);
-    draw_text(y + 4, x + 2, line, iw, theme_attr(T_TENSOR), CLIP_RIGHT);
+    if (itot > 0) { /* nothing to name before the first tensor (a refusal up front) */
+        snprintf(line, sizeof line, "tensor %d of %d: %s", idone < itot ? idone + 1 : idone, itot, cur);
+        draw_text(y + 4, x + 2, line, iw, theme_attr(T_TENSOR), CLIP_RIGHT);
+    }
     double rate = el > 0 ? (double)done / el : 0;
     snprintf(line, sizeof line, "%s of %s   %s/s   elapsed %s", fmt_bytes(done, a, sizeof a), fmt_bytes(tot, b, sizeof b),
              fmt_bytes((uint64_t)rate, c, sizeof c), fmt_duration(el, d, sizeof d));

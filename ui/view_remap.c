@@ -252,8 +252,10 @@ void remap_draw(void)
         attr_t a = theme_attr(foc ? T_FIELD_FOCUS : T_FIELD);
         draw_text(y, 1, "Target", 8, theme_attr(T_LABEL), CLIP_RIGHT);
         draw_fill(y, 9, w - 10, a);
-        int u = draw_text(y, 9, R.target_spec[0] || foc ? R.target_spec : "(a checkpoint, a names list or preset:NAME to match against; Enter loads)",
-                          w - 11, R.target_spec[0] || foc ? a : theme_attr(T_DIM), CLIP_LEFT);
+        /* typed text keeps its end in view; the placeholder its start */
+        int typed = R.target_spec[0] || foc;
+        int u = draw_text(y, 9, typed ? R.target_spec : "(a checkpoint, a names list or preset:NAME to match against; Enter loads)",
+                          w - 11, typed ? a : theme_attr(T_DIM), typed ? CLIP_LEFT : CLIP_RIGHT);
         if (foc) draw_text(y, 9 + u, "_", 1, a, CLIP_RIGHT);
     }
     y++;

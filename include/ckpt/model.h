@@ -117,6 +117,13 @@ int ckpt_format_count(void);
 const char *ckpt_format_name(int i);
 const char *ckpt_format_desc(int i);
 unsigned ckpt_format_flags(int i);
+/* File name endings of format i, space-separated, the usual one first
+ * (".weights.h5 .weights.json"; "model.json" for TF.js), or NULL. */
+const char *ckpt_format_exts(int i);
+/* Output naming schemes ckpt_convert_opts.naming accepts for model m,
+ * space-separated, the default first ("keras index"), or NULL when its
+ * format has none. */
+const char *ckpt_model_namings(const ckpt_model *m);
 /* Can `format` be written from model m? If not, why (one line) goes to `why`. */
 int ckpt_format_can_write(const char *format, const ckpt_model *m, char *why, size_t n);
 

@@ -1,0 +1,148 @@
+#!/bin/bash
+# TUI on the real fixtures, in an 80x24 pane as over SSH: a Keras HDF5 model
+# tree shows its layers with their classes in config order (h5py reads the
+# config) and a nested model expands to its inner layers; the header counts
+# tensors as `ckpt info --json` does (torch, gguf, and a Keras file with
+# optimizer state); `i` shows the GGUF metadata; the browser's tensor column
+# agrees with `ckpt info --json`; the convert dialog offers exactly the
+# writable formats for a Keras source and only safetensors for a GGUF one.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/tui_lib.sh"
+need_shared tui_formats || exit 0
+export TUI_W=80 TUI_H=24
+
+XC=$FIX/keras2_h5/fc-tiny_XCEPTION_KDEF/tiny_XCEPTION_KDEF.hdf5
+PT=$FIX/pytorch/burn-mnist/mnist.pt
+GG=$FIX/gguf/ollama-llama-2-tiny-random/llama-2-tiny-random.gguf
+
+# info NAME FILE: a field of `ckpt info --json FILE`
+info() { "$CKPT" info --json "$2" | "$PY" -c "import json,sys; print(json.load(sys.stdin).get('$1', 0))"; }
+
+# ---- Keras HDF5: layer names and classes in config order --------------------
+tui_start -- "$XC"
+if tui_wait "Layers"; then
+    if "$PY" - "$XC" "$T/screen" <<'EOF'
+import json, sys, h5py
+cfg = json.loads(h5py.File(sys.argv[1], "r").attrs["model_config"])
+layers = [(l["config"]["name"], l["class_name"]) for l in cfg["config"]["layers"]]
+rows = open(sys.argv[2], encoding="utf-8").read().split("\n")[2:23]
+seen = 0
+for (name, cls), row in zip(layers, rows):
+    left = row.split("\u2502")[0][2:]          # the tree pane, after the expander
+    tok = left.split()
+    assert tok[0] == name, (name, row)
+    # the class follows the name; a long one is cut with an ellipsis
+    c = tok[1]
+    assert c == cls or (c.endswith("\u2026") and cls.startswith(c[:-1])), (cls, row)
+    seen += 1
+assert seen == 21, seen
+EOF
+    then pass tui_keras_tree_classes
+    else fail tui_keras_tree_classes "rows differ from the model_config layers: $(sed -n 3,6p "$T/screen" | tr '\n' '|')"; fi
+    # header: weights and optimizer state counted apart, as `ckpt info` does
+    nt=$(info tensors "$XC"); no=$(info optimizer_tensors "$XC")
+    if head -1 "$T/screen" | grep -qE " $nt tensors \(\+$no opt(imizer)?\)"; then pass tui_keras_header_counts
+    else fail tui_keras_header_counts "want $nt tensors +$no optimizer: $(head -1 "$T/screen")"; fi
+    # a layer without weights has nothing to expand: no expander glyph
+    if sed -n 3p "$T/screen" | grep -qE '^  input_1 InputLayer'; then pass tui_weightless_layer_plain
+    else fail tui_weightless_layer_plain "$(sed -n 3p "$T/screen")"; fi
+else fail tui_keras_tree_classes "model screen did not appear"; fi
+
+# ---- the convert dialog for a Keras source: every writable format ----------
+tui_keys c
+if tui_wait "Convert"; then
+    want=$("$CKPT" formats | awk 'NR > 1 && $2 ~ /^rw/ {print $1}' | sort | tr '\n' ' ')
+    got=$(grep -m1 'Format ' "$T/screen" | sed 's/.*Format *//; s/[<>│]//g; s/also://; s/(.*)//' | tr ' ' '\n' | grep . | sort | tr '\n' ' ')
+    if [ -n "$want" ] && [ "$got" = "$want" ]; then pass tui_convert_formats_keras
+    else fail tui_convert_formats_keras "offered '$got', writable '$want'"; fi
+    # keras-weights gets its own file ending from the engine (.weights.h5)
+    tui_keys Right Right
+    if tui_wait "< keras-weights >" && tui_wait "converted.weights.h5"; then pass tui_convert_keras_weights_ext
+    else fail tui_convert_keras_weights_ext "$(grep 'Output' "$T/screen")"; fi
+else fail tui_convert_formats_keras "dialog did not open"; fi
+tui_keys Escape q
+tui_wait "EXIT:0" >/dev/null || fail tui_formats_quit "keras view did not quit"
+
+# ---- a nested model (Sequential inside a functional model) ------------------
+if "$PY" -c "import h5py" 2>/dev/null; then
+    PYTHONPATH="$ROOT/tests" "$PY" - "$T/nested.h5" <<'EOF'
+import sys
+from kgen import write, dense
+inner = {"class_name": "Sequential", "name": "sequential", "config": {"name": "sequential", "layers": [dense("dense", 8), dense("dense_1", 2)]},
+         "inbound_nodes": [[["input_1", 0, 0, {}]]]}
+cfg = {"class_name": "Functional", "config": {"name": "model", "layers": [
+    {"class_name": "InputLayer", "name": "input_1", "config": {"name": "input_1", "batch_input_shape": [None, 4]}, "inbound_nodes": []},
+    inner,
+    {"class_name": "Dense", "name": "head", "config": {"name": "head", "units": 3}, "inbound_nodes": [[["sequential", 0, 0, {}]]]}],
+    "input_layers": [["input_1", 0, 0]], "output_layers": [["head", 0, 0]]}}
+write(sys.argv[1], cfg, [["input_1", []],
+    ["sequential", [["dense/kernel", (4, 8)], ["dense/bias", (8,)], ["dense_1/kernel", (8, 2)], ["dense_1/bias", (2,)]]],
+    ["head", [["kernel", (2, 3)], ["bias", (3,)]]]])
+EOF
+    tui_start -- "$T/nested.h5"
+    tui_wait "Layers" >/dev/null
+    tui_keys j '*'
+    if tui_wait "nested model" && tui_wait_re 'dense_1 Dense'; then
+        # every tensor of the nested model shows under it with its shape (ckpt ls --json)
+        "$CKPT" ls --json "$T/nested.h5" >"$T/nested.json"
+        if "$PY" - "$T/nested.json" "$T/screen" <<'EOF'
+import json, re, sys
+ts = [t for t in json.load(open(sys.argv[1]))["tensors"] if t["name"].startswith("sequential/")]
+scr = open(sys.argv[2], encoding="utf-8").read()
+assert re.search(r"^. sequential Sequential ", scr, re.M), "no nested model row"
+for t in ts:
+    leaf = t["name"].split("/")[-1]
+    shape = "[" + ", ".join(map(str, t["shape"])) + "]"
+    assert re.search(r"[\u2502 ]+[\u251c\u2514]\u2500%s +%s %s" % (leaf, t["dtype"], re.escape(shape)), scr), (leaf, shape)
+assert len(ts) == 4, ts
+EOF
+        then pass tui_keras_nested_model
+        else fail tui_keras_nested_model "$(sed -n 3,12p "$T/screen" | tr '\n' '|')"; fi
+    else fail tui_keras_nested_model "nested model not shown: $(sed -n 3,8p "$T/screen" | tr '\n' '|')"; fi
+    tui_keys q
+else
+    skip tui_keras_nested_model "python3-h5py missing"
+fi
+
+# ---- torch .pt: header count --------------------------------------------------
+tui_start -- "$PT"
+nt=$(info tensors "$PT")
+if tui_wait "Layers" && head -1 "$T/screen" | grep -qE "mnist\.pt +torch +$nt tensors "; then pass tui_torch_header_count
+else fail tui_torch_header_count "want $nt tensors: $(head -1 "$T/screen")"; fi
+# the dotted names make the groups: conv1 expands to its tensors
+tui_keys g l
+if tui_wait_re 'weight +F32 \[8, 1, 3, 3\]'; then pass tui_torch_dotted_tree
+else fail tui_torch_dotted_tree "conv1.weight row missing"; fi
+tui_keys q
+
+# ---- gguf: header count, blk.N tree, metadata, convert offers ---------------
+tui_start -- "$GG"
+nt=$(info tensors "$GG")
+if tui_wait "Layers" && head -1 "$T/screen" | grep -qE "gguf +$nt tensors "; then pass tui_gguf_header_count
+else fail tui_gguf_header_count "want $nt tensors: $(head -1 "$T/screen")"; fi
+tui_keys g '*'
+if tui_wait_re '└─▾ 0 ' && tui_wait_re 'attn_q'; then pass tui_gguf_blk_tree
+else fail tui_gguf_blk_tree "blk > 0 > attn_q not shown"; fi
+# i: the model summary with the GGUF key/values (long keys on their own line)
+arch=$("$CKPT" info --json "$GG" | "$PY" -c "import json,sys; print(json.load(sys.stdin)['metadata']['general.architecture'])")
+tui_keys i Tab
+for k in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do tui_keys j; done
+if tui_wait "general.architecture" && grep -A1 'general.architecture' "$T/screen" | tail -1 | grep -q "│   $arch *\$"; then
+    pass tui_gguf_metadata_info
+else fail tui_gguf_metadata_info "general.architecture=$arch not shown: $(grep -A1 general.arch "$T/screen" | tr '\n' '|')"; fi
+tui_keys Tab i c
+if tui_wait "Convert"; then
+    row=$(grep -m1 'Format ' "$T/screen")
+    if echo "$row" | grep -q '< safetensors >  (the only one' && tui_wait "not offered: keras"; then pass tui_convert_formats_gguf
+    else fail tui_convert_formats_gguf "$row"; fi
+else fail tui_convert_formats_gguf "dialog did not open"; fi
+tui_keys Escape q
+tui_stop
+
+# ---- the browser: tensor column as `ckpt info --json` counts -----------------
+tui_start -- "$FIX/keras2_h5/fc-tiny_XCEPTION_KDEF"
+nt=$(info tensors "$XC")
+if tui_wait_re 'tiny_XCEPTION_KDEF\.hdf5 +keras-h5 +[0-9.]+ KiB +[0-9]+' \
+    && grep -qE "tiny_XCEPTION_KDEF\.hdf5 +keras-h5 +[0-9.]+ KiB +$nt *\$" "$T/screen"; then pass tui_browser_count
+else fail tui_browser_count "want $nt: $(grep tiny_X "$T/screen")"; fi
+tui_stop
