@@ -625,7 +625,7 @@ const ckpt_format ckpt_fmt_keras = {
     .write_end = kw_keras_end,
     .write_abort = kw_write_abort,
     .name_as = kx_name_as,
-    .namings = "keras index",
+    .namings = kx_namings,
 };
 
 const ckpt_format ckpt_fmt_keras_weights = {
@@ -639,7 +639,7 @@ const ckpt_format ckpt_fmt_keras_weights = {
     .close = k3_close,
     .check = kx_check,
     .name_as = kx_name_as,
-    .namings = "keras index",
+    .namings = kx_namings,
     .can_write = kw_can_write_weights,
     .write_begin = kw_weights_begin,
     .write = kw_write_chunk,

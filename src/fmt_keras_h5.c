@@ -349,5 +349,5 @@ const ckpt_format ckpt_fmt_keras_h5 = {
     .close = kh5_close,
     .check = kx_check,
     .name_as = kx_name_as,
-    .namings = "keras index",
+    .namings = kx_namings,
 };

@@ -111,6 +111,8 @@ int kx_check(ckpt_model *m, ckpt_findings *out, ckpt_err *err);
 char *kx_k3_path(const ckpt_model *m, int t);
 /* The format's name_as hook (convert --naming keras|index). */
 char *kx_name_as(ckpt_model *m, int t, const char *naming, ckpt_err *err);
+/* The schemes kx_name_as accepts, the default first (ckpt_model_namings). */
+extern const char kx_namings[];
 /* The Keras 3 opener (fmt_keras3.c), used by the legacy h5 format when a
  * plain .h5 turns out to have the Keras 3 layout. */
 int kx_open_k3_h5(ckpt_model *m, const char *path, ckpt_err *err);

@@ -672,6 +672,8 @@ static int build_ordinals(ckpt_model *m, kx_state *st, ckpt_err *err)
     return rc;
 }
 
+const char kx_namings[] = "keras index keras3"; /* keep in step with kx_name_as */
+
 char *kx_name_as(ckpt_model *m, int t, const char *naming, ckpt_err *err)
 {
     kx_state *st = m->priv;

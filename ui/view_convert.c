@@ -232,7 +232,7 @@ static const char *field_help(int f, char *buf, size_t n)
     }
     case F_OUT: snprintf(buf, n, "file, or folder for sharded output; C-u clears"); break;
     case F_NAMING:
-        snprintf(buf, n, V.nnaming > 1 ? "%s: tensor names in the output (keras: layer/weight, index: layer.weight_N)"
+        snprintf(buf, n, V.nnaming > 1 ? "%s: names in the output (keras: layer/weight, index: layer.weight_N, keras3: Keras 3 path)"
                                        : "only Keras inputs have a choice of names", lr);
         break;
     case F_CAST: snprintf(buf, n, "%s: cast floating-point tensors", lr); break;
