@@ -283,6 +283,179 @@ static int is_prod_equal(int na, const int64_t *a, int nb, const int64_t *b)
     return pa == pb;
 }
 
+/* ---- preset targets: the source names a preset expects ---- */
+
+const char *ckpt__preset_expect(const char *name);
+
+#define PX_MAX 64
+
+typedef struct px_line { char name[256]; char unless[256]; int per_layer; } px_line;
+
+/* `name` through the preset (the name itself when no rule renames it) */
+static void through(const ckpt_remap *p, const char *name, char *buf, size_t n)
+{
+    if (ckpt_remap_name(p, name, buf, n) < 0) snprintf(buf, n, "%s", name);
+}
+
+static void instantiate(const px_line *x, long L, char *buf, size_t n)
+{
+    const char *at = strstr(x->name, "{L}");
+    if (!x->per_layer || !at) { snprintf(buf, n, "%s", x->name); return; }
+    snprintf(buf, n, "%.*s%ld%s", (int)(at - x->name), x->name, L, at + 3);
+}
+
+static int json_true(const cJSON *cfg, const char *key)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(cfg, key);
+    return cJSON_IsTrue(it);
+}
+
+static int json_count(const cJSON *cfg, const char *keys, char *used, size_t un, long *v)
+{
+    const char *p = keys;
+    while (cfg && *p) {
+        const char *e = strchr(p, '|');
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        char k[64];
+        snprintf(k, sizeof k, "%.*s", (int)l, p);
+        const cJSON *it = cJSON_GetObjectItemCaseSensitive(cfg, k);
+        if (!cJSON_IsNumber(it)) {
+            const cJSON *tc = cJSON_GetObjectItemCaseSensitive(cfg, "text_config");
+            it = cJSON_IsObject(tc) ? cJSON_GetObjectItemCaseSensitive(tc, k) : NULL;
+        }
+        if (cJSON_IsNumber(it) && it->valuedouble >= 0 && it->valuedouble <= 100000) {
+            *v = (long)it->valuedouble;
+            snprintf(used, un, "%s", k);
+            return 0;
+        }
+        if (!e) break;
+        p = e + 1;
+    }
+    return -1;
+}
+
+static int cmp_long_desc(const void *a, const void *b)
+{
+    long x = *(const long *)a, y = *(const long *)b;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* MISSING findings for the names the preset expects and no tensor (after the
+ * map) provides; notes say how the layers were counted or why nothing could
+ * be listed. */
+static int preset_missing(ckpt_model *m, ckpt_remapped *v, const ckpt_target *t, ckpt_findings *out)
+{
+    const char *tx = ckpt__preset_expect(t->spec + 7);
+    if (!tx)
+        return ckpt_findings_note(out, "%s lists no names of its own (its target names come from the model's Keras config): "
+                                       "checked here only that a rule claims every tensor; `ckpt check PATH` without --expect "
+                                       "lists the weights the config expects and the file lacks", t->spec);
+    px_line *px = calloc(PX_MAX, sizeof *px);
+    int npx = 0, rc = 0;
+    char layer_keys[256] = "";
+    if (!px) return CKPT_E_NOMEM;
+    for (const char *p = tx; *p && npx < PX_MAX;) {
+        const char *e = strchr(p, '\n');
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        char ln[256];
+        snprintf(ln, sizeof ln, "%.*s", (int)l, p);
+        p = e ? e + 1 : p + l;
+        if (!strncmp(ln, "layers ", 7)) { snprintf(layer_keys, sizeof layer_keys, "%s", ln + 7); continue; }
+        char *u = strstr(ln, " unless ");
+        if (u) { *u = 0; snprintf(px[npx].unless, sizeof px[npx].unless, "%s", u + 8); }
+        snprintf(px[npx].name, sizeof px[npx].name, "%s", ln);
+        px[npx].per_layer = strstr(ln, "{L}") != NULL;
+        npx++;
+    }
+    /* what the model's tensors become through the preset */
+    int n = ckpt_remapped_count(v);
+    char **outs = calloc((size_t)n + 1, sizeof *outs);
+    struct ckpt_name_index *ix = ckpt__index_new();
+    long *cand = calloc((size_t)n * 4 + 1, sizeof *cand);
+    int ncand = 0;
+    char buf[1024], ibuf[1024];
+    if (!outs || !ix || !cand) rc = CKPT_E_NOMEM;
+    for (int i = 0; i < n && !rc; i++) {
+        ckpt_remapped_info in;
+        ckpt_remapped_entry(v, i, &in);
+        through(t->preset, in.name, buf, sizeof buf);
+        if (!(outs[i] = strdup(buf)) || ckpt__index_put(ix, outs[i], i) == -2) { rc = CKPT_E_NOMEM; break; }
+        /* layer numbers in the name: candidates for the layer count */
+        int k = 0;
+        for (const char *q = in.name; *q && k < 4; q++) {
+            if (*q < '0' || *q > '9') continue;
+            char *end;
+            long x = strtol(q, &end, 10);
+            if (x <= 100000) { cand[ncand++] = x; k++; }
+            q = end - 1;
+        }
+    }
+    cJSON *cfg = NULL;
+    const char *cj = ckpt_model_hf_config(m);
+    if (cj) cfg = cJSON_Parse(cj);
+    long nl = 0;
+    char used[64] = "";
+    int from_config = 0;
+    if (!rc && layer_keys[0]) {
+        if (json_count(cfg, layer_keys, used, sizeof used, &nl) == 0) from_config = 1;
+        else {
+            /* no config: the highest layer number some expected name has */
+            qsort(cand, (size_t)ncand, sizeof *cand, cmp_long_desc);
+            nl = 0;
+            for (int c = 0; c < ncand && !nl; c++) {
+                if (c && cand[c] == cand[c - 1]) continue;
+                for (int k = 0; k < npx && !nl; k++) {
+                    if (!px[k].per_layer) continue;
+                    instantiate(&px[k], cand[c], ibuf, sizeof ibuf);
+                    through(t->preset, ibuf, buf, sizeof buf);
+                    if (ckpt__index_get(ix, buf) >= 0) nl = cand[c] + 1;
+                }
+            }
+        }
+    }
+    int nexp = 0, unknown_tie = 0;
+    /* the fixed names, then layer by layer */
+    for (long L = -1; L < nl && !rc; L++)
+    for (int k = 0; k < npx && !rc; k++) {
+        if ((L < 0) == px[k].per_layer) continue;
+        if (px[k].unless[0]) {
+            if (!cfg) { unknown_tie++; continue; }
+            if (json_true(cfg, px[k].unless)) continue;
+        }
+        {
+            instantiate(&px[k], L, ibuf, sizeof ibuf);
+            through(t->preset, ibuf, buf, sizeof buf);
+            nexp++;
+            if (ckpt__index_get(ix, buf) >= 0) continue;
+            if (px[k].per_layer)
+                rc = ckpt_findings_add(out, CKPT_FIND_MISSING, NULL, ibuf, -1, NULL,
+                                       "%s expects it (layer %ld of %ld); the model has no such tensor", t->spec, L, nl);
+            else
+                rc = ckpt_findings_add(out, CKPT_FIND_MISSING, NULL, ibuf, -1, NULL,
+                                       "%s expects it; the model has no such tensor", t->spec);
+        }
+    }
+    if (!rc && layer_keys[0]) {
+        if (from_config)
+            rc = ckpt_findings_note(out, "%s expects %d source tensors: %ld layers (%s in config.json)", t->spec, nexp, nl, used);
+        else
+            rc = ckpt_findings_note(out, "%s expects %d source tensors: %ld layers counted from the model's names "
+                                         "(no %s in a config.json beside it: missing layers after the last one cannot be seen)",
+                                    t->spec, nexp, nl, layer_keys);
+    }
+    for (int k = 0; k < npx && !rc; k++)
+        if (px[k].unless[0] && !cfg && unknown_tie)
+            rc = ckpt_findings_note(out, "%s not checked: whether it is expected depends on %s in config.json (none found)",
+                                    px[k].name, px[k].unless);
+    cJSON_Delete(cfg);
+    ckpt__index_free(ix);
+    for (int i = 0; outs && i < n; i++) free(outs[i]);
+    free(outs);
+    free(cand);
+    free(px);
+    return rc ? CKPT_E_NOMEM : 0;
+}
+
 int ckpt_check_expect(ckpt_model *m, const ckpt_remap *map, const ckpt_target *t, ckpt_findings *out, ckpt_err *err)
 {
     return ckpt_check_expect_ex(m, map, t, 0, out, err);
@@ -332,13 +505,15 @@ int ckpt_check_expect_ex(ckpt_model *m, const ckpt_remap *map, const ckpt_target
                                        "no rule of %s claims it", t->spec);
             if (rc) break;
         }
+        /* the names the preset expects that nothing provides */
+        if (!rc) rc = preset_missing(m, v, t, out);
         /* and the preset must apply without errors (shapes, config values) */
         if (!rc) {
             ckpt_remapped *pv = NULL;
             ckpt_err e2;
             ckpt_err_clear(&e2);
             /* the preset is applied to the model's own names when no map was given */
-            if (!map && ckpt_remap_preview(t->preset, m, &pv, &e2))
+            if (!map && ckpt_remap_preview_ex(t->preset, m, flags, &pv, &e2))
                 rc = ckpt_findings_add(out, CKPT_FIND_SHAPE, NULL, e2.tensor[0] ? e2.tensor : NULL, -1, NULL, "%s", e2.msg);
             ckpt_remapped_free(pv);
         }

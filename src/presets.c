@@ -173,14 +173,37 @@ static const char keras3_keras2[] =
     "? ^layers/([^/]+)/vars/0$ -> $1/kernel\n"
     "? ^layers/([^/]+)/vars/1$ -> $1/bias\n";
 
+/* The source names a preset expects (`check --expect preset:NAME` lists the
+ * missing ones). Lines: "layers KEY|KEY2" (config.json keys giving the layer
+ * count), then one name a line, {L} = 0..layers-1; "NAME unless KEY": not
+ * expected when config.json sets KEY true (a tied LM head). A name counts as
+ * present when some tensor maps through the preset to the same output, so
+ * GPT-2's `h.0.ln_1.weight` and `transformer.h.0.ln_1.weight` are one. The
+ * lists are the weights the presets' sources (convert_gpt2.py,
+ * convert_llama3.py, convert_hf_to_gguf.py) read. */
+static const char gpt2_expect[] =
+    "layers n_layer|num_hidden_layers\n"
+    "wte.weight\nwpe.weight\nln_f.weight\nln_f.bias\n"
+    "h.{L}.ln_1.weight\nh.{L}.ln_1.bias\nh.{L}.attn.c_attn.weight\nh.{L}.attn.c_attn.bias\n"
+    "h.{L}.attn.c_proj.weight\nh.{L}.attn.c_proj.bias\nh.{L}.ln_2.weight\nh.{L}.ln_2.bias\n"
+    "h.{L}.mlp.c_fc.weight\nh.{L}.mlp.c_fc.bias\nh.{L}.mlp.c_proj.weight\nh.{L}.mlp.c_proj.bias\n";
+
+static const char llama_expect[] =
+    "layers num_hidden_layers\n"
+    "model.embed_tokens.weight\nmodel.norm.weight\nlm_head.weight unless tie_word_embeddings\n"
+    "model.layers.{L}.input_layernorm.weight\nmodel.layers.{L}.post_attention_layernorm.weight\n"
+    "model.layers.{L}.self_attn.q_proj.weight\nmodel.layers.{L}.self_attn.k_proj.weight\n"
+    "model.layers.{L}.self_attn.v_proj.weight\nmodel.layers.{L}.self_attn.o_proj.weight\n"
+    "model.layers.{L}.mlp.gate_proj.weight\nmodel.layers.{L}.mlp.up_proj.weight\nmodel.layers.{L}.mlp.down_proj.weight\n";
+
 static const struct preset {
-    const char *name, *desc, *text;
+    const char *name, *desc, *text, *expect;
 } presets[] = {
-    {"hf-gpt2-kerashub", "Hugging Face GPT-2 -> KerasHub GPT2Backbone variables (q/k/v split + reshape)", gpt2_kerashub},
-    {"hf-llama-kerashub", "Hugging Face Llama -> KerasHub Llama(3)Backbone variables (transpose + reshape)", llama_kerashub},
-    {"hf-llama-gguf", "Hugging Face Llama -> GGUF tensor names (llama.cpp, q/k permuted)", llama_gguf},
-    {"keras2-keras3", "Keras 2 h5 names (dense_1/kernel) -> Keras 3 paths (layers/dense/vars/0, renumbered from the config)", keras2_keras3},
-    {"keras3-keras2", "Keras 3 paths (layers/dense_1/vars/0) -> Keras 2 h5 names (dense_1/kernel)", keras3_keras2},
+    {"hf-gpt2-kerashub", "Hugging Face GPT-2 -> KerasHub GPT2Backbone variables (q/k/v split + reshape)", gpt2_kerashub, gpt2_expect},
+    {"hf-llama-kerashub", "Hugging Face Llama -> KerasHub Llama(3)Backbone variables (transpose + reshape)", llama_kerashub, llama_expect},
+    {"hf-llama-gguf", "Hugging Face Llama -> GGUF tensor names (llama.cpp, q/k permuted)", llama_gguf, llama_expect},
+    {"keras2-keras3", "Keras 2 h5 names (dense_1/kernel) -> Keras 3 paths (layers/dense/vars/0, renumbered from the config)", keras2_keras3, NULL},
+    {"keras3-keras2", "Keras 3 paths (layers/dense_1/vars/0) -> Keras 2 h5 names (dense_1/kernel)", keras3_keras2, NULL},
 };
 
 int ckpt_preset_count(void) { return (int)(sizeof presets / sizeof presets[0]); }
@@ -196,3 +219,12 @@ const char *ckpt__preset_text(const char *name)
 }
 
 const char *ckpt_preset_text(const char *name) { return ckpt__preset_text(name); }
+
+/* The names list of a preset (see gpt2_expect), NULL if it has none. */
+const char *ckpt__preset_expect(const char *name);
+const char *ckpt__preset_expect(const char *name)
+{
+    for (int i = 0; i < ckpt_preset_count(); i++)
+        if (!strcmp(presets[i].name, name)) return presets[i].expect;
+    return NULL;
+}

@@ -110,3 +110,75 @@ import json; j = json.load(open('$T/out'))
 assert [(f['kind'], f['tensor']) for f in j['findings']] == [('shape', 'optimizer/Adam/dense/kernel/v')] and j['notes'] == [], j"
     expect_exit 2 expect_optimizer_needs_expect "$CKPT" check "$R" --include-optimizer
 fi
+
+# preset targets list the source names they expect and the model lacks: the
+# layer count from config.json, else from the names (said in a note). The
+# reference lists are Hugging Face's state-dict names, written out here.
+$PY - "$T" <<'EOF2'
+import json, os, sys, numpy as np, stio
+d = sys.argv[1]
+H, NQ, NKV, I, V = 16, 4, 2, 24, 32
+def llama(L):
+    t = {"model.embed_tokens.weight": (V, H), "model.norm.weight": (H,), "lm_head.weight": (V, H)}
+    for i in range(L):
+        p = f"model.layers.{i}."
+        t.update({p + "input_layernorm.weight": (H,), p + "self_attn.q_proj.weight": (H, H), p + "self_attn.k_proj.weight": (8, H),
+                  p + "self_attn.v_proj.weight": (8, H), p + "self_attn.o_proj.weight": (H, H), p + "post_attention_layernorm.weight": (H,),
+                  p + "mlp.gate_proj.weight": (I, H), p + "mlp.up_proj.weight": (I, H), p + "mlp.down_proj.weight": (H, I)})
+    return t
+full = llama(3)                       # config says 3 layers; the file holds 2, one of them without up_proj, and no lm_head
+have = {k: v for k, v in llama(2).items() if k not in ("model.layers.1.mlp.up_proj.weight", "lm_head.weight")}
+for sub, cfg in (("holed", True), ("holed_nocfg", False)):
+    os.makedirs(f"{d}/{sub}", exist_ok=True)
+    stio.write(f"{d}/{sub}/model.safetensors", {k: np.zeros(s, np.float32) for k, s in have.items()})
+    if cfg:
+        json.dump({"model_type": "llama", "num_hidden_layers": 3, "hidden_size": H, "num_attention_heads": NQ,
+                   "num_key_value_heads": NKV}, open(f"{d}/{sub}/config.json", "w"))
+json.dump({"with_config": sorted(set(full) - set(have)),
+           "without_config": sorted(set(llama(2)) - set(have) - {"lm_head.weight"}),
+           "n_with": len(full), "n_without": len(llama(2)) - 1}, open(f"{d}/holed_want.json", "w"))
+# GPT-2 as GPT2LMHeadModel saves it (transformer. prefix), one bias missing
+g = {"transformer.wte.weight": (V, H), "transformer.wpe.weight": (8, H), "transformer.ln_f.weight": (H,), "transformer.ln_f.bias": (H,)}
+for i in range(2):
+    p = f"transformer.h.{i}."
+    g.update({p + "ln_1.weight": (H,), p + "ln_1.bias": (H,), p + "attn.c_attn.weight": (H, 3 * H), p + "attn.c_attn.bias": (3 * H,),
+              p + "attn.c_proj.weight": (H, H), p + "attn.c_proj.bias": (H,), p + "ln_2.weight": (H,), p + "ln_2.bias": (H,),
+              p + "mlp.c_fc.weight": (H, 4 * H), p + "mlp.c_fc.bias": (4 * H,), p + "mlp.c_proj.weight": (4 * H, H), p + "mlp.c_proj.bias": (H,)})
+del g["transformer.h.1.attn.c_proj.bias"]
+os.makedirs(f"{d}/gpt2", exist_ok=True)
+stio.write(f"{d}/gpt2/model.safetensors", {k: np.zeros(s, np.float32) for k, s in g.items()})
+json.dump({"model_type": "gpt2", "n_layer": 2, "n_embd": H, "n_head": NQ}, open(f"{d}/gpt2/config.json", "w"))
+EOF2
+for p in hf-llama-kerashub hf-llama-gguf; do
+    expect_exit 1 "expect_preset_missing_$p" "$CKPT" check "$T/holed/model.safetensors" --expect "preset:$p" --json
+    check "expect_preset_missing_${p}_names" $PY - "$T" "$p" <<'EOF2'
+import json, sys
+d, p = sys.argv[1], sys.argv[2]
+j, w = json.load(open(f"{d}/out")), json.load(open(f"{d}/holed_want.json"))
+miss = sorted(f["tensor"] for f in j["findings"] if f["kind"] == "missing")
+assert miss == w["with_config"], (miss, w["with_config"])
+assert [f for f in j["findings"] if f["kind"] != "missing"] == [], j["findings"]
+assert f"preset:{p} expects {w['n_with']} source tensors: 3 layers (num_hidden_layers in config.json)" in j["notes"], j["notes"]
+EOF2
+done
+expect_exit 1 expect_preset_missing_nocfg "$CKPT" check "$T/holed_nocfg/model.safetensors" --expect preset:hf-llama-gguf --json
+check expect_preset_missing_nocfg_names $PY - "$T" <<'EOF2'
+import json, sys
+d = sys.argv[1]
+j, w = json.load(open(f"{d}/out")), json.load(open(f"{d}/holed_want.json"))
+miss = sorted(f["tensor"] for f in j["findings"] if f["kind"] == "missing")
+assert miss == w["without_config"], (miss, w["without_config"])
+n = j["notes"]
+assert any(x.startswith(f"preset:hf-llama-gguf expects {w['n_without']} source tensors: 2 layers counted from the model's names") for x in n), n
+assert any(x.startswith("lm_head.weight not checked") for x in n), n
+EOF2
+expect_exit 1 expect_preset_missing_gpt2 "$CKPT" check "$T/gpt2/model.safetensors" --expect preset:hf-gpt2-kerashub --json
+check expect_preset_missing_gpt2_names $PY -c "
+import json; j = json.load(open('$T/out'))
+assert [(f['kind'], f['tensor']) for f in j['findings']] == [('missing', 'h.1.attn.c_proj.bias')], j['findings']
+assert 'preset:hf-gpt2-kerashub expects 28 source tensors: 2 layers (n_layer in config.json)' in j['notes'], j['notes']"
+if need_shared expect_preset_keras_note; then
+    expect_exit 0 expect_preset_keras_note "$CKPT" check "$FIX/keras2_h5/konverter-rnn_model/rnn_model.h5" --expect preset:keras2-keras3
+    grep -q "^note: preset:keras2-keras3 lists no names of its own" "$T/out" && pass expect_preset_keras_note_text \
+        || fail expect_preset_keras_note_text "$(cat "$T/out")"
+fi

@@ -42,7 +42,9 @@ static const cli_cmd commands[] = {
      "  --expect TARGET: compare with the layout some code expects instead: a\n"
      "  checkpoint, a names list (NAME [SHAPE] [DTYPE] a line, or `ckpt ls --json`)\n"
      "  or preset:NAME; reports missing, unexpected, mis-shaped tensors after\n"
-     "  --map, with suggested rules.\n"
+     "  --map, with suggested rules. A preset target lists the source names it\n"
+     "  expects and the model lacks (layers counted from config.json, else from\n"
+     "  the names; a note says which); the Keras presets have no list of their own.\n"
      "  Optimizer state is not compared unless --include-optimizer; a note line\n"
      "  says how many tensors were left out.\n"
      "  Exit status 1 when anything is found (notes do not count).\n"},
