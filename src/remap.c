@@ -74,8 +74,11 @@ typedef struct rule {
     int drop;
     char *targets[RULE_MAX_TARGETS];
     int ntargets;
-    rop ops[RULE_MAX_OPS];
+    rop *ops;                  /* allocated as parsed: most rules have none (a rop is ~600 bytes) */
     int nops;
+    size_t skip;               /* `re` matches the name after this many bytes (the anchored prefix) */
+    char *suffix;              /* and before this literal (the anchored suffix), or NULL */
+    size_t suffix_len;
     int split;                 /* index of the split op, -1 */
     unsigned long hits;
     char *as_naming;           /* "-> @keras3": the input format's name for the tensor */
@@ -345,6 +348,131 @@ static void literals(const char *s, char **prefix, char **lit)
 /* ---------------------------------------------------------------------- */
 /* parsing                                                                 */
 
+/* An anchored literal prefix and suffix ("^model\.layers\.17\.self_attn\.(q|k)_proj\.weight$")
+ * are compared with strncmp/memcmp and only the middle goes to regexec,
+ * compiled on its own ("^(q|k)$"): glibc's regexec caches a 2 KiB transition
+ * table per DFA state it visits, about one per character matched, in every
+ * regex, so 200 long rules cost ~15 MiB over 10,000 names; matching the
+ * middle only keeps those tables to the part that is not literal. Skipped
+ * (the whole regex is used) when the pattern has a top-level '|', or a
+ * context operator (\< \> \b \B \` \') anywhere.
+ * Returns -1 on out of memory, else 0. */
+static int split_literals(rule *r, const char *s)
+{
+    if (s[0] != '^') return 0;
+    int depth = 0, inbr = 0;
+    for (const char *q = s; *q; q++) {
+        if (inbr) { if (*q == ']') inbr = 0; continue; }
+        if (*q == '\\' && q[1]) { if (strchr("<>bB`'", q[1])) return 0; q++; continue; }
+        if (*q == '[') { inbr = 1; if (q[1] == '^') q++; if (q[1] == ']') q++; continue; }
+        if (*q == '|' && depth == 0) return 0;
+        if (*q == '(') depth++;
+        if (*q == ')') depth--;
+    }
+    /* tokens: a literal character (plain, or escaped punctuation) or anything
+     * else; the prefix is the literal run after '^', the suffix the literal
+     * run before a final top-level '$'; a quantified literal is not literal */
+    char pre[PAT_MAX + 1], suf[PAT_MAX + 1];
+    size_t pn = 0, sn = 0, pos = 1, pre_end = 1, suf_start = 0, suf_end = 0;
+    int in_prefix = 1, run_ok = 0;
+    depth = 0;
+    while (s[pos]) {
+        size_t next;
+        char c = 0;
+        int lit = 0;
+        if (s[pos] == '\\' && s[pos + 1] && !isalnum((unsigned char)s[pos + 1])) { c = s[pos + 1]; next = pos + 2; lit = 1; }
+        else if (s[pos] == '\\' && s[pos + 1]) next = pos + 2;
+        else if (s[pos] == '[') {
+            size_t q = pos + 1;
+            if (s[q] == '^') q++;
+            if (s[q] == ']') q++;
+            while (s[q] && s[q] != ']') {
+                if (s[q] == '[' && (s[q + 1] == ':' || s[q + 1] == '.' || s[q + 1] == '=')) {
+                    char cl = s[q + 1];
+                    q += 2;
+                    while (s[q] && !(s[q] == cl && s[q + 1] == ']')) q++;
+                    if (s[q]) q += 2;
+                    continue;
+                }
+                q++;
+            }
+            next = s[q] ? q + 1 : q;
+        } else if (!strchr(".[]()*+?{}|^$\\", s[pos])) { c = s[pos]; next = pos + 1; lit = 1; }
+        else next = pos + 1;
+        if (lit && (s[next] == '*' || s[next] == '+' || s[next] == '?' || s[next] == '{')) lit = 0;
+        if (s[pos] == '(') depth++;
+        if (s[pos] == ')') depth--;
+        if (in_prefix) {
+            if (lit && depth == 0 && pn < PAT_MAX) { pre[pn++] = c; pre_end = next; }
+            else in_prefix = 0;
+        }
+        if (!in_prefix) {
+            if (s[pos] == '$' && !s[next] && depth == 0) { suf_end = pos; break; }
+            if (lit && depth == 0 && sn < PAT_MAX) { if (!run_ok) { run_ok = 1; sn = 0; suf_start = pos; } suf[sn++] = c; }
+            else run_ok = 0;
+        }
+        pos = next;
+    }
+    if (!suf_end || !run_ok) sn = 0;              /* no final '$' after a literal run */
+    if (!sn) suf_end = strlen(s);
+    else if (suf_start < pre_end) sn = 0, suf_end = strlen(s);
+    if (pn + sn < 4) return 0;
+    size_t mid = (sn ? suf_start : suf_end) - pre_end;
+    char *re_s = malloc(mid + 3);
+    char *p = pn ? ckpt__strndup(pre, pn) : NULL;
+    char *x = sn ? ckpt__strndup(suf, sn) : NULL;
+    if (!re_s || (pn && !p) || (sn && !x)) { free(re_s); free(p); free(x); return -1; }
+    re_s[0] = '^';
+    memcpy(re_s + 1, s + pre_end, mid);
+    re_s[1 + mid] = 0;
+    if (sn) strcat(re_s, "$");
+    regex_t re;
+    int ok = regcomp(&re, re_s, REG_EXTENDED) == 0;
+    free(re_s);
+    if (!ok || re.re_nsub != r->nsub) { if (ok) regfree(&re); free(p); free(x); return 0; }
+    regfree(&r->re);
+    r->re = re;
+    if (pn) { free(r->prefix); r->prefix = p; r->prefix_len = pn; }
+    r->skip = pn;
+    r->suffix = x;
+    r->suffix_len = sn;
+    return 0;
+}
+
+/* regexec of a rule on a whole name (prefilters, then the regex on what
+ * lies between the literal prefix and suffix; offsets for the whole name) */
+static int rule_exec(const rule *r, const char *name, regmatch_t *m, size_t nm)
+{
+    if (r->prefix && strncmp(name, r->prefix, r->prefix_len)) return REG_NOMATCH;
+    if (r->lit && !strstr(name, r->lit)) return REG_NOMATCH;
+    size_t k = r->nsub + 1 < nm ? r->nsub + 1 : nm;
+    int rc;
+    size_t len = 0;
+    if (r->suffix) {
+        len = strlen(name);
+        if (len < r->skip + r->suffix_len || memcmp(name + len - r->suffix_len, r->suffix, r->suffix_len)) return REG_NOMATCH;
+        size_t ml = len - r->skip - r->suffix_len;
+        char sb[512], *mb = ml < sizeof sb ? sb : malloc(ml + 1);
+        if (!mb) return REG_ESPACE;
+        memcpy(mb, name + r->skip, ml);
+        mb[ml] = 0;
+        rc = regexec(&r->re, mb, k, m, 0);
+        if (mb != sb) free(mb);
+    } else {
+        rc = regexec(&r->re, name + r->skip, k, m, 0);
+    }
+    if (rc != 0) return REG_NOMATCH;
+    if (r->skip)
+        for (size_t i = 0; i < k; i++)
+            if (m[i].rm_so >= 0) { m[i].rm_so += (regoff_t)r->skip; m[i].rm_eo += (regoff_t)r->skip; }
+    if (r->skip || r->suffix) {
+        m[0].rm_so = 0;                              /* the match starts at the prefix */
+        if (r->suffix) m[0].rm_eo = (regoff_t)len;   /* and ends with the suffix */
+    }
+    for (size_t i = k; i < nm; i++) m[i].rm_so = m[i].rm_eo = -1;
+    return 0;
+}
+
 static void rule_free(rule *r)
 {
     free(r->text);
@@ -353,9 +481,11 @@ static void rule_free(rule *r)
     free(r->prefix);
     free(r->lit);
     free(r->as_naming);
+    free(r->suffix);
     for (int i = 0; i < r->ntargets; i++) free(r->targets[i]);
     for (int i = 0; i < r->nops; i++)
         for (int j = 0; j < r->ops[i].ndims; j++) free(r->ops[i].dims[j].var);
+    free(r->ops);
 }
 
 void ckpt_remap_free(ckpt_remap *r)
@@ -481,6 +611,9 @@ static int parse_op(cur *c, rule *r)
 {
     skipws(c);
     if (r->nops >= RULE_MAX_OPS) return perr(c->err, c->origin, c->line, colof(c), "too many operations (max %d)", RULE_MAX_OPS);
+    rop *nops = realloc(r->ops, (size_t)(r->nops + 1) * sizeof *nops);
+    if (!nops) return ckpt_err_set(c->err, CKPT_E_NOMEM, "out of memory");
+    r->ops = nops;
     rop *o = &r->ops[r->nops++];   /* counted now: rule_free frees what it holds on any error */
     memset(o, 0, sizeof *o);
     o->col = colof(c);
@@ -663,6 +796,7 @@ static int parse_line(ckpt_remap *R, const char *s, int lineno, ckpt_err *err)
         r->nsub = r->re.re_nsub;
         literals(b.s, &r->prefix, &r->lit);
         r->prefix_len = r->prefix ? strlen(r->prefix) : 0;
+        if (split_literals(r, b.s) < 0) { free(b.s); free(b.col); rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); goto fail; }
         free(b.s); free(b.col);
     }
     c.i = a + 2;
@@ -920,10 +1054,8 @@ int ckpt_remap_name(const ckpt_remap *R, const char *name, char *out, size_t n)
     for (int i = 0; R && i < R->n; i++) {
         const rule *r = &R->r[i];
         regmatch_t m[NMATCH];
-        if (r->prefix && strncmp(nm, r->prefix, r->prefix_len)) continue;
-        if (r->lit && !strstr(nm, r->lit)) continue;
         if (r->as_naming) continue;   /* needs the model (ckpt_remap_preview) */
-        if (regexec(&r->re, nm, r->nsub + 1 < NMATCH ? r->nsub + 1 : NMATCH, m, 0) != 0) continue;
+        if (rule_exec(r, nm, m, NMATCH) != 0) continue;
         if (r->drop) { free(nm); if (n) snprintf(out, n, "%s", name); return -1; }
         char *nx = expand(r, r->targets[0], nm, m, NMATCH);
         if (!nx) break;
@@ -1155,9 +1287,7 @@ static int run_rules(const ckpt_remap *R, const cJSON *cfg, int ri, xstate *st, 
     for (int i = ri; i < R->n; i++) {
         rule *r = &R->r[i];
         regmatch_t m[NMATCH];
-        if (r->prefix && strncmp(st->name, r->prefix, r->prefix_len)) continue;
-        if (r->lit && !strstr(st->name, r->lit)) continue;
-        if (regexec(&r->re, st->name, r->nsub + 1 < NMATCH ? r->nsub + 1 : NMATCH, m, 0) != 0) continue;
+        if (rule_exec(r, st->name, m, NMATCH) != 0) continue;
         char *asn = NULL;
         if (r->as_naming) {
             /* the format's own name; none (no config, not a Keras input):

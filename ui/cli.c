@@ -36,7 +36,8 @@ static const cli_cmd commands[] = {
      "  metadata, and what ckpt derives about the model (architecture facts).\n"},
     {"check", cmd_check, "find mismatches between names, shapes and the architecture",
      "usage: ckpt check PATH [--json]\n"
-     "       ckpt check PATH --expect TARGET [--map FILE] [--set KEY=N] [--include-optimizer] [--json]\n"
+     "       ckpt check PATH --expect TARGET [--map FILE] [--set KEY=N]\n"
+     "                       [--include-optimizer] [--json]\n"
      "  Reports duplicate names and, where the format carries an architecture\n"
      "  (Keras), weights that are missing, unclaimed, mis-shaped or renamed.\n"
      "  --expect TARGET: compare with the layout some code expects instead: a\n"

@@ -324,6 +324,72 @@ static void test_at_naming(void)
     ckpt_close(m);
 }
 
+/* The literal prefix/suffix split (only the middle of a pattern goes to
+ * regexec) against plain regexec on the whole pattern, sed-like expansion
+ * written out here, over patterns of every shape the split handles. */
+#include <regex.h>
+static void ref_map(const char *pat, const char *tgt, const char *name, char *out, size_t n, int *matched)
+{
+    regex_t re;
+    regmatch_t m[10];
+    *matched = 0;
+    snprintf(out, n, "%s", name);
+    if (regcomp(&re, pat, REG_EXTENDED)) return;
+    if (regexec(&re, name, 10, m, 0) == 0) {
+        *matched = 1;
+        size_t l = 0;
+        l += (size_t)snprintf(out + l, n - l, "%.*s", (int)m[0].rm_so, name);
+        for (const char *t = tgt; *t && l < n; t++) {
+            if (*t == '$' && t[1] >= '0' && t[1] <= '9') {
+                int g = t[1] - '0';
+                if (m[g].rm_so >= 0) l += (size_t)snprintf(out + l, n - l, "%.*s", (int)(m[g].rm_eo - m[g].rm_so), name + m[g].rm_so);
+                t++;
+            } else out[l++] = *t, out[l] = 0;
+        }
+        if (l < n) snprintf(out + l, n - l, "%s", name + m[0].rm_eo);
+    }
+    regfree(&re);
+}
+
+static void test_literal_split(void)
+{
+    static const char *pats[] = {
+        "^model\\.layers\\.([0-9]+)\\.self_attn\\.(q|k|v)_proj\\.weight$", "^model\\.layers\\.17\\.mlp$",
+        "^abcd", "^abcd$", "^ab(c)?d\\.x$", "^abc[.]d(e+)fgh$", "^abcde*f$", "^abcd(x|y)z*$", "^a.*weight$",
+        "^h\\.([0-9]+)\\.attn\\.c_attn\\.weight$", "^(transformer\\.)?h\\.([0-9]+)\\.ln_1\\.bias$", "^abcd(e)$",
+        "^ab[[:digit:]]cdef$", "^layers/([^/]+)/vars/0$", "^xyzw+$", "^abcd{2}$", "^pre(fix)$", "bias$",
+        "^a\\.b\\.c\\.d\\.(.*)\\.e\\.f$",
+    };
+    static const char *names[] = {
+        "model.layers.3.self_attn.q_proj.weight", "model.layers.17.mlp", "model.layers.17.mlpx", "abcd", "abcdx",
+        "abd.x", "abcd.x", "abc.deefgh", "abc.dfgh", "abcdef", "abcdf", "abcdxzz", "abcdy", "a.weight", "aweight",
+        "h.11.attn.c_attn.weight", "transformer.h.0.ln_1.bias", "h.2.ln_1.bias", "abcde", "ab7cdef", "layers/dense_1/vars/0",
+        "xyzwww", "xyz", "abcdd", "prefix", "dense.bias", "a.b.c.d.q.r.e.f", "a.b.c.d..e.f", "", "model.layers.",
+    };
+    int bad = 0, n = 0;
+    for (size_t i = 0; i < sizeof pats / sizeof *pats; i++) {
+        char text[300], tgt[64] = "T$0";
+        int ng = 0;
+        for (const char *q = pats[i]; *q; q++) ng += *q == '(';
+        for (int g = 1; g <= ng; g++) snprintf(tgt + strlen(tgt), sizeof tgt - strlen(tgt), "_$%d", g);
+        snprintf(text, sizeof text, "%s -> %s\n", pats[i], tgt);
+        ckpt_remap *r = NULL;
+        ckpt_err e;
+        ckpt_err_clear(&e);
+        if (ckpt_remap_parse(text, "map.txt", &r, &e)) { printf("  parse %s: %s\n", pats[i], e.msg); bad++; continue; }
+        for (size_t j = 0; j < sizeof names / sizeof *names; j++) {
+            char got[300], want[300];
+            int wm;
+            ref_map(pats[i], tgt, names[j], want, sizeof want, &wm);
+            int gm = ckpt_remap_name(r, names[j], got, sizeof got);
+            n++;
+            if (gm != wm || strcmp(got, want)) { printf("  %s on '%s': got %d '%s', want %d '%s'\n", pats[i], names[j], gm, got, wm, want); bad++; }
+        }
+        ckpt_remap_free(r);
+    }
+    CHECK("literal_split_same_as_regexec", bad == 0 && n > 500);
+}
+
 int main(void)
 {
     test_parse_errors();
@@ -331,6 +397,7 @@ int main(void)
     test_transforms();
     test_presets();
     test_at_naming();
+    test_literal_split();
     for (int i = 0; i < 64; i++) free(g_data[i]);
     return failures ? 1 : 0;
 }
