@@ -199,11 +199,11 @@ static const char llama_expect[] =
 static const struct preset {
     const char *name, *desc, *text, *expect;
 } presets[] = {
-    {"hf-gpt2-kerashub", "Hugging Face GPT-2 -> KerasHub GPT2Backbone variables (q/k/v split + reshape)", gpt2_kerashub, gpt2_expect},
-    {"hf-llama-kerashub", "Hugging Face Llama -> KerasHub Llama(3)Backbone variables (transpose + reshape)", llama_kerashub, llama_expect},
-    {"hf-llama-gguf", "Hugging Face Llama -> GGUF tensor names (llama.cpp, q/k permuted)", llama_gguf, llama_expect},
-    {"keras2-keras3", "Keras 2 h5 names (dense_1/kernel) -> Keras 3 paths (layers/dense/vars/0, renumbered from the config)", keras2_keras3, NULL},
-    {"keras3-keras2", "Keras 3 paths (layers/dense_1/vars/0) -> Keras 2 h5 names (dense_1/kernel)", keras3_keras2, NULL},
+    {"hf-gpt2-kerashub", "HF GPT-2 -> KerasHub GPT2Backbone (q/k/v split + reshape)", gpt2_kerashub, gpt2_expect},
+    {"hf-llama-kerashub", "HF Llama -> KerasHub Llama(3)Backbone (transpose + reshape)", llama_kerashub, llama_expect},
+    {"hf-llama-gguf", "HF Llama -> GGUF tensor names (llama.cpp, q/k permuted)", llama_gguf, llama_expect},
+    {"keras2-keras3", "Keras 2 -> Keras 3 paths, renumbered (layers/dense/vars/0)", keras2_keras3, NULL},
+    {"keras3-keras2", "Keras 3 paths -> Keras 2 names (dense_1/kernel)", keras3_keras2, NULL},
 };
 
 int ckpt_preset_count(void) { return (int)(sizeof presets / sizeof presets[0]); }

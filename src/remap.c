@@ -7,6 +7,10 @@
  *                                         REGEX in the name is replaced by NAME,
  *                                         $1..$9 / ${N} capture groups, $0 the match)
  *   [?] REGEX -> drop                     drop the tensor
+ *   [?] REGEX -> @NAMING                  the whole name becomes the input format's
+ *                                         name for the tensor under NAMING (@keras3:
+ *                                         the Keras 3 path from the model config);
+ *                                         no such name: the rule does not apply
  *   [?] REGEX -> NAME1, NAME2.. | split(AXIS[, SIZE..]) [| OP]..
  *                                         split along AXIS into several tensors
  *   set NAME = VALUE                      value for {NAME} in shapes

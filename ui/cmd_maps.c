@@ -148,7 +148,7 @@ int cmd_maps(int argc, char **argv)
         cJSON_Delete(arr);
     } else {
         for (int i = 0; i < ckpt_preset_count(); i++) printf("%-20s %s\n", ckpt_preset_name(i), ckpt_preset_desc(i));
-        printf("\nuse: ckpt convert IN -o OUT --map preset:NAME   (ckpt maps NAME prints the rules)\n");
+        printf("\nuse: ckpt convert IN -o OUT --map preset:NAME; ckpt maps NAME prints its rules\n");
     }
 out:
     free(maps);

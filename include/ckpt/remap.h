@@ -4,6 +4,7 @@
  * A rules text has one rule a line, '#' comments, applied top to bottom:
  *   REGEX -> REPLACEMENT            rename ($1.. capture groups)
  *   REGEX -> drop                   drop the tensor
+ *   REGEX -> @keras3                the Keras 3 path of the weight (Keras inputs with a config)
  *   plus transforms (transpose, reshape, split, cast): see README.
  * Errors carry "FILE:LINE:COL: message" in err->msg.
  */
