@@ -183,6 +183,17 @@ int text_lines(const char *s, int w)
     return n;
 }
 
+const char *text_wrap_skip(const char *s, int w, int lines)
+{
+    if (w <= 0 || !s) return s;
+    while (*s && lines-- > 0) {
+        size_t next;
+        wrap_line(s, w, &next);
+        s += next;
+    }
+    return s;
+}
+
 int draw_text_wrap(int y, int x, int h, int w, const char *s, attr_t a)
 {
     if (w <= 0 || h <= 0 || !s) return 0;

@@ -43,6 +43,8 @@ int draw_text_hl(int y, int x, const char *s, int w, attr_t a, size_t hl_from, s
 /* s wrapped at w columns over at most h lines (the last one cut with an
  * ellipsis if more remains); returns the lines drawn. */
 int draw_text_wrap(int y, int x, int h, int w, const char *s, attr_t a);
+/* Where line `lines` of s wrapped at w columns starts. */
+const char *text_wrap_skip(const char *s, int w, int lines);
 /* Lines s takes wrapped at w columns (1 for an empty string). */
 int text_lines(const char *s, int w);
 void draw_fill(int y, int x, int w, attr_t a);

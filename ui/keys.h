@@ -22,7 +22,7 @@
     A(PAGE_DOWN,   "page down",                        KEY_NPAGE, KEY_CTRL('f'), ' ') \
     A(FIRST,       "first line",                       'g', KEY_HOME, 0)       \
     A(LAST,        "last line",                        'G', KEY_END, 0)        \
-    A(COLLAPSE,    "collapse / parent / folder up",    'h', KEY_LEFT, 0)       \
+    A(COLLAPSE,    "collapse / parent / folder up",    'h', KEY_LEFT, KEY_BACKSPACE) \
     A(EXPAND,      "expand / enter folder",            'l', KEY_RIGHT, 0)      \
     A(OPEN,        "open, toggle, or jump to the tensor", '\n', KEY_ENTER, '\r') \
     A(EXPAND_ALL,  "expand the whole subtree",         '*', 0, 0)              \
@@ -44,7 +44,12 @@
     A(REFRESH,     "redraw the screen",                KEY_CTRL('l'), 0, 0)    \
     A(HELP,        "this help",                        '?', KEY_F(1), 0)       \
     A(BACK,        "back (quits from the first screen)", 'q', KEY_ESC, 0)      \
-    A(QUIT,        "quit",                             'Q', KEY_CTRL('c'), 0)
+    A(QUIT,        "quit",                             'Q', KEY_CTRL('c'), 0)  \
+    G("Editing (filter, remap editor, convert dialog)")                        \
+    A(CLEAR_FIELD, "clear the text being typed",       KEY_CTRL('u'), 0, 0)    \
+    A(SAVE_RULES,  "remap editor: save the rules to a file", KEY_CTRL('s'), 0, 0) \
+    A(LOAD_RULES,  "remap editor: load rules (file or preset:NAME)", KEY_CTRL('o'), 0, 0) \
+    A(CHANGED_ONLY,"remap editor: preview changed names only", KEY_CTRL('t'), 0, 0)
 
 typedef enum action {
     ACT_NONE = 0,

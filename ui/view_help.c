@@ -38,6 +38,8 @@ int help_key(int key)
     case ACT_MOVE_UP: if (A.help_top > 0) A.help_top--; break;
     case ACT_PAGE_DOWN: A.help_top += 10; break;
     case ACT_PAGE_UP: A.help_top -= 10; if (A.help_top < 0) A.help_top = 0; break;
+    case ACT_FIRST: A.help_top = 0; break;
+    case ACT_LAST: A.help_top = 1000; break; /* help_draw clamps */
     case ACT_QUIT: return R_QUIT;
     default: A.help = 0; break;
     }

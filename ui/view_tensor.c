@@ -65,22 +65,41 @@ typedef struct dl {
     int kw;               /* key column width, 0 = 10 */
 } dl;
 
+/* Draw lines [first, first + n) of the block that starts at list row
+ * `row0`, clipped to the pane: s wrapped at w columns from column x. */
+static void block_wrapped(dl *d, int row0, int x, int w, int n, const char *s, attr_t a)
+{
+    int r0 = row0 - D.scroll; /* pane row of the block's first line */
+    int k = r0 < 0 ? -r0 : 0; /* lines hidden above */
+    int h = n - k;
+    if (r0 + k + h > d->h) h = d->h - (r0 + k);
+    if (h <= 0) return;
+    draw_text_wrap(d->y + r0 + k, x, h, w, text_wrap_skip(s, w, k), a);
+}
+
+/* key  value; a value too long wraps (up to 3 lines), a key too long
+ * (GGUF metadata "llama.attention.head_count") takes its own line with
+ * the value indented below it. Rows are counted whether drawn or not, so
+ * scrolling moves everything alike. */
 static void line_kv(dl *d, const char *k, const char *v, theme_elem ve)
 {
-    int r = d->row++ - D.scroll;
-    if (r < 0 || r >= d->h) return;
     int kw = d->kw > 0 ? d->kw : 10;
     if (text_width(k) > kw) {
-        /* a long key (GGUF metadata: "llama.attention.head_count") on its
-         * own line, the value indented below it */
-        draw_text(d->y + r, d->x, k, d->w, theme_attr(T_LABEL), CLIP_LEFT);
-        r = d->row++ - D.scroll;
-        if (r < 0 || r >= d->h) return;
-        draw_text(d->y + r, d->x + 2, v, d->w - 2, theme_attr(ve), CLIP_RIGHT);
+        int r = d->row++ - D.scroll;
+        if (r >= 0 && r < d->h) draw_text(d->y + r, d->x, k, d->w, theme_attr(T_LABEL), CLIP_LEFT);
+        int n = text_lines(v, d->w - 2);
+        if (n > 3) n = 3;
+        block_wrapped(d, d->row, d->x + 2, d->w - 2, n, v, theme_attr(ve));
+        d->row += n;
         return;
     }
-    draw_text(d->y + r, d->x, k, kw, theme_attr(T_LABEL), CLIP_RIGHT);
-    draw_text(d->y + r, d->x + kw + 1, v, d->w - kw - 1, theme_attr(ve), CLIP_LEFT);
+    int vw = d->w - kw - 1;
+    int n = text_lines(v, vw);
+    if (n > 3) n = 3;
+    int r = d->row - D.scroll;
+    if (r >= 0 && r < d->h) draw_text(d->y + r, d->x, k, kw, theme_attr(T_LABEL), CLIP_RIGHT);
+    block_wrapped(d, d->row, d->x + kw + 1, vw, n, v, theme_attr(ve));
+    d->row += n;
 }
 
 static void line_text(dl *d, const char *s, theme_elem e)
@@ -238,14 +257,16 @@ static void group_section(dl *d, int n)
 static void model_section(dl *d)
 {
     char b[64];
-    /* the key column fits the facts' keys ("context_length"), up to half the pane */
+    /* the key column fits the facts' keys, within a cap (below) */
     int kw = 10;
     for (int i = 0; i < ckpt_model_nfacts(A.m); i++) {
         const char *k, *v;
         ckpt_model_fact(A.m, i, &k, &v);
         if (text_width(k) > kw) kw = text_width(k);
     }
-    if (kw > d->w / 2) kw = d->w / 2;
+    /* values need the room more than keys: longer keys take their own line */
+    int cap = d->w < 50 ? 12 : d->w / 3;
+    if (kw > cap) kw = cap;
     d->kw = kw;
     line_text(d, "Model", T_TITLE);
     line_wrapped(d, ckpt_model_path(A.m), T_VALUE);
