@@ -146,3 +146,31 @@ if tui_wait_re 'tiny_XCEPTION_KDEF\.hdf5 +keras-h5 +[0-9.]+ KiB +[0-9]+' \
     && grep -qE "tiny_XCEPTION_KDEF\.hdf5 +keras-h5 +[0-9.]+ KiB +$nt *\$" "$T/screen"; then pass tui_browser_count
 else fail tui_browser_count "want $nt: $(grep tiny_X "$T/screen")"; fi
 tui_stop
+
+# ---- back from a model, the browser shows what a conversion wrote -----------
+mkdir -p "$T/work"
+gen_model "$T/work/small.safetensors" "$SMALL_SPEC"
+head -c 100 "$T/work/small.safetensors" >"$T/work/trunc.safetensors"
+tui_start -- "$T/work"
+tui_wait "small.safetensors" >/dev/null
+# the truncated file's error is shown whole (wrapped), as `ckpt info` words it
+tui_keys G
+"$CKPT" info "$T/work/trunc.safetensors" 2>"$T/trunc.err" >/dev/null
+want=$(sed 's/^ckpt: //' "$T/trunc.err")
+tui_wait "trunc.safetensors" >/dev/null; sleep 0.3; tui_screen >/dev/null
+got=$(tail -n 4 "$T/screen" | sed 's/^ //; s/ *$//' | tr '\n' ' ' | sed 's/  */ /g')
+case "$got" in
+    *"$want"*) pass tui_browser_error_whole ;;
+    *) fail tui_browser_error_whole "want '$want' in '$got'" ;;
+esac
+tui_keys g j Enter
+tui_wait "Layers" >/dev/null
+tui_keys c
+tui_wait "Convert" >/dev/null
+tui_keys Enter
+tui_wait "Done:" 20 >/dev/null
+tui_keys Enter q
+nt=$(info tensors "$T/work/small.safetensors")
+if tui_wait_re "small-converted\.safetensors +safetensors +[0-9.]+ KiB +$nt *\$"; then pass tui_browser_refreshed
+else fail tui_browser_refreshed "converted file not listed after going back"; fi
+tui_stop

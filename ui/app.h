@@ -113,6 +113,7 @@ void draw_frame_now(void);  /* draw and show the frame before a slow call */
 int browser_init(const char *dir);
 int browser_init_remote(const char *url); /* list a Hub repo's files */
 void browser_free(void);
+void browser_refresh(void);         /* re-read the folder shown, keeping the selection */
 void browser_draw(void);
 int browser_key(int key);
 int browser_click(int y, int x);    /* select the row at y; 1 if one was hit */

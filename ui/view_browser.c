@@ -19,6 +19,7 @@ typedef struct entry {
     int is_dir;
     int is_reg;
     uint64_t size;
+    long long mtime_ns;   /* to keep a probe across a refresh */
     int probed;
     char fmt[32];         /* detected format, "" if none */
     int ntensors;         /* -1 unknown */
@@ -131,6 +132,7 @@ static int load_dir(const char *dir, const char *select)
             e->is_dir = S_ISDIR(st.st_mode);
             e->is_reg = S_ISREG(st.st_mode);
             e->size = (uint64_t)st.st_size;
+            e->mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
         }
         if (!strcmp(e->name, "..")) e->probed = 1;
         B.n++;
@@ -142,6 +144,47 @@ static int load_dir(const char *dir, const char *select)
         for (int i = 0; i < B.n; i++)
             if (!strcmp(B.e[i].name, select)) B.cur = i;
     return 0;
+}
+
+/* Re-read the folder shown (back from a model: a conversion may have
+ * added files), keeping the selection, the scroll and what is known of
+ * files that did not change. */
+void browser_refresh(void)
+{
+    if (B.remote || H.results || !B.dir[0]) return;
+    int old_n = B.n, old_top = B.top;
+    entry *old = B.e;
+    char sel[NAME_MAX + 1] = "";
+    if (B.cur < B.n) snprintf(sel, sizeof sel, "%.255s", B.e[B.cur].name);
+    B.e = NULL; /* load_dir frees the current list: keep it for the merge */
+    B.n = 0;
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", B.dir);
+    if (load_dir(dir, sel[0] ? sel : NULL) != 0) {
+        B.e = old;
+        B.n = old_n;
+        return;
+    }
+    for (int i = 0; i < B.n; i++)
+        for (int j = 0; j < old_n; j++) {
+            entry *o = &old[j], *e = &B.e[i];
+            if (!o->name || strcmp(o->name, e->name) || o->size != e->size || o->mtime_ns != e->mtime_ns ||
+                o->is_dir || !o->probed)
+                continue;
+            e->probed = 1;
+            memcpy(e->fmt, o->fmt, sizeof e->fmt);
+            e->ntensors = o->ntensors;
+            e->nparams = o->nparams;
+            e->err = o->err;
+            o->err = NULL;
+            break;
+        }
+    for (int j = 0; j < old_n; j++) {
+        free(old[j].name);
+        free(old[j].err);
+    }
+    free(old);
+    B.top = old_top < B.n ? old_top : 0;
 }
 
 int browser_init(const char *dir)
@@ -521,7 +564,7 @@ int browser_key(int key)
         P.buf[0] = 0;
         break;
     case ACT_THEME: tui_next_theme(); break;
-    case ACT_REFRESH: return R_REDRAW | R_CLEAR;
+    case ACT_REFRESH: browser_refresh(); return R_REDRAW | R_CLEAR;
     case ACT_BACK:
         if (key == KEY_ESC) break;
         return R_QUIT;

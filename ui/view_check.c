@@ -53,9 +53,21 @@ void check_draw(void)
         snprintf(ok, sizeof ok, "No mismatches found (%d tensors checked).", ckpt_model_ntensors(A.m));
         draw_text(y0, 2, ok, COLS - 4, theme_attr(T_DIM), CLIP_RIGHT);
     }
+    /* the selected finding in full under the list, wrapped (up to 4 lines) */
+    char full[2048] = "";
+    int dn = 0;
+    if (C.cur < C.f.n) {
+        const ckpt_finding *f = &C.f.v[C.cur];
+        snprintf(full, sizeof full, "%s%s%s", f->message ? f->message : "", f->suggestion ? "  suggestion: " : "",
+                 f->suggestion ? f->suggestion : "");
+        dn = text_lines(full, COLS - 2);
+        if (dn > 4) dn = 4;
+    }
+    int detail_y = LINES - 2 - dn;
+    int lrows = detail_y - y0;
+    if (lrows < 1) lrows = 1;
     if (C.cur < C.top) C.top = C.cur;
-    if (C.cur >= C.top + rows - 2) C.top = C.cur - (rows - 2) + 1;
-    int detail_y = LINES - 3;
+    if (C.cur >= C.top + lrows) C.top = C.cur - lrows + 1;
     for (int r = 0; y0 + r < detail_y && C.top + r < C.f.n; r++) {
         int i = C.top + r;
         const ckpt_finding *f = &C.f.v[i];
@@ -69,13 +81,9 @@ void check_draw(void)
         draw_text(y, 14 + ww, f->message ? f->message : "", COLS - 15 - ww, base, CLIP_RIGHT);
     }
     /* the selected finding in full, with its suggestion */
-    if (C.cur < C.f.n) {
-        const ckpt_finding *f = &C.f.v[C.cur];
+    if (dn > 0) {
         draw_hline(detail_y, 0, COLS, theme_attr(T_BORDER));
-        char line[2048];
-        snprintf(line, sizeof line, "%s%s%s", f->message ? f->message : "", f->suggestion ? "  suggestion: " : "",
-                 f->suggestion ? f->suggestion : "");
-        draw_text(detail_y + 1, 1, line, COLS - 2, theme_attr(T_VALUE), CLIP_RIGHT);
+        draw_text_wrap(detail_y + 1, 1, dn, COLS - 2, full, theme_attr(T_VALUE));
     }
     static const char *const hints[] = {"Enter", "jump to tensor", "m", "remap", "?", "help", "q", "back", NULL};
     draw_hints(hints);

@@ -699,6 +699,7 @@ int model_key(int key)
         if (A.have_browser) {
             app_close_model();
             A.screen = SCR_BROWSER;
+            browser_refresh(); /* a conversion may have written into it */
             return R_REDRAW;
         }
         return R_QUIT;
