@@ -145,6 +145,14 @@ int draw_text(int y, int x, const char *s, int w, attr_t a, int clip)
         size_t st = tail_start(s, w - u);
         return u + put_run(y, x + u, s + st, strlen(s + st), w - u, a);
     }
+    if (clip == CLIP_MID && w >= 12) {
+        /* keep both ends: "long_model_name…1.safetensors" */
+        int tw2 = (w - ew) * 2 / 5;
+        int u = put_run(y, x, s, strlen(s), w - ew - tw2, a);
+        u += put_run(y, x + u, G->ellipsis, strlen(G->ellipsis), w - u, a);
+        size_t st = tail_start(s, w - u);
+        return u + put_run(y, x + u, s + st, strlen(s + st), w - u, a);
+    }
     int u = put_run(y, x, s, strlen(s), w - ew, a);
     return u + put_run(y, x + u, G->ellipsis, strlen(G->ellipsis), w - u, a);
 }

@@ -30,7 +30,7 @@ void draw_init(int utf8);
 int text_width(const char *s);
 
 /* Clip modes for draw_text. */
-enum { CLIP_RIGHT = 0, CLIP_LEFT = 1 };
+enum { CLIP_RIGHT = 0, CLIP_LEFT = 1, CLIP_MID = 2 /* both ends kept (file names) */ };
 
 /* Draw `s` at (y, x) in at most `w` columns with attribute `a`; a string
  * too long is cut with an ellipsis (at its end, or at its start for

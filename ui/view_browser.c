@@ -366,7 +366,7 @@ void browser_draw(void)
         attr_t na = sel ? base : e->is_dir && !e->fmt[0] ? theme_attr(T_DIRECTORY)
                                  : e->fmt[0]            ? theme_attr(T_TENSOR)
                                                         : theme_attr(T_DIM);
-        draw_text(y, 1, nm, wname - 1, na, CLIP_RIGHT);
+        draw_text(y, 1, nm, wname - 1, na, CLIP_MID);
         int x = wname + 1;
         if (e->err) {
             draw_text(y, x, "error", 14, sel ? base : theme_attr(T_FLAGGED), CLIP_RIGHT);
