@@ -377,6 +377,16 @@ static int map_groups(ckpt_model *m, const char *dir, const char *json_path, ckp
     return 0;
 }
 
+/* A broken download leaves one shard short: the file to name when a group's
+ * weights overrun its shards.  All shards but a group's last are full-size,
+ * so the short one is the first smaller than the group's first, else the last. */
+static int short_shard(const ckpt_model *m, const tj_gmap *gm)
+{
+    for (int j = 1; j + 1 < gm->n; j++)
+        if (m->files[gm->file[j]].size < m->files[gm->file[0]].size) return j;
+    return gm->n - 1;
+}
+
 /* Offsets of the weights in their groups; strings are measured by walking
  * their length prefixes. */
 static int layout(ckpt_model *m, const char *json_path, ckpt_err *err)
@@ -392,7 +402,9 @@ static int layout(ckpt_model *m, const char *json_path, ckpt_err *err)
         if (w->kind == TJ_STRING) {
             uint64_t at = w->off;
             if (w->nelems > (gm->total - at) / 4) {
-                rc = tj_fail(err, json_path, w->name, "%llu strings need at least %llu bytes but group %d has %llu left",
+                int s = short_shard(m, gm);
+                rc = tj_fail(err, s >= 0 ? m->files[gm->file[s]].path : json_path, w->name,
+                             "%llu strings need at least %llu bytes but weight group %d has %llu left (truncated?)",
                              (unsigned long long)w->nelems, (unsigned long long)w->nelems * 4, w->group + 1,
                              (unsigned long long)(gm->total - at));
                 break;
@@ -403,7 +415,9 @@ static int layout(ckpt_model *m, const char *json_path, ckpt_err *err)
                 uint64_t len = (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 | (uint64_t)b[3] << 24;
                 at += 4;
                 if (len > gm->total - at) {
-                    rc = tj_fail(err, json_path, w->name, "string %llu of %llu bytes runs past the end of group %d",
+                    int s = short_shard(m, gm);
+                    rc = tj_fail(err, s >= 0 ? m->files[gm->file[s]].path : json_path, w->name,
+                                 "string %llu of %llu bytes runs past the end of weight group %d (truncated?)",
                                  (unsigned long long)e, (unsigned long long)len, w->group + 1);
                     break;
                 }
@@ -418,16 +432,19 @@ static int layout(ckpt_model *m, const char *json_path, ckpt_err *err)
             break;
         }
         if (end > gm->total) {
-            tfjs_group *tg = &tm->mf.g[w->group];
-            char files[300] = "";
-            for (int j = 0; j < gm->n && strlen(files) < 200; j++) {
-                size_t l = strlen(files);
-                snprintf(files + l, sizeof files - l, "%s%s: %llu", j ? ", " : "", tg->paths[j],
-                         (unsigned long long)m->files[gm->file[j]].size);
-            }
-            rc = tj_fail(err, json_path, w->name,
-                         "weights of group %d need at least %llu bytes but its shard files hold %llu (%s)",
-                         w->group + 1, (unsigned long long)end, (unsigned long long)gm->total, files);
+            int s = short_shard(m, gm);
+            unsigned long long ssz = s >= 0 ? (unsigned long long)m->files[gm->file[s]].size : 0ULL;
+            if (s < 0)
+                rc = tj_fail(err, json_path, w->name, "weight group %d lists no shard files", w->group + 1);
+            else if (gm->n == 1)
+                rc = tj_fail(err, m->files[gm->file[s]].path, w->name,
+                             "shard is %llu bytes but weight group %d of %s needs %llu (truncated?)", ssz,
+                             w->group + 1, ckpt__path_basename(json_path), (unsigned long long)end);
+            else
+                rc = tj_fail(err, m->files[gm->file[s]].path, w->name,
+                             "shard is %llu bytes; weight group %d of %s needs %llu over %d shards holding %llu "
+                             "(truncated?)", ssz, w->group + 1, ckpt__path_basename(json_path),
+                             (unsigned long long)end, gm->n, (unsigned long long)gm->total);
             break;
         }
         run[w->group] = end;

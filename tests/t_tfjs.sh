@@ -95,7 +95,7 @@ PY
 mk missing 'pass'; rm "$T/missing/group1-shard2of3.bin"
 bad missing_shard "shard 'group1-shard2of3.bin' listed in model.json is missing" "$T/missing"
 mk short 'pass'; head -c 10 "$T/gen/group1-shard3of3.bin" >"$T/short/group1-shard3of3.bin"
-bad short_shard "tensor 'q/f16': weights of group 1 need at least 150 bytes but its shard files hold 138" "$T/short"
+bad short_shard "short/group1-shard3of3.bin: tensor 'q/f16': shard is 10 bytes; weight group 1 of model.json needs 150 over 3 shards holding 138" "$T/short"
 mk dotdot 'mj["weightsManifest"][0]["paths"][1] = "../gen/group1-shard2of3.bin"'
 bad dotdot_path "refused shard path '../gen/group1-shard2of3.bin' ('..' in path)" "$T/dotdot"
 mk abspath "mj['weightsManifest'][0]['paths'][0] = '$T/gen/group1-shard1of3.bin'"
@@ -122,4 +122,4 @@ import sys, struct, glob
 p = sorted(glob.glob(sys.argv[1] + "/group1-shard1of*.bin"))[0]
 b = bytearray(open(p, "rb").read()); b[0:4] = struct.pack("<I", 2**31); open(p, "wb").write(b)
 PY
-bad string_too_long "string 0 of 2147483648 bytes runs past the end of group 1" "$T/strbad"
+bad string_too_long "string 0 of 2147483648 bytes runs past the end of weight group 1" "$T/strbad"
