@@ -20,6 +20,7 @@ typedef struct tio_zcache {
     zip_int64_t idx;         /* member open in f, -1 none */
     uint64_t pos;            /* decompressed position in f */
     int seekable;            /* stored member: zip_fseek works */
+    uint64_t size;           /* uncompressed size from the directory, 0 unknown */
     unsigned char *skip;     /* scratch for skipping forward */
 } tio_zcache;
 
