@@ -160,9 +160,9 @@ void draw_status(void)
     if (!*A.msg) return;
     attr_t a = theme_attr(A.msg_err ? T_ERROR : T_MESSAGE);
     /* a long message (an error naming a path and a tensor) wraps upwards
-     * over up to 3 lines rather than losing its end */
+     * over up to 4 lines rather than losing its end */
     int n = text_lines(A.msg, COLS - 2);
-    if (n > 3) n = 3;
+    if (n > 4) n = 4;
     for (int i = 0; i < n; i++) draw_fill(LINES - n + i, 0, COLS, a);
     draw_text_wrap(LINES - n, 1, n, COLS - 2, A.msg, a);
 }

@@ -342,7 +342,7 @@ void browser_draw(void)
      * cursor row out from under it */
     const char *cur_err = B.cur < B.n && !*A.msg ? B.e[B.cur].err : NULL;
     int errn = cur_err ? text_lines(cur_err, COLS - 2) : 0;
-    if (errn > 3) errn = 3;
+    if (errn > 4) errn = 4;
     int rows = list_rows();
     B.rows = rows;
     if (B.cur >= B.top + rows - errn) B.top = B.cur - (rows - errn) + 1;
