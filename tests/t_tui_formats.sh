@@ -174,3 +174,16 @@ nt=$(info tensors "$T/work/small.safetensors")
 if tui_wait_re "small-converted\.safetensors +safetensors +[0-9.]+ KiB +$nt *\$"; then pass tui_browser_refreshed
 else fail tui_browser_refreshed "converted file not listed after going back"; fi
 tui_stop
+
+# ---- a folder opened as a model (TF.js): q shows the folder's files ---------
+AB=$FIX/tfjs_layers/tfjsex-abalone
+tui_start -- "$AB"
+nt=$(info tensors "$AB")
+if tui_wait "Layers" && head -1 "$T/screen" | grep -qE "tfjs +$nt tensors "; then
+    tui_keys q
+    ok=1
+    for f in $(ls "$AB"); do tui_wait "$f" 3 >/dev/null || ok=0; done
+    if [ $ok = 1 ] && ! grep -q "EXIT:" "$T/screen"; then pass tui_folder_model_back_to_files
+    else fail tui_folder_model_back_to_files "$(head -6 "$T/screen" | tr '\n' '|')"; fi
+else fail tui_folder_model_back_to_files "TF.js folder did not open with $nt tensors"; fi
+tui_stop

@@ -577,6 +577,11 @@ int tui_main(const char *path, const char *theme_name)
         A.screen = SCR_BROWSER;
         memcpy(A.msg, msg, sizeof msg);
         A.msg_err = 1;
+    } else if (is_dir) {
+        /* a folder opened as a model (shards, TF.js, a Hugging Face folder):
+         * q shows its files, which may hold more than that model */
+        browser_init(start);
+        A.have_browser = 1;
     }
     if (*tmsg && !*A.msg) app_err("%s", tmsg);
 
