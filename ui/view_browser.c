@@ -564,6 +564,10 @@ int browser_key(int key)
         P.buf[0] = 0;
         break;
     case ACT_THEME: tui_next_theme(); break;
+    case ACT_MISMATCHES: case ACT_REMAP: case ACT_CONVERT: case ACT_STATS: case ACT_INFO: case ACT_FILTER:
+        /* the model screens' keys: say how to get there rather than nothing */
+        app_msg("open a model first: Enter on a file (or a model folder)");
+        break;
     case ACT_REFRESH: browser_refresh(); return R_REDRAW | R_CLEAR;
     case ACT_BACK:
         if (key == KEY_ESC) break;

@@ -114,6 +114,7 @@ int check_key(int key)
     case ACT_REMAP: remap_open(); break;
     case ACT_HELP: A.help = 1; A.help_top = 0; break;
     case ACT_THEME: tui_next_theme(); break;
+    case ACT_CONVERT: convert_open(); break;
     case ACT_REFRESH: return R_REDRAW | R_CLEAR;
     case ACT_BACK: A.screen = SCR_MODEL; break;
     case ACT_QUIT: return R_QUIT;

@@ -443,6 +443,8 @@ void model_draw(void)
         snprintf(title, sizeof title, "Filter '%s': %d of %d tensors", T.pat, T.nmatch, ckpt_model_ntensors(T.m));
     else snprintf(title, sizeof title, "Layers");
     draw_text(top, 1, title, lw - 2, theme_attr(T_TITLE), CLIP_RIGHT);
+    if (!in_list() && lw >= 40) /* over the groups' two number columns */
+        draw_text(top, lw - 16, "params     bytes", 16, theme_attr(T_DIM), CLIP_RIGHT);
     int y0 = top + 1, rows = T.rows;
     if (in_list()) {
         if (T.fcur >= T.nmatch) T.fcur = T.nmatch > 0 ? T.nmatch - 1 : 0;
