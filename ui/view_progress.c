@@ -12,6 +12,9 @@ static int g_finished;
 
 void progress_finished(void) { g_finished = 1; }
 
+/* ended with an error (not a cancel): the dialog is where to fix it */
+static int failed(const job *j) { return !j->running && j->rc != 0 && j->rc != CKPT_E_CANCELLED; }
+
 void progress_draw(void)
 {
     draw_header();
@@ -67,7 +70,8 @@ void progress_draw(void)
     }
     static const char *const run_hints[] = {"Esc", "cancel", NULL};
     static const char *const end_hints[] = {"Enter", "back to the tree", "c", "convert again", NULL};
-    draw_hints(j->running ? run_hints : end_hints);
+    static const char *const fail_hints[] = {"Enter", "back to the dialog", "q", "back to the tree", NULL};
+    draw_hints(j->running ? run_hints : failed(j) ? fail_hints : end_hints);
 }
 
 int progress_key(int key)
@@ -78,6 +82,10 @@ int progress_key(int key)
         return R_REDRAW;
     }
     g_finished = 0;
+    if (failed(j) && (key == '\n' || key == '\r' || key == KEY_ENTER || key == 'c')) {
+        A.screen = SCR_CONVERT; /* the fields as they were, to fix what failed */
+        return R_REDRAW;
+    }
     if (key == 'c') convert_open();
     else if (key == KEY_CTRL('c') || key == 'Q') return R_QUIT;
     else A.screen = SCR_MODEL;
