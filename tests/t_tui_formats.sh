@@ -187,3 +187,27 @@ if tui_wait "Layers" && head -1 "$T/screen" | grep -qE "tfjs +$nt tensors "; the
     else fail tui_folder_model_back_to_files "$(head -6 "$T/screen" | tr '\n' '|')"; fi
 else fail tui_folder_model_back_to_files "TF.js folder did not open with $nt tensors"; fi
 tui_stop
+
+# ---- a conversion the engine refuses: its whole error, then the dialog back --
+RNN=$FIX/keras2_h5/konverter-rnn_model/rnn_model.h5
+"$CKPT" convert "$RNN" --to keras-weights --include-optimizer -o "$T/cli.weights.h5" >/dev/null 2>"$T/cli.err"
+want=$(sed 's/^ckpt: //' "$T/cli.err" | head -1)
+tui_start -- "$RNN"
+tui_wait "Layers" >/dev/null
+tui_keys c Right Right Down C-u
+tui_type "$T/tui.weights.h5"
+# Optimizer is the 6th row: include it
+tui_keys Down Down Down Down Right
+tui_wait "< include >" >/dev/null
+tui_keys Enter
+if tui_wait "Failed:" 20; then
+    got=$(sed -n '/Failed:/,/└/p' "$T/screen" | sed '1d;$d; s/^ *│ //; s/ *│ *$//' | tr '\n' ' ' | sed 's/  */ /g; s/ $//')
+    case "$got" in
+        *"${want#*: }"*) pass tui_convert_failure_whole ;;
+        *) fail tui_convert_failure_whole "want '$want' got '$got'" ;;
+    esac
+    tui_keys Enter
+    if tui_wait "< include >" && tui_wait "$T/tui.weights.h5" && [ ! -e "$T/tui.weights.h5" ]; then pass tui_convert_failure_back_to_dialog
+    else fail tui_convert_failure_back_to_dialog "dialog not restored"; fi
+else fail tui_convert_failure_whole "no failure shown (CLI said: $want)"; fi
+tui_stop
