@@ -165,20 +165,24 @@ void browser_refresh(void)
         B.n = old_n;
         return;
     }
-    for (int i = 0; i < B.n; i++)
-        for (int j = 0; j < old_n; j++) {
-            entry *o = &old[j], *e = &B.e[i];
-            if (!o->name || strcmp(o->name, e->name) || o->size != e->size || o->mtime_ns != e->mtime_ns ||
-                o->is_dir || !o->probed)
-                continue;
+    /* both lists are in cmp_entry order: one merge walk, O(n) for a big folder */
+    for (int i = 0, j = 0; i < B.n && j < old_n;) {
+        entry *o = &old[j], *e = &B.e[i];
+        int c = o->name ? cmp_entry(o, e) : -1;
+        if (c < 0) { j++; continue; }
+        if (c > 0) { i++; continue; }
+        if (!strcmp(o->name, e->name) && o->size == e->size && o->mtime_ns == e->mtime_ns && !o->is_dir &&
+            !e->is_dir && o->probed) {
             e->probed = 1;
             memcpy(e->fmt, o->fmt, sizeof e->fmt);
             e->ntensors = o->ntensors;
             e->nparams = o->nparams;
             e->err = o->err;
             o->err = NULL;
-            break;
         }
+        i++;
+        j++;
+    }
     for (int j = 0; j < old_n; j++) {
         free(old[j].name);
         free(old[j].err);
