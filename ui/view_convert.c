@@ -259,9 +259,15 @@ void convert_draw(void)
             if (f == V.field) fpos = ns;
             shown[ns++] = f;
         }
-    /* rows: border, blank, fields, blank, button, blank, 2 help lines, border */
+    /* rows: border, blank, fields, blank, button, blank, help lines (3, or
+     * 2 when short), border */
     int w = COLS > 84 ? 80 : COLS - 4;
-    int h = ns + 8, pad = 1, frows = ns;
+    int helpn = 3;
+    int h = ns + 6 + helpn, pad = 1, frows = ns;
+    if (h > LINES - 2) {
+        helpn = 2;
+        h = ns + 6 + helpn;
+    }
     if (h > LINES - 2) { /* short terminal: no blank rows, the fields scroll */
         h = LINES - 2;
         pad = 0;
@@ -306,10 +312,10 @@ void convert_draw(void)
      * and why the other formats are not offered) */
     char hb[700];
     field_help(V.field, hb, sizeof hb);
-    int hy = y + h - 3;
-    int used = draw_text_wrap(hy, x + 2, 2, w - 4, hb, theme_attr(T_DIM));
-    if (V.field == F_FORMAT && used < 2 && V.not_offered[0])
-        draw_text(hy + 1, x + 2, V.not_offered, w - 4, theme_attr(T_DIM), CLIP_RIGHT);
+    int hy = y + h - 1 - helpn;
+    int used = draw_text_wrap(hy, x + 2, helpn, w - 4, hb, theme_attr(T_DIM));
+    if (V.field == F_FORMAT && used < helpn && V.not_offered[0])
+        draw_text_wrap(hy + used, x + 2, helpn - used, w - 4, V.not_offered, theme_attr(T_DIM));
     static const char *const hints[] = {"Tab/\u2193", "next field", "Enter", "convert", "Esc", "back", NULL};
     static const char *const hints_a[] = {"Tab/Down", "next field", "Enter", "convert", "Esc", "back", NULL};
     draw_hints(A.utf8 ? hints : hints_a);
