@@ -346,10 +346,31 @@ static int cmp_long_desc(const void *a, const void *b)
 static int preset_missing(ckpt_model *m, ckpt_remapped *v, const ckpt_target *t, ckpt_findings *out)
 {
     const char *tx = ckpt__preset_expect(t->spec + 7);
-    if (!tx)
-        return ckpt_findings_note(out, "%s lists no names of its own (its target names come from the model's Keras config): "
-                                       "checked here only that a rule claims every tensor; `ckpt check PATH` without --expect "
-                                       "lists the weights the config expects and the file lacks", t->spec);
+    if (!tx) {
+        /* the Keras presets: the names expected are the weights the model's
+         * own config gives its layers, which the format's check lists */
+        if (!m->fmt || !m->fmt->check || !ckpt_model_config(m))
+            return ckpt_findings_note(out, "%s lists no names of its own (they come from a Keras model config, and this "
+                                           "model has none): checked only that a rule claims every tensor", t->spec);
+        ckpt_findings kf;
+        memset(&kf, 0, sizeof kf);
+        ckpt_err e2;
+        ckpt_err_clear(&e2);
+        int rc = 0, nmiss = 0;
+        if (m->fmt->check(m, &kf, &e2) == 0)
+            for (int i = 0; i < kf.n && !rc; i++) {
+                const ckpt_finding *x = &kf.v[i];
+                if (x->kind != CKPT_FIND_MISSING) continue;
+                nmiss++;
+                rc = ckpt_findings_add(out, CKPT_FIND_MISSING, x->layer, x->tensor, x->tensor_index, x->suggestion, "%s", x->message);
+            }
+        ckpt_findings_free(&kf);
+        if (!rc)
+            rc = ckpt_findings_note(out, "%s: the weights expected are those the model's Keras config gives its layers "
+                                         "(%d missing, before --map; `ckpt check PATH` shows the other config mismatches)",
+                                    t->spec, nmiss);
+        return rc ? CKPT_E_NOMEM : 0;
+    }
     px_line *px = calloc(PX_MAX, sizeof *px);
     int npx = 0, rc = 0;
     char layer_keys[256] = "";

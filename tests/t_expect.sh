@@ -177,8 +177,30 @@ check expect_preset_missing_gpt2_names $PY -c "
 import json; j = json.load(open('$T/out'))
 assert [(f['kind'], f['tensor']) for f in j['findings']] == [('missing', 'h.1.attn.c_proj.bias')], j['findings']
 assert 'preset:hf-gpt2-kerashub expects 28 source tensors: 2 layers (n_layer in config.json)' in j['notes'], j['notes']"
-if need_shared expect_preset_keras_note; then
-    expect_exit 0 expect_preset_keras_note "$CKPT" check "$FIX/keras2_h5/konverter-rnn_model/rnn_model.h5" --expect preset:keras2-keras3
-    grep -q "^note: preset:keras2-keras3 lists no names of its own" "$T/out" && pass expect_preset_keras_note_text \
-        || fail expect_preset_keras_note_text "$(cat "$T/out")"
+# the Keras presets' expected names are the weights the model's own config
+# gives its layers: a copy of a real Keras 2 file with one layer's weights
+# taken out (h5py) is reported missing that layer
+if need_shared expect_preset_keras; then
+    R=$FIX/keras2_h5/konverter-rnn_model/rnn_model.h5
+    expect_exit 0 expect_preset_keras_whole "$CKPT" check "$R" --expect preset:keras2-keras3
+    grep -q "^note: preset:keras2-keras3: the weights expected are those the model's Keras config gives its layers (0 missing" "$T/out" \
+        && pass expect_preset_keras_whole_note || fail expect_preset_keras_whole_note "$(cat "$T/out")"
+    $PY - "$R" "$T/cut.h5" <<'EOF2'
+import json, shutil, sys, h5py, numpy as np
+shutil.copy(sys.argv[1], sys.argv[2])   # a temporary copy, made writable
+import os; os.chmod(sys.argv[2], 0o644)
+f = h5py.File(sys.argv[2], "r+")
+g = f["model_weights"]
+cfg = json.loads(f.attrs["model_config"])
+dense = [l["config"]["name"] for l in cfg["config"]["layers"] if l["class_name"] == "Dense"]
+victim = dense[-1]                      # the config's last Dense layer
+del g[victim]
+g.attrs["layer_names"] = np.array([n for n in g.attrs["layer_names"] if n != victim.encode()])
+open(sys.argv[2] + ".victim", "w").write(victim)
+EOF2
+    expect_exit 1 expect_preset_keras_cut "$CKPT" check "$T/cut.h5" --expect preset:keras2-keras3 --json
+    check expect_preset_keras_cut_missing $PY -c "
+import json; j = json.load(open('$T/out')); v = open('$T/cut.h5.victim').read()
+assert [(f['kind'], f['layer']) for f in j['findings']] == [('missing', v)], j['findings']
+assert any('(1 missing' in n for n in j['notes']), j['notes']"
 fi

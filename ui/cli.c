@@ -45,7 +45,7 @@ static const cli_cmd commands[] = {
      "  or preset:NAME; reports missing, unexpected, mis-shaped tensors after\n"
      "  --map, with suggested rules. A preset target lists the source names it\n"
      "  expects and the model lacks (layers counted from config.json, else from\n"
-     "  the names; a note says which); the Keras presets have no list of their own.\n"
+     "  the names; a note says which); the Keras presets, from the Keras config.\n"
      "  Optimizer state is not compared unless --include-optimizer; a note line\n"
      "  says how many tensors were left out.\n"
      "  Exit status 1 when anything is found (notes do not count).\n"},
