@@ -111,6 +111,19 @@ static const char *why_not_a_model(const char *path, const unsigned char *head, 
     return hit;
 }
 
+/* 1 when a file this short (< 8 bytes) begins like a format ckpt reads:
+ * nothing that small is whole, so it was cut short. */
+static int truncated_magic(const unsigned char *b, size_t n)
+{
+    static const struct { const char *m; size_t len; } magics[] = {
+        {"\x89HDF\r\n\x1a\n", 8}, {"PK\x03\x04", 4}, {"GGUF", 4}, {"\x93NUMPY", 6},
+        {"\x80", 1},   /* a pickle's protocol marker: legacy torch.save */
+    };
+    for (size_t i = 0; n && i < sizeof magics / sizeof *magics; i++)
+        if (!memcmp(b, magics[i].m, n < magics[i].len ? n : magics[i].len)) return 1;
+    return 0;
+}
+
 static const ckpt_format *detect(const char *path, ckpt_err *err)
 {
     ckpt_src *s;
@@ -149,6 +162,10 @@ static const ckpt_format *detect(const char *path, ckpt_err *err)
             char hb[1200];
             const char *why = why_not_a_model(path, head, n, hb, sizeof hb);
             if (why) ckpt_err_set(err, CKPT_E_UNSUPPORTED, "not a checkpoint by itself: %s", why);
+            else if (size < 8 && truncated_magic(head, n))
+                /* the start of a known signature and nothing more: a cut download */
+                ckpt_err_set(err, CKPT_E_FORMAT, "truncated: only %llu byte%s (first bytes: %s)",
+                             (unsigned long long)size, size == 1 ? "" : "s", hex);
             else ckpt_err_set(err, CKPT_E_UNSUPPORTED, "unrecognised checkpoint format (first bytes: %s)", hex);
         }
         ckpt_err_at_path(err, path);
