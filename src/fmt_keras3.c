@@ -542,14 +542,7 @@ static int keras_open(ckpt_model *m, const char *path, ckpt_err *err)
     m->priv = st;
     int ze = 0;
     zip_t *z = zip_open(path, ZIP_RDONLY | ZIP_CHECKCONS, &ze);
-    if (!z) {
-        zip_error_t zerr;
-        zip_error_init_with_code(&zerr, ze);
-        ckpt_err_set(err, CKPT_E_FORMAT, "not a valid .keras zip: %s", zip_error_strerror(&zerr));
-        zip_error_fini(&zerr);
-        ckpt_err_at_path(err, path);
-        return CKPT_E_FORMAT;
-    }
+    if (!z) return kz_open_fail(path, ze, "a valid .keras zip", err);
     kz_members mb;
     int rc = kz_scan(z, path, &mb, err);
     if (!rc && mb.weights < 0) {

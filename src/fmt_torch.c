@@ -418,13 +418,7 @@ static int open_zip(ckpt_model *m, torch_priv *P, const char *path, pk_obj **roo
 {
     int ze = 0;
     P->z = zip_open(path, ZIP_RDONLY, &ze);
-    if (!P->z) {
-        zip_error_t e;
-        zip_error_init_with_code(&e, ze);
-        ckpt_err_set(err, CKPT_E_FORMAT, "not a readable zip: %s", zip_error_strerror(&e));
-        zip_error_fini(&e);
-        return CKPT_E_FORMAT;
-    }
+    if (!P->z) return kz_open_fail(path, ze, "a readable zip", err);
     tio_zcache_init(&P->zc, P->z);
     zip_int64_t n = zip_get_num_entries(P->z, 0), pkl = -1;
     if (n < 0 || n > KZ_MAX_MEMBERS) return ckpt_err_set(err, CKPT_E_FORMAT, "zip has %lld members", (long long)n);

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int kz_name_safe(const char *n)
@@ -143,4 +145,32 @@ int kz_extract_fd(zip_t *z, zip_int64_t idx, int fd, ckpt_err *err)
     free(b);
     zip_fclose(f);
     return rc;
+}
+
+int kz_open_fail(const char *path, int ze, const char *what, ckpt_err *err)
+{
+    zip_error_t ze_;
+    zip_error_init_with_code(&ze_, ze);
+    const char *why = zip_error_strerror(&ze_);
+    unsigned char head[4] = {0};
+    struct stat sb;
+    int fd = open(path, O_RDONLY | O_CLOEXEC), zipstart = 0;
+    long long size = -1;
+    if (fd >= 0) {
+        zipstart = pread(fd, head, 4, 0) == 4 && !memcmp(head, "PK\x03\x04", 4);
+        if (!fstat(fd, &sb)) size = (long long)sb.st_size;
+        close(fd);
+    }
+    if (zipstart && ze == ZIP_ER_NOZIP)
+        /* the local headers are there, the directory at the end is not */
+        ckpt_err_set(err, CKPT_E_FORMAT, "truncated or damaged zip: no central directory found at the end of its %lld bytes "
+                     "(incomplete download?)", size);
+    else if (zipstart && (ze == ZIP_ER_INCONS || ze == ZIP_ER_EOF || ze == ZIP_ER_MULTIDISK))
+        ckpt_err_set(err, CKPT_E_FORMAT, "damaged zip: its central directory is inconsistent (%s)",
+                     why);
+    else
+        ckpt_err_set(err, CKPT_E_FORMAT, "not %s: %s", what, why);
+    zip_error_fini(&ze_);
+    ckpt_err_at_path(err, path);
+    return CKPT_E_FORMAT;
 }

@@ -17,6 +17,11 @@ typedef struct kz_members {
     int nassets;
 } kz_members;
 
+/* zip_open() failed with `ze`: set err (one line, path attached). `what`
+ * names the container ("a .keras zip", "a zip"). A file that starts like a
+ * zip but whose central directory (at its end) is missing was cut short. */
+int kz_open_fail(const char *path, int ze, const char *what, ckpt_err *err);
+
 /* 1 when a member name stays inside the archive. */
 int kz_name_safe(const char *name);
 /* Check every member (names, expansion) and find the Keras ones. */
