@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static pthread_once_t h5_once = PTHREAD_ONCE_INIT;
 static void h5_init_once(void)
@@ -59,6 +61,34 @@ int ckpt_h5_fail(ckpt_err *err, ckpt_code code, const char *file, const char *ob
     if (file) ckpt_err_at_path(err, file);
     if (obj) ckpt_err_at_tensor(err, obj);
     return code;
+}
+
+/* Superblock layout (HDF5 file format spec, "Superblock"): versions 0 and
+ * 1 keep the base address at byte 24 (28 for 1), versions 2 and 3 at 12;
+ * the end-of-file address is the third address after it in both. */
+int ckpt_h5_truncated(int fd, uint64_t *have, uint64_t *need)
+{
+    unsigned char b[64];
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) || !S_ISREG(sb.st_mode)) return 0;
+    ssize_t n = pread(fd, b, sizeof b, 0);
+    if (n < 8 || memcmp(b, "\x89HDF\r\n\x1a\n", 8)) return 0;
+    *have = (uint64_t)sb.st_size;
+    *need = 0;
+    if (n < 14) return 1;
+    int v = b[8];
+    size_t o = v <= 1 ? b[13] : b[9], base_at = v == 0 ? 24 : v == 1 ? 28 : 12;
+    if (v > 3 || (o != 4 && o != 8)) return 0;
+    if ((size_t)n < base_at + 3 * o) return 1;
+    uint64_t base = 0, eof = 0;
+    for (size_t i = o; i-- > 0;) {
+        base = base << 8 | b[base_at + i];
+        eof = eof << 8 | b[base_at + 2 * o + i];
+    }
+    if (base != 0 || eof == (o == 8 ? UINT64_MAX : UINT32_MAX)) return 0;
+    if (*have >= eof) return 0;
+    *need = eof;
+    return 1;
 }
 
 void ckpt_strv_free(ckpt_strv *s)

@@ -17,6 +17,13 @@ void ckpt_h5_init(void);
 int ckpt_h5_fail(ckpt_err *err, ckpt_code code, const char *file, const char *obj,
                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* A file cut short, told before libhdf5 says it in its own terms: 1 when
+ * the file at fd is shorter than the end-of-file address its superblock
+ * records (*need = that size) or than the superblock itself (*need = 0);
+ * *have = its size. 0 when whole, or when it cannot tell (no signature at
+ * byte 0, a user block, odd address sizes): libhdf5 then decides. */
+int ckpt_h5_truncated(int fd, uint64_t *have, uint64_t *need);
+
 /* A list of strings (attribute values), each NUL-terminated, trailing NULs
  * of fixed-length values stripped. */
 typedef struct ckpt_strv {

@@ -60,6 +60,22 @@ int kx_open_h5(kx_state *st, const char *path, const char *shown, int fd, ckpt_e
     st->fd[n] = fd;
     st->h5path[n] = ckpt__strdup(shown ? shown : path);
     st->nh5 = n + 1;
+    {
+        int tfd = fd >= 0 ? fd : open(path, O_RDONLY | O_CLOEXEC);
+        uint64_t have = 0, need = 0;
+        int cut = ckpt_h5_truncated(tfd, &have, &need);
+        if (tfd >= 0 && tfd != fd) close(tfd);
+        if (cut) {
+            if (need)
+                ckpt_err_set(err, CKPT_E_FORMAT, "truncated HDF5 file: %llu of the %llu bytes its superblock "
+                             "records (incomplete download?)", (unsigned long long)have, (unsigned long long)need);
+            else
+                ckpt_err_set(err, CKPT_E_FORMAT, "truncated HDF5 file: %llu bytes, shorter than its superblock",
+                             (unsigned long long)have);
+            ckpt_err_at_path(err, shown ? shown : path);
+            return CKPT_E_FORMAT;
+        }
+    }
 #if H5_VERSION_GE(1, 12, 0)
     htri_t ok = H5Fis_accessible(path, H5P_DEFAULT);
 #else
