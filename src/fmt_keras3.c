@@ -421,8 +421,12 @@ static int open_sharded(ckpt_model *m, kx_state *st, const char *path, ckpt_err 
     int rc = ckpt_src_slurp(path, KZ_MAX_JSON, &txt, &len, err);
     if (rc) return rc;
     cJSON *j = cJSON_ParseWithLength(txt, len);
+    int cut = !j && ckpt__json_cut_short(txt, len);
     free(txt);
-    const cJSON *wm = j ? cJSON_GetObjectItemCaseSensitive(j, "weight_map") : NULL;
+    if (!j)
+        return ckpt_err_set(err, CKPT_E_FORMAT, "sharded weights index is not valid JSON%s (%zu bytes)",
+                            cut ? ": it stops with brackets left open (truncated?)" : "", len);
+    const cJSON *wm = cJSON_GetObjectItemCaseSensitive(j, "weight_map");
     if (!cJSON_IsObject(wm)) {
         cJSON_Delete(j);
         return ckpt_err_set(err, CKPT_E_FORMAT, "not a Keras sharded weights index (no \"weight_map\" object)");

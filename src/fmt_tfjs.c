@@ -198,8 +198,16 @@ int ckpt__tfjs_parse_manifest(const char *json, size_t n, const char *path, tfjs
                               ckpt_err *err)
 {
     memset(mf, 0, sizeof *mf);
-    cJSON *root = cJSON_ParseWithLength(json, n);
-    if (!root) return tj_fail(err, path, NULL, "model.json is not valid JSON");
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(json, n, &end, 0);
+    if (!root) {
+        size_t at = end && end >= json && end <= json + n ? (size_t)(end - json) : 0;
+        if (!n) return tj_fail(err, path, NULL, "empty file (truncated?)");
+        if (ckpt__json_cut_short(json, n))   /* brackets or a string left open at the end */
+            return tj_fail(err, path, NULL, "not valid JSON: it stops after %zu bytes with brackets left open "
+                           "(truncated?)", n);
+        return tj_fail(err, path, NULL, "not valid JSON (parse error at byte %zu of %zu)", at, n);
+    }
     int rc = 0;
     if (!cJSON_IsObject(root)) { rc = tj_fail(err, path, NULL, "model.json is not a JSON object"); goto out; }
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
@@ -680,8 +688,9 @@ static int tj_read(ckpt_model *m, int t, uint64_t off, void *buf, size_t n, ckpt
 
 /* ---- probe --------------------------------------------------------------- */
 
-/* A .json file is ours when it has a weightsManifest; read at most 64 MiB
- * to look (topologies come first and can be large). */
+/* A .json file is ours when it has a weightsManifest (2), or at least a
+ * modelTopology (1: a model.json cut short before its manifest, which comes
+ * last); read at most 64 MiB to look (topologies can be large). */
 static int has_manifest(const char *path)
 {
     char *s = NULL;
@@ -689,7 +698,7 @@ static int has_manifest(const char *path)
     ckpt_err e;
     ckpt_err_clear(&e);
     if (ckpt_src_slurp(path, 64u << 20, &s, &n, &e)) return 0;
-    int yes = strstr(s, "\"weightsManifest\"") != NULL;
+    int yes = strstr(s, "\"weightsManifest\"") ? 2 : strstr(s, "\"modelTopology\"") ? 1 : 0;
     free(s);
     return yes;
 }
@@ -702,13 +711,15 @@ static int tj_probe(const char *path, int is_dir, const unsigned char *head, siz
     if (ckpt_path_is_remote(path)) return ckpt__ends_with(path, "model.json") ? 40 : 0;
     if (is_dir) {
         char *p = ckpt__path_join(path, "model.json");
-        int sc = p && ckpt__file_exists(p) && has_manifest(p) ? 70 : 0;
+        int sc = p && ckpt__file_exists(p) && has_manifest(p) == 2 ? 70 : 0;
         free(p);
         return sc;
     }
     if (!ckpt__ends_with(path, ".json")) return 0;
-    /* a model.json without a manifest is still ours, to say what is wrong */
-    return has_manifest(path) ? 80 : ckpt__ends_with(path, "/model.json") || !strcmp(path, "model.json") ? 5 : 0;
+    /* a model.json without a manifest, or any TF.js JSON cut short, is still
+     * ours, to say what is wrong */
+    int hm = has_manifest(path);
+    return hm == 2 ? 80 : hm == 1 || ckpt__ends_with(path, "/model.json") || !strcmp(path, "model.json") ? 5 : 0;
 }
 
 const ckpt_format ckpt_fmt_tfjs = {

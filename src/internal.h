@@ -281,6 +281,9 @@ char *ckpt__path_join(const char *dir, const char *name);        /* malloc'd */
 char *ckpt__path_dirname(const char *path);                      /* malloc'd, "." if none */
 const char *ckpt__path_basename(const char *path);
 int ckpt__ends_with(const char *s, const char *suffix);
+/* 1 when JSON text stops with an object, array or string still open (or
+ * holds none): a file cut short, to say so instead of "not valid JSON". */
+int ckpt__json_cut_short(const char *s, size_t n);
 int ckpt__is_dir(const char *path);
 int ckpt__file_exists(const char *path);
 /* Natural compare ("layers.2" < "layers.10"). */

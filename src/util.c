@@ -123,6 +123,24 @@ const char *ckpt__path_basename(const char *path)
     return s ? s + 1 : path;
 }
 
+/* 1 when JSON text ends with an object, array or string still open: what
+ * a download cut short leaves (an empty file included). */
+int ckpt__json_cut_short(const char *s, size_t n)
+{
+    long depth = 0;
+    int in_str = 0, seen = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (c == '\\') i++;
+            else if (c == '"') in_str = 0;
+        } else if (c == '"') in_str = 1;
+        else if (c == '{' || c == '[') depth++, seen = 1;
+        else if (c == '}' || c == ']') depth--;
+    }
+    return in_str || depth > 0 || !seen;
+}
+
 int ckpt__ends_with(const char *s, const char *suffix)
 {
     size_t a = strlen(s), b = strlen(suffix);
