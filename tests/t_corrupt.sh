@@ -4,7 +4,8 @@
 # (tests/corruptgen.py makes them from the format definitions).  For each,
 # `ckpt ls`, `ckpt info` and `ckpt convert` must:
 #   exit 0 or 3 (never a signal, a timeout, 1 or 2);
-#   on exit 3 print exactly one line on stderr, "ckpt: ...", naming the damaged file;
+#   on exit 3 print exactly one line on stderr, "ckpt: ...", naming the damaged file,
+#   and for a cut, missing or CRC-failing file say so (or where: byte, tensor);
 #   after a failed convert leave nothing at the output path, no temp file beside it;
 #   on a truncated file, a missing shard or a zip member whose CRC no longer
 #   matches, fail in convert (exit 3) even when ls read the header, then
@@ -42,6 +43,9 @@ worker() {
                 if [[ "$e" != *$'\n' || "${e%$'\n'}" == *$'\n'* ]]; then why="stderr not one line"
                 elif [[ "$e" != "ckpt: "* ]]; then why="stderr does not start with 'ckpt: '"
                 elif [[ "$e" != *"$dam"* ]]; then why="stderr does not name $dam"
+                elif [ "$kind" != flip ] &&
+                     ! [[ "${e,,}" =~ truncat|at\ byte|tensor\ \'|offset|missing|no\ such\ file|crc|damaged|empty\ file|too\ small ]]; then
+                    why="$kind file: the error says neither that it is cut short nor where"
                 fi
             fi
             if [ -z "$why" ] && [ $cmd = convert ]; then
