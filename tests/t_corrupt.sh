@@ -10,7 +10,9 @@
 #   on a truncated file, a missing shard or a zip member whose CRC no longer
 #   matches, fail in convert (exit 3) even when ls read the header, then
 #   naming the tensor or the offset.
-# Two workers share the ~1100 runs; PASS lines carry the counts per fixture.
+# Two workers share the ~1300 runs; PASS lines carry the counts per fixture.
+# Under make asan (CKPT_ASAN=1) `info` is skipped where `ls` already failed:
+# both stop in the same open, and the sanitized runs are 4x slower.
 source "$(dirname "$0")/lib.sh"
 need_shared corrupt || exit 0
 D=$T/d
@@ -27,6 +29,7 @@ worker() {
         n=$((n + 1)); [ $((n % 2)) -eq "$k" ] || continue
         lsrc=
         for cmd in ls info convert; do
+            [ $cmd = info ] && [ "${CKPT_ASAN:-}" = 1 ] && [ "$lsrc" = 3 ] && continue
             left=("$O"/*); [ ${#left[@]} -eq 0 ] || rm -rf "$O"; mkdir -p "$O"
             if [ $cmd = convert ]; then
                 timeout -k 2 20 "$CKPT" convert "$in" -o "$O/out.safetensors" --quiet </dev/null >/dev/null 2>"$E"
