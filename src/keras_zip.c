@@ -83,7 +83,7 @@ int kz_read_small(zip_t *z, zip_int64_t idx, size_t max, char **out, size_t *len
         return ckpt_err_set(err, CKPT_E_FORMAT, "zip member '%s' is too large (%llu bytes)", s.name,
                             (unsigned long long)s.size);
     zip_file_t *f = zip_fopen_index(z, (zip_uint64_t)idx, 0);
-    if (!f) return ckpt_err_set(err, CKPT_E_FORMAT, "cannot open zip member '%s': %s", s.name, zip_strerror(z));
+    if (!f) return ckpt_err_set(err, CKPT_E_FORMAT, "cannot open zip member '%s': %s", s.name, kz_fopen_why(z));
     char *b = malloc((size_t)s.size + 1);
     if (!b) { zip_fclose(f); return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
     zip_int64_t got = 0;
@@ -114,7 +114,7 @@ int kz_extract_fd(zip_t *z, zip_int64_t idx, int fd, ckpt_err *err)
     zip_stat_init(&s);
     if (zip_stat_index(z, (zip_uint64_t)idx, 0, &s) < 0) return ckpt_err_set(err, CKPT_E_FORMAT, "corrupt zip member");
     zip_file_t *f = zip_fopen_index(z, (zip_uint64_t)idx, 0);
-    if (!f) return ckpt_err_set(err, CKPT_E_FORMAT, "cannot open zip member '%s': %s", s.name, zip_strerror(z));
+    if (!f) return ckpt_err_set(err, CKPT_E_FORMAT, "cannot open zip member '%s': %s", s.name, kz_fopen_why(z));
     enum { BUF = 1 << 20 };
     char *b = malloc(BUF);
     if (!b) { zip_fclose(f); return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
@@ -173,4 +173,14 @@ int kz_open_fail(const char *path, int ze, const char *what, ckpt_err *err)
     zip_error_fini(&ze_);
     ckpt_err_at_path(err, path);
     return CKPT_E_FORMAT;
+}
+
+const char *kz_fopen_why(zip_t *z)
+{
+    int ze = zip_error_code_zip(zip_get_error(z));
+    if (ze == ZIP_ER_NOPASSWD || ze == ZIP_ER_ENCRNOTSUPP)
+        return "it is flagged encrypted (a damaged directory entry, or not a plain zip)";
+    if (ze == ZIP_ER_COMPNOTSUPP)
+        return "unknown compression method (a damaged directory entry?)";
+    return zip_strerror(z);
 }

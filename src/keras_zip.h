@@ -22,6 +22,10 @@ typedef struct kz_members {
  * zip but whose central directory (at its end) is missing was cut short. */
 int kz_open_fail(const char *path, int ze, const char *what, ckpt_err *err);
 
+/* Why zip_fopen_index() just failed, in words: a member flagged encrypted
+ * or with an unknown method is usually a damaged directory entry. */
+const char *kz_fopen_why(zip_t *z);
+
 /* 1 when a member name stays inside the archive. */
 int kz_name_safe(const char *name);
 /* Check every member (names, expansion) and find the Keras ones. */

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keras_zip.h"
+
 #define WINDOW_MAX (16u << 20)
 #define SKIP_BUF (1u << 20)
 
@@ -36,9 +38,9 @@ static int zc_open(tio_zcache *c, zip_int64_t idx, ckpt_err *err)
     zc_close(c);
     c->f = zip_fopen_index(c->z, (zip_uint64_t)idx, 0);
     if (!c->f) {
+        const char *why = kz_fopen_why(c->z);
         const char *nm = zip_get_name(c->z, (zip_uint64_t)idx, 0);
-        return ckpt_err_set(err, CKPT_E_FORMAT, "cannot open zip member '%s': %s", nm ? nm : "?",
-                            zip_strerror(c->z));
+        return ckpt_err_set(err, CKPT_E_FORMAT, "cannot open zip member '%s': %s", nm ? nm : "?", why);
     }
     zip_stat_t st;
     zip_stat_init(&st);
