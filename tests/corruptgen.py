@@ -81,7 +81,7 @@ def safetensors(group, src, light=False):
     q8 = lambda v: struct.pack("<Q", v)
     single(group, src,
            truncs=common_truncs(len(data), hdr_end) + [hdr_end // 2],
-           flips=[] if light else [8, hdr_end - 1] + spread(9, hdr_end - 1, 4, group),
+           flips=[] if light else [8, hdr_end - 1] + spread(9, hdr_end - 1, 2, group),
            sets=[(0, q8(2**63 + 5), "hlen_huge"), (0, q8(0), "hlen_zero"),
                  (0, q8(len(data)), "hlen_filesize"), (0, q8(hl + 1), "hlen_plus1")])
     # data_offsets pointing past the end / reversed, done on the JSON text
@@ -207,7 +207,7 @@ def gguf(group, src, light=False):
     q8 = lambda v: struct.pack("<Q", v)
     sets = [(8, q8(2**40), "ntensors_huge"), (16, q8(2**40), "nkv_huge"),
             (16, q8(2**64 - 1), "nkv_max")]
-    for i, off in enumerate(L["str_lens"][:3] + L["str_lens"][-1:]):
+    for i, off in enumerate(L["str_lens"][:2] + L["str_lens"][-1:]):
         sets.append((off, q8(2**62), f"strlen{i}_huge"))
         sets.append((off, q8(n), f"strlen{i}_filesize"))
     for i, off in enumerate(L["arr_counts"][:2]):
@@ -228,7 +228,7 @@ def gguf(group, src, light=False):
                  (nd_off + 4 + 8 * nd + 4, q8(n), "toffset_filesize"),
                  (nd_off + 4 + 8 * nd + 4, struct.pack("<Q", 3), "toffset_misaligned")]
     kv_mid = (L["kv_start"] + L["kv_end"]) // 2
-    truncs = [0, 1, 4, 7, 8, 9, 24, kv_mid, L["kv_end"] - 1, L["kv_end"],
+    truncs = [0, 4, 9, 24, kv_mid, L["kv_end"] - 1, L["kv_end"],
               L["ti_end"] - 1, L["ti_end"], L["data_start"] - 1, L["data_start"] + 1,
               (L["data_start"] + n) // 2, n - 1]
     if light:
@@ -267,8 +267,8 @@ def zipfile_(group, src, members=(), light=False):
     first = ents[0]
     big = max(ents, key=lambda x: x["csize"])
     cd, eocd = Z["cd"], Z["eocd"]
-    truncs = [0, 1, 4, 7, 8, 9, first["data"] - 1, first["data"], first["data"] + 1,
-              big["data"] + big["csize"] // 2, cd - 1, cd, cd + 1, eocd - 1, eocd + 10, n - 1]
+    truncs = [0, 4, 9, first["data"] - 1, first["data"] + 1,
+              big["data"] + big["csize"] // 2, cd - 1, cd + 1, eocd - 1, eocd + 10, n - 1]
     q4 = lambda v: struct.pack("<I", v)
     sets = [(cd, b"XXXX", "cd_sig"),
             (first["cd"] + 42, q4(0x7FFFFFF0), "cd_lho_huge"),
@@ -298,7 +298,7 @@ def zipfile_(group, src, members=(), light=False):
     if light:
         truncs = [0, 9, big["data"] + big["csize"] // 2, cd + 1, eocd - 1, n - 1]
         sets = [x for x in sets if x[2] in ("cd_sig", "cd_csize_huge", "eocd_cdoff_past", "local_sig")]
-    single(group, src, truncs=truncs, flips=[] if light else [0, 2, cd + 8, eocd + 4], sets=sets)
+    single(group, src, truncs=truncs, flips=[] if light else [2, cd + 8, eocd + 4], sets=sets)
     # the directory's CRC of the largest member wrong: that member reads as damaged
     b = bytearray(data)
     b[big["cd"] + 16:big["cd"] + 20] = q4(0 if struct.unpack_from("<I", data, big["cd"] + 16)[0] else 1)
@@ -323,10 +323,10 @@ def hdf5(group, src, light=False):
     offs.sort()
     first = offs[0][0] if offs else 2048
     last = offs[-1] if offs else (n // 2, 1)
-    truncs = [0, 1, 7, 8, 9, 96, 512, 800, 1400, 2048, first - 1, first + 1,
+    truncs = [0, 7, 8, 96, 800, 2048, first - 1, first + 1,
               last[0] + last[1] // 2, n // 2, n - 1]
     # superblock fields (v0: versions, sizes, addresses) and object headers
-    flips = [0, 8, 13, 16, 24, 40, 64, 80] + spread(96, min(first, 4096), 6, group)
+    flips = [8, 13, 16, 24, 40, 64] + spread(96, min(first, 4096), 4, group)
     q8 = lambda v: struct.pack("<Q", v)
     sets = [(40, q8(2**62), "eof_huge"), (40, q8(100), "eof_small"),
             (64, q8(2**40), "root_huge")]
@@ -340,8 +340,8 @@ def hdf5(group, src, light=False):
 def torch_legacy(group, src):
     data = open(src, "rb").read()
     n = len(data)
-    truncs = [0, 1, 2, 7, 8, 9, 10, 32, 64, 100, 200, 300, 400, n // 2, n - 40, n - 9, n - 8, n - 1]
-    single(group, src, truncs=truncs, flips=spread(0, n, 10, group))
+    truncs = [0, 2, 9, 10, 64, 200, 300, 400, n // 2, n - 40, n - 8, n - 1]
+    single(group, src, truncs=truncs, flips=spread(0, n, 8, group))
 
 
 # ---------------- TF.js (model.json + shards) ----------------
@@ -474,7 +474,7 @@ def npy(group):
         put(p, data[:8] + struct.pack("<H", len(nh)) + nh + data[hdr_end:])
         emit(group, tag, "flip", p, p)
     single(group, src, truncs=common_truncs(len(data), hdr_end) + [hdr_end // 2],
-           flips=[0, 6, 10, 20, hdr_end - 2], sets=sets)
+           flips=[6, 20, hdr_end - 2], sets=sets)
 
 
 def gguf_generated(group):
