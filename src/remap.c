@@ -1050,7 +1050,9 @@ static char *expand(const rule *r, const char *t, const char *name, const regmat
 
 #define NMATCH 32
 
-int ckpt_remap_name(const ckpt_remap *R, const char *name, char *out, size_t n)
+/* Names only; "-> @NAMING" rules apply when the model and tensor are
+ * given (the format's own name for it), else they are skipped. */
+static int map_name(const ckpt_remap *R, ckpt_model *model, int tensor, const char *name, char *out, size_t n)
 {
     char *nm = strdup(name ? name : "");
     int changed = 0;
@@ -1058,10 +1060,18 @@ int ckpt_remap_name(const ckpt_remap *R, const char *name, char *out, size_t n)
     for (int i = 0; R && i < R->n; i++) {
         const rule *r = &R->r[i];
         regmatch_t m[NMATCH];
-        if (r->as_naming) continue;   /* needs the model (ckpt_remap_preview) */
+        if (r->as_naming && !(model && model->fmt && model->fmt->name_as)) continue;
         if (rule_exec(r, nm, m, NMATCH) != 0) continue;
         if (r->drop) { free(nm); if (n) snprintf(out, n, "%s", name); return -1; }
-        char *nx = expand(r, r->targets[0], nm, m, NMATCH);
+        char *nx;
+        if (r->as_naming) {
+            ckpt_err e2;
+            ckpt_err_clear(&e2);
+            nx = model->fmt->name_as(model, tensor, r->as_naming, &e2);
+            if (!nx) continue;   /* no such name for it: the rule does not apply, as in convert */
+        } else {
+            nx = expand(r, r->targets[0], nm, m, NMATCH);
+        }
         if (!nx) break;
         free(nm);
         nm = nx;
@@ -1070,6 +1080,18 @@ int ckpt_remap_name(const ckpt_remap *R, const char *name, char *out, size_t n)
     if (n) snprintf(out, n, "%s", nm);
     free(nm);
     return changed;
+}
+
+int ckpt_remap_name(const ckpt_remap *R, const char *name, char *out, size_t n)
+{
+    return map_name(R, NULL, -1, name, out, n);
+}
+
+int ckpt_remap_tensor_name(const ckpt_remap *R, ckpt_model *m, int tensor, char *out, size_t n)
+{
+    const ckpt_tensor *t = m ? ckpt_model_tensor(m, tensor) : NULL;
+    if (!t) { if (n) *out = 0; return 0; }
+    return map_name(R, m, tensor, t->name, out, n);
 }
 
 /* ---------------------------------------------------------------------- */

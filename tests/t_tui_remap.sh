@@ -84,3 +84,26 @@ tui_keys q
 tui_wait "Layers" >/dev/null
 tui_keys q
 tui_wait "EXIT:0" >/dev/null || fail tui_remap_quit "did not quit"
+
+# the keras2-keras3 preset in the editor previews the names convert writes:
+# Keras 3 paths renumbered per class (conv2d_1 -> layers/conv2d), as derived
+# independently by tests/k3paths.py from the config with h5py
+X=$FIX/keras2_h5/fc-tiny_XCEPTION_KDEF/tiny_XCEPTION_KDEF.hdf5
+if need_shared tui_remap_keras3_preview; then
+    want=$(PYTHONPATH=$ROOT/tests "$PY" "$ROOT/tests/k3paths.py" "$X" | "$PY" -c '
+import json, sys
+m = json.load(sys.stdin)
+# the Keras 3 path of the first conv kernel (legacy conv2d_1/kernel:0)
+print([k for k, v in m.items() if v.endswith("/conv2d_1/kernel:0")][0])')
+    TUI_W=120 tui_start -- "$X"
+    tui_wait "Layers" 20 >/dev/null
+    tui_keys m
+    tui_wait "Remap rules" >/dev/null
+    tui_keys C-o
+    tui_wait "Load rules from" >/dev/null
+    tui_type "preset:keras2-keras3"
+    tui_keys Enter
+    if [ -n "$want" ] && tui_wait_re "conv2d_1/kernel +→ +$want( |$)" 10 >/dev/null; then pass tui_remap_keras3_preview
+    else fail tui_remap_keras3_preview "wanted conv2d_1/kernel → $want: $(grep conv2d_1 "$T/screen" | head -2)"; fi
+    tui_keys Q
+fi

@@ -87,7 +87,7 @@ static void update(void)
     char out[1024];
     for (int i = 0; i < nt; i++) {
         const char *nm = ckpt_model_tensor(A.m, i)->name;
-        int k = R.r ? ckpt_remap_name(R.r, nm, out, sizeof out) : 0;
+        int k = R.r ? ckpt_remap_tensor_name(R.r, A.m, i, out, sizeof out) : 0;
         if (k < 0) {
             R.dropped++;
             continue;
@@ -287,7 +287,7 @@ void remap_draw(void)
     int i = R.ptop;
     for (int r = 0; r < rows && i < nt; i++) {
         const char *nm = ckpt_model_tensor(A.m, i)->name;
-        int k = R.r ? ckpt_remap_name(R.r, nm, out, sizeof out) : 0;
+        int k = R.r ? ckpt_remap_tensor_name(R.r, A.m, i, out, sizeof out) : 0;
         if (R.only_changed && k == 0) continue;
         int sel = R.focus == FOC_PREVIEW && i == R.pcur;
         attr_t base = sel ? theme_attr(T_CURSOR) : theme_attr(T_NORMAL);

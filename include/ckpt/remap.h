@@ -34,6 +34,9 @@ const char *ckpt_remap_rule_text(const ckpt_remap *r, int i);
 /* Map one name: returns 1 and writes the new name when a rule renamed it,
  * 0 when no rule matched (out = name), -1 when a rule drops it. */
 int ckpt_remap_name(const ckpt_remap *r, const char *name, char *out, size_t n);
+/* The same for tensor `i` of a model, so "-> @keras3" rules (which need the
+ * model's config) apply as they do in convert. */
+int ckpt_remap_tensor_name(const ckpt_remap *r, ckpt_model *m, int i, char *out, size_t n);
 
 /* A target layout: expected names (and shapes when known) from a
  * checkpoint path, a names/shapes list file, or "preset:NAME". */
