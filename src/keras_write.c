@@ -124,6 +124,14 @@ static kw *kw_new(void)
 
 static int weights_begin(ckpt_writer *w, ckpt_err *err)
 {
+    /* the writer makes one .weights.h5; Keras 3's sharded form (a
+     * .weights.json index and its shards) is read, not written */
+    if (w->opts->shard_size)
+        return ckpt_err_set(err, CKPT_E_USAGE, "keras-weights output is one .weights.h5 file: --shard-size is not supported "
+                                               "(Keras 3 loads an unsharded .weights.h5 of any size)");
+    if (w->opts->out && ckpt__ends_with(w->opts->out, ".json"))
+        return ckpt_err_set(err, CKPT_E_USAGE, "%s: keras-weights output is one HDF5 file: name it NAME.weights.h5 "
+                                               "(ckpt does not write the sharded .weights.json form)", w->opts->out);
     kw *s = kw_new();
     if (!s) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     w->priv = s;
@@ -291,6 +299,8 @@ static int anon_h5(kw *s, const char *dir, ckpt_err *err)
 
 static int keras_begin(ckpt_writer *w, ckpt_err *err)
 {
+    if (w->opts->shard_size)
+        return ckpt_err_set(err, CKPT_E_USAGE, "a .keras archive holds one model.weights.h5: --shard-size is not supported");
     kw *s = kw_new();
     if (!s) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     w->priv = s;

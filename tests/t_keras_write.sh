@@ -156,3 +156,16 @@ for s, t in pairs.items():
     assert np.array_equal(a[s][()], b[t][()]), (s, t)
 assert b["layers/dense/vars"].attrs["name"] == "head" and b["layers/sequential/layers/dense_1/vars"].attrs["name"] == "dense_1"
 PY
+
+# the Keras writers make one HDF5 file: a shard size or a .weights.json name
+# is a usage error, and nothing is written
+KS=$FIX/keras3_keras/keras-mlx_lstm_sequential/model.keras
+if need_shared keras_write_no_shards; then
+    mkdir -p "$T/ns"
+    expect_exit 2 keras_weights_shard_size_refused "$CKPT" convert "$KS" -o "$T/ns/x.weights.h5" --shard-size 4KB
+    grep -q "shard-size is not supported" "$T/err" && pass keras_weights_shard_size_says_why || fail keras_weights_shard_size_says_why "$(cat "$T/err")"
+    expect_exit 2 keras_weights_json_name_refused "$CKPT" convert "$KS" -o "$T/ns/x.weights.json"
+    grep -q "name it NAME.weights.h5" "$T/err" && pass keras_weights_json_name_says_why || fail keras_weights_json_name_says_why "$(cat "$T/err")"
+    expect_exit 2 keras_archive_shard_size_refused "$CKPT" convert "$KS" -o "$T/ns/x.keras" --shard-size 4KB
+    [ -z "$(ls -A "$T/ns")" ] && pass keras_no_shards_nothing_written || fail keras_no_shards_nothing_written "$(ls -A "$T/ns")"
+fi
