@@ -289,7 +289,8 @@ int ckpt__file_exists(const char *path);
 /* Natural compare ("layers.2" < "layers.10"). */
 int ckpt__natcmp(const char *a, const char *b);
 
-/* Name -> index hash (open addressing). */
+/* Name -> index hash (open addressing). Keys are borrowed, not copied:
+ * the caller keeps each name alive (and unchanged) as long as the index. */
 struct ckpt_name_index *ckpt__index_new(void);
 void ckpt__index_free(struct ckpt_name_index *ix);
 /* Insert if absent; returns the existing index when present, else -1 (inserted) or -2 (NOMEM). */
