@@ -19,7 +19,7 @@ PKG_CFLAGS := $(filter-out -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=600,$(shell pkg-con
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN     := -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter
-CPPFLAGS += -D_GNU_SOURCE -Iinclude -Isrc/.. $(PKG_CFLAGS)
+CPPFLAGS += -D_GNU_SOURCE -Iinclude -Isrc $(PKG_CFLAGS)
 LDLIBS   += $(PKG_LIBS) -lm -lpthread
 
 ifeq ($(V),0)
@@ -29,7 +29,8 @@ QAR = @echo "  AR      $@";
 QLD = @echo "  LD      $@";
 endif
 
-SRC_C   := $(sort $(wildcard src/*.c))
+# the engine: core modules in src/, one folder per family (formats/, hub/, export/)
+SRC_C   := $(sort $(wildcard src/*.c src/*/*.c))
 UI_C    := $(sort $(wildcard ui/*.c))
 UNIT_C  := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_C  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -52,7 +53,7 @@ ckpt: $(UI_O) $(B)/libckpt.a
 $(B)/libckpt.a: $(SRC_O)
 	$(QAR)rm -f $@ && ar rcs $@ $(SRC_O)
 
-$(B)/obj/src/%.o: src/%.c $(wildcard include/ckpt/*.h) src/internal.h $(wildcard src/*.h)
+$(B)/obj/src/%.o: src/%.c $(wildcard include/ckpt/*.h) $(wildcard src/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(QCC)$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -c -o $@ $<
 

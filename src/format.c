@@ -36,6 +36,25 @@ const char *ckpt_format_desc(int i) { return i >= 0 && i < NFORMATS ? formats[i]
 unsigned ckpt_format_flags(int i) { return i >= 0 && i < NFORMATS ? formats[i]->flags : 0; }
 const char *ckpt_format_exts(int i) { return i >= 0 && i < NFORMATS ? formats[i]->exts : NULL; }
 
+const char *ckpt_format_opts(int i)
+{
+    return i >= 0 && i < NFORMATS && formats[i]->opts ? formats[i]->opts : "";
+}
+
+int ckpt_writer_opt_kind(const char *name)
+{
+    size_t l = strlen(name);
+    for (int i = 0; l && i < NFORMATS; i++)
+        for (const char *p = ckpt_format_opts(i); *p; ) {
+            size_t w = strcspn(p, " ");
+            int flag = w > 0 && p[w - 1] == '!';
+            if (w - (size_t)flag == l && !strncmp(p, name, l)) return flag ? 2 : 1;
+            p += w;
+            while (*p == ' ') p++;
+        }
+    return 0;
+}
+
 const char *ckpt_model_namings(const ckpt_model *m)
 {
     return m && m->fmt && m->fmt->name_as ? m->fmt->namings : NULL;

@@ -172,6 +172,12 @@ struct ckpt_format {
     char *(*name_as)(ckpt_model *m, int t, const char *naming, ckpt_err *err);
     /* The schemes name_as accepts, space-separated, default first ("keras index"). */
     const char *namings;
+    /* Writer options this format takes, space-separated ("quantize shard-size"):
+     * `--NAME VALUE` on the command line reaches the writer as "NAME=VALUE" in
+     * opts->kv (read it with ckpt__opt). A trailing '!' marks a flag without a
+     * value ("compress!" gives "compress=1"). The CLI and the TUI learn a
+     * format's options here, so a new writer edits no file of theirs. */
+    const char *opts;
 };
 
 const ckpt_format *ckpt__format_find(const char *name);

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "keras_zip.h"
+#include "formats/keras_zip.h"
 
 #define WINDOW_MAX (16u << 20)
 #define SKIP_BUF (1u << 20)

@@ -13,6 +13,14 @@
 /* options that pass straight to the writer as key=value */
 static const char *const writer_opts[] = {"package", "labels", "model-type", NULL};
 
+/* "KEY=VALUE", malloc'd (NULL when out of memory: the writer then misses it) */
+static char *cli_kv(const char *k, const char *v)
+{
+    char *s = malloc(strlen(k) + strlen(v) + 2);
+    if (s) sprintf(s, "%s=%s", k, v);
+    return s;
+}
+
 int cmd_convert(int argc, char **argv)
 {
     const char *in = NULL, *out = NULL, *to = NULL;
@@ -70,13 +78,17 @@ int cmd_convert(int argc, char **argv)
             for (int k = 0; writer_opts[k]; k++)
                 if (!strcmp(a + 2, writer_opts[k])) {
                     NEED_ARG();
-                    char *s = malloc(strlen(writer_opts[k]) + strlen(argv[i + 1]) + 2);
-                    if (s) sprintf(s, "%s=%s", writer_opts[k], argv[i + 1]);
-                    kv[nkv++] = s;
+                    kv[nkv++] = cli_kv(writer_opts[k], argv[i + 1]);
                     i++;
                     known = 1;
                 }
-            if (!known) { rc = cli_usage("convert", "unknown option '%s'", a); goto out; }
+            /* options a writer declares in its format entry (ckpt_format_opts) */
+            int kind = known ? 0 : ckpt_writer_opt_kind(a + 2);
+            if (kind == 2) kv[nkv++] = cli_kv(a + 2, "1");
+            else if (kind == 1) {
+                NEED_ARG();
+                kv[nkv++] = cli_kv(a + 2, argv[++i]);
+            } else if (!known) { rc = cli_usage("convert", "unknown option '%s'", a); goto out; }
         } else if (a[0] == '-' && a[1]) { rc = cli_usage("convert", "unknown option '%s'", a); goto out; }
         else if (in) { rc = cli_usage("convert", "one input only (got '%s' and '%s')", in, a); goto out; }
         else in = a;

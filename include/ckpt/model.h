@@ -124,6 +124,13 @@ const char *ckpt_format_exts(int i);
  * space-separated, the default first ("keras index"), or NULL when its
  * format has none. */
 const char *ckpt_model_namings(const ckpt_model *m);
+/* Writer options of format i, space-separated, a trailing '!' on a flag
+ * ("quantize compress!"); passed as "NAME=VALUE" in ckpt_convert_opts.kv.
+ * "" when it has none. */
+const char *ckpt_format_opts(int i);
+/* Does some format take writer option `name`? Returns 2 for a flag, 1 for an
+ * option with a value, 0 when no format knows it. */
+int ckpt_writer_opt_kind(const char *name);
 /* Can `format` be written from model m? If not, why (one line) goes to `why`. */
 int ckpt_format_can_write(const char *format, const ckpt_model *m, char *why, size_t n);
 

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "ckpt/check.h"
-#include "h5util.h"
+#include "formats/h5util.h"
 #include "internal.h"
 
 static const char *const dict[] = {

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "keras_zip.h"
+#include "formats/keras_zip.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pickle.h"
+#include "formats/pickle.h"
 
 static size_t visits;
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fmt_tfjs.h"
+#include "formats/fmt_tfjs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hub_int.h"
+#include "hub/hub_int.h"
 
 static int failures;
 #define CHECK(name, cond)                                                      \

@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "hub_int.h"
+#include "hub/hub_int.h"
 
 static int failures;
 #define CHECK(name, cond)                                                      \

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "h5util.h"
-#include "keras.h"
+#include "formats/h5util.h"
+#include "formats/keras.h"
 
 static int failures;
 #define CHECK(name, cond)                                                      \

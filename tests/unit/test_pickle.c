@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "internal.h"
-#include "npy.h"
-#include "pickle.h"
+#include "formats/npy.h"
+#include "formats/pickle.h"
 #include "tensor_io.h"
 
 static int failures;

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fmt_safetensors.h"
+#include "formats/fmt_safetensors.h"
 
 static int failures;
 

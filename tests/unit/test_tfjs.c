@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fmt_tfjs.h"
+#include "formats/fmt_tfjs.h"
 
 static int failures;
 
