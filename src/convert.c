@@ -125,8 +125,12 @@ int ckpt_convert(ckpt_model *m, const ckpt_convert_opts *o, ckpt_convert_result 
     if (!ckpt_format_can_write(o->to, m, why, sizeof why))
         return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s", why[0] ? why : "cannot write this format");
 
+    /* a writer that declares "rename" takes --rename for itself
+     * (tf-saved-model: signature keys): the plan keeps the source names */
+    ckpt_convert_opts po = *o;
+    if (ckpt__format_has_opt(f, "rename")) po.nrenames = 0;
     ckpt_plan plan = {0};
-    int rc = build_plan(m, o, &plan, err);
+    int rc = build_plan(m, &po, &plan, err);
     if (rc) { ckpt__plan_free(&plan); return rc; }
 
     size_t chunk = o->chunk_size ? o->chunk_size : DEFAULT_CHUNK;

@@ -181,6 +181,8 @@ struct ckpt_format {
 };
 
 const ckpt_format *ckpt__format_find(const char *name);
+/* 1 when f declares option `name` in .opts (2 when as a flag), else 0. */
+int ckpt__format_has_opt(const ckpt_format *f, const char *name);
 /* Open `path` with a given format (ckpt_open picks it by probing). */
 int ckpt__open_with(const ckpt_format *f, const char *path, ckpt_model **out, ckpt_err *err);
 
@@ -236,6 +238,9 @@ ckpt_txn *ckpt_txn_new(void);
 /* Create the temporary file for `final_path`; returns an fd open for
  * writing, or -1 with err set. The txn owns the fd. */
 int ckpt_txn_create(ckpt_txn *t, const char *final_path, ckpt_err *err);
+/* A directory (and its missing parents) that abort removes again, for
+ * outputs with an empty folder (a SavedModel's variables/). */
+int ckpt_txn_mkdir(ckpt_txn *t, const char *dir, ckpt_err *err);
 /* Temporary path of an fd returned by ckpt_txn_create (for libraries that
  * want a path, such as libhdf5 or libzip: close the fd first with
  * ckpt_txn_close_fd and let them write to the path). */
