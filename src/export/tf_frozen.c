@@ -25,26 +25,6 @@ static int fz_begin(ckpt_writer *w, ckpt_err *err)
     return 0;
 }
 
-static int fz_write(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t n, ckpt_err *err)
-{
-    return ckpt__tfg_write(w->priv, i, off, buf, n, err);
-}
-
-static int fz_end(ckpt_writer *w, ckpt_err *err)
-{
-    ckpt__tfg_free(w->priv);
-    free(w->priv);
-    w->priv = NULL;
-    return 0;
-}
-
-static void fz_abort(ckpt_writer *w)
-{
-    ckpt__tfg_free(w->priv);
-    free(w->priv);
-    w->priv = NULL;
-}
-
 const ckpt_format ckpt_fmt_tf_frozen = {
     .name = "tf-frozen",
     .desc = "TensorFlow frozen GraphDef .pb (from TF.js graph models; write only)",
@@ -52,8 +32,8 @@ const ckpt_format ckpt_fmt_tf_frozen = {
     .flags = CKPT_FMT_WRITE,
     .can_write = fz_can_write,
     .write_begin = fz_begin,
-    .write = fz_write,
-    .write_end = fz_end,
-    .write_abort = fz_abort,
+    .write = ckpt__tfg_w_write,
+    .write_end = ckpt__tfg_w_end,
+    .write_abort = ckpt__tfg_w_abort,
     .opts = "outputs compat-mode",
 };

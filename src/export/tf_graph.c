@@ -410,6 +410,25 @@ int ckpt__tfg_write(tf_graph *g, int i, uint64_t off, const void *buf, size_t n,
     return 0;
 }
 
+/* the writer callbacks tf-frozen and tf-saved-model share (w->priv is the graph) */
+int ckpt__tfg_w_write(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t n, ckpt_err *err)
+{
+    return ckpt__tfg_write(w->priv, i, off, buf, n, err);
+}
+
+void ckpt__tfg_w_abort(ckpt_writer *w)
+{
+    ckpt__tfg_free(w->priv);
+    free(w->priv);
+    w->priv = NULL;
+}
+
+int ckpt__tfg_w_end(ckpt_writer *w, ckpt_err *err)
+{
+    ckpt__tfg_w_abort(w);
+    return 0;
+}
+
 /* ---- who can be written ---------------------------------------------------------- */
 
 int ckpt__tfg_can_write(const ckpt_model *m, const char *fmt, char *why, size_t n)

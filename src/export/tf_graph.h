@@ -49,6 +49,10 @@ int ckpt__tfg_pack(tf_graph *g, const ckpt_plan *p, ckpt_err *err);
 /* Write plan entry i's bytes (its Const node's framing first) to g->fd. */
 int ckpt__tfg_write(tf_graph *g, int i, uint64_t off, const void *buf, size_t n, ckpt_err *err);
 void ckpt__tfg_free(tf_graph *g);
+/* Writer callbacks shared by both formats (w->priv: a tf_graph). */
+int ckpt__tfg_w_write(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t n, ckpt_err *err);
+int ckpt__tfg_w_end(ckpt_writer *w, ckpt_err *err);
+void ckpt__tfg_w_abort(ckpt_writer *w);
 
 /* Node helpers (tf_compat.c and the signature builder use them). */
 int ckpt__tfg_find(const tf_graph *g, const char *name);

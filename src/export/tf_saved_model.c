@@ -245,24 +245,6 @@ static int sm_begin(ckpt_writer *w, ckpt_err *err)
     return rc;
 }
 
-static int sm_write(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t n, ckpt_err *err)
-{
-    return ckpt__tfg_write(w->priv, i, off, buf, n, err);
-}
-
-static void sm_abort(ckpt_writer *w)
-{
-    ckpt__tfg_free(w->priv);
-    free(w->priv);
-    w->priv = NULL;
-}
-
-static int sm_end(ckpt_writer *w, ckpt_err *err)
-{
-    sm_abort(w);
-    return 0;
-}
-
 const ckpt_format ckpt_fmt_tf_saved_model = {
     .name = "tf-saved-model",
     .desc = "TensorFlow SavedModel directory (saved_model.pb + variables/; from TF.js graph models; write only)",
@@ -270,8 +252,8 @@ const ckpt_format ckpt_fmt_tf_saved_model = {
     .flags = CKPT_FMT_WRITE,
     .can_write = sm_can_write,
     .write_begin = sm_begin,
-    .write = sm_write,
-    .write_end = sm_end,
-    .write_abort = sm_abort,
+    .write = ckpt__tfg_w_write,
+    .write_end = ckpt__tfg_w_end,
+    .write_abort = ckpt__tfg_w_abort,
     .opts = "outputs signature-key method-name rename saved-model-tags compat-mode",
 };
