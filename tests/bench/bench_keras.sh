@@ -54,8 +54,13 @@ rss=$(cat "$B/rss")
 ratio=$(awk "BEGIN{printf \"%.2f\", $tc / $tk}")
 mb=$(awk "BEGIN{printf \"%.0f\", $size / 1048576}")
 echo "keras h5 -> safetensors: ${mb} MiB, cat ${tc}s, ckpt ${tk}s: throughput ratio $ratio of cat+sync (target >= 0.7); peak RSS $((rss / 1024)) MiB (target < 64)"
+# the sandboxed first open (src/sandbox.c) against none, same file, same run
+tu=$(best 5 sh -c "CKPT_SANDBOX=off '$CKPT' convert '$B/m.h5' -o '$B/out.safetensors' --quiet && rm -f '$B/out.safetensors'")
+sb=$(awk "BEGIN{printf \"%+.1f\", ($tk - $tu) / $tu * 100}")
+echo "keras h5 sandbox: ${tk}s confined first open vs ${tu}s unconfined: ${sb}% (target within +10%)"
 ok=1
 awk "BEGIN{exit !($ratio >= 0.7)}" || ok=0
+awk "BEGIN{exit !($tk <= $tu * 1.10)}" || ok=0
 [ "$rss" -lt $((64 * 1024)) ] || ok=0
 
 # .keras: the same weights in a zip (stored), through the temporary copy
