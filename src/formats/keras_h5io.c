@@ -619,9 +619,16 @@ int kx_check(ckpt_model *m, ckpt_findings *out, ckpt_err *err)
             const cJSON *f = L->cfg ? cJSON_GetObjectItemCaseSensitive(L->cfg, "filters") : NULL;
             if (cJSON_IsNumber(u)) snprintf(why, sizeof why, " (units: %d)", u->valueint);
             else if (cJSON_IsNumber(f)) snprintf(why, sizeof why, " (filters: %d)", f->valueint);
+            char assumed[300] = "";
+            if (L->in_ndim >= 0) {
+                char is[96];
+                kc_shape_str(L->in_ndim, L->in_shape, is, sizeof is);
+                snprintf(assumed, sizeof assumed, " (input shape %s assumed, from %s)", is,
+                         L->in_from[0] ? L->in_from : "the model's input");
+            }
             rc = ckpt_findings_add(out, CKPT_FIND_SHAPE, L->name, ct->name, t, NULL,
-                                   "%s is %s but the config of %s %s%s expects %s",
-                                   ct->name, have, L->cls, L->name, why, want);
+                                   "%s is %s but the config of %s %s%s expects %s%s",
+                                   ct->name, have, L->cls, L->name, why, want, assumed);
             m->tensors[t].flags |= CKPT_TF_FLAGGED;
         }
     }
