@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "shown.h"
 
 typedef struct dt_count {
     int tensors;
@@ -130,10 +131,11 @@ int cmd_info(int argc, char **argv)
         for (int i = 0; i < ckpt_model_nmeta(m); i++) {
             const char *k, *v;
             ckpt_model_meta(m, i, &k, &v);
-            size_t l = strlen(v);
-            /* long JSON blobs (model_config) would drown the summary */
-            if (l > 200) printf("  %-22s %.160s... (%zu chars)\n", k, v, l);
-            else printf("  %-22s %s\n", k, v);
+            /* long values (model_config, a chat template) would drown the
+             * summary; --json has them exactly */
+            char *sv = shown_value(v, strlen(v) > 200 ? 160 : 0);
+            printf("  %-22s %s\n", k, sv ? sv : "");
+            free(sv);
         }
     }
     ckpt_close(m);
