@@ -214,9 +214,20 @@ def torch_file(path):
 
 
 def gguf(path):
+    """tensor names as raw bytes (ggufref decodes them): header walked with ggufref's reader"""
     import ggufref
-    _, _, _, ts, _ = ggufref.parse(path)
-    names = [t["name"].encode() for t in ts]
+    b = open(path, "rb").read()
+    r = ggufref.R(b)
+    assert r.take(4) == b"GGUF"
+    r.u("<I")
+    nt, nkv = r.u("<Q"), r.u("<Q")
+    for _ in range(nkv):
+        r.s()
+        ggufref.read_value(r, r.u("<I"))
+    names = []
+    for _ in range(nt):
+        names.append(r.take(r.u("<Q")))
+        r.take(8 * r.u("<I") + 12)
     return generic(names, [], len(names))
 
 
