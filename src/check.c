@@ -260,10 +260,12 @@ int ckpt_check(ckpt_model *m, ckpt_findings *out, ckpt_err *err)
     for (int i = 0; i < m->ntensors; i++) {
         int first = ckpt_model_find(m, m->tensors[i].name);
         if (first >= 0 && first != i) {
+            char shown[300];
+            esc_name(m->tensors[i].name, shown, sizeof shown);
             m->tensors[i].flags |= CKPT_TF_FLAGGED;
-            if (ckpt_findings_add(out, CKPT_FIND_DUPLICATE, NULL, m->tensors[i].name, i, NULL,
+            if (ckpt_findings_add(out, CKPT_FIND_DUPLICATE, NULL, shown, i, NULL,
                                   "name '%s' appears more than once (tensors #%d and #%d)",
-                                  m->tensors[i].name, first, i))
+                                  shown, first, i))
                 return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
         }
     }
