@@ -102,6 +102,19 @@ def keras(path, with_opt):
         z.writestr("model.weights.h5", bio.getvalue())
 keras(d + "/lost.keras", True)
 keras(d + "/lost_noopt.keras", False)
+# partly lost: dense's variables kept, dense_1's gone, the optimizer has slots for all four
+bio = io.BytesIO()
+with h5py.File(bio, "w") as f:
+    f["layers/dense/vars/0"] = np.ones((4, 8), "f4"); f["layers/dense/vars/1"] = np.ones(8, "f4")
+    f.create_group("layers/dense_1/vars")
+    g = f.create_group("optimizer/vars")
+    g["0"] = np.int64(40); g["1"] = np.float32(0.001)
+    for i, s in enumerate([(4, 8), (8,), (8, 2), (2,)] * 2):
+        g[str(i + 2)] = np.full(s, 0.5, "f4")
+with zipfile.ZipFile(d + "/partial.keras", "w") as z:
+    z.writestr("metadata.json", json.dumps({"keras_version": "3.8.0"}))
+    z.writestr("config.json", json.dumps(cfg))
+    z.writestr("model.weights.h5", bio.getvalue())
 PY
 expect_exit 1 lost_weights_exit1 "$CKPT" check --json "$T/lost.keras"
 $PY - "$T/out" <<'PY' && pass lost_weights_finding || fail lost_weights_finding "$(head -c 600 "$T/out")"
@@ -118,6 +131,16 @@ expect_exit 1 lost_weights_no_optimizer "$CKPT" check --json "$T/lost_noopt.kera
 [ "$(kinds "$T/out")" = "lost_weights" ] && grep -q "the config has 2 layers that own weights" "$T/out" \
     && pass lost_weights_from_config || fail lost_weights_from_config "$(head -c 500 "$T/out")"
 [ "$(refkinds "$T/lost_noopt.keras")" = "lost_weights" ] && pass lost_noopt_reference_agrees || fail lost_noopt_reference_agrees "$($REF "$T/lost_noopt.keras")"
+
+expect_exit 1 lost_weights_partial_exit1 "$CKPT" check --json "$T/partial.keras"
+$PY - "$T/out" <<'PY' && pass lost_weights_partial || fail lost_weights_partial "$(head -c 700 "$T/out")"
+import json, sys
+f = json.load(open(sys.argv[1]))["findings"]
+assert sorted(x["kind"] for x in f) == ["lost_weights", "missing"], f
+m = [x for x in f if x["kind"] == "lost_weights"][0]["message"]
+assert "slots for 2 variables of shapes [(8, 2), (2,)] that no model tensor has" in m, m
+assert [x["layer"] for x in f if x["kind"] == "missing"] == ["dense_1"], f
+PY
 
 # converting only optimizer state: exit 3, says how many and why, nothing written
 mkdir -p "$T/conv"
