@@ -74,7 +74,7 @@ tui_wait "EXIT:0" >/dev/null || fail tui_check_note_quit "did not quit"
 TUI_W=80 TUI_H=24 tui_start -- lost.keras
 tui_wait "Layers" >/dev/null
 tui_keys d
-if tui_wait "Mismatches: 1 finding" && grep -qE '^ lost_weights +the model.s weights are missing' "$T/screen"; then
+if tui_wait "Mismatches: 1 finding" && tui_wait_re '^ lost_weights +the model.s weights are missing'; then
     pass tui_check_lost_weights_kind
 else fail tui_check_lost_weights_kind "$(head -c 600 "$T/screen")"; fi
 tui_keys q; tui_keys q
