@@ -63,19 +63,16 @@ with zipfile.ZipFile(d + "/lost.keras", "w") as z:
     z.writestr("config.json", json.dumps(cfg))
     z.writestr("model.weights.h5", bio.getvalue())
 PY
-TUI_W=80 TUI_H=24 tui_start -- custom.h5
-tui_wait "Layers" >/dev/null
-tui_keys d
-if tui_wait "Mismatches: 0 findings, 1 note" && tui_wait "note: layer class unknown to ckpt (custom or third-party): QDense"; then
-    pass tui_check_note_shown
-else fail tui_check_note_shown "$(head -c 600 "$T/screen")"; fi
-tui_keys q; tui_keys q
-tui_wait "EXIT:0" >/dev/null || fail tui_check_note_quit "did not quit"
-TUI_W=80 TUI_H=24 tui_start -- lost.keras
-tui_wait "Layers" >/dev/null
-tui_keys d
-if tui_wait "Mismatches: 1 finding" && tui_wait_re '^ lost_weights +the model.s weights are missing'; then
-    pass tui_check_lost_weights_kind
-else fail tui_check_lost_weights_kind "$(head -c 600 "$T/screen")"; fi
-tui_keys q; tui_keys q
-tui_wait "EXIT:0" >/dev/null || fail tui_check_lost_quit "did not quit"
+# open FILE at 80x24, show its mismatches, pass NAME when both patterns show, quit
+mismatches_show() {  # NAME FILE FIXED_TEXT REGEX
+    TUI_W=80 TUI_H=24 tui_start -- "$2"
+    tui_wait "Layers" >/dev/null
+    tui_keys d
+    if tui_wait "$3" && tui_wait_re "$4"; then pass "$1"; else fail "$1" "$(head -c 600 "$T/screen")"; fi
+    tui_keys q; tui_keys q
+    tui_wait "EXIT:0" >/dev/null || fail "${1}_quit" "did not quit"
+}
+mismatches_show tui_check_note_shown custom.h5 "Mismatches: 0 findings, 1 note" \
+    'note: layer class unknown to ckpt \(custom or third-party\): QDense'
+mismatches_show tui_check_lost_weights_kind lost.keras "Mismatches: 1 finding" \
+    '^ lost_weights +the model.s weights are missing'
