@@ -123,7 +123,9 @@ int cmd_info(int argc, char **argv)
         for (int i = 0; i < ckpt_model_nfacts(m); i++) {
             const char *k, *v;
             ckpt_model_fact(m, i, &k, &v);
-            printf("  %-22s %s\n", k, v);
+            char *sv = shown_value(v, 0);   /* a fact may quote a file's string (general.name) */
+            printf("  %-22s %s\n", k, sv ? sv : "");
+            free(sv);
         }
     }
     if (ckpt_model_nmeta(m)) {
