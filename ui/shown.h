@@ -7,10 +7,10 @@
 
 #include <stddef.h>
 
-/* Control characters as \n, \t, \r or \xHH, bytes that are not UTF-8 as
- * \xHH, a backslash as is; after `max` bytes of output (0 = no limit) the
- * rest is cut and "... (N bytes)" says how long the value is. malloc'd,
- * NULL when out of memory. */
+/* `v` escaped as cli_esc does (ui/safe.h: \n, \t, \xHH for controls and
+ * bytes that are not UTF-8); when longer than `max` bytes (0 = no limit)
+ * it is cut there, at a character boundary, and "... (N bytes)" says how
+ * long the value is. malloc'd, NULL when out of memory. */
 char *shown_value(const char *v, size_t max);
 
 #endif
