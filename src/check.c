@@ -201,27 +201,54 @@ static void shapes_list(const ckpt_tensor *const *s, int nv, int stride, char *b
     else snprintf(b + o, n - o, "]");
 }
 
+/* "4,8": a shape as an index key */
+static char *shape_key(const ckpt_tensor *t)
+{
+    char b[CKPT_MAX_DIMS * 21 + 4];
+    size_t o = (size_t)snprintf(b, sizeof b, "%d:", t->ndim);
+    for (int d = 0; d < t->ndim && o < sizeof b; d++)
+        o += (size_t)snprintf(b + o, sizeof b - o, "%lld,", (long long)t->shape[d]);
+    return ckpt__strdup(b);
+}
+
+/* Of the nv variables the slots track, those whose shape no model tensor
+ * has, into `lost` (a hash of the model's shapes: models have 10^5 tensors). */
+static int slots_without_model(const ckpt_model *m, const ckpt_tensor *const *s, int nv, int stride,
+                               const ckpt_tensor **lost, int *nlost)
+{
+    struct ckpt_name_index *ix = ckpt__index_new();
+    char **keys = calloc((size_t)m->ntensors + 1, sizeof *keys);   /* the index borrows them */
+    int rc = ix && keys ? 0 : CKPT_E_NOMEM;
+    for (int i = 0; i < m->ntensors && !rc; i++) {
+        if (m->tensors[i].flags & CKPT_TF_OPTIMIZER) continue;
+        if (!(keys[i] = shape_key(&m->tensors[i])) || ckpt__index_put(ix, keys[i], i) == -2) rc = CKPT_E_NOMEM;
+    }
+    *nlost = 0;
+    for (int v = 0; v < nv && !rc; v++) {
+        char *k = shape_key(s[v * stride]);
+        if (!k) { rc = CKPT_E_NOMEM; break; }
+        if (ckpt__index_get(ix, k) < 0) lost[(*nlost)++] = s[v * stride];
+        free(k);
+    }
+    ckpt__index_free(ix);
+    for (int i = 0; keys && i < m->ntensors; i++) free(keys[i]);
+    free(keys);
+    return rc;
+}
+
 static int check_lost(ckpt_model *m, ckpt_findings *out)
 {
     const ckpt_tensor **s = calloc((size_t)m->ntensors + 1, sizeof *s);
-    if (!s) return CKPT_E_NOMEM;
-    int ns = 0, nmodel = 0, rc = 0;
-    for (int i = 0; i < m->ntensors; i++) {
+    const ckpt_tensor **lost = calloc((size_t)m->ntensors + 1, sizeof *lost);
+    int ns = 0, nmodel = 0, rc = s && lost ? 0 : CKPT_E_NOMEM;
+    for (int i = 0; i < m->ntensors && !rc; i++) {
         const ckpt_tensor *t = &m->tensors[i];
         if (!(t->flags & CKPT_TF_OPTIMIZER)) nmodel++;
         else if (t->ndim > 0) s[ns++] = t;   /* scalars are counters and hyperparameters */
     }
-    int stride, nv = ns ? slot_vars(s, ns, &stride) : 0;
-    /* slots whose shape no model tensor has */
-    int nlost = 0;
-    for (int v = 0; v < nv; v++) {
-        int found = 0;
-        for (int i = 0; i < m->ntensors && !found; i++)
-            found = !(m->tensors[i].flags & CKPT_TF_OPTIMIZER) && same_shape(&m->tensors[i], s[v * stride]);
-        nlost += !found;
-    }
+    int stride = 1, nv = ns ? slot_vars(s, ns, &stride) : 0, nlost = 0;
     char shapes[512];
-    if (nv && nmodel == 0) {
+    if (!rc && nv && nmodel == 0) {
         shapes_list(s, nv, stride, shapes, sizeof shapes);
         rc = ckpt_findings_add(out, CKPT_FIND_LOST_WEIGHTS, NULL, NULL, -1,
                                "the model was probably saved with its layers untracked or not built (a subclassed "
@@ -229,28 +256,16 @@ static int check_lost(ckpt_model *m, ckpt_findings *out)
                                "re-save it from the code that trained it",
                                "the model's weights are missing: the optimizer holds slots for %d variable%s of "
                                "shapes %s, but no model variables were saved", nv, nv == 1 ? "" : "s", shapes);
-    } else if (nlost) {
-        /* list only the lost ones */
-        const ckpt_tensor **l = calloc((size_t)nlost, sizeof *l);
-        int k = 0;
-        for (int v = 0; l && v < nv; v++) {
-            int found = 0;
-            for (int i = 0; i < m->ntensors && !found; i++)
-                found = !(m->tensors[i].flags & CKPT_TF_OPTIMIZER) && same_shape(&m->tensors[i], s[v * stride]);
-            if (!found) l[k++] = s[v * stride];
-        }
-        if (!l) rc = CKPT_E_NOMEM;
-        else {
-            shapes_list(l, nlost, 1, shapes, sizeof shapes);
-            rc = ckpt_findings_add(out, CKPT_FIND_LOST_WEIGHTS, NULL, NULL, -1,
-                                   "some layers were not saved (untracked or replaced after training)",
-                                   "some of the model's weights are missing: the optimizer holds slots for %d "
-                                   "variable%s of shapes %s that no model tensor has", nlost,
-                                   nlost == 1 ? "" : "s", shapes);
-        }
-        free(l);
+    } else if (!rc && nv && !(rc = slots_without_model(m, s, nv, stride, lost, &nlost)) && nlost) {
+        shapes_list(lost, nlost, 1, shapes, sizeof shapes);
+        rc = ckpt_findings_add(out, CKPT_FIND_LOST_WEIGHTS, NULL, NULL, -1,
+                               "some layers were not saved (untracked or replaced after training)",
+                               "some of the model's weights are missing: the optimizer holds slots for %d "
+                               "variable%s of shapes %s that no model tensor has", nlost,
+                               nlost == 1 ? "" : "s", shapes);
     }
     free(s);
+    free(lost);
     return rc;
 }
 
