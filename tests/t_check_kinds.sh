@@ -229,6 +229,9 @@ for k in ref.files:
     assert h[k]["dtype"] == "F32" and np.array_equal(got, ref[k]), k
 PY
 else fail bare_manifest_values "convert: $(cat "$T/err")"; fi
+expect_exit 3 bare_manifest_shard_alone "$CKPT" check "$T/face/tiny_face_detector_model-shard2"
+grep -q "not a checkpoint by itself: a TensorFlow.js weight shard: open .*tiny_face_detector_model-weights_manifest.json, which lists it" "$T/err" \
+    && pass bare_manifest_shard_names_manifest || fail bare_manifest_shard_names_manifest "$(cat "$T/err")"
 "$CKPT" info "$M" >"$T/info" 2>&1
 grep -q "tfjs_format *weights manifest" "$T/info" && pass bare_manifest_info || fail bare_manifest_info "$(cat "$T/info")"
 
