@@ -269,3 +269,12 @@ n=$($PY -c "print(len(open('$T/tpl.txt','rb').read()))")
 grep -q "^  tokenizer.chat_template 0000 {%- for m in messages %}\\\\t{{ .*\\.\\.\\. ($n bytes)$" "$T/info.txt" \
     && grep -q '^  tokenizer.ggml.pre     qwen2\\n$' "$T/info.txt" && ! grep -q '^0001' "$T/info.txt" \
     && pass gguf_template_text_escaped || fail gguf_template_text_escaped "$(grep -n tokenizer "$T/info.txt" | head -c 600)"
+# kept exactly, but bounded: a 17 MiB string value is refused with a clear line
+$PY -c "
+import sys, numpy as np, ggufref
+ggufref.write(sys.argv[1], [('general.architecture', ggufref.STR, 'llama'), ('tokenizer.chat_template', ggufref.STR, 'x' * (17 << 20))],
+              [('w', 0, (2,), np.zeros(2, '<f4').tobytes())])" "$T/huge.gguf"
+expect_exit 3 gguf_huge_string_refused "$CKPT" info "$T/huge.gguf"
+grep -q "string value of 17825792 bytes exceeds the limit of 16777216 bytes (metadata .tokenizer.chat_template.)" "$T/err" \
+    && pass gguf_huge_string_message || fail gguf_huge_string_message "$(cat "$T/err")"
+rm -f "$T/huge.gguf"

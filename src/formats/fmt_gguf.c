@@ -30,6 +30,7 @@
 #define GGUF_MAX_KEY      65536u       /* key and tensor name lengths */
 #define GGUF_SHOW_STR     4096u        /* bytes of a string shown inside an array's text */
 #define GGUF_MAX_META_STR (16u << 20)  /* a string value kept exactly, up to this */
+#define GGUF_MAX_META_ALL (64u << 20)  /* all string values kept, together */
 #define GGUF_MAX_DEPTH    4            /* nested arrays */
 #define GGUF_SHOW_ELEMS   8            /* arrays up to this many are printed whole */
 #define GGUF_MAX_ALIGN    (1u << 20)
@@ -104,6 +105,7 @@ typedef struct {
     uint64_t bstart;
     size_t blen;
     char what[160];        /* what is being read, for messages */
+    uint64_t kept;         /* bytes of string values kept in the model so far */
 } rd;
 
 static int rd_err(rd *r, ckpt_err *err, uint64_t off, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -283,6 +285,9 @@ static int read_str_value(rd *r, sbuf *txt, size_t show, int quote, ckpt_err *er
         if (len > GGUF_MAX_META_STR)
             return rd_err(r, err, at, "string value of %llu bytes exceeds the limit of %u bytes",
                           (unsigned long long)len, GGUF_MAX_META_STR);
+        if (r->kept + len > GGUF_MAX_META_ALL)   /* memory stays bounded whatever the file says */
+            return rd_err(r, err, at, "string values take more than %u bytes in all", GGUF_MAX_META_ALL);
+        r->kept += len;
         return read_str_exact(r, txt, len, err);
     }
     size_t k = len < show ? (size_t)len : show;
