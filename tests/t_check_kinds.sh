@@ -278,3 +278,14 @@ expect_exit 3 gguf_huge_string_refused "$CKPT" info "$T/huge.gguf"
 grep -q "string value of 17825792 bytes exceeds the limit of 16777216 bytes (metadata .tokenizer.chat_template.)" "$T/err" \
     && pass gguf_huge_string_message || fail gguf_huge_string_message "$(cat "$T/err")"
 rm -f "$T/huge.gguf"
+
+# the README lists every kind `check --json` can print, each with an example
+$PY - "$ROOT" <<'PY' && pass kinds_documented || fail kinds_documented "README kinds table and include/ckpt/check.h differ"
+import re, sys
+root = sys.argv[1]
+h = open(root + "/include/ckpt/check.h").read()
+kinds = re.findall(r'_\(\w+,\s*"(\w+)"\)', h[h.index("#define CKPT_FINDINGS"):h.index("typedef enum ckpt_finding_kind")])
+readme = open(root + "/README.md").read()
+rows = re.findall(r"^\| `(\w+)` \| [^|]+ \| `[^`]+` ", readme, re.M)
+assert kinds and sorted(kinds) == sorted(rows), (kinds, rows)
+PY
