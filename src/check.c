@@ -170,7 +170,10 @@ static int same_shape(const ckpt_tensor *a, const ckpt_tensor *b)
 /* The variables an optimizer's slots track, from the slots' shapes: Keras
  * and tf.keras keep all m then all v (a repeating block), torch keeps each
  * parameter's slots together (runs). Returns how many of the first entries
- * of `s` stand for distinct variables, with `stride` between them. */
+ * of `s` stand for distinct variables, with `stride` between them; *stride
+ * is 0 when no such structure shows (one slot per variable, or factored
+ * slots such as Adafactor's row and column vectors, shaped unlike the
+ * variable: those cannot be matched against the model). */
 static int slot_vars(const ckpt_tensor *const *s, int n, int *stride)
 {
     for (int k = 4; k >= 2; k--) {
@@ -183,7 +186,7 @@ static int slot_vars(const ckpt_tensor *const *s, int n, int *stride)
         if (ok) { *stride = 1; return b; }
         if (run) { *stride = k; return b; }
     }
-    *stride = 1;
+    *stride = 0;
     return n;
 }
 
@@ -249,14 +252,14 @@ static int check_lost(ckpt_model *m, ckpt_findings *out)
     int stride = 1, nv = ns ? slot_vars(s, ns, &stride) : 0, nlost = 0;
     char shapes[512];
     if (!rc && nv && nmodel == 0) {
-        shapes_list(s, nv, stride, shapes, sizeof shapes);
+        shapes_list(s, nv, stride ? stride : 1, shapes, sizeof shapes);
         rc = ckpt_findings_add(out, CKPT_FIND_LOST_WEIGHTS, NULL, NULL, -1,
                                "the model was probably saved with its layers untracked or not built (a subclassed "
                                "model keeping layers in a plain attribute, or a save before the first call): "
                                "re-save it from the code that trained it",
                                "the model's weights are missing: the optimizer holds slots for %d variable%s of "
                                "shapes %s, but no model variables were saved", nv, nv == 1 ? "" : "s", shapes);
-    } else if (!rc && nv && !(rc = slots_without_model(m, s, nv, stride, lost, &nlost)) && nlost) {
+    } else if (!rc && nv && stride && !(rc = slots_without_model(m, s, nv, stride, lost, &nlost)) && nlost) {
         shapes_list(lost, nlost, 1, shapes, sizeof shapes);
         rc = ckpt_findings_add(out, CKPT_FIND_LOST_WEIGHTS, NULL, NULL, -1,
                                "some layers were not saved (untracked or replaced after training)",
