@@ -381,8 +381,14 @@ static cJSON *weight_spec(const ckpt_plan_entry *pe, const tw_entry *te)
         if (!q) { cJSON_Delete(o); return NULL; }
         cJSON_AddStringToObject(q, "dtype", tq_name[te->q]);
         if (te->q != TQ_F16) {
-            cJSON_AddNumberToObject(q, "min", te->min);
-            cJSON_AddNumberToObject(q, "scale", te->scale);
+            /* 17 significant digits: the exact double (cJSON's own printing
+             * accepts a 15-digit form within an epsilon, which TF.js would
+             * then decode with) */
+            char b[2][40];
+            snprintf(b[0], sizeof b[0], "%.17g", te->min);
+            snprintf(b[1], sizeof b[1], "%.17g", te->scale);
+            cJSON_AddRawToObject(q, "min", b[0]);
+            cJSON_AddRawToObject(q, "scale", b[1]);
         }
         cJSON_AddStringToObject(q, "original_dtype", "float32");
     }
