@@ -297,8 +297,7 @@ static int fix_model(cJSON *mo, tctx *c, int depth)
     /* old Keras 2.0 Sequential: "config" is the layer list itself */
     cJSON *layers = cJSON_IsArray(cfg) ? cfg : cJSON_GetObjectItemCaseSensitive(cfg, "layers");
     if (!cJSON_IsArray(layers))
-        return t_fail(c, "model class %.60s lists no layers (a subclassed model: its architecture is Python code that "
-                         "TF.js cannot rebuild)", cls ? cls : "?", NULL);
+        return t_fail(c, "model %.60s lists no layers", cls ? cls : "?", NULL);
     if (cJSON_IsObject(cfg) && !strcmp(cls, "Sequential") && seq_input_shape(cfg, layers, c)) return c->err->code;
     /* Keras ignores an input shape on any but a Sequential's first layer;
      * tfjs warns that it does not match */
@@ -345,8 +344,7 @@ cJSON *ckpt__tfjs_translate_config(const char *json, size_t len, ckpt_err *err)
     int rc;
     if (!cJSON_IsObject(root) || !cls) rc = t_fail(&c, "the model config has no class_name", NULL, NULL);
     else if (!is_model_class(cls))
-        rc = t_fail(&c, "the model is a subclassed Keras model (%.60s) with no layer list: its architecture is "
-                        "Python code that TF.js cannot rebuild", cls, NULL);
+        rc = t_fail(&c, "subclassed model %.60s lists no layers (its architecture is Python code)", cls, NULL);
     else rc = fix_model(root, &c, 0);
     if (rc) {
         cJSON_Delete(root);

@@ -42,6 +42,7 @@ typedef struct tw_entry {
     float lo, hi, sc;    /* the same as float32, for the arithmetic */
     unsigned qmax;
     uint64_t stored;     /* bytes in the group */
+    const char *name;    /* the TF.js weight name: a suffix of the plan name */
 } tw_entry;
 
 typedef struct tw {
@@ -76,26 +77,24 @@ static void other_outputs(const ckpt_model *m, char *buf, size_t n)
 
 int ckpt__tfjs_can_write(const ckpt_model *m, char *why, size_t n)
 {
+    char alt[160], reason[200];
     if (!m->config_json) {
-        char alt[160];
-        other_outputs(m, alt, sizeof alt);
         const char *fact = ckpt_model_fact_get(m, "tfjs_format");
-        snprintf(why, n, "%s: a TF.js layers model is written from a Keras model config (Keras .h5, .keras, "
-                 ".weights.h5 with its config, a TF.js layers model); convert it to %s",
-                 fact && !strcmp(fact, "graph-model") ? "a TF.js graph model has no Keras model config"
-                                                      : "this input has no Keras model config",
-                 alt[0] ? alt : "another format");
-        return 0;
+        snprintf(reason, sizeof reason, "%s no Keras model config, which TF.js layers models are built from",
+                 fact && !strcmp(fact, "graph-model") ? "a TF.js graph model has" : "this input has");
+    } else {
+        ckpt_err e;
+        ckpt_err_clear(&e);
+        cJSON *t = ckpt__tfjs_translate_config(m->config_json, strlen(m->config_json), &e);
+        if (t) {
+            cJSON_Delete(t);
+            return 1;
+        }
+        snprintf(reason, sizeof reason, "no TF.js layers form: %.170s", e.msg);
     }
-    ckpt_err e;
-    ckpt_err_clear(&e);
-    cJSON *t = ckpt__tfjs_translate_config(m->config_json, strlen(m->config_json), &e);
-    if (!t) {
-        snprintf(why, n, "no TF.js layers form: %s", e.msg);
-        return 0;
-    }
-    cJSON_Delete(t);
-    return 1;
+    other_outputs(m, alt, sizeof alt);
+    snprintf(why, n, "%s; convert it to %s", reason, alt[0] ? alt : "another format");
+    return 0;
 }
 
 /* ---- plan ------------------------------------------------------------------ */
@@ -133,9 +132,57 @@ static int out_dtype(const ckpt_plan_entry *e, ckpt_dtype *out, ckpt_err *err)
     case CKPT_U64: *out = CKPT_I32; return 0;
     case CKPT_BOOL: *out = CKPT_BOOL; return 0;
     default:
-        return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "tensor '%s': %s has no TF.js weight dtype", e->name,
-                            ckpt_dtype_name(e->dtype));
+        ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s has no TF.js weight dtype", ckpt_dtype_name(e->dtype));
+        ckpt_err_at_tensor(err, e->name);
+        return err->code;
     }
+}
+
+/* Is `seg` (n bytes) the name of a model nested in the config? */
+static int nested_model(const cJSON *mo, const char *seg, size_t n, int depth)
+{
+    const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(mo, "config");
+    const cJSON *layers = cJSON_IsArray(cfg) ? cfg : cJSON_GetObjectItemCaseSensitive(cfg, "layers");
+    const cJSON *l;
+    if (depth > 64) return 0;
+    cJSON_ArrayForEach(l, layers) {
+        const cJSON *lc = cJSON_GetObjectItemCaseSensitive(l, "config");
+        if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(lc, "layers")) &&
+            !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(l, "config")))
+            continue;
+        const cJSON *nm = cJSON_GetObjectItemCaseSensitive(lc, "name");
+        if (cJSON_IsString(nm) && strlen(nm->valuestring) == n && !memcmp(nm->valuestring, seg, n)) return 1;
+        if (nested_model(l, seg, n, depth + 1)) return 1;
+    }
+    return 0;
+}
+
+/* TF.js names a nested model's weights after their own layer
+ * ("inner/dense/kernel" is "dense/kernel", as tensorflowjs_converter takes
+ * the h5 weight_names): drop leading nested-model names. */
+static const char *tfjs_name(const cJSON *mc, const char *name)
+{
+    for (;;) {
+        const char *sl = strchr(name, '/');
+        if (!sl || !strchr(sl + 1, '/') || !nested_model(mc, name, (size_t)(sl - name), 0)) return name;
+        name = sl + 1;
+    }
+}
+
+static int unique_names(tw *s, ckpt_err *err)
+{
+    struct ckpt_name_index *ix = ckpt__index_new();
+    if (!ix) return nomem(err);
+    int rc = 0;
+    for (int i = 0; i < s->n && !rc; i++) {
+        int prev = ckpt__index_put(ix, s->e[i].name, i);
+        if (prev == -2) rc = nomem(err);
+        else if (prev >= 0)
+            rc = ckpt_err_set(err, CKPT_E_USAGE, "two weights have the TF.js name '%s' (weights of nested models "
+                              "are named after their own layer)", s->e[i].name);
+    }
+    ckpt__index_free(ix);
+    return rc;
 }
 
 static int plan_entries(ckpt_writer *w, tw *s, ckpt_err *err)
@@ -151,13 +198,14 @@ static int plan_entries(ckpt_writer *w, tw *s, ckpt_err *err)
         const ckpt_plan_entry *pe = &w->plan->e[i];
         tw_entry *te = &s->e[i];
         if (out_dtype(pe, &te->out, err)) return err->code;
-        if (te->out == CKPT_F32 && q != TQ_NONE && (!only || glob_list_match(only, pe->name))) te->q = q;
+        te->name = tfjs_name(s->model_config, pe->name);
+        if (te->out == CKPT_F32 && q != TQ_NONE && (!only || glob_list_match(only, te->name))) te->q = q;
         uint64_t ne = pe->nbytes / ckpt_dtype_size(pe->dtype);
         unsigned esz = te->q ? tq_size[te->q] : (unsigned)ckpt_dtype_size(te->out);
         if (ckpt__mul_u64(ne, esz, &te->stored) || ckpt__add_u64(s->total, te->stored, &s->total))
-            return ckpt_err_set(err, CKPT_E_USAGE, "tensor '%s': size overflows", pe->name);
+            return ckpt_err_set(err, CKPT_E_USAGE, "size of tensor '%s' overflows", pe->name);
     }
-    return 0;
+    return unique_names(s, err);
 }
 
 /* ---- shards ---------------------------------------------------------------- */
@@ -270,9 +318,10 @@ static int scan_minmax(ckpt_writer *w, tw *s, int i, ckpt_err *err)
         ckpt_dtype_cast(pe->dtype, raw, CKPT_F32, f, c / isz);
         for (size_t k = 0; k < c / isz; k++) {
             if (!isfinite(f[k])) {
-                rc = ckpt_err_set(err, CKPT_E_UNSUPPORTED, "tensor '%s': element %llu is %s: %s quantization needs "
-                                  "finite values", pe->name, (unsigned long long)(off / isz + k),
-                                  isnan(f[k]) ? "NaN" : "infinite", tq_name[s->e[i].q]);
+                rc = ckpt_err_set(err, CKPT_E_UNSUPPORTED, "element %llu is %s: %s quantization needs finite values",
+                                  (unsigned long long)(off / isz + k), isnan(f[k]) ? "NaN" : "infinite",
+                                  tq_name[s->e[i].q]);
+                ckpt_err_at_tensor(err, pe->name);
                 break;
             }
             if (f[k] < mn) mn = f[k];
@@ -328,8 +377,8 @@ static int to_int32(const ckpt_plan_entry *pe, uint64_t off, const void *buf, si
         default: ckpt_dtype_cast(pe->dtype, b + k * ckpt_dtype_size(pe->dtype), CKPT_I32, o + k, 1); continue;
         }
         if (v < INT32_MIN || v > INT32_MAX)
-            return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "tensor '%s': element %llu (%lld) does not fit TF.js int32",
-                                pe->name, (unsigned long long)(off / ckpt_dtype_size(pe->dtype) + k), (long long)v);
+            return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "element %llu (%lld) does not fit TF.js int32",
+                                (unsigned long long)(off / ckpt_dtype_size(pe->dtype) + k), (long long)v);
         o[k] = (int32_t)v;
     }
     return 0;
@@ -372,7 +421,7 @@ static cJSON *weight_spec(const ckpt_plan_entry *pe, const tw_entry *te)
 {
     cJSON *o = cJSON_CreateObject(), *sh = cJSON_CreateArray();
     if (!o || !sh) { cJSON_Delete(o); cJSON_Delete(sh); return NULL; }
-    cJSON_AddStringToObject(o, "name", pe->name);
+    cJSON_AddStringToObject(o, "name", te->name);
     for (int d = 0; d < pe->ndim; d++) cJSON_AddItemToArray(sh, cJSON_CreateNumber((double)pe->shape[d]));
     cJSON_AddItemToObject(o, "shape", sh);
     cJSON_AddStringToObject(o, "dtype", te->out == CKPT_F32 ? "float32" : te->out == CKPT_I32 ? "int32" : "bool");
