@@ -251,7 +251,9 @@ static int fix_layer(cJSON *lo, tctx *c, int depth)
     const char *nm = str_of(cfg, "name");
     if (!nm) nm = str_of(lo, "name");
     const char *outer = c->layer;
-    c->layer = nm ? nm : "?";
+    char name[128];   /* a copy: clean() may replace the object holding it */
+    snprintf(name, sizeof name, "%s", nm ? nm : "?");
+    c->layer = name;
     int rc = 0;
     if (!cls || !cJSON_IsObject(lo)) rc = t_fail(c, "a layer without a class_name", NULL, NULL);
     else if (is_model_class(cls)) rc = fix_model(lo, c, depth + 1);
