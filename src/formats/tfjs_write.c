@@ -20,6 +20,7 @@
  * "quantization": {dtype, min, scale, original_dtype}; TF.js decodes
  * q * scale + min. */
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <math.h>
 #include <stdio.h>
@@ -210,10 +211,21 @@ static int plan_entries(ckpt_writer *w, tw *s, ckpt_err *err)
 
 /* ---- shards ---------------------------------------------------------------- */
 
+/* A full shard: start its writeback now, so that the commit's fsync of
+ * each of the many 4 MiB files does not wait for all of them at the end. */
+static void close_shard(ckpt_writer *w, tw *s)
+{
+    if (s->fd < 0) return;
+#ifdef SYNC_FILE_RANGE_WRITE
+    sync_file_range(s->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
+    ckpt_txn_close_fd(w->txn, s->fd);
+    s->fd = -1;
+}
+
 static int open_shard(ckpt_writer *w, tw *s, ckpt_err *err)
 {
-    if (s->fd >= 0) ckpt_txn_close_fd(w->txn, s->fd);
-    s->fd = -1;
+    close_shard(w, s);
     s->shard++;
     char name[64];
     snprintf(name, sizeof name, "group1-shard%dof%d.bin", s->shard + 1, s->nshards);
@@ -347,9 +359,9 @@ static void quantize(const tw_entry *te, const float *x, size_t n, unsigned char
         unsigned v = 0;
         if (te->lo != te->hi) {
             /* float32 throughout, as NumPy 1.x computes a float32 array
-             * against float64 scalars */
-            volatile float c = x[k] < te->lo ? te->lo : x[k] > te->hi ? te->hi : x[k];
-            volatile float t = (c - te->lo) / te->sc;
+             * against float64 scalars (no multiply-add here to contract) */
+            float c = x[k] < te->lo ? te->lo : x[k] > te->hi ? te->hi : x[k];
+            float t = (c - te->lo) / te->sc;
             float r = rintf(t);
             v = r <= 0 ? 0u : r >= (float)te->qmax ? te->qmax : (unsigned)r;
         }
@@ -505,8 +517,7 @@ int ckpt__tfjs_write_end(ckpt_writer *w, ckpt_err *err)
     if (s->pos != s->total)
         return ckpt_err_set(err, CKPT_E_IO, "internal: wrote %llu of %llu weight bytes", (unsigned long long)s->pos,
                             (unsigned long long)s->total);
-    if (s->fd >= 0) ckpt_txn_close_fd(w->txn, s->fd);
-    s->fd = -1;
+    close_shard(w, s);
     char *txt = model_json(w, s);
     if (!txt) return nomem(err);
     int fd = ckpt_txn_create(w->txn, s->json_path, err);
