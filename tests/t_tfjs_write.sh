@@ -147,6 +147,10 @@ if need_shared tfjs_write_fixtures; then
     K2=$FIX/keras2_h5 K3=$FIX/keras3_keras
     roundtrip rnn_h5 "$K2/konverter-rnn_model/rnn_model.h5"
     roundtrip xception_h5 "$K2/fc-tiny_XCEPTION_KDEF/tiny_XCEPTION_KDEF.hdf5"
+    # optimizer state goes to the "optimizer" group, which TF.js keeps apart from the layers
+    roundtrip rnn_h5_optimizer "$K2/konverter-rnn_model/rnn_model.h5" --include-optimizer
+    n=$(grep -o '"group":"optimizer"' "$T/o/rnn_h5_optimizer/model.json" | wc -l)
+    [ "$n" = 21 ] && pass optimizer_group || fail optimizer_group "$n optimizer weights"
     roundtrip hls4ml_weights_json "$FIX/keras2_weights_h5/hls4ml-KERAS_3layer/KERAS_3layer_weights.h5"
     roundtrip lstm_keras "$K3/keras-mlx_lstm_sequential/model.keras"
     # the Keras 3 .weights.h5 with its config beside it (config.json from the .keras)
@@ -247,6 +251,8 @@ PY
     expect_exit 2 bad_quantize_usage "$CKPT" convert "$X" --to tfjs -o "$T/bad/q" --quantize int4
     grep -q "quantize wants uint8, uint16 or float16" "$T/err" && pass bad_quantize_message || fail bad_quantize_message "$(cat "$T/err")"
     nothing_left bad_quantize "$T/bad/q"
+    expect_exit 2 naming_index_refused "$CKPT" convert "$X" --to tfjs -o "$T/bad/q" --naming index
+    nothing_left naming_index "$T/bad/q"
     expect_exit 2 quantize_only_alone "$CKPT" convert "$X" --to tfjs -o "$T/bad/q" --quantize-only 'conv*'
     nothing_left quantize_only_alone "$T/bad/q"
 fi

@@ -261,6 +261,9 @@ int ckpt__tfjs_write_begin(ckpt_writer *w, ckpt_err *err)
     s->fd = -1;
     s->shard = -1;
     if (!w->src->config_json) return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "no Keras model config to write modelTopology from");
+    if (w->opts->naming && strcmp(w->opts->naming, "keras"))
+        return ckpt_err_set(err, CKPT_E_USAGE, "--naming %s: a TF.js layers model names its weights as TF.js looks "
+                            "them up (layer/weight); only --naming keras applies", w->opts->naming);
     s->model_config = ckpt__tfjs_translate_config(w->src->config_json, strlen(w->src->config_json), err);
     if (!s->model_config) return err->code;
     if (plan_entries(w, s, err)) return err->code;
@@ -429,14 +432,17 @@ int ckpt__tfjs_write(ckpt_writer *w, int i, uint64_t off, const void *buf, size_
 
 /* ---- model.json ------------------------------------------------------------ */
 
-static cJSON *weight_spec(const ckpt_plan_entry *pe, const tw_entry *te)
+static cJSON *weight_spec(const ckpt_model *m, const ckpt_plan_entry *pe, const tw_entry *te)
 {
+    const ckpt_tensor *t = ckpt_model_tensor(m, pe->src);
     cJSON *o = cJSON_CreateObject(), *sh = cJSON_CreateArray();
     if (!o || !sh) { cJSON_Delete(o); cJSON_Delete(sh); return NULL; }
     cJSON_AddStringToObject(o, "name", te->name);
     for (int d = 0; d < pe->ndim; d++) cJSON_AddItemToArray(sh, cJSON_CreateNumber((double)pe->shape[d]));
     cJSON_AddItemToObject(o, "shape", sh);
     cJSON_AddStringToObject(o, "dtype", te->out == CKPT_F32 ? "float32" : te->out == CKPT_I32 ? "int32" : "bool");
+    /* --include-optimizer: TF.js hands these to the model's optimizer, not its layers */
+    if (t && (t->flags & CKPT_TF_OPTIMIZER)) cJSON_AddStringToObject(o, "group", "optimizer");
     if (te->q) {
         cJSON *q = cJSON_AddObjectToObject(o, "quantization");
         if (!q) { cJSON_Delete(o); return NULL; }
@@ -503,7 +509,7 @@ static char *model_json(ckpt_writer *w, tw *s)
         ok = cJSON_AddItemToArray(paths, cJSON_CreateString(name));
     }
     for (int i = 0; i < s->n && ok; i++) {
-        cJSON *spec = weight_spec(&w->plan->e[i], &s->e[i]);
+        cJSON *spec = weight_spec(w->src, &w->plan->e[i], &s->e[i]);
         ok = spec && cJSON_AddItemToArray(ws, spec);
     }
     char *txt = ok ? cJSON_PrintUnformatted(root) : NULL;
