@@ -48,6 +48,15 @@ nothing_left() {
     else fail "${name}_nothing_left" "$(ls -A "$out" | head -3 | tr '\n' ' ')"; fi
 }
 
+# refused NAME CODE OUT PATTERN CMD...: CMD exits CODE, says PATTERN (grep
+# regex) on stderr, and leaves nothing at OUT
+refused() {
+    local name=$1 code=$2 out=$3 pat=$4; shift 4
+    expect_exit "$code" "${name}_refused" "$@"
+    grep -q -- "$pat" "$T/err" && pass "${name}_message" || fail "${name}_message" "$(cat "$T/err")"
+    nothing_left "$name" "$out"
+}
+
 # ---- generated models: Keras 3 Functional, Keras 2 nested Sequential ----------
 mkdir -p "$T/gen/k3f" "$T/o"
 $PY - "$T/gen" <<'PY'
@@ -204,16 +213,12 @@ if need_shared tfjs_write_fixtures; then
 
     # ---- what cannot be written ----------------------------------------------
     G=$FIX/tfjs_graph/tfjs-e2e-graph_model/model.json
-    expect_exit 3 graph_model_refused "$CKPT" convert "$G" --to tfjs -o "$T/bad/g"
-    grep -q "graph_model/model.json: a TF.js graph model has no Keras model config.*convert it to .*safetensors" "$T/err" \
-        && pass graph_model_says_what_instead || fail graph_model_says_what_instead "$(cat "$T/err")"
-    nothing_left graph_model "$T/bad/g"
-    expect_exit 3 subclassed_refused "$CKPT" convert "$K3/keras-nested_container/pre_pr22362_nested_container.keras" --to tfjs -o "$T/bad/s"
-    grep -q "subclassed model NestedDenseModel lists no layers.*convert it to safetensors" "$T/err" \
-        && pass subclassed_message || fail subclassed_message "$(cat "$T/err")"
-    nothing_left subclassed "$T/bad/s"
-    expect_exit 3 safetensors_refused "$CKPT" convert "$FIX/safetensors/burn-mnist/mnist.safetensors" --to tfjs -o "$T/bad/st"
-    grep -q "has no Keras model config" "$T/err" && pass safetensors_message || fail safetensors_message "$(cat "$T/err")"
+    refused graph_model 3 "$T/bad/g" "graph_model/model.json: a TF.js graph model has no Keras model config.*convert it to .*safetensors" \
+        "$CKPT" convert "$G" --to tfjs -o "$T/bad/g"
+    refused subclassed 3 "$T/bad/s" "subclassed model NestedDenseModel lists no layers.*convert it to safetensors" \
+        "$CKPT" convert "$K3/keras-nested_container/pre_pr22362_nested_container.keras" --to tfjs -o "$T/bad/s"
+    refused safetensors 3 "$T/bad/st" "mnist.safetensors: this input has no Keras model config" \
+        "$CKPT" convert "$FIX/safetensors/burn-mnist/mnist.safetensors" --to tfjs -o "$T/bad/st"
     # a layer class TF.js has not, a dtype policy it cannot compute in
     mkdir -p "$T/lam" "$T/mixed" "$T/nan" "$T/bad/pre"
     cp "$L/tfjsex-abalone/weights.bin" "$T/lam/"
@@ -223,10 +228,8 @@ m = json.load(open(sys.argv[1]))
 m["modelTopology"]["config"]["layers"][1]["class_name"] = "Lambda"
 json.dump(m, open(sys.argv[2], "w"))
 PY
-    expect_exit 3 unknown_layer_refused "$CKPT" convert "$T/lam" --to tfjs -o "$T/bad/pre"
-    grep -q "layer 'dense_Dense2': class Lambda has no TF.js layers equivalent" "$T/err" \
-        && pass unknown_layer_named || fail unknown_layer_named "$(cat "$T/err")"
-    nothing_left unknown_layer "$T/bad/pre"
+    refused unknown_layer 3 "$T/bad/pre" "layer 'dense_Dense2': class Lambda has no TF.js layers equivalent" \
+        "$CKPT" convert "$T/lam" --to tfjs -o "$T/bad/pre"
     cp "$T/k3w/model.weights.h5" "$T/mixed/"
     $PY - "$T/k3w/config.json" "$T/mixed/config.json" <<'PY'
 import json, sys
@@ -234,27 +237,22 @@ c = json.load(open(sys.argv[1]))
 c["config"]["layers"][2]["config"]["dtype"]["config"]["name"] = "mixed_float16"
 json.dump(c, open(sys.argv[2], "w"))
 PY
-    expect_exit 3 mixed_policy_refused "$CKPT" convert "$T/mixed/model.weights.h5" --to tfjs -o "$T/bad/m"
-    grep -q "layer 'lstm': dtype policy 'mixed_float16' has no TF.js equivalent" "$T/err" \
-        && pass mixed_policy_named || fail mixed_policy_named "$(cat "$T/err")"
-    nothing_left mixed_policy "$T/bad/m"
+    refused mixed_policy 3 "$T/bad/m" "layer 'lstm': dtype policy 'mixed_float16' has no TF.js equivalent" \
+        "$CKPT" convert "$T/mixed/model.weights.h5" --to tfjs -o "$T/bad/m"
     # NaN in a weight to quantize: refused, naming the tensor, nothing left
     cp "$L/tfjsex-abalone/model.json" "$T/nan/"
     $PY -c 'import numpy as np, sys; a = np.fromfile(sys.argv[1], "<f4"); a[3] = np.nan; a.tofile(sys.argv[2])' \
         "$L/tfjsex-abalone/weights.bin" "$T/nan/weights.bin"
-    expect_exit 3 nan_quantize_refused "$CKPT" convert "$T/nan" --to tfjs -o "$T/bad/n" --quantize uint8
-    grep -q "tensor 'dense_Dense1/kernel': element 3 is NaN: uint8 quantization needs finite values" "$T/err" \
-        && pass nan_quantize_named || fail nan_quantize_named "$(cat "$T/err")"
-    nothing_left nan_quantize "$T/bad/n"
+    refused nan_quantize 3 "$T/bad/n" "tensor 'dense_Dense1/kernel': element 3 is NaN: uint8 quantization needs finite values" \
+        "$CKPT" convert "$T/nan" --to tfjs -o "$T/bad/n" --quantize uint8
     "$CKPT" convert --quiet "$T/nan" --to tfjs -o "$T/o/nan_plain" --quantize float16 2>"$T/err" \
         && pass nan_float16_written || fail nan_float16_written "$(cat "$T/err")"
-    expect_exit 2 bad_quantize_usage "$CKPT" convert "$X" --to tfjs -o "$T/bad/q" --quantize int4
-    grep -q "quantize wants uint8, uint16 or float16" "$T/err" && pass bad_quantize_message || fail bad_quantize_message "$(cat "$T/err")"
-    nothing_left bad_quantize "$T/bad/q"
-    expect_exit 2 naming_index_refused "$CKPT" convert "$X" --to tfjs -o "$T/bad/q" --naming index
-    nothing_left naming_index "$T/bad/q"
-    expect_exit 2 quantize_only_alone "$CKPT" convert "$X" --to tfjs -o "$T/bad/q" --quantize-only 'conv*'
-    nothing_left quantize_only_alone "$T/bad/q"
+    refused bad_quantize 2 "$T/bad/q" "quantize wants uint8, uint16 or float16" \
+        "$CKPT" convert "$X" --to tfjs -o "$T/bad/q" --quantize int4
+    refused naming_index 2 "$T/bad/q" "only --naming keras applies" \
+        "$CKPT" convert "$X" --to tfjs -o "$T/bad/q" --naming index
+    refused quantize_only_alone 2 "$T/bad/q" "quantize-only needs --quantize" \
+        "$CKPT" convert "$X" --to tfjs -o "$T/bad/q" --quantize-only 'conv*'
 fi
 
 "$CKPT" formats >"$T/out.txt" 2>&1
