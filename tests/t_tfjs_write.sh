@@ -122,6 +122,21 @@ inner = {"class_name": "Sequential", "config": {"name": "inner", "layers": [kgen
 kgen.write(f"{d}/nested.h5", {"class_name": "Sequential", "config": {"name": "outer", "layers": [inner, kgen.dense("d3", 2)]}},
            [["inner", [["d1/kernel", [4, 3]], ["d1/bias", [3]], ["d2/kernel", [3, 5]], ["d2/bias", [5]]]],
             ["d3", [["kernel", [5, 2]], ["bias", [2]]]]])
+# Keras 2 wrappers and RNNs: Bidirectional(LSTM), TimeDistributed(Dense), GRU
+# (tf.keras 2 weight names, with the cell scope TF.js drops); a GRU with
+# reset_after=True, which tfjs-layers lacks
+def rnn_model(reset_after):
+    return {"class_name": "Sequential", "config": {"name": "s", "layers": [
+        {"class_name": "Bidirectional", "config": {"name": "bidirectional", "batch_input_shape": [None, 3, 2], "merge_mode": "concat",
+                                                   "layer": {"class_name": "LSTM", "config": {"name": "lstm", "units": 2, "return_sequences": True}}}},
+        {"class_name": "TimeDistributed", "config": {"name": "td", "layer": {"class_name": "Dense", "config": {"name": "dd", "units": 2}}}},
+        {"class_name": "GRU", "config": {"name": "gru", "units": 2, "reset_after": reset_after}}]}}
+lstm = [[f"bidirectional/{d}_lstm/lstm_cell/{w}", s] for d in ("forward", "backward")
+        for w, s in (("kernel", [2, 8]), ("recurrent_kernel", [2, 8]), ("bias", [8]))]
+for ra, bias in ((False, [6]), (True, [2, 6])):
+    kgen.write(f"{d}/wrappers{'_reset_after' if ra else ''}.h5", rnn_model(ra),
+               [["bidirectional", lstm], ["td", [["td/kernel", [4, 2]], ["td/bias", [2]]]],
+                ["gru", [["gru/gru_cell/kernel", [2, 6]], ["gru/gru_cell/recurrent_kernel", [2, 6]], ["gru/gru_cell/bias", bias]]]])
 kgen.write(f"{d}/big.h5", kgen.seq(kgen.dense("wide", 1100, 1000)), [["wide", [["kernel", [1000, 1100]], ["bias", [1100]]]]])
 PY
 
@@ -144,6 +159,10 @@ else fail keras3_functional_translated "$(head -c 400 "$T/o/gen_keras3_functiona
 roundtrip gen_nested_sequential "$T/gen/nested.h5"
 grep -q '"name":"d1/kernel"' "$T/o/gen_nested_sequential/model.json" && pass nested_names_as_tfjs \
     || fail nested_names_as_tfjs "$(grep -o '"weights":.*' "$T/o/gen_nested_sequential/model.json" | head -c 200)"
+
+roundtrip gen_wrappers_rnn "$T/gen/wrappers.h5"
+refused gru_reset_after 3 "$T/bad/gru" "layer 'gru': GRU with reset_after=true has no TF.js equivalent" \
+    "$CKPT" convert "$T/gen/wrappers_reset_after.h5" --to tfjs -o "$T/bad/gru"
 
 # default shard size: 4 MiB, as tensorflowjs_converter (4,404,400 weight bytes)
 roundtrip gen_big "$T/gen/big.h5"

@@ -243,6 +243,31 @@ static int wrap_endpoints(cJSON *cfg, const char *key, tctx *c)
 
 static int fix_model(cJSON *mo, tctx *c, int depth);
 
+/* A layer class, and what a wrapper (Bidirectional, TimeDistributed) or an
+ * RNN holds: known to tfjs-layers, with no option it lacks. */
+static int check_class(const cJSON *lo, tctx *c, int depth)
+{
+    const char *cls = str_of(lo, "class_name");
+    const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(lo, "config");
+    if (depth > MAX_DEPTH) return t_fail(c, "layers nested too deeply", NULL, NULL);
+    if (!cls) return t_fail(c, "a layer without a class_name", NULL, NULL);
+    if (!tfjs_knows(cls)) return t_fail(c, "class %.60s has no TF.js layers equivalent", cls, NULL);
+    /* tfjs' GRUCell has one bias: Keras' reset_after=True (its default since
+     * TF 2) keeps two and computes differently */
+    if ((!strcmp(cls, "GRU") || !strcmp(cls, "GRUCell")) &&
+        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cfg, "reset_after")))
+        return t_fail(c, "%.60s with reset_after=true has no TF.js equivalent (tfjs-layers GRUs do not support it)",
+                      cls, NULL);
+    const cJSON *inner = cJSON_GetObjectItemCaseSensitive(cfg, "layer");
+    if (cJSON_IsObject(inner) && check_class(inner, c, depth + 1)) return c->err->code;
+    const cJSON *cell = cJSON_GetObjectItemCaseSensitive(cfg, "cell");
+    if (cJSON_IsObject(cell) && check_class(cell, c, depth + 1)) return c->err->code;
+    const cJSON *cells = cJSON_GetObjectItemCaseSensitive(cfg, "cells"), *k;
+    cJSON_ArrayForEach(k, cells)
+        if (check_class(k, c, depth + 1)) return c->err->code;
+    return 0;
+}
+
 static int fix_layer(cJSON *lo, tctx *c, int depth)
 {
     if (depth > MAX_DEPTH) return t_fail(c, "models nested too deeply", NULL, NULL);
@@ -257,7 +282,7 @@ static int fix_layer(cJSON *lo, tctx *c, int depth)
     int rc = 0;
     if (!cls || !cJSON_IsObject(lo)) rc = t_fail(c, "a layer without a class_name", NULL, NULL);
     else if (is_model_class(cls)) rc = fix_model(lo, c, depth + 1);
-    else if (!tfjs_knows(cls)) rc = t_fail(c, "class %.60s has no TF.js layers equivalent", cls, NULL);
+    else rc = check_class(lo, c, depth);
     if (!rc && cJSON_IsObject(cfg)) {
         cJSON *bs = cJSON_GetObjectItemCaseSensitive(cfg, "batch_shape");
         if (bs && !cJSON_GetObjectItemCaseSensitive(cfg, "batch_input_shape")) {
