@@ -244,8 +244,11 @@ static int emit(ckpt_writer *w, tw *s, const unsigned char *b, size_t n, ckpt_er
             if (open_shard(w, s, err)) return err->code;
         uint64_t room = (uint64_t)(s->shard + 1) * s->shard_size - s->pos;
         size_t c = n < room ? n : (size_t)room;
-        if (ckpt__write_full(s->fd, b, c))
-            return ckpt_err_sys(err, CKPT_E_IO, errno, "cannot write shard %d of %d", s->shard + 1, s->nshards);
+        if (ckpt__write_full(s->fd, b, c)) {
+            ckpt_err_sys(err, CKPT_E_IO, errno, "cannot write shard %d of %d", s->shard + 1, s->nshards);
+            ckpt_err_at_path(err, s->dir);
+            return err->code;
+        }
         s->pos += c;
         b += c;
         n -= c;
