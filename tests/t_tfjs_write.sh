@@ -60,7 +60,7 @@ refused() {
 # ---- generated models: Keras 3 Functional, Keras 2 nested Sequential ----------
 mkdir -p "$T/gen/k3f" "$T/o"
 $PY - "$T/gen" <<'PY'
-import json, sys, zipfile
+import json, os, sys, zipfile
 import h5py, numpy as np
 import kgen
 d = sys.argv[1]
@@ -116,6 +116,20 @@ with zipfile.ZipFile(f"{d}/k3f.keras", "w") as z:
     z.writestr("metadata.json", json.dumps({"keras_version": "3.8.0", "date_saved": "2026-12-03@00:00:00"}))
     z.writestr("config.json", json.dumps(cfg))
     z.write(f"{d}/k3f/model.weights.h5", "model.weights.h5")
+# Keras 3 Sequential without an InputLayer: the input shape is only in build_input_shape
+os.makedirs(f"{d}/k3s", exist_ok=True)
+seq3 = {"module": "keras", "class_name": "Sequential", "registered_name": None,
+        "config": {"name": "sequential", "trainable": True, "dtype": pol, "build_input_shape": [None, 6],
+                   "layers": [{"module": "keras.layers", "class_name": "Dense", "registered_name": None,
+                               "config": {"name": "d", "units": 3, "dtype": pol, "use_bias": True},
+                               "build_config": {"input_shape": [None, 6]}}]},
+        "build_config": {"input_shape": [None, 6]}}
+json.dump(seq3, open(f"{d}/k3s/config.json", "w"))
+with h5py.File(f"{d}/k3s/model.weights.h5", "w") as f:
+    g = f.create_group("layers/dense/vars")
+    g.create_dataset("0", data=rng.standard_normal((6, 3)).astype("<f4"))
+    g.create_dataset("1", data=rng.standard_normal(3).astype("<f4"))
+    f.create_group("vars")
 # Keras 2: a Sequential nested in a Sequential (h5 weight names "d1/kernel:0"
 # in the group "inner"), and one Dense large enough for two default shards
 inner = {"class_name": "Sequential", "config": {"name": "inner", "layers": [kgen.dense("d1", 3, 4), kgen.dense("d2", 5)]}}
@@ -156,6 +170,10 @@ ok = ("module" not in s and "registered_name" not in s and "__keras_tensor__" no
       and c["config"]["input_layers"] == [["input_layer", 0, 0]])
 sys.exit(0 if ok else 1)' "$T/o/gen_keras3_functional/model.json"; then pass keras3_functional_translated
 else fail keras3_functional_translated "$(head -c 400 "$T/o/gen_keras3_functional/model.json")"; fi
+roundtrip gen_keras3_sequential_no_input "$T/gen/k3s/model.weights.h5"
+grep -q '"class_name":"Dense","config":{"name":"d","units":3,"dtype":"float32","use_bias":true,"batch_input_shape":\[null,6\]}' \
+    "$T/o/gen_keras3_sequential_no_input/model.json" && pass keras3_build_input_shape_moved \
+    || fail keras3_build_input_shape_moved "$(head -c 400 "$T/o/gen_keras3_sequential_no_input/model.json")"
 roundtrip gen_nested_sequential "$T/gen/nested.h5"
 grep -q '"name":"d1/kernel"' "$T/o/gen_nested_sequential/model.json" && pass nested_names_as_tfjs \
     || fail nested_names_as_tfjs "$(grep -o '"weights":.*' "$T/o/gen_nested_sequential/model.json" | head -c 200)"
