@@ -147,8 +147,11 @@ int ckpt_convert(ckpt_model *m, const ckpt_convert_opts *o, ckpt_convert_result 
     const ckpt_format *f = ckpt__format_find(o->to);
     if (!f) return ckpt_err_set(err, CKPT_E_USAGE, "unknown output format '%s'", o->to);
     char why[256] = "";
-    if (!ckpt_format_can_write(o->to, m, why, sizeof why))
-        return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s", why[0] ? why : "cannot write this format");
+    if (!ckpt_format_can_write(o->to, m, why, sizeof why)) {
+        ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s", why[0] ? why : "cannot write this format");
+        ckpt_err_at_path(err, m->path);
+        return err->code;
+    }
 
     ckpt_plan plan = {0};
     int rc = build_plan(m, o, &plan, err);

@@ -18,6 +18,7 @@
  * converted; complex64 likewise.
  */
 #include "fmt_tfjs.h"
+#include "tfjs_write.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -743,11 +744,18 @@ static int tj_probe(const char *path, int is_dir, const unsigned char *head, siz
 
 const ckpt_format ckpt_fmt_tfjs = {
     .name = "tfjs",
-    .desc = "TensorFlow.js model.json + shards (layers and graph models; read only, quantized weights dequantized)",
+    .desc = "TensorFlow.js model.json + shards (reads layers and graph models and bare weights manifests, "
+            "quantized weights dequantized; writes layers models from Keras configs)",
     .exts = "model.json weights_manifest.json",
-    .flags = CKPT_FMT_READ,
+    .flags = CKPT_FMT_READ | CKPT_FMT_WRITE,
     .probe = tj_probe,
     .open = tj_open,
     .read = tj_read,
     .close = tj_close,
+    .can_write = ckpt__tfjs_can_write,     /* tfjs_write.c */
+    .write_begin = ckpt__tfjs_write_begin,
+    .write = ckpt__tfjs_write,
+    .write_end = ckpt__tfjs_write_end,
+    .write_abort = ckpt__tfjs_write_abort,
+    .opts = "quantize quantize-only",
 };
