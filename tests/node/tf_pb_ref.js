@@ -16,6 +16,7 @@ const fs = require('fs');
 const path = require('path');
 const tf = require('@tensorflow/tfjs');
 const api = require('@tensorflow/tfjs-converter/dist/src/data/compiled_api.js').tensorflow;
+const { fileHandler } = require('./tfjs_io');
 
 const DT = api.DataType;            // name -> number and number -> name
 const JSDT = { DT_FLOAT: 'float32', DT_INT32: 'int32', DT_BOOL: 'bool' };
@@ -88,18 +89,6 @@ function rebuild(gd) {
            format: 'graph-model' };
 }
 
-function fileArtifacts(p) {
-  const mj = JSON.parse(fs.readFileSync(p, 'utf8'));
-  const specs = [], bufs = [];
-  for (const g of mj.weightsManifest) {
-    specs.push(...g.weights);
-    for (const s of g.paths) bufs.push(fs.readFileSync(path.join(path.dirname(p), s)));
-  }
-  const wd = Buffer.concat(bufs);
-  return { modelTopology: mj.modelTopology, format: mj.format, signature: mj.signature, weightSpecs: specs,
-           weightData: wd.buffer.slice(wd.byteOffset, wd.byteOffset + wd.length) };
-}
-
 const handler = (a) => ({ load: async () => a });
 
 // deterministic pseudo-random inputs (no Math.random: reruns compare alike)
@@ -145,7 +134,7 @@ function randInput(shape, dtype, seed) {
   summary.fused = gd.node.filter((n) => /Fused/.test(n.op) || n.op === 'Prelu').length;
   summary.producer = gd.versions ? gd.versions.producer : null;
 
-  const orig = await tf.loadGraphModel(handler(fileArtifacts(modelJson)));
+  const orig = await tf.loadGraphModel(fileHandler(modelJson));
   const rebuilt = await tf.loadGraphModel(handler(rebuild(gd)));
   const feeds = {};
   orig.inputs.forEach((t, i) => { feeds[t.name.replace(/:0$/, '')] = randInput(t.shape || [], t.dtype, 1234 + i); });
