@@ -95,6 +95,11 @@ static int build_plan(ckpt_model *m, const ckpt_convert_opts *o, ckpt_plan *p, c
         int rc = ckpt__remap_apply(o->remap, m, p, err);  /* remap.c */
         if (rc) return rc;
     }
+    const ckpt_format *f = o->to ? ckpt__format_find(o->to) : NULL;
+    if (f && f->prepare) {
+        int rc = f->prepare(m, o, p, err);
+        if (rc) return rc;
+    }
     /* two sources mapped to one name is an error before any byte is written */
     struct ckpt_name_index *ix = ckpt__index_new();
     if (!ix) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
