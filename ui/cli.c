@@ -22,6 +22,7 @@ int cmd_maps(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
 int cmd_search(int argc, char **argv);
+int cmd_scaffold(int argc, char **argv);
 
 /* The command table: one row per subcommand. */
 static const cli_cmd commands[] = {
@@ -104,6 +105,19 @@ static const cli_cmd commands[] = {
      "  Model repos whose id holds TEXT (the Hub's /api/models?search=), one\n"
      "  hf:// URL a line, or a JSON array of ids. Exit status 1 when none match.\n"
      "  In the interactive browser: H.\n"},
+    {"scaffold", cmd_scaffold, "write the Python files of a new KerasHub model from a HF config",
+     "usage: ckpt scaffold kerashub CONFIG|hf://org/name -o DIR [--name NAME]\n"
+     "  Analyses the Hugging Face config.json (attention kind, activation, norm,\n"
+     "  position encoding, tied embeddings, tasks), prints the analysis, and writes\n"
+     "  NAME_backbone.py, NAME_attention.py, NAME_decoder.py (or _encoder),\n"
+     "  NAME_layernorm.py (RMSNorm), NAME_tokenizer.py, NAME_causal_lm.py (or the\n"
+     "  task the config names) and its preprocessor, NAME_presets.py,\n"
+     "  convert_NAME_checkpoints.py, NAME_backbone_test.py, NAME_tokenizer_test.py,\n"
+     "  NAME_rules.txt (ckpt rules: HF weights -> the scaffold's variables) and\n"
+     "  NAME_variables.txt (for ckpt check CKPT --map NAME_rules.txt --expect it).\n"
+     "  Ends with the TODOs left in the code, by file and line. NAME defaults to\n"
+     "  the model_type. An architecture it cannot follow (encoder-decoder,\n"
+     "  relative position bias, mixture of experts) is listed and nothing is written.\n"},
     {"formats", cmd_help, "list the formats ckpt reads and writes", "usage: ckpt formats\n"},
     {"help", cmd_help, "help on a command", "usage: ckpt help [COMMAND]\n"},
 };
