@@ -347,9 +347,9 @@ void kh_layout_free(kh_var *v, int n)
 
 int kh_layout(const kh_family *f, const kh_dims *d, kh_var **out, int *n, ckpt_err *err)
 {
+    if (d->L > 4096) return ckpt_err_set(err, CKPT_E_FORMAT, "config.json: %lld layers is not a real model's", (long long)d->L);
     int cap = 0;
     for (int i = 0; i < f->nlayout; i++) cap += (f->layout[i].flags & KH_LAYER) ? (int)d->L : 1;
-    if (d->L > 100000) return ckpt_err_set(err, CKPT_E_FORMAT, "config.json: %lld layers is not a real model's", (long long)d->L);
     kh_var *v = calloc((size_t)cap + 1, sizeof *v);
     if (!v) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     int k = 0;

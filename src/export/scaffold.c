@@ -399,6 +399,37 @@ int ckpt_scaffold_kerashub(const char *src, const char *outdir, const char *name
     return rc;
 }
 
+/* The analysis and template values of a config text, without any file
+ * (tests/fuzz/fuzz_kerashub.c): the number of template values, or -1. */
+int ckpt__scaffold_dry(const char *json);
+int ckpt__scaffold_dry(const char *json)
+{
+    cJSON *c = cJSON_Parse(json);
+    if (!cJSON_IsObject(c)) { cJSON_Delete(c); return -1; }
+    strv sum = {0}, u = {0};
+    ckpt_err e;
+    ckpt_err_clear(&e);
+    summarize(json, &sum, &e);
+    arch_choice a;
+    choose(c, &a);
+    const char *task;
+    char tasks[160];
+    tasks_of(c, a.encoder, tasks, sizeof tasks, &task);
+    unsupported(c, &u);
+    tpl_vars v = {0};
+    set_vars(c, &a, "fuzz", task, &v);
+    char *vars = variables_text(c, &a, &e);
+    int n = v.n;
+    free(vars);
+    tpl_vars_free(&v);
+    for (int i = 0; i < sum.n; i++) free(sum.s[i]);
+    for (int i = 0; i < u.n; i++) free(u.s[i]);
+    free(sum.s);
+    free(u.s);
+    cJSON_Delete(c);
+    return n;
+}
+
 static void freev(char **s, int n)
 {
     for (int i = 0; i < n; i++) free(s[i]);
