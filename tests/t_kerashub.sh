@@ -65,7 +65,7 @@ del t["model.layers.1.mlp.up_proj.weight"]
 stio.write(os.path.join(dst, "model.safetensors"), t)
 EOF
 expect_exit 3 kerashub_missing "$CKPT" convert "$T/holed" -o "$T/out_holed" --to kerashub --quiet
-grep -q "missing tensor 'model.layers.1.mlp.up_proj.weight'" "$T/err" && [ ! -e "$T/out_holed" ] \
+grep -q "tensor 'model.layers.1.mlp.up_proj.weight': missing from the checkpoint: KerasHub's LlamaBackbone needs it for transformer_layer_1/feedforward_intermediate_dense/kernel \[8, 12\]" "$T/err" && [ ! -e "$T/out_holed" ] \
     && pass kerashub_missing_named || fail kerashub_missing_named "$(cat "$T/err")"
 ls -a "$T" | grep -q '\.ckpt-' && fail kerashub_missing_no_temp "temporary left" || pass kerashub_missing_no_temp
 
@@ -76,7 +76,7 @@ import json, sys
 c = json.load(open(sys.argv[1])); c["intermediate_size"] = 14; json.dump(c, open(sys.argv[1], "w"))
 EOF
 expect_exit 3 kerashub_misshaped "$CKPT" convert "$T/misshaped" -o "$T/out_mis" --to kerashub --quiet
-grep -q "tensor 'model.layers.0.mlp.gate_proj.weight' becomes transformer_layer_0/feedforward_gate_dense/kernel \[8, 12\], but KerasHub's MistralBackbone for this config.json creates \[8, 14\]" "$T/err" \
+grep -q "tensor 'model.layers.0.mlp.gate_proj.weight': becomes transformer_layer_0/feedforward_gate_dense/kernel \[8, 12\], but KerasHub's MistralBackbone for this config.json creates \[8, 14\]" "$T/err" \
     && [ ! -e "$T/out_mis" ] && pass kerashub_misshaped_named || fail kerashub_misshaped_named "$(cat "$T/err")"
 
 # no tokenizer: an error that says so, or the backbone alone with --no-tokenizer

@@ -129,15 +129,15 @@ static int match_layout(ckpt_model *m, const kh_family *f, const kh_dims *d, ckp
         }
         char a[96], b[96];
         if (k < 0) {
-            rc = ckpt_err_set(err, CKPT_E_FORMAT, "tensor '%s' has no place in KerasHub's %s (preset:%s names it '%s')",
-                              src_name(m, e), f->cls, f->preset, e->name);
+            rc = ckpt_err_set(err, CKPT_E_FORMAT, "no place for it in KerasHub's %s (preset:%s names it '%s')",
+                              f->cls, f->preset, e->name);
         } else if (seen[k]) {
-            rc = ckpt_err_set(err, CKPT_E_FORMAT, "two tensors map to KerasHub's %s ('%s' is one)", v[k].var, src_name(m, e));
+            rc = ckpt_err_set(err, CKPT_E_FORMAT, "maps to KerasHub's %s, as another tensor does", v[k].var);
         } else if (e->ndim != v[k].ndim || memcmp(e->shape, v[k].shape, (size_t)e->ndim * sizeof e->shape[0])) {
             shape_str(e->ndim, e->shape, a, sizeof a);
             shape_str(v[k].ndim, v[k].shape, b, sizeof b);
-            rc = ckpt_err_set(err, CKPT_E_FORMAT, "tensor '%s' becomes %s %s, but KerasHub's %s for this config.json creates %s",
-                              src_name(m, e), v[k].var, a, f->cls, b);
+            rc = ckpt_err_set(err, CKPT_E_FORMAT, "becomes %s %s, but KerasHub's %s for this config.json creates %s",
+                              v[k].var, a, f->cls, b);
         } else {
             seen[k] = 1;
         }
@@ -147,8 +147,8 @@ static int match_layout(ckpt_model *m, const kh_family *f, const kh_dims *d, ckp
         if (seen[k]) continue;
         char b[96];
         shape_str(v[k].ndim, v[k].shape, b, sizeof b);
-        rc = ckpt_err_set(err, CKPT_E_FORMAT, "missing tensor '%s': KerasHub's %s needs it for %s %s",
-                          v[k].hf ? v[k].hf : v[k].var, f->cls, v[k].var, b);
+        rc = ckpt_err_set(err, CKPT_E_FORMAT, "missing from the checkpoint: KerasHub's %s needs it for %s %s",
+                          f->cls, v[k].var, b);
         ckpt_err_at_tensor(err, v[k].hf ? v[k].hf : v[k].var);
     }
     /* the HDF5 path is the output name */

@@ -95,6 +95,7 @@ static void tasks_of(const cJSON *c, int encoder, char *tasks, size_t n, const c
     static const struct { const char *suffix, *task; } map[] = {
         {"ForCausalLM", "CausalLM"}, {"LMHeadModel", "CausalLM"}, {"ForMaskedLM", "MaskedLM"},
         {"ForSequenceClassification", "TextClassifier"}, {"ForPreTraining", "MaskedLM"},
+        {"ForConditionalGeneration", "Seq2SeqLM"},
     };
     tasks[0] = 0;
     *main_task = NULL;
