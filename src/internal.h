@@ -296,6 +296,9 @@ int ckpt__ends_with(const char *s, const char *suffix);
 /* 1 when JSON text stops with an object, array or string still open (or
  * holds none): a file cut short, to say so instead of "not valid JSON". */
 int ckpt__json_cut_short(const char *s, size_t n);
+/* 1 when JSON nests deeper than CKPT_JSON_MAX_DEPTH, cJSON's own limit. */
+#define CKPT_JSON_MAX_DEPTH 1000
+int ckpt__json_too_deep(const char *s, size_t n);
 int ckpt__is_dir(const char *path);
 int ckpt__file_exists(const char *path);
 /* Natural compare ("layers.2" < "layers.10"). */

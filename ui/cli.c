@@ -1,5 +1,6 @@
 /* cli.c: command dispatch, help, and the helpers every subcommand shares
  * (error printing, opening, progress on stderr, signals). */
+#include <cJSON.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 
 #include "ckpt/convert.h"
 #include "cli.h"
+#include "safe.h"
 #include "tui.h"
 
 int cmd_ls(int argc, char **argv);
@@ -175,7 +177,7 @@ int cmd_help(int argc, char **argv)
 int cli_fail(const ckpt_err *e)
 {
     char line[2048];
-    fprintf(stderr, "ckpt: %s\n", ckpt_err_line(e, line, sizeof line));
+    fprintf(stderr, "ckpt: %s\n", cli_esc(ckpt_err_line(e, line, sizeof line)));
     if (e->code == CKPT_E_CANCELLED) return 130;
     return ckpt_err_exit_code(e);
 }
@@ -277,16 +279,14 @@ int cli_progress_arg(cli_progress *p, const char *arg)
     return 1;
 }
 
+/* a JSON string, escaped as cli_json_safe escapes whole documents */
 static void json_str(FILE *f, const char *s)
 {
-    fputc('"', f);
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else fputc(c, f);
-    }
-    fputc('"', f);
+    cJSON *j = cJSON_CreateString(s ? s : "");
+    char *t = j ? cli_json_safe(cJSON_PrintUnformatted(j)) : NULL;
+    fputs(t ? t : "\"\"", f);
+    free(t);
+    cJSON_Delete(j);
 }
 
 int cli_progress_cb(void *ud, const ckpt_progress *pr)
@@ -329,18 +329,23 @@ int cli_progress_cb(void *ud, const ckpt_progress *pr)
     char cur[40] = "";
     if (pr->current) {
         size_t l = strlen(pr->current);
-        snprintf(cur, sizeof cur, " %s%s", l > 30 ? "..." : "", l > 30 ? pr->current + l - 27 : pr->current);
+        const char *e = cli_esc(l > 30 ? pr->current + l - 27 : pr->current);
+        snprintf(cur, sizeof cur, " %s%s", l > 30 ? "..." : "", e);
     }
-    fprintf(stderr, "\r\033[K[%s] %3d%% %s/%s %s/s%s%s", bar, (int)(frac * 100), a, b, r, eta, cur);
+    /* the bar's own \r and erase-line go to the raw stream; the name is escaped */
+    FILE *tty = cli_term_err ? cli_term_err : stderr;
     fflush(stderr);
+    fprintf(tty, "\r\033[K[%s] %3d%% %s/%s %s/s%s%s", bar, (int)(frac * 100), a, b, r, eta, cur);
+    fflush(tty);
     return 0;
 }
 
 void cli_progress_done(cli_progress *p)
 {
     if (p->mode == CLI_PROGRESS_BAR && p->last) {
-        fprintf(stderr, "\r\033[K");
-        fflush(stderr);
+        FILE *tty = cli_term_err ? cli_term_err : stderr;
+        fprintf(tty, "\r\033[K");
+        fflush(tty);
     }
 }
 
@@ -351,7 +356,8 @@ static int open_interactive(const char *path, const char *theme)
     if (isatty(1) && isatty(0)) return tui_main(path, theme); /* NULL: browse "." */
     if (!path) path = ".";
     /* When stdout is not a terminal, the bare path form prints what
-     * `ckpt info` prints. */
+     * `ckpt info` prints, through the same escaping filter. */
+    cli_safe_streams();
     char *av[] = {"info", (char *)path, NULL};
     return cmd_info(2, av);
 }
@@ -397,6 +403,9 @@ int cli_main(int argc, char **argv)
                 fputs(c->usage, stdout);
                 return EXIT_OK;
             }
+        /* every command's output goes through the escaping filter (the TUI,
+         * below, draws through curses instead) */
+        cli_safe_streams();
         return c->run(sub_argc, sub);
     }
     if (i + 1 < argc) {

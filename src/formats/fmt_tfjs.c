@@ -206,6 +206,8 @@ int ckpt__tfjs_parse_manifest(const char *json, size_t n, const char *path, tfjs
         if (ckpt__json_cut_short(json, n))   /* brackets or a string left open at the end */
             return tj_fail(err, path, NULL, "not valid JSON: it stops after %zu bytes with brackets left open "
                            "(truncated?)", n);
+        if (ckpt__json_too_deep(json, n))
+            return tj_fail(err, path, NULL, "JSON nested deeper than %d levels (hostile?)", CKPT_JSON_MAX_DEPTH);
         return tj_fail(err, path, NULL, "not valid JSON (parse error at byte %zu of %zu)", at, n);
     }
     int rc = 0;

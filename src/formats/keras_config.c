@@ -697,7 +697,10 @@ int kc_parse(const char *json, size_t len, kc_model *km, ckpt_err *err)
     memset(km, 0, sizeof *km);
     km->in_ndim = km->out_ndim = -1;
     km->root = cJSON_ParseWithLength(json, len);
-    if (!km->root) return ckpt_err_set(err, CKPT_E_FORMAT, "model config is not valid JSON");
+    if (!km->root)
+        return ckpt_err_set(err, CKPT_E_FORMAT, ckpt__json_too_deep(json, len)
+                                ? "model config nests JSON deeper than 1000 levels (hostile?)"
+                                : "model config is not valid JSON");
     const cJSON *top = km->root;
     /* hls4ml-style files wrap nothing; some tools wrap {"model_config": {...}} */
     if (!jstr(top, "class_name") && cJSON_IsObject(jget(top, "model_config")))
