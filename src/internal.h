@@ -187,6 +187,14 @@ struct ckpt_format {
 };
 
 const ckpt_format *ckpt__format_find(const char *name);
+/* The sandboxed first open (sandbox.c): 1 when f is CKPT_FMT_SANDBOX and the
+ * sandbox is not switched off (CKPT_SANDBOX=off, or ckpt__sandbox_off set,
+ * as the raw fuzz target and the sandbox child itself do). */
+extern int ckpt__sandbox_off;
+int ckpt__sandbox_wanted(const ckpt_format *f);
+/* Open `path` with f in a confined child; 0 when it opened cleanly there,
+ * else the child's error or "libhdf5 crashed/hung reading PATH ...". */
+int ckpt__sandbox_probe(const ckpt_format *f, const char *path, ckpt_err *err);
 /* Open `path` with a given format (ckpt_open picks it by probing). */
 int ckpt__open_with(const ckpt_format *f, const char *path, ckpt_model **out, ckpt_err *err);
 

@@ -88,7 +88,7 @@ int cmd_check(int argc, char **argv)
             const ckpt_finding *x = &f.v[i];
             printf("%-10s ", ckpt_finding_kind_str(x->kind));
             if (x->layer) printf("layer %s: ", cli_esc(x->layer));
-            if (x->tensor && (!x->layer || !strstr(x->message, x->tensor))) printf("%s: ", cli_esc(x->tensor));
+            if (x->tensor && x->tensor[0] && !strstr(x->message, x->tensor)) printf("%s: ", cli_esc(x->tensor));
             printf("%s\n", cli_esc(x->message));
             if (x->suggestion) printf("%-10s   -> %s\n", "", cli_esc(x->suggestion));
         }

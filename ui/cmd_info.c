@@ -6,7 +6,7 @@
 
 #include "cli.h"
 #include "safe.h"
-#include "safe.h"
+#include "shown.h"
 
 typedef struct dt_count {
     int tensors;
@@ -124,7 +124,9 @@ int cmd_info(int argc, char **argv)
         for (int i = 0; i < ckpt_model_nfacts(m); i++) {
             const char *k, *v;
             ckpt_model_fact(m, i, &k, &v);
-            printf("  %-22s %s\n", cli_esc(k), cli_esc(v));
+            char *sv = shown_value(v, 0);   /* a fact may quote a file's string (general.name) */
+            printf("  %-22s %s\n", cli_esc(k), sv ? sv : "");
+            free(sv);
         }
     }
     if (ckpt_model_nmeta(m)) {
@@ -132,10 +134,11 @@ int cmd_info(int argc, char **argv)
         for (int i = 0; i < ckpt_model_nmeta(m); i++) {
             const char *k, *v;
             ckpt_model_meta(m, i, &k, &v);
-            size_t l = strlen(v);
-            /* long JSON blobs (model_config) would drown the summary */
-            if (l > 200) printf("  %-22s %.160s... (%zu chars)\n", cli_esc(k), cli_esc(v), l);
-            else printf("  %-22s %s\n", cli_esc(k), cli_esc(v));
+            /* long values (model_config, a chat template) would drown the
+             * summary; --json has them exactly */
+            char *sv = shown_value(v, strlen(v) > 200 ? 160 : 0);
+            printf("  %-22s %s\n", cli_esc(k), sv ? sv : "");
+            free(sv);
         }
     }
     ckpt_close(m);

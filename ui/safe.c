@@ -182,18 +182,22 @@ static int filt_close(void *cookie)
     size_t o = 0;
     for (size_t j = 0; j < f->npend; j++) o += esc_byte(f->pend[j], out + o);
     if (o) write_all(f->fd, out, o);
-    free(f);
+    f->npend = 0;
     return 0;
 }
 
+/* one filter per std stream, for the life of the process (static: nothing
+ * to free at exit) */
+static filt filters[3];
+
 static FILE *filtered(int fd, int mode)
 {
-    filt *f = calloc(1, sizeof *f);
-    if (!f) return NULL;
+    filt *f = &filters[fd];
+    memset(f, 0, sizeof *f);
     f->fd = fd;
     cookie_io_functions_t io = {.write = filt_write, .close = filt_close};
     FILE *s = fopencookie(f, "w", io);
-    if (!s) { free(f); return NULL; }
+    if (!s) return NULL;
     setvbuf(s, NULL, mode, 0);
     return s;
 }
