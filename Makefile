@@ -130,6 +130,8 @@ install: all
 	install -m 755 ckpt $(DESTDIR)$(PREFIX)/bin/ckpt
 	install -m 644 docs/ckpt.1 $(DESTDIR)$(PREFIX)/share/man/man1/ckpt.1
 	for t in themes/*.theme; do [ -f "$$t" ] && install -m 644 "$$t" $(DESTDIR)$(PREFIX)/share/ckpt/themes/ || true; done
+	install -d $(DESTDIR)$(PREFIX)/share/ckpt/templates/kerashub
+	install -m 644 templates/kerashub/*.tpl $(DESTDIR)$(PREFIX)/share/ckpt/templates/kerashub/
 
 clean:
 	rm -rf build ckpt

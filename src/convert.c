@@ -115,6 +115,11 @@ static int build_plan(ckpt_model *m, const ckpt_convert_opts *o, ckpt_plan *p, c
         int rc = ckpt__remap_apply(o->remap, m, p, err);  /* remap.c */
         if (rc) return rc;
     }
+    const ckpt_format *f = o->to ? ckpt__format_find(o->to) : NULL;
+    if (f && f->prepare) {
+        int rc = f->prepare(m, o, p, err);
+        if (rc) return rc;
+    }
     if (p->n == 0) {
         nothing_to_write(m, kept, err);
         ckpt_err_at_path(err, m->path);

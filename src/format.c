@@ -13,6 +13,7 @@ extern const ckpt_format ckpt_fmt_keras_h5, ckpt_fmt_keras, ckpt_fmt_keras_weigh
 extern const ckpt_format ckpt_fmt_gguf, ckpt_fmt_tfjs;
 extern const ckpt_format ckpt_fmt_torch, ckpt_fmt_npz;
 extern const ckpt_format ckpt_fmt_tf_frozen, ckpt_fmt_tf_saved_model;
+extern const ckpt_format ckpt_fmt_kerashub;
 
 /* registry: one line per format, in probe tie-break order */
 static const ckpt_format *const formats[] = {
@@ -21,6 +22,7 @@ static const ckpt_format *const formats[] = {
     &ckpt_fmt_gguf, &ckpt_fmt_tfjs,
     &ckpt_fmt_torch, &ckpt_fmt_npz,
     &ckpt_fmt_tf_frozen, &ckpt_fmt_tf_saved_model,
+    &ckpt_fmt_kerashub,
     NULL /* sentinel */
 };
 #define NFORMATS ((int)(sizeof formats / sizeof formats[0]) - 1)

@@ -59,26 +59,108 @@ static const char gpt2_kerashub[] =
  *    kv_heads, head_dim), attention_output (heads, head_dim, hidden)).
  *  - models/llama/llama_decoder.py, llama_attention.py, llama_layernorm.py
  *    (variable "scale"). */
+/* the rules Llama, Mistral and Qwen2 share (their backbones name variables alike) */
+#define LLAMA_KERASHUB_RULES \
+    "? ^model\\.layers\\.[0-9]+\\.self_attn\\.rotary_emb\\.inv_freq$ -> drop\n" \
+    "^model\\.embed_tokens\\.weight$ -> token_embedding/embeddings\n" \
+    "? ^lm_head\\.weight$ -> token_embedding/reverse_embeddings | transpose\n" \
+    "^model\\.layers\\.([0-9]+)\\.input_layernorm\\.weight$ -> transformer_layer_$1/self_attention_layernorm/scale\n" \
+    "^model\\.layers\\.([0-9]+)\\.post_attention_layernorm\\.weight$ -> transformer_layer_$1/feedforward_layernorm/scale\n" \
+    "^model\\.layers\\.([0-9]+)\\.self_attn\\.q_proj\\.weight$ -> transformer_layer_$1/self_attention/query/kernel" \
+    " | transpose | reshape({hidden_size}, {num_attention_heads}, -1)\n" \
+    "^model\\.layers\\.([0-9]+)\\.self_attn\\.k_proj\\.weight$ -> transformer_layer_$1/self_attention/key/kernel" \
+    " | transpose | reshape({hidden_size}, {num_key_value_heads|num_attention_heads}, -1)\n" \
+    "^model\\.layers\\.([0-9]+)\\.self_attn\\.v_proj\\.weight$ -> transformer_layer_$1/self_attention/value/kernel" \
+    " | transpose | reshape({hidden_size}, {num_key_value_heads|num_attention_heads}, -1)\n" \
+    "^model\\.layers\\.([0-9]+)\\.self_attn\\.o_proj\\.weight$ -> transformer_layer_$1/self_attention/attention_output/kernel" \
+    " | transpose | reshape({num_attention_heads}, -1, {hidden_size})\n" \
+    "^model\\.layers\\.([0-9]+)\\.mlp\\.gate_proj\\.weight$ -> transformer_layer_$1/feedforward_gate_dense/kernel | transpose\n" \
+    "^model\\.layers\\.([0-9]+)\\.mlp\\.up_proj\\.weight$ -> transformer_layer_$1/feedforward_intermediate_dense/kernel | transpose\n" \
+    "^model\\.layers\\.([0-9]+)\\.mlp\\.down_proj\\.weight$ -> transformer_layer_$1/feedforward_output_dense/kernel | transpose\n" \
+    "^model\\.norm\\.weight$ -> sequence_output_layernorm/scale\n"
+
 static const char llama_kerashub[] =
     "# Hugging Face Llama -> KerasHub LlamaBackbone / Llama3Backbone (keras-hub convert_llama3.py)\n"
     "# needs hidden_size, num_attention_heads, num_key_value_heads (config.json or `set`)\n"
-    "? ^model\\.layers\\.[0-9]+\\.self_attn\\.rotary_emb\\.inv_freq$ -> drop\n"
-    "^model\\.embed_tokens\\.weight$ -> token_embedding/embeddings\n"
-    "? ^lm_head\\.weight$ -> token_embedding/reverse_embeddings | transpose\n"
-    "^model\\.layers\\.([0-9]+)\\.input_layernorm\\.weight$ -> transformer_layer_$1/self_attention_layernorm/scale\n"
-    "^model\\.layers\\.([0-9]+)\\.post_attention_layernorm\\.weight$ -> transformer_layer_$1/feedforward_layernorm/scale\n"
-    "^model\\.layers\\.([0-9]+)\\.self_attn\\.q_proj\\.weight$ -> transformer_layer_$1/self_attention/query/kernel"
+    LLAMA_KERASHUB_RULES;
+
+/* Hugging Face Qwen2 -> KerasHub QwenBackbone: Llama's rules plus the
+ * q/k/v biases, reshaped to the EinsumDense bias (heads, head_dim)
+ * (keras-hub convert_qwen.py transpose_and_reshape on 1-D = reshape). */
+static const char qwen2_kerashub[] =
+    "# Hugging Face Qwen2 -> KerasHub QwenBackbone (keras-hub convert_qwen.py)\n"
+    "# needs hidden_size, num_attention_heads, num_key_value_heads (config.json or `set`)\n"
+    "^model\\.layers\\.([0-9]+)\\.self_attn\\.q_proj\\.bias$ -> transformer_layer_$1/self_attention/query/bias"
+    " | reshape({num_attention_heads}, -1)\n"
+    "^model\\.layers\\.([0-9]+)\\.self_attn\\.(k|v)_proj\\.bias$ -> transformer_layer_$1/self_attention/$2_bias"
+    " | reshape({num_key_value_heads|num_attention_heads}, -1)\n"
+    "^(transformer_layer_[0-9]+/self_attention)/k_bias$ -> $1/key/bias\n"
+    "^(transformer_layer_[0-9]+/self_attention)/v_bias$ -> $1/value/bias\n"
+    LLAMA_KERASHUB_RULES;
+
+/* Hugging Face BERT -> KerasHub BertBackbone variable paths. Sources,
+ * keras-team/keras-hub: utils/transformers/convert_bert.py (q/k/v and the
+ * attention output transposed and reshaped to the EinsumDense kernels
+ * (hidden, heads, head_dim) / (heads, head_dim, hidden), biases reshaped;
+ * the MLP and pooler kernels transposed); models/bert/bert_backbone.py and
+ * layers/modeling/transformer_encoder.py for the layer names. Checkpoints
+ * of BertFor* heads carry a "bert." prefix; old ones name LayerNorm
+ * weights gamma/beta. The MLM/NSP heads ("cls.") are not the backbone's. */
+static const char bert_kerashub[] =
+    "# Hugging Face BERT -> KerasHub BertBackbone (keras-hub convert_bert.py)\n"
+    "# needs hidden_size, num_attention_heads (config.json or `set`)\n"
+    "? ^(bert\\.)?embeddings\\.position_ids$ -> drop\n"
+    "? ^cls\\..*$ -> drop\n"
+    "^(bert\\.)?embeddings\\.word_embeddings\\.weight$ -> token_embedding/embeddings\n"
+    "^(bert\\.)?embeddings\\.position_embeddings\\.weight$ -> position_embedding/embeddings\n"
+    "^(bert\\.)?embeddings\\.token_type_embeddings\\.weight$ -> segment_embedding/embeddings\n"
+    "^(bert\\.)?embeddings\\.LayerNorm\\.(weight|gamma)$ -> embeddings_layer_norm/gamma\n"
+    "^(bert\\.)?embeddings\\.LayerNorm\\.(bias|beta)$ -> embeddings_layer_norm/beta\n"
+    "^(bert\\.)?encoder\\.layer\\.([0-9]+)\\.attention\\.self\\.(query|key|value)\\.weight$ -> transformer_layer_$2/self_attention/$3/kernel"
     " | transpose | reshape({hidden_size}, {num_attention_heads}, -1)\n"
-    "^model\\.layers\\.([0-9]+)\\.self_attn\\.k_proj\\.weight$ -> transformer_layer_$1/self_attention/key/kernel"
-    " | transpose | reshape({hidden_size}, {num_key_value_heads|num_attention_heads}, -1)\n"
-    "^model\\.layers\\.([0-9]+)\\.self_attn\\.v_proj\\.weight$ -> transformer_layer_$1/self_attention/value/kernel"
-    " | transpose | reshape({hidden_size}, {num_key_value_heads|num_attention_heads}, -1)\n"
-    "^model\\.layers\\.([0-9]+)\\.self_attn\\.o_proj\\.weight$ -> transformer_layer_$1/self_attention/attention_output/kernel"
+    "^(bert\\.)?encoder\\.layer\\.([0-9]+)\\.attention\\.self\\.(query|key|value)\\.bias$ -> transformer_layer_$2/self_attention/$3/bias"
+    " | reshape({num_attention_heads}, -1)\n"
+    "^(bert\\.)?encoder\\.layer\\.([0-9]+)\\.attention\\.output\\.dense\\.weight$ -> transformer_layer_$2/self_attention/attention_output/kernel"
     " | transpose | reshape({num_attention_heads}, -1, {hidden_size})\n"
-    "^model\\.layers\\.([0-9]+)\\.mlp\\.gate_proj\\.weight$ -> transformer_layer_$1/feedforward_gate_dense/kernel | transpose\n"
-    "^model\\.layers\\.([0-9]+)\\.mlp\\.up_proj\\.weight$ -> transformer_layer_$1/feedforward_intermediate_dense/kernel | transpose\n"
-    "^model\\.layers\\.([0-9]+)\\.mlp\\.down_proj\\.weight$ -> transformer_layer_$1/feedforward_output_dense/kernel | transpose\n"
-    "^model\\.norm\\.weight$ -> sequence_output_layernorm/scale\n";
+    "^(bert\\.)?encoder\\.layer\\.([0-9]+)\\.attention\\.output\\.dense\\.bias$ -> transformer_layer_$2/self_attention/attention_output/bias\n"
+    "^(bert\\.)?encoder\\.layer\\.([0-9]+)\\.attention\\.output\\.LayerNorm\\.(weight|gamma)$ -> transformer_layer_$2/self_attention_layer_norm/gamma\n"
+    "^(bert\\.)?encoder\\.layer\\.([0-9]+)\\.attention\\.output\\.LayerNorm\\.(bias|beta)$ -> transformer_layer_$2/self_attention_layer_norm/beta\n"
+    "^(bert\\.)?encoder\\.layer\\.([0-9]+)\\.intermediate\\.dense\\.weight$ -> transformer_layer_$2/feedforward_intermediate_dense/kernel | transpose\n"
+    "^(bert\\.)?encoder\\.layer\\.([0-9]+)\\.intermediate\\.dense\\.bias$ -> transformer_layer_$2/feedforward_intermediate_dense/bias\n"
+    "^(bert\\.)?encoder\\.layer\\.([0-9]+)\\.output\\.dense\\.weight$ -> transformer_layer_$2/feedforward_output_dense/kernel | transpose\n"
+    "^(bert\\.)?encoder\\.layer\\.([0-9]+)\\.output\\.dense\\.bias$ -> transformer_layer_$2/feedforward_output_dense/bias\n"
+    "^(bert\\.)?encoder\\.layer\\.([0-9]+)\\.output\\.LayerNorm\\.(weight|gamma)$ -> transformer_layer_$2/feedforward_layer_norm/gamma\n"
+    "^(bert\\.)?encoder\\.layer\\.([0-9]+)\\.output\\.LayerNorm\\.(bias|beta)$ -> transformer_layer_$2/feedforward_layer_norm/beta\n"
+    "^(bert\\.)?pooler\\.dense\\.weight$ -> pooled_dense/kernel | transpose\n"
+    "^(bert\\.)?pooler\\.dense\\.bias$ -> pooled_dense/bias\n";
+
+/* Hugging Face Gemma -> KerasHub GemmaBackbone. Sources, keras-team/keras-hub:
+ * utils/transformers/convert_gemma.py: q/k/v (heads*head_dim, hidden) are
+ * reshaped to (heads, head_dim, hidden) and transposed (0, 2, 1) to the
+ * einsum kernels (heads, hidden, head_dim); o_proj (hidden, heads*head_dim)
+ * to (hidden, heads, head_dim), transposed (1, 2, 0); gate/up/down
+ * transposed; post_attention_layernorm feeds pre_ffw_norm; the LM head is
+ * the tied embedding. models/gemma/gemma_decoder_block.py for the names. */
+static const char gemma_kerashub[] =
+    "# Hugging Face Gemma -> KerasHub GemmaBackbone (keras-hub convert_gemma.py)\n"
+    "# needs hidden_size, num_attention_heads, num_key_value_heads, head_dim (config.json or `set`)\n"
+    "? ^model\\.layers\\.[0-9]+\\.self_attn\\.rotary_emb\\.inv_freq$ -> drop\n"
+    "? ^lm_head\\.weight$ -> drop\n"
+    "^model\\.embed_tokens\\.weight$ -> token_embedding/embeddings\n"
+    "^model\\.layers\\.([0-9]+)\\.input_layernorm\\.weight$ -> decoder_block_$1/pre_attention_norm/scale\n"
+    "^model\\.layers\\.([0-9]+)\\.post_attention_layernorm\\.weight$ -> decoder_block_$1/pre_ffw_norm/scale\n"
+    "^model\\.layers\\.([0-9]+)\\.self_attn\\.q_proj\\.weight$ -> decoder_block_$1/attention/query/kernel"
+    " | reshape({num_attention_heads}, {head_dim}, {hidden_size}) | transpose(0, 2, 1)\n"
+    "^model\\.layers\\.([0-9]+)\\.self_attn\\.(k|v)_proj\\.weight$ -> decoder_block_$1/attention/$2_kernel"
+    " | reshape({num_key_value_heads|num_attention_heads}, {head_dim}, {hidden_size}) | transpose(0, 2, 1)\n"
+    "^(decoder_block_[0-9]+/attention)/k_kernel$ -> $1/key/kernel\n"
+    "^(decoder_block_[0-9]+/attention)/v_kernel$ -> $1/value/kernel\n"
+    "^model\\.layers\\.([0-9]+)\\.self_attn\\.o_proj\\.weight$ -> decoder_block_$1/attention/attention_output/kernel"
+    " | reshape({hidden_size}, {num_attention_heads}, {head_dim}) | transpose(1, 2, 0)\n"
+    "^model\\.layers\\.([0-9]+)\\.mlp\\.gate_proj\\.weight$ -> decoder_block_$1/ffw_gating/kernel | transpose\n"
+    "^model\\.layers\\.([0-9]+)\\.mlp\\.up_proj\\.weight$ -> decoder_block_$1/ffw_gating_2/kernel | transpose\n"
+    "^model\\.layers\\.([0-9]+)\\.mlp\\.down_proj\\.weight$ -> decoder_block_$1/ffw_linear/kernel | transpose\n"
+    "^model\\.norm\\.weight$ -> final_normalization/scale\n";
 
 /* Hugging Face Llama -> GGUF tensor names, as llama.cpp gguf-py
  * TensorNameMap (gguf-py/gguf/tensor_mapping.py, MODEL_ARCH.LLAMA) maps
@@ -188,19 +270,47 @@ static const char gpt2_expect[] =
     "h.{L}.attn.c_proj.weight\nh.{L}.attn.c_proj.bias\nh.{L}.ln_2.weight\nh.{L}.ln_2.bias\n"
     "h.{L}.mlp.c_fc.weight\nh.{L}.mlp.c_fc.bias\nh.{L}.mlp.c_proj.weight\nh.{L}.mlp.c_proj.bias\n";
 
+/* the per-layer names of Llama, Gemma and Qwen2 */
+#define LLAMA_LAYER_EXPECT \
+    "model.layers.{L}.input_layernorm.weight\nmodel.layers.{L}.post_attention_layernorm.weight\n" \
+    "model.layers.{L}.self_attn.q_proj.weight\nmodel.layers.{L}.self_attn.k_proj.weight\n" \
+    "model.layers.{L}.self_attn.v_proj.weight\nmodel.layers.{L}.self_attn.o_proj.weight\n" \
+    "model.layers.{L}.mlp.gate_proj.weight\nmodel.layers.{L}.mlp.up_proj.weight\nmodel.layers.{L}.mlp.down_proj.weight\n"
+
 static const char llama_expect[] =
     "layers num_hidden_layers\n"
     "model.embed_tokens.weight\nmodel.norm.weight\nlm_head.weight unless tie_word_embeddings\n"
-    "model.layers.{L}.input_layernorm.weight\nmodel.layers.{L}.post_attention_layernorm.weight\n"
-    "model.layers.{L}.self_attn.q_proj.weight\nmodel.layers.{L}.self_attn.k_proj.weight\n"
-    "model.layers.{L}.self_attn.v_proj.weight\nmodel.layers.{L}.self_attn.o_proj.weight\n"
-    "model.layers.{L}.mlp.gate_proj.weight\nmodel.layers.{L}.mlp.up_proj.weight\nmodel.layers.{L}.mlp.down_proj.weight\n";
+    LLAMA_LAYER_EXPECT;
+
+static const char bert_expect[] =
+    "layers num_hidden_layers\n"
+    "embeddings.word_embeddings.weight\nembeddings.position_embeddings.weight\nembeddings.token_type_embeddings.weight\n"
+    "embeddings.LayerNorm.weight\nembeddings.LayerNorm.bias\npooler.dense.weight\npooler.dense.bias\n"
+    "encoder.layer.{L}.attention.self.query.weight\nencoder.layer.{L}.attention.self.query.bias\n"
+    "encoder.layer.{L}.attention.self.key.weight\nencoder.layer.{L}.attention.self.key.bias\n"
+    "encoder.layer.{L}.attention.self.value.weight\nencoder.layer.{L}.attention.self.value.bias\n"
+    "encoder.layer.{L}.attention.output.dense.weight\nencoder.layer.{L}.attention.output.dense.bias\n"
+    "encoder.layer.{L}.attention.output.LayerNorm.weight\nencoder.layer.{L}.attention.output.LayerNorm.bias\n"
+    "encoder.layer.{L}.intermediate.dense.weight\nencoder.layer.{L}.intermediate.dense.bias\n"
+    "encoder.layer.{L}.output.dense.weight\nencoder.layer.{L}.output.dense.bias\n"
+    "encoder.layer.{L}.output.LayerNorm.weight\nencoder.layer.{L}.output.LayerNorm.bias\n";
+
+static const char gemma_expect[] =
+    "layers num_hidden_layers\nmodel.embed_tokens.weight\nmodel.norm.weight\n" LLAMA_LAYER_EXPECT;
+
+static const char qwen2_expect[] =
+    "layers num_hidden_layers\nmodel.embed_tokens.weight\nmodel.norm.weight\nlm_head.weight unless tie_word_embeddings\n"
+    LLAMA_LAYER_EXPECT
+    "model.layers.{L}.self_attn.q_proj.bias\nmodel.layers.{L}.self_attn.k_proj.bias\nmodel.layers.{L}.self_attn.v_proj.bias\n";
 
 static const struct preset {
     const char *name, *desc, *text, *expect;
 } presets[] = {
     {"hf-gpt2-kerashub", "HF GPT-2 -> KerasHub GPT2Backbone (q/k/v split + reshape)", gpt2_kerashub, gpt2_expect},
     {"hf-llama-kerashub", "HF Llama -> KerasHub Llama(3)Backbone (transpose + reshape)", llama_kerashub, llama_expect},
+    {"hf-bert-kerashub", "HF BERT -> KerasHub BertBackbone (transpose + reshape)", bert_kerashub, bert_expect},
+    {"hf-gemma-kerashub", "HF Gemma -> KerasHub GemmaBackbone (reshape + transpose, tied head)", gemma_kerashub, gemma_expect},
+    {"hf-qwen2-kerashub", "HF Qwen2 -> KerasHub QwenBackbone (Llama's rules + q/k/v biases)", qwen2_kerashub, qwen2_expect},
     {"hf-llama-gguf", "HF Llama -> GGUF tensor names (llama.cpp, q/k permuted)", llama_gguf, llama_expect},
     {"keras2-keras3", "Keras 2 -> Keras 3 paths, renumbered (layers/dense/vars/0)", keras2_keras3, NULL},
     {"keras3-keras2", "Keras 3 paths -> Keras 2 names (dense_1/kernel)", keras3_keras2, NULL},

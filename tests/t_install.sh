@@ -13,3 +13,10 @@ fi
 n_src=$(ls themes/*.theme 2>/dev/null | wc -l)
 n_dst=$(ls "$T/root/usr/share/ckpt/themes/"*.theme 2>/dev/null | wc -l)
 [ "$n_src" -eq "$n_dst" ] && pass install_themes || fail install_themes "$n_dst of $n_src themes installed"
+# the scaffold's templates, found from the installed binary (../share/ckpt/templates)
+n_src=$(ls templates/kerashub/*.tpl | wc -l)
+n_dst=$(ls "$T/root/usr/share/ckpt/templates/kerashub/"*.tpl 2>/dev/null | wc -l)
+[ "$n_src" -eq "$n_dst" ] && pass install_templates || fail install_templates "$n_dst of $n_src templates installed"
+echo '{"model_type": "llama", "hidden_size": 8, "num_attention_heads": 2, "num_hidden_layers": 1, "intermediate_size": 8, "vocab_size": 9, "rms_norm_eps": 1e-5}' >"$T/cfg.json"
+(cd "$T" && env -u CKPT_TEMPLATES "$T/root/usr/bin/ckpt" scaffold kerashub cfg.json -o sc >/dev/null 2>"$T/sc.err") \
+    && [ -f "$T/sc/llama_backbone.py" ] && pass installed_scaffold_templates || fail installed_scaffold_templates "$(cat "$T/sc.err")"

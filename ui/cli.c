@@ -24,6 +24,7 @@ int cmd_maps(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
 int cmd_search(int argc, char **argv);
+int cmd_scaffold(int argc, char **argv);
 
 /* The command table: one row per subcommand. */
 static const cli_cmd commands[] = {
@@ -71,6 +72,10 @@ static const cli_cmd commands[] = {
      "  --package zip       one zip: the weights (--to, default safetensors), config.json,\n"
      "                      labels.txt, README.md; with --labels FILE and\n"
      "                      --model-type image_classifier|sound_classifier|text_classifier\n"
+     "  --to kerashub       a KerasHub preset folder from a Hugging Face checkpoint\n"
+     "                      (gpt2, bert, llama, llama3, mistral, gemma, qwen2): config.json,\n"
+     "                      metadata.json, model.weights.h5, tokenizer.json, assets/tokenizer/;\n"
+     "                      --no-tokenizer writes the backbone alone\n"
      "  --quantize Q        tfjs: quantize float32 weights as tensorflowjs_converter,\n"
      "                      Q = uint8, uint16 (affine, min/scale per tensor) or float16\n"
      "  --quantize-only GLOB,...  tfjs: quantize only the weights whose names match\n"
@@ -123,6 +128,19 @@ static const cli_cmd commands[] = {
      "  Model repos whose id holds TEXT (the Hub's /api/models?search=), one\n"
      "  hf:// URL a line, or a JSON array of ids. Exit status 1 when none match.\n"
      "  In the interactive browser: H.\n"},
+    {"scaffold", cmd_scaffold, "write the Python files of a new KerasHub model from a HF config",
+     "usage: ckpt scaffold kerashub CONFIG|hf://org/name -o DIR [--name NAME]\n"
+     "  Analyses the Hugging Face config.json (attention kind, activation, norm,\n"
+     "  position encoding, tied embeddings, tasks), prints the analysis, and writes\n"
+     "  NAME_backbone.py, NAME_attention.py, NAME_decoder.py (or _encoder),\n"
+     "  NAME_layernorm.py (RMSNorm), NAME_tokenizer.py, NAME_causal_lm.py (or the\n"
+     "  task the config names) and its preprocessor, NAME_presets.py,\n"
+     "  convert_NAME_checkpoints.py, NAME_backbone_test.py, NAME_tokenizer_test.py,\n"
+     "  NAME_rules.txt (ckpt rules: HF weights -> the scaffold's variables) and\n"
+     "  NAME_variables.txt (for ckpt check CKPT --map NAME_rules.txt --expect it).\n"
+     "  Ends with the TODOs left in the code, by file and line. NAME defaults to\n"
+     "  the model_type. An architecture it cannot follow (encoder-decoder,\n"
+     "  relative position bias, mixture of experts) is listed and nothing is written.\n"},
     {"formats", cmd_help, "list the formats ckpt reads and writes", "usage: ckpt formats\n"},
     {"help", cmd_help, "help on a command", "usage: ckpt help [COMMAND]\n"},
 };

@@ -126,6 +126,9 @@ int kw_write_chunk(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t 
 int kw_weights_end(ckpt_writer *w, ckpt_err *err);
 int kw_keras_end(ckpt_writer *w, ckpt_err *err);
 void kw_write_abort(ckpt_writer *w);
+/* Datasets named by the plan (exporters): begin at `path`; then
+ * kw_write_chunk, kw_weights_end (or kw_write_abort). */
+int kw_h5_begin_at(ckpt_writer *w, const char *path, ckpt_err *err);
 extern const ckpt_format ckpt_fmt_keras_h5, ckpt_fmt_keras, ckpt_fmt_keras_weights;
 
 #endif

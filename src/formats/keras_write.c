@@ -33,6 +33,7 @@ typedef struct kw {
     int anon_fd;          /* zip: the anonymous file holding model.weights.h5 */
     char **paths;         /* Keras 3 path of each plan entry */
     int n;
+    int plan_named;       /* the plan's names are the paths (kw_h5_begin_at) */
 } kw;
 
 static int is_keras_model(const ckpt_model *m)
@@ -237,7 +238,7 @@ static int weights_end(ckpt_writer *w, ckpt_err *err)
 {
     kw *s = w->priv;
     if (close_cur(s, err)) return err->code;
-    name_objects(w, s);
+    if (!s->plan_named) name_objects(w, s);
     if (H5Fclose(s->f) < 0) {
         s->f = -1;
         return ckpt_h5_fail(err, CKPT_E_IO, s->h5path, NULL, "cannot finish HDF5 file");
@@ -401,6 +402,29 @@ static int keras_end(ckpt_writer *w, ckpt_err *err)
     }
     if (!rc) { kw_free(s); w->priv = NULL; }
     return rc;
+}
+
+/* For exporters that name the datasets themselves (kerashub): one HDF5 file
+ * at `path` (through the txn), each plan entry at its name, transforms
+ * allowed (the converter hands over transformed bytes). */
+int kw_h5_begin_at(ckpt_writer *w, const char *path, ckpt_err *err)
+{
+    kw *s = kw_new();
+    if (!s) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    w->priv = s;
+    s->plan_named = 1;
+    s->n = w->plan->n;
+    s->paths = calloc((size_t)s->n + 1, sizeof *s->paths);
+    if (!s->paths) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    for (int i = 0; i < s->n; i++)
+        if (!(s->paths[i] = ckpt__strdup(w->plan->e[i].name))) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    int fd = ckpt_txn_create(w->txn, path, err);
+    if (fd < 0) return err->code;
+    s->h5path = ckpt__strdup(ckpt_txn_tmp_path(w->txn, fd));
+    ckpt_txn_close_fd(w->txn, fd);
+    if (!s->h5path) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    s->f = create_h5(s->h5path, err);
+    return s->f < 0 ? err->code : 0;
 }
 
 int kw_can_write_weights(const ckpt_model *m, char *why, size_t n) { return can_write_weights(m, why, n); }
