@@ -258,3 +258,16 @@ int ckpt__index_get(const struct ckpt_name_index *ix, const char *name)
     }
     return -1;
 }
+
+time_t ckpt__output_time(void)
+{
+    /* https://reproducible-builds.org/specs/source-date-epoch/ */
+    const char *e = getenv("SOURCE_DATE_EPOCH");
+    if (e && *e) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(e, &end, 10);
+        if (!*end && !errno && v >= 0) return (time_t)v;
+    }
+    return (time_t)315532800;   /* 1980-01-01 00:00:00 UTC, the first time a zip can hold */
+}

@@ -435,3 +435,10 @@ int ckpt_h5_write_range(hid_t dset, hid_t memtype, int ndim, const int64_t *shap
     if (mspace >= 0) H5Sclose(mspace);
     return rc;
 }
+
+hid_t ckpt_h5_ocpl(hid_t cls)
+{
+    hid_t p = H5Pcreate(cls);
+    if (p >= 0) H5Pset_obj_track_times(p, 0);
+    return p;
+}

@@ -64,6 +64,10 @@ hid_t ckpt_h5_type_for(ckpt_dtype dt);
 int ckpt_h5_write_range(hid_t dset, hid_t memtype, int ndim, const int64_t *shape, size_t esize,
                         uint64_t off, const void *buf, size_t n, ckpt_err *err);
 
+/* A creation property list of class `cls` (H5P_FILE_CREATE, GROUP_CREATE,
+ * DATASET_CREATE) that records no timestamps: reproducible files. */
+hid_t ckpt_h5_ocpl(hid_t cls);
+
 /* Write a variable-length UTF-8 string attribute. */
 int ckpt_h5_set_attr_str(hid_t obj, const char *name, const char *val);
 
