@@ -442,3 +442,79 @@ hid_t ckpt_h5_ocpl(hid_t cls)
     if (p >= 0) H5Pset_obj_track_times(p, 0);
     return p;
 }
+
+static int allow_external;
+void ckpt_set_allow_external_data(int allow) { allow_external = allow; }
+
+static int outside(int *flag, const char *fname, const char *dpath, ckpt_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static int outside(int *flag, const char *fname, const char *dpath, ckpt_err *err, const char *fmt, ...)
+{
+    *flag = 1;
+    if (allow_external) return 0;
+    char what[700];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    ckpt_err_set(err, CKPT_E_UNSAFE, "HDF5 dataset %s: refused (data outside the file; "
+                 "ckpt --allow-external-data reads it)", what);
+    ckpt_err_at_path(err, fname);
+    ckpt_err_at_tensor(err, dpath);
+    return CKPT_E_UNSAFE;
+}
+
+/* An external link among the path's components ("a", "a/b", "a/b/c"). */
+static int check_links(hid_t file, const char *dpath, const char *fname, int *flag, ckpt_err *err)
+{
+    char *p = ckpt__strdup(dpath);
+    if (!p) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    int rc = 0;
+    for (char *q = p + (p[0] == '/'); !rc && q;) {
+        char *slash = strchr(q, '/');
+        if (slash) *slash = 0;
+        H5L_info_t li;
+        if (H5Lget_info(file, p, &li, H5P_DEFAULT) >= 0 && li.type == H5L_TYPE_EXTERNAL) {
+            char val[1024] = "";
+            const char *tf = "?", *to = "?";
+            unsigned fl;
+            if (li.u.val_size <= sizeof val && H5Lget_val(file, p, val, sizeof val, H5P_DEFAULT) >= 0)
+                H5Lunpack_elink_val(val, li.u.val_size, &fl, &tf, &to);
+            rc = outside(flag, fname, dpath, err, "behind an external link ('%s' points to %s:%s)", p, tf, to);
+        }
+        H5Eclear2(H5E_DEFAULT);
+        if (slash) *slash = '/';
+        q = slash ? slash + 1 : NULL;
+    }
+    free(p);
+    return rc;
+}
+
+int ckpt_h5_check_outside(hid_t file, hid_t dset, const char *dpath, const char *fname, int *flag,
+                          ckpt_err *err)
+{
+    int rc = check_links(file, dpath, fname, flag, err);
+    if (rc || dset < 0) return rc;
+    hid_t dcpl = H5Dget_create_plist(dset);
+    if (dcpl < 0) { H5Eclear2(H5E_DEFAULT); return 0; }
+    int next = H5Pget_external_count(dcpl);
+    if (next > 0) {
+        char name[512] = "";
+        off_t off = 0;
+        hsize_t size = 0;
+        H5Pget_external(dcpl, 0, sizeof name, name, &off, &size);
+        rc = outside(flag, fname, dpath, err, "stores its bytes in external file%s '%s'%s", next > 1 ? "s" : "", name,
+                     next > 1 ? " and others" : "");
+    } else if (H5Pget_layout(dcpl) == H5D_VIRTUAL) {
+        size_t n = 0;
+        char f[512] = "?", d[512] = "?";
+        if (H5Pget_virtual_count(dcpl, &n) >= 0 && n > 0) {
+            H5Pget_virtual_filename(dcpl, 0, f, sizeof f);
+            H5Pget_virtual_dsetname(dcpl, 0, d, sizeof d);
+        }
+        rc = outside(flag, fname, dpath, err, "is a virtual dataset mapping %s:%s%s", f, d, n > 1 ? " and others" : "");
+    }
+    H5Pclose(dcpl);
+    H5Eclear2(H5E_DEFAULT);
+    return rc;
+}
