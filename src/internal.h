@@ -309,6 +309,11 @@ int ckpt__ends_with(const char *s, const char *suffix);
  * holds none): a file cut short, to say so instead of "not valid JSON". */
 int ckpt__json_cut_short(const char *s, size_t n);
 int ckpt__is_dir(const char *path);
+/* A shard a model names (`shown` as written) must resolve, symlinks
+ * followed, inside the model's folder `dir` (for a Hugging Face cache
+ * snapshot, inside its repo folder, whose blobs/ it links to): else
+ * CKPT_E_UNSAFE. Remote and missing paths pass (the open decides). */
+int ckpt__path_check_inside(const char *dir, const char *path, const char *shown, ckpt_err *err);
 /* The time outputs record (zip members, Keras' date_saved): SOURCE_DATE_EPOCH
  * when set, else 1980-01-01 UTC, never the clock, so the same input and
  * options give the same bytes. */

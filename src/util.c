@@ -271,3 +271,30 @@ time_t ckpt__output_time(void)
     }
     return (time_t)315532800;   /* 1980-01-01 00:00:00 UTC, the first time a zip can hold */
 }
+
+int ckpt__path_check_inside(const char *dir, const char *path, const char *shown, ckpt_err *err)
+{
+    if (ckpt_path_is_remote(path)) return 0;
+    char *real = realpath(path, NULL);
+    if (!real) return 0;   /* missing: the open says so */
+    char *root = realpath(dir, NULL);
+    int rc = 0;
+    if (root) {
+        /* a Hugging Face cache snapshot (REPO/snapshots/REV) links to REPO/blobs */
+        char *par = ckpt__path_dirname(root);
+        if (par && !strcmp(ckpt__path_basename(par), "snapshots")) {
+            char *repo = ckpt__path_dirname(par);
+            if (repo) { free(root); root = repo; }
+        }
+        free(par);
+    }
+    size_t rl = root ? strlen(root) : 0;
+    if (!root || strncmp(real, root, rl) || (real[rl] != '/' && strcmp(root, "/"))) {
+        ckpt_err_set(err, CKPT_E_UNSAFE, "shard '%s' resolves to %s, outside the model's folder: refused", shown, real);
+        ckpt_err_at_path(err, path);
+        rc = CKPT_E_UNSAFE;
+    }
+    free(root);
+    free(real);
+    return rc;
+}
