@@ -273,6 +273,7 @@ static int pkg_end(ckpt_writer *w, ckpt_err *err)
     else free(rd);
     if (!rc && zip_close(z) < 0) {
         rc = ckpt_err_set(err, CKPT_E_IO, "cannot write the zip: %s", zip_strerror(z));
+        ckpt_err_at_path(err, w->opts->out);
         zip_discard(z);
     } else if (rc) {
         zip_discard(z);

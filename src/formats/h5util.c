@@ -12,6 +12,11 @@
 static pthread_once_t h5_once = PTHREAD_ONCE_INIT;
 static void h5_init_once(void)
 {
+    /* libhdf5's exit handler closes what is still open: after a write error
+     * (disk full, EIO) its flush of the broken file crashes in H5F__close_cb
+     * (1.10). Files are closed by their owners, so the handler has nothing
+     * to do but crash: do without it. */
+    H5dont_atexit();
     H5open();
     /* The library never prints: errors are read from the stack instead. */
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -56,6 +61,17 @@ int ckpt_h5_fail(ckpt_err *err, ckpt_code code, const char *file, const char *ob
     va_end(ap);
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_cb, detail);
     H5Eclear2(H5E_DEFAULT);
+    /* the sec2 driver's "file write failed: time = ..., filename = ..., errno
+     * = 28, error message = 'No space left on device', buf = 0x..." : keep the
+     * message (the temporary's name and a pointer say nothing to a user) */
+    const char *em = strstr(detail, "error message = '");
+    if (em) {
+        char tmp[200];
+        snprintf(tmp, sizeof tmp, "%s", em + 17);
+        char *q = strchr(tmp, '\'');
+        if (q) *q = 0;
+        snprintf(detail, sizeof detail, "%s", tmp);
+    }
     if (detail[0]) ckpt_err_set(err, code, "%s (%s)", msg, detail);
     else ckpt_err_set(err, code, "%s", msg);
     if (file) ckpt_err_at_path(err, file);

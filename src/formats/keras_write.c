@@ -117,7 +117,11 @@ static void kw_free(kw *s)
     if (!s) return;
     if (s->d >= 0) H5Dclose(s->d);
     if (s->mt >= 0) H5Tclose(s->mt);
+    /* after a write error this close fails (its flush does) and libhdf5
+     * keeps the file: closing it again, or its exit handler doing so,
+     * crashes in H5F__close_cb (1.10), hence H5dont_atexit in ckpt_h5_init */
     if (s->f >= 0) H5Fclose(s->f);
+    H5Eclear2(H5E_DEFAULT);
     ckpt_txn_free(s->inner);
     for (int i = 0; i < s->n; i++) free(s->paths[i]);
     free(s->paths);
@@ -184,7 +188,10 @@ static int ensure_parents(hid_t f, const char *path)
 static int close_cur(kw *s, ckpt_err *err)
 {
     int rc = 0;
-    if (s->d >= 0 && H5Dclose(s->d) < 0) rc = ckpt_h5_fail(err, CKPT_E_IO, s->shown, NULL, "cannot close dataset");
+    if (s->d >= 0 && H5Dclose(s->d) < 0) {
+        rc = ckpt_h5_fail(err, CKPT_E_IO, s->shown, NULL, "cannot close dataset");
+        H5Eclear2(H5E_DEFAULT);
+    }
     if (s->mt >= 0) H5Tclose(s->mt);
     s->d = s->mt = -1;
     return rc;
@@ -263,8 +270,10 @@ static int weights_end(ckpt_writer *w, ckpt_err *err)
     if (close_cur(s, err)) return err->code;
     name_objects(w, s);
     if (H5Fclose(s->f) < 0) {
+        ckpt_h5_fail(err, CKPT_E_IO, s->shown, NULL, "cannot finish HDF5 file");
+        H5Eclear2(H5E_DEFAULT);   /* never closed twice: see kw_free */
         s->f = -1;
-        return ckpt_h5_fail(err, CKPT_E_IO, s->shown, NULL, "cannot finish HDF5 file");
+        return err->code;
     }
     s->f = -1;
     return 0;
@@ -385,6 +394,7 @@ static int keras_end(ckpt_writer *w, ckpt_err *err)
     }
     if (!rc && zip_close(z) < 0) {
         rc = ckpt_err_set(err, CKPT_E_IO, "cannot write the zip: %s", zip_strerror(z));
+        ckpt_err_at_path(err, s->shown);
         zip_discard(z);
     } else if (rc) {
         zip_discard(z);
