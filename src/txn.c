@@ -294,25 +294,33 @@ int ckpt_txn_sync(ckpt_txn *t, ckpt_err *err)
     return 0;
 }
 
-/* Give an anonymous file a pid-tagged name beside its destination. */
-static int link_named(txn_file *f)
+/* Link `from` (followed if a symlink: /proc/self/fd/N) at a fresh
+ * pid-tagged name beside `final` (`tag` "" or "old-"); *out gets the name.
+ * 0 or an errno. */
+static int link_tagged(const char *from, const char *final, const char *tag, char **out)
 {
-    char *dir = ckpt__path_dirname(f->final);
-    f->named = dir ? tagged_name(dir, f->final, "") : NULL;
+    char *dir = ckpt__path_dirname(final);
+    char *name = dir ? tagged_name(dir, final, tag) : NULL;
     free(dir);
-    if (!f->named) return ENOMEM;
+    if (!name) return ENOMEM;
     for (int tries = 0; tries < 100; tries++) {
-        fill_x(f->named);
-        if (linkat(AT_FDCWD, f->tmp, AT_FDCWD, f->named, AT_SYMLINK_FOLLOW) == 0) {
-            pending_add(f->named);
+        fill_x(name);
+        if (linkat(AT_FDCWD, from, AT_FDCWD, name, AT_SYMLINK_FOLLOW) == 0) {
+            pending_add(name);
+            *out = name;
             return 0;
         }
         if (errno != EEXIST) break;
     }
     int e = errno;
-    free(f->named);
-    f->named = NULL;
+    free(name);
     return e;
+}
+
+/* Give an anonymous file a pid-tagged name beside its destination. */
+static int link_named(txn_file *f)
+{
+    return link_tagged(f->tmp, f->final, "", &f->named);
 }
 
 /* A second name for the output `f` replaces, so a failed commit can put it back. */
@@ -321,22 +329,7 @@ static int link_backup(txn_file *f)
     struct stat st;
     if (lstat(f->final, &st) != 0) return errno == ENOENT ? 0 : errno;
     if (!S_ISREG(st.st_mode)) return 0;   /* rename reports a folder or a device itself */
-    char *dir = ckpt__path_dirname(f->final);
-    f->backup = dir ? tagged_name(dir, f->final, "old-") : NULL;
-    free(dir);
-    if (!f->backup) return ENOMEM;
-    for (int tries = 0; tries < 100; tries++) {
-        fill_x(f->backup);
-        if (link(f->final, f->backup) == 0) {
-            pending_add(f->backup);
-            return 0;
-        }
-        if (errno != EEXIST) break;
-    }
-    int e = errno;
-    free(f->backup);
-    f->backup = NULL;
-    return e;
+    return link_tagged(f->final, f->final, "old-", &f->backup);
 }
 
 /* Put back the outputs the first `k` renames replaced. */
