@@ -38,7 +38,7 @@ static int write_fails(int fd, size_t n)
     static long long written;
     long long lim = env_long("CKPT_SHIM_WRITE_LIMIT", -1);
     struct stat st;
-    if (lim < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+    if (lim < 0 || fd <= 2 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return 0;   /* not stdout/stderr */
     if (written + (long long)n > lim) {
         errno = (int)env_long("CKPT_SHIM_WRITE_ERRNO", ENOSPC);
         return 1;
