@@ -143,6 +143,44 @@ static int build_plan(ckpt_model *m, const ckpt_convert_opts *o, ckpt_plan *p, c
     return 0;
 }
 
+/* Tiny inputs can describe huge outputs (an HDF5 dataset of fill values, a
+ * stride-0 view): refuse more than --max-output-ratio (default 1000) times
+ * the input's size before any byte is written, saying both sizes. */
+static int check_ratio(const ckpt_model *m, const ckpt_convert_opts *o, const ckpt_plan *p, ckpt_err *err)
+{
+    const char *v = ckpt__opt(o, "max-output-ratio");
+    double max = 1000;
+    if (v) {
+        char *end;
+        max = strtod(v, &end);
+        if (end == v || *end || !(max >= 0) || !isfinite(max))
+            return ckpt_err_set(err, CKPT_E_USAGE, "--max-output-ratio wants a number (0 = no limit), got '%s'", v);
+    }
+    uint64_t in = 0, out = 0;
+    for (int i = 0; i < m->nfiles; i++) in += m->files[i].size;
+    for (int i = 0; i < p->n; i++) out += p->e[i].nbytes;
+    if (max == 0 || out <= (1u << 20) || (double)out <= max * (double)(in ? in : 1)) return 0;
+    ckpt_err_set(err, CKPT_E_UNSAFE,
+                 "the output would hold %llu bytes of tensors, %.0fx the input's %llu bytes (limit %gx): refused; "
+                 "--max-output-ratio N raises the limit (0 = none)",
+                 (unsigned long long)out, (double)out / (double)(in ? in : 1), (unsigned long long)in, max);
+    ckpt_err_at_path(err, m->path);
+    return CKPT_E_UNSAFE;
+}
+
+/* After the fsync and before anything is renamed: a cancel (Ctrl-C or
+ * SIGTERM during the flush) still commits nothing. */
+static int commit(ckpt_txn *txn, const ckpt_convert_opts *o, ckpt_progress *pr, ckpt_err *err)
+{
+    int rc = ckpt_txn_sync(txn, err);
+    pr->current = NULL;
+    pr->phase = "commit";
+    if (!rc && o->progress && o->progress(o->progress_ud, pr)) rc = ckpt_err_set(err, CKPT_E_CANCELLED, "cancelled");
+    if (!rc) rc = ckpt_txn_commit(txn, err);
+    pr->phase = "convert";
+    return rc;
+}
+
 int ckpt_convert(ckpt_model *m, const ckpt_convert_opts *o, ckpt_convert_result *res, ckpt_err *err)
 {
     ckpt_convert_result local;
@@ -164,6 +202,7 @@ int ckpt_convert(ckpt_model *m, const ckpt_convert_opts *o, ckpt_convert_result 
     if (ckpt__format_has_opt(f, "rename")) po.nrenames = 0;
     ckpt_plan plan = {0};
     int rc = build_plan(m, &po, &plan, err);
+    if (!rc) rc = check_ratio(m, &po, &plan, err);
     if (rc) { ckpt__plan_free(&plan); return rc; }
 
     size_t chunk = o->chunk_size ? o->chunk_size : DEFAULT_CHUNK;
@@ -213,7 +252,8 @@ int ckpt_convert(ckpt_model *m, const ckpt_convert_opts *o, ckpt_convert_result 
         }
     }
     if (!rc) rc = f->write_end(&w, err);
-    if (!rc) rc = ckpt_txn_commit(txn, err);
+    if (!rc) rc = commit(txn, o, &pr, err);
+    res->stale_removed = ckpt_txn_stale_removed(txn);
     if (rc) {
         if (f->write_abort) f->write_abort(&w);
         ckpt_txn_abort(txn);

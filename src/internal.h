@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "ckpt/check.h"
 #include "ckpt/convert.h"
@@ -246,7 +247,9 @@ extern ckpt_remap_apply_fn ckpt_remap_apply_hook;
 
 typedef struct ckpt_txn ckpt_txn;
 
-/* Files are created as "DIR/.NAME.ckpt-XXXXXX" beside the final path.
+/* Files are created in the final path's folder as O_TMPFILEs (no name until
+ * commit: a killed run leaves nothing), or where the filesystem lacks them
+ * as "DIR/.NAME.ckpt-PID-XXXXXX" (removed by a later run once PID is gone).
  * A directory that does not exist yet is created (and removed on abort). */
 ckpt_txn *ckpt_txn_new(void);
 /* Create the temporary file for `final_path`; returns an fd open for
@@ -256,11 +259,24 @@ int ckpt_txn_create(ckpt_txn *t, const char *final_path, ckpt_err *err);
  * outputs with an empty folder (a SavedModel's variables/). */
 int ckpt_txn_mkdir(ckpt_txn *t, const char *dir, ckpt_err *err);
 /* Temporary path of an fd returned by ckpt_txn_create (for libraries that
- * want a path, such as libhdf5 or libzip: close the fd first with
- * ckpt_txn_close_fd and let them write to the path). */
+ * want a path, such as libhdf5: close the fd first with ckpt_txn_close_fd
+ * and let them write to the path; "/proc/self/fd/N" for an O_TMPFILE, which
+ * the txn keeps open). libzip renames its output: use ckpt__zip_open_fd. */
 const char *ckpt_txn_tmp_path(ckpt_txn *t, int fd);
 void ckpt_txn_close_fd(ckpt_txn *t, int fd);
-/* fsync and rename every file into place (in creation order). */
+/* libhdf5 cannot open /proc/self/fd/N (it wants the real path): a
+ * pid-tagged name for the file (that the next run removes once this
+ * process is gone). Commit renames it into place; ckpt_txn_unname drops it
+ * (for a scratch file that is never committed: once named, an O_TMPFILE
+ * cannot be linked again). NULL with errno set. */
+const char *ckpt_txn_name_brief(ckpt_txn *t, int fd);
+void ckpt_txn_unname(ckpt_txn *t, int fd);
+/* fsync every file (commit does it if not done yet; ckpt_convert calls it
+ * first so a cancel during the fsync still commits nothing). */
+int ckpt_txn_sync(ckpt_txn *t, ckpt_err *err);
+/* Put every file in place (in creation order). If a step fails, outputs
+ * already replaced are restored: the folder holds the complete old output
+ * or the complete new one. */
 int ckpt_txn_commit(ckpt_txn *t, ckpt_err *err);
 /* Remove all temporary files (and created directories). Idempotent. */
 void ckpt_txn_abort(ckpt_txn *t);
@@ -270,6 +286,8 @@ void ckpt_txn_free(ckpt_txn *t);   /* aborts if not committed */
 int ckpt_txn_nfiles(const ckpt_txn *t);
 const char *ckpt_txn_file_final(const ckpt_txn *t, int i);
 const char *ckpt_txn_file_tmp(const ckpt_txn *t, int i);
+/* Stale temporaries of killed runs removed from the output folders. */
+int ckpt_txn_stale_removed(const ckpt_txn *t);
 /* Signal-safe: remove pending temporaries of every live txn (for SIGINT). */
 void ckpt_txn_abort_all_signal_safe(void);
 
@@ -313,6 +331,15 @@ int ckpt__json_cut_short(const char *s, size_t n);
 #define CKPT_JSON_MAX_DEPTH 1000
 int ckpt__json_too_deep(const char *s, size_t n);
 int ckpt__is_dir(const char *path);
+/* A shard a model names (`shown` as written) must resolve, symlinks
+ * followed, inside the model's folder `dir` (for a Hugging Face cache
+ * snapshot, inside its repo folder, whose blobs/ it links to): else
+ * CKPT_E_UNSAFE. Remote and missing paths pass (the open decides). */
+int ckpt__path_check_inside(const char *dir, const char *path, const char *shown, ckpt_err *err);
+/* The time outputs record (zip members, Keras' date_saved): SOURCE_DATE_EPOCH
+ * when set, else 1980-01-01 UTC, never the clock, so the same input and
+ * options give the same bytes. */
+time_t ckpt__output_time(void);
 int ckpt__file_exists(const char *path);
 /* Natural compare ("layers.2" < "layers.10"). */
 int ckpt__natcmp(const char *a, const char *b);

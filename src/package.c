@@ -17,6 +17,7 @@
 #include <cJSON.h>
 
 #include "internal.h"
+#include "zip_out.h"
 
 typedef struct pkg {
     const ckpt_format *inner;
@@ -25,7 +26,7 @@ typedef struct pkg {
     ckpt_convert_result ires;
     char *inner_out;
     char *outdir;
-    char *zip_tmp;
+    int zip_fd;     /* the archive's txn descriptor */
 } pkg;
 
 static const char *first_ext(const ckpt_format *f)
@@ -46,7 +47,6 @@ static void pkg_free(pkg *p)
     if (p->iw.txn) ckpt_txn_free(p->iw.txn);   /* aborts: removes the inner temporaries */
     free(p->inner_out);
     free(p->outdir);
-    free(p->zip_tmp);
     free(p);
 }
 
@@ -67,15 +67,14 @@ static int pkg_begin(ckpt_writer *w, ckpt_err *err)
     /* the archive itself */
     int fd = ckpt_txn_create(w->txn, w->opts->out, err);
     if (fd < 0) return err->code;
-    p->zip_tmp = ckpt__strdup(ckpt_txn_tmp_path(w->txn, fd));
-    ckpt_txn_close_fd(w->txn, fd);
+    p->zip_fd = fd;
     /* the weights, named after the zip: model.zip -> model.safetensors */
     p->outdir = ckpt__path_dirname(w->opts->out);
     char stem[512];
     snprintf(stem, sizeof stem, "%s", ckpt__path_basename(w->opts->out));
     if (ckpt__ends_with(stem, ".zip")) stem[strlen(stem) - 4] = 0;
     p->inner_out = ckpt__asprintf("%s/%s%s", p->outdir ? p->outdir : ".", stem, w->opts->shard_size ? "" : first_ext(p->inner));
-    if (!p->zip_tmp || !p->outdir || !p->inner_out) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    if (!p->outdir || !p->inner_out) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     p->io = *w->opts;
     p->io.out = p->inner_out;
     p->iw = *w;
@@ -240,17 +239,6 @@ static char *readme(ckpt_writer *w, pkg *p, int has_labels)
     return r;
 }
 
-static int zip_buf(zip_t *z, const char *name, char *data, ckpt_err *err)
-{
-    zip_source_t *s = zip_source_buffer(z, data, strlen(data), 1);
-    if (!s) { free(data); return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
-    if (zip_file_add(z, name, s, ZIP_FL_ENC_UTF_8) < 0) {
-        zip_source_free(s);
-        return ckpt_err_set(err, CKPT_E_IO, "cannot add %s to the zip: %s", name, zip_strerror(z));
-    }
-    return 0;
-}
-
 static int pkg_end(ckpt_writer *w, ckpt_err *err)
 {
     pkg *p = w->priv;
@@ -260,12 +248,11 @@ static int pkg_end(ckpt_writer *w, ckpt_err *err)
     if (err->code) return err->code;
     char *cfg = config_json(w, p, nlabels);
     char *rd = readme(w, p, labels != NULL);
-    int ze = 0, rc = 0;
-    zip_t *z = (cfg && rd) ? zip_open(p->zip_tmp, ZIP_CREATE | ZIP_TRUNCATE, &ze) : NULL;
+    int rc = 0;
+    zip_t *z = (cfg && rd) ? ckpt__zip_open_fd(p->zip_fd, w->opts->out, err) : NULL;
     if (!z) {
         free(cfg); free(rd); free(labels);
-        return cfg && rd ? ckpt_err_set(err, CKPT_E_IO, "cannot create the zip (libzip error %d)", ze)
-                         : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+        return cfg && rd ? (int)err->code : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     }
     /* the weights first, stored (they do not compress), named relative to the output directory */
     size_t dl = strlen(p->outdir);
@@ -273,22 +260,20 @@ static int pkg_end(ckpt_writer *w, ckpt_err *err)
         const char *fin = ckpt_txn_file_final(p->iw.txn, i), *tmp = ckpt_txn_file_tmp(p->iw.txn, i);
         const char *rel = (!strncmp(fin, p->outdir, dl) && fin[dl] == '/') ? fin + dl + 1 : ckpt__path_basename(fin);
         zip_source_t *s = zip_source_file(z, tmp, 0, -1);
-        zip_int64_t idx = s ? zip_file_add(z, rel, s, ZIP_FL_ENC_UTF_8) : -1;
-        if (idx < 0) {
+        if ((s ? ckpt__zip_add(z, rel, s, 1) : -1) < 0) {
             if (s) zip_source_free(s);
             rc = ckpt_err_set(err, CKPT_E_IO, "cannot add %s to the zip: %s", rel, zip_strerror(z));
-        } else {
-            zip_set_file_compression(z, (zip_uint64_t)idx, ZIP_CM_STORE, 0);
         }
     }
-    if (!rc) rc = zip_buf(z, "config.json", cfg, err);
+    if (!rc) rc = ckpt__zip_add_buf(z, "config.json", cfg, 0, err);
     else free(cfg);
-    if (!rc && labels) rc = zip_buf(z, "labels.txt", labels, err);
+    if (!rc && labels) rc = ckpt__zip_add_buf(z, "labels.txt", labels, 0, err);
     else free(labels);
-    if (!rc) rc = zip_buf(z, "README.md", rd, err);
+    if (!rc) rc = ckpt__zip_add_buf(z, "README.md", rd, 0, err);
     else free(rd);
     if (!rc && zip_close(z) < 0) {
         rc = ckpt_err_set(err, CKPT_E_IO, "cannot write the zip: %s", zip_strerror(z));
+        ckpt_err_at_path(err, w->opts->out);
         zip_discard(z);
     } else if (rc) {
         zip_discard(z);

@@ -74,7 +74,24 @@ int ckpt_src_open(const char *path, ckpt_src **out, ckpt_err *err)
         *out = s;
         return 0;
     }
-    s->fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* a FIFO or a device would block in open() or never end: regular files only */
+    if (!S_ISREG(st.st_mode)) {
+        ckpt_src_close(s);
+        ckpt_err_set(err, CKPT_E_UNSUPPORTED, "not a regular file (%s): refused",
+                     S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISCHR(st.st_mode) ? "a character device" :
+                     S_ISBLK(st.st_mode) ? "a block device" : S_ISSOCK(st.st_mode) ? "a socket" : "special file");
+        ckpt_err_at_path(err, path);
+        return CKPT_E_UNSUPPORTED;
+    }
+    /* O_NONBLOCK: should it have become a FIFO since the stat, open must not wait */
+    s->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    struct stat st2;
+    if (s->fd >= 0 && (fstat(s->fd, &st2) != 0 || !S_ISREG(st2.st_mode))) {
+        close(s->fd);
+        s->fd = -1;
+        errno = EINVAL;
+    }
+    if (s->fd >= 0) fcntl(s->fd, F_SETFL, fcntl(s->fd, F_GETFL) & ~O_NONBLOCK);
     if (s->fd < 0) {
         int e = errno;
         ckpt_src_close(s);

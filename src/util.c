@@ -276,3 +276,43 @@ int ckpt__index_get(const struct ckpt_name_index *ix, const char *name)
     }
     return -1;
 }
+
+time_t ckpt__output_time(void)
+{
+    /* https://reproducible-builds.org/specs/source-date-epoch/ */
+    const char *e = getenv("SOURCE_DATE_EPOCH");
+    if (e && *e) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(e, &end, 10);
+        if (!*end && !errno && v >= 0) return (time_t)v;
+    }
+    return (time_t)315532800;   /* 1980-01-01 00:00:00 UTC, the first time a zip can hold */
+}
+
+int ckpt__path_check_inside(const char *dir, const char *path, const char *shown, ckpt_err *err)
+{
+    if (ckpt_path_is_remote(path)) return 0;
+    char *real = realpath(path, NULL);
+    if (!real) return 0;   /* missing: the open says so */
+    char *root = realpath(dir, NULL);
+    int rc = 0;
+    if (root) {
+        /* a Hugging Face cache snapshot (REPO/snapshots/REV) links to REPO/blobs */
+        char *par = ckpt__path_dirname(root);
+        if (par && !strcmp(ckpt__path_basename(par), "snapshots")) {
+            char *repo = ckpt__path_dirname(par);
+            if (repo) { free(root); root = repo; }
+        }
+        free(par);
+    }
+    size_t rl = root ? strlen(root) : 0;
+    if (!root || strncmp(real, root, rl) || (real[rl] != '/' && strcmp(root, "/"))) {
+        ckpt_err_set(err, CKPT_E_UNSAFE, "shard '%s' resolves to %s, outside the model's folder: refused", shown, real);
+        ckpt_err_at_path(err, path);
+        rc = CKPT_E_UNSAFE;
+    }
+    free(root);
+    free(real);
+    return rc;
+}

@@ -16,6 +16,10 @@ Bearer hf_test_token". Repo "org/evil" lists a path escaping the snapshot.
 Request log (--log FILE): one JSON object per request: role (hub|cdn),
 method, path, status, range, headers received, body bytes sent.
 
+--huge N adds repo "org/huge": config.json plus N listed files ("bulk/%07d.txt",
+1 byte each, never fetched), its tree in pages of 10000 made on the fly: a
+listing of 10^6 entries for the linear-time and SIGTERM checks.
+
 Faults, set by the test: GET /_ctl?kind=K&match=SUBSTR&count=N[&at=BYTES][&secs=S]
   drop     send `at` bytes of the body, then close the connection
   500      answer 500
@@ -138,6 +142,7 @@ class Repo:
         self.private = spec.get("private", False)
         self.headers = spec.get("headers", {})
         self.extra_tree = spec.get("extra_tree", [])
+        self.bulk = spec.get("bulk", 0)
         self.files = {}  # path -> dict(size, oid, sha256|None, data|None, fspath|None)
         for p, v in spec["files"].items():
             if isinstance(v, tuple):
@@ -417,12 +422,21 @@ class Handler(BaseHTTPRequestHandler):
             rev = tail[1] if len(tail) > 1 else "main"
             if rev not in r.revs:
                 return self._err(404, "RevisionNotFound", f"Invalid rev id: {rev}")
-            entries = r.tree()
             cur = int(qs.get("cursor", ["0"])[0])
-            page = entries[cur:cur + PAGE]
+            if r.bulk:   # synthetic entries after the real ones, big pages
+                step, entries = 10000, r.tree()
+                total = len(entries) + r.bulk
+                page = entries[cur:cur + step] if cur < len(entries) else []
+                oid = "1" * 40
+                page += [{"type": "file", "oid": oid, "size": 1, "path": "bulk/%07d.txt" % (i - len(entries))}
+                         for i in range(max(cur, len(entries)), min(cur + step, total))]
+            else:
+                step, entries = PAGE, r.tree()
+                total = len(entries)
+                page = entries[cur:cur + PAGE]
             h = {}
-            if cur + PAGE < len(entries):
-                q = urllib.parse.urlencode({"recursive": "true", "expand": "false", "cursor": cur + PAGE})
+            if cur + step < total:
+                q = urllib.parse.urlencode({"recursive": "true", "expand": "false", "cursor": cur + step})
                 h["Link"] = f'<http://127.0.0.1:{self.st.hub_port}/api/models/{rid}/tree/{rev}?{q}>; rel="next"'
             if fault and fault["kind"] == "badjson":
                 return self._send(200, b'[{"type": "file", "path": ', h)
@@ -472,9 +486,12 @@ def main():
     ap.add_argument("--big", help="serve this file as org/big/big.bin")
     ap.add_argument("--serve", action="append", default=[], metavar="REPO=DIR",
                     help="also serve the files under DIR as repo REPO")
+    ap.add_argument("--huge", type=int, default=0, help="serve org/huge listing this many extra files")
     ap.add_argument("--dump", help="write the fixture repos' files under this folder and exit")
     a = ap.parse_args()
     specs = build_repos(a.big)
+    if a.huge:
+        specs["org/huge"] = {"files": {"config.json": b'{"model_type": "bert"}\n'}, "private": False, "bulk": a.huge}
     for sv in a.serve:
         rid, _, d = sv.partition("=")
         files = {}

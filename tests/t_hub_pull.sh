@@ -76,7 +76,9 @@ import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 assert ev and ev[-1]["bytes_done"] == ev[-1]["bytes_total"] > 0, ev[-1:]
 assert ev[-1]["items_done"] == ev[-1]["items_total"] == 2, ev[-1]
-assert all(e["phase"] == "download" for e in ev)
+# the listing's pages come first (phase "list", where SIGTERM is heard), then the download
+ph = [e["phase"] for e in ev]
+assert set(ph) <= {"list", "download"} and ph == sorted(ph, key=lambda p: p != "list"), ph
 PYEOF
 check hub_include_glob "$PY" - "$(CACHE)" <<'PYEOF'
 import os, sys

@@ -266,10 +266,11 @@ mkdir -p "$T/int"
 interrupted=0
 for try in 1 2 3; do
     rm -rf "$T/int"/* "$T/int"/.[!.]* 2>/dev/null
-    "$CKPT" convert "$T/big.safetensors" -o "$T/int/big.safetensors" --to safetensors --quiet 2>"$T/int.err" &
+    # the output is nameless (O_TMPFILE) until commit: wait for the first progress line
+    "$CKPT" convert "$T/big.safetensors" -o "$T/int/big.safetensors" --to safetensors --progress=json 2>"$T/int.err" &
     pid=$!
     for _ in $(seq 1 500); do
-        ls -A "$T/int" | grep -q '\.ckpt-' && break
+        grep -q '"bytes_done"' "$T/int.err" 2>/dev/null && break
         sleep 0.005
     done
     kill -INT $pid 2>/dev/null

@@ -161,6 +161,9 @@ static void print_help(FILE *f)
             "       ckpt COMMAND [ARGS]\n\ncommands:\n",
             CKPT_VERSION);
     for (int i = 0; i < NCOMMANDS; i++) fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\noptions before COMMAND:\n"
+               "  --allow-external-data  read HDF5 external storage, virtual datasets and external links\n"
+               "                         (refused by default: they read files outside the model)\n");
     fprintf(f, "\nexit status: 0 ok, 1 findings, 2 usage error, 3 input or I/O error\n"
                "`ckpt help COMMAND` for a command's options.\n");
 }
@@ -391,6 +394,10 @@ int cli_main(int argc, char **argv)
         if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-V")) {
             printf("ckpt %s\n", CKPT_VERSION);
             return EXIT_OK;
+        }
+        if (!strcmp(argv[i], "--allow-external-data")) {
+            ckpt_set_allow_external_data(1);
+            continue;
         }
         if (!strcmp(argv[i], "--theme") && i + 1 < argc) {
             theme = argv[++i];

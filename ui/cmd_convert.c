@@ -12,7 +12,7 @@
 #include "safe.h"
 
 /* options that pass straight to the writer as key=value */
-static const char *const writer_opts[] = {"package", "labels", "model-type", NULL};
+static const char *const writer_opts[] = {"package", "labels", "model-type", "max-output-ratio", NULL};
 
 /* "KEY=VALUE", malloc'd (NULL when out of memory: the writer then misses it) */
 static char *cli_kv(const char *k, const char *v)
@@ -20,6 +20,25 @@ static char *cli_kv(const char *k, const char *v)
     char *s = malloc(strlen(k) + strlen(v) + 2);
     if (s) sprintf(s, "%s=%s", k, v);
     return s;
+}
+
+/* Say the output's size once, before its first byte is written. */
+typedef struct conv_prog {
+    cli_progress *bar;
+    const char *out;
+    int said;
+} conv_prog;
+
+static int conv_progress_cb(void *ud, const ckpt_progress *pr)
+{
+    conv_prog *c = ud;
+    if (!c->said && c->bar->mode == CLI_PROGRESS_BAR) {
+        char a[32];
+        fprintf(stderr, "ckpt: writing %d tensors (%s) to %s\n", pr->items_total,
+                cli_human_bytes(pr->bytes_total, a, sizeof a), c->out);
+    }
+    c->said = 1;
+    return cli_progress_cb(c->bar, pr);
 }
 
 int cmd_convert(int argc, char **argv)
@@ -137,14 +156,18 @@ int cmd_convert(int argc, char **argv)
     o.remap = remap;
     o.kv = (const char *const *)kv;
     o.nkv = nkv;
-    o.progress = cli_progress_cb;
-    o.progress_ud = &prog;
+    conv_prog cp = {.bar = &prog, .out = out};
+    o.progress = conv_progress_cb;
+    o.progress_ud = &cp;
     cli_install_signals();
     ckpt_convert_result res;
     ckpt_err err;
     ckpt_err_clear(&err);
     int crc = ckpt_convert(m, &o, &res, &err);
     cli_progress_done(&prog);
+    if (res.stale_removed)
+        fprintf(stderr, "ckpt: removed %d temporary file%s left by killed conversions beside %s\n", res.stale_removed,
+                res.stale_removed == 1 ? "" : "s", out);
     /* rules that matched nothing (the plan is built, and checked, before any byte is written) */
     for (int k = 0; remap && k < ckpt_remap_nrules(remap) && (!crc || err.code != CKPT_E_FORMAT); k++) {
         char *w = ckpt_remap_unmatched_warning(remap, k);

@@ -3,9 +3,11 @@
  * The conversion builds a plan (output name, dtype, shape and source for
  * each tensor), checks it before writing any byte (duplicate names,
  * impossible casts, remap errors), then streams each tensor in bounded
- * chunks from the reader to the writer. Outputs are written to temporary
- * names beside the destination and renamed into place only when every file
- * is complete; on error or cancellation they are removed.
+ * chunks from the reader to the writer. Outputs are written as nameless
+ * files (O_TMPFILE) in the destination folder and linked into place only
+ * when every file is complete; on error, cancellation or SIGKILL nothing is
+ * left. An output more than `max-output-ratio` (kv option, default 1000)
+ * times the input's size is refused before any byte is written.
  */
 #ifndef CKPT_CONVERT_H
 #define CKPT_CONVERT_H
@@ -40,6 +42,7 @@ typedef struct ckpt_convert_result {
     uint64_t nbytes;            /* tensor bytes written */
     int nfiles;                 /* files produced */
     char main_path[1024];       /* the path to give a loader (index.json or the file) */
+    int stale_removed;          /* temporaries of killed runs removed from the output folder */
 } ckpt_convert_result;
 
 /* `res` may be NULL. */

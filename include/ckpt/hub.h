@@ -27,6 +27,10 @@ typedef struct ckpt_hub_listing {
     char *commit;        /* resolved 40-hex commit */
     ckpt_hub_file *files;
     int nfiles;
+    /* engine-private: room in files, and a path -> index map (so a listing
+     * of 10^6 entries is built and searched in linear time) */
+    int capfiles;
+    struct ckpt_name_index *path_index;
 } ckpt_hub_listing;
 
 /* List a repo's files (recursive), resolving the revision. */

@@ -71,6 +71,11 @@ int ckpt_open(const char *path, ckpt_model **out, ckpt_err *err);
 /* Open forcing a format by name ("safetensors", ...). */
 int ckpt_open_as(const char *path, const char *format, ckpt_model **out, ckpt_err *err);
 void ckpt_close(ckpt_model *m);  /* NULL is fine */
+/* HDF5 inputs may point outside themselves: external raw storage, virtual
+ * datasets, external links. They are refused (naming the dataset and its
+ * target) unless allowed here, process-wide; allowed ones are read through
+ * libhdf5 (CLI: ckpt --allow-external-data CMD ...). */
+void ckpt_set_allow_external_data(int allow);
 
 const char *ckpt_model_format(const ckpt_model *m);      /* format name, e.g. "safetensors" */
 const char *ckpt_model_path(const ckpt_model *m);        /* what was opened */

@@ -55,6 +55,7 @@ typedef struct walk {
     dsent *v;
     int n, cap;
     int h5;
+    const char *fname;   /* for errors */
     ckpt_err *err;
 } walk;
 
@@ -77,6 +78,20 @@ static herr_t visit_cb(hid_t o, const char *name, const H5O_info_t *info, void *
     if (!w->v[w->n].path) { ckpt_err_set(w->err, CKPT_E_NOMEM, "out of memory"); return -1; }
     w->n++;
     return 0;
+}
+
+/* H5Ovisit does not cross external links: find them by their links, refuse
+ * them (ckpt_h5_check_outside), or when allowed walk the datasets they
+ * reach as the file's own (read through libhdf5). */
+static herr_t elink_cb(hid_t g, const char *name, const H5L_info_t *info, void *ud)
+{
+    walk *w = ud;
+    if (info->type != H5L_TYPE_EXTERNAL) return 0;
+    int ext = 0;
+    if (ckpt_h5_check_outside(g, -1, name, w->fname, &ext, w->err)) return -1;
+    H5O_info_t oi;
+    if (H5Oget_info_by_name(g, name, &oi, H5P_DEFAULT) < 0) { H5Eclear2(H5E_DEFAULT); return 0; }
+    return visit_cb(g, name, &oi, ud);
 }
 
 static int is_index(const char *s)
@@ -317,7 +332,9 @@ static int read_k3(ckpt_model *m, kx_state *st, int file, ckpt_err *err)
     int rc = 0;
     for (int h = 0; h < st->nh5 && !rc; h++) {
         w.h5 = h;
-        if (H5Ovisit(st->h5[h], H5_INDEX_NAME, H5_ITER_INC, visit_cb, &w) < 0)
+        w.fname = st->h5path[h];
+        if (H5Lvisit(st->h5[h], H5_INDEX_NAME, H5_ITER_INC, elink_cb, &w) < 0 ||
+            H5Ovisit(st->h5[h], H5_INDEX_NAME, H5_ITER_INC, visit_cb, &w) < 0)
             rc = err->code ? (int)err->code : ckpt_h5_fail(err, CKPT_E_FORMAT, st->h5path[h], NULL, "cannot walk the HDF5 file");
     }
     named *nm = rc ? NULL : calloc((size_t)w.n + 1, sizeof *nm);

@@ -500,6 +500,12 @@ static int add_str(char ***v, int *n, int *cap, const char *s)
 static int open_shards(ckpt_model *m, char **files, char **names, int nfiles, const cJSON *wmap,
                        const char *index_path, ckpt_err *err)
 {
+    /* a shard symlinked out of the model's folder (to /etc/passwd ...) is not read */
+    char *root = ckpt__is_dir(index_path) ? ckpt__strdup(index_path) : ckpt__path_dirname(index_path);
+    if (!root) return st_nomem(err, index_path);
+    for (int i = 0; i < nfiles; i++)
+        if (ckpt__path_check_inside(root, files[i], names[i], err)) { free(root); return err->code; }
+    free(root);
     struct ckpt_name_index *seen = ckpt__index_new();
     if (!seen) return st_nomem(err, index_path);
     int rc = CKPT_OK, matched = 0;

@@ -365,7 +365,10 @@ static int map_groups(ckpt_model *m, const char *dir, const char *json_path, ckp
             char *full = ckpt__path_join(dir, tg->paths[j]);
             if (!full) return tj_nomem(err);
             ckpt_src *s;
-            int rc = ckpt_src_open(full, &s, err);
+            /* symlinks must not lead out of the model's folder */
+            int rc = ckpt__path_check_inside(dir, full, tg->paths[j], err);
+            if (rc) { free(full); return rc; }
+            rc = ckpt_src_open(full, &s, err);
             if (rc) {
                 if (err && err->code == CKPT_E_NOTFOUND) {
                     ckpt_err_clear(err);

@@ -12,6 +12,11 @@
 static pthread_once_t h5_once = PTHREAD_ONCE_INIT;
 static void h5_init_once(void)
 {
+    /* libhdf5's exit handler closes what is still open: after a write error
+     * (disk full, EIO) its flush of the broken file crashes in H5F__close_cb
+     * (1.10). Files are closed by their owners, so the handler has nothing
+     * to do but crash: do without it. */
+    H5dont_atexit();
     H5open();
     /* The library never prints: errors are read from the stack instead. */
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -56,6 +61,17 @@ int ckpt_h5_fail(ckpt_err *err, ckpt_code code, const char *file, const char *ob
     va_end(ap);
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_cb, detail);
     H5Eclear2(H5E_DEFAULT);
+    /* the sec2 driver's "file write failed: time = ..., filename = ..., errno
+     * = 28, error message = 'No space left on device', buf = 0x..." : keep the
+     * message (the temporary's name and a pointer say nothing to a user) */
+    const char *em = strstr(detail, "error message = '");
+    if (em) {
+        char tmp[200];
+        snprintf(tmp, sizeof tmp, "%s", em + 17);
+        char *q = strchr(tmp, '\'');
+        if (q) *q = 0;
+        snprintf(detail, sizeof detail, "%s", tmp);
+    }
     if (detail[0]) ckpt_err_set(err, code, "%s (%s)", msg, detail);
     else ckpt_err_set(err, code, "%s", msg);
     if (file) ckpt_err_at_path(err, file);
@@ -433,5 +449,88 @@ int ckpt_h5_write_range(hid_t dset, hid_t memtype, int ndim, const int64_t *shap
         rc = ckpt_h5_fail(err, CKPT_E_IO, NULL, NULL, "cannot write dataset");
     if (fspace >= 0) H5Sclose(fspace);
     if (mspace >= 0) H5Sclose(mspace);
+    return rc;
+}
+
+hid_t ckpt_h5_ocpl(hid_t cls)
+{
+    hid_t p = H5Pcreate(cls);
+    if (p >= 0) H5Pset_obj_track_times(p, 0);
+    return p;
+}
+
+static int allow_external;
+void ckpt_set_allow_external_data(int allow) { allow_external = allow; }
+
+static int outside(int *flag, const char *fname, const char *dpath, ckpt_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static int outside(int *flag, const char *fname, const char *dpath, ckpt_err *err, const char *fmt, ...)
+{
+    *flag = 1;
+    if (allow_external) return 0;
+    char what[700];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    ckpt_err_set(err, CKPT_E_UNSAFE, "HDF5 dataset %s: refused (data outside the file; "
+                 "ckpt --allow-external-data reads it)", what);
+    ckpt_err_at_path(err, fname);
+    ckpt_err_at_tensor(err, dpath);
+    return CKPT_E_UNSAFE;
+}
+
+/* An external link among the path's components ("a", "a/b", "a/b/c"). */
+static int check_links(hid_t file, const char *dpath, const char *fname, int *flag, ckpt_err *err)
+{
+    char *p = ckpt__strdup(dpath);
+    if (!p) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    int rc = 0;
+    for (char *q = p + (p[0] == '/'); !rc && q;) {
+        char *slash = strchr(q, '/');
+        if (slash) *slash = 0;
+        H5L_info_t li;
+        if (H5Lget_info(file, p, &li, H5P_DEFAULT) >= 0 && li.type == H5L_TYPE_EXTERNAL) {
+            char val[1024] = "";
+            const char *tf = "?", *to = "?";
+            unsigned fl;
+            if (li.u.val_size <= sizeof val && H5Lget_val(file, p, val, sizeof val, H5P_DEFAULT) >= 0)
+                H5Lunpack_elink_val(val, li.u.val_size, &fl, &tf, &to);
+            rc = outside(flag, fname, dpath, err, "behind an external link ('%s' points to %s:%s)", p, tf, to);
+        }
+        H5Eclear2(H5E_DEFAULT);
+        if (slash) *slash = '/';
+        q = slash ? slash + 1 : NULL;
+    }
+    free(p);
+    return rc;
+}
+
+int ckpt_h5_check_outside(hid_t file, hid_t dset, const char *dpath, const char *fname, int *flag,
+                          ckpt_err *err)
+{
+    int rc = check_links(file, dpath, fname, flag, err);
+    if (rc || dset < 0) return rc;
+    hid_t dcpl = H5Dget_create_plist(dset);
+    if (dcpl < 0) { H5Eclear2(H5E_DEFAULT); return 0; }
+    int next = H5Pget_external_count(dcpl);
+    if (next > 0) {
+        char name[512] = "";
+        off_t off = 0;
+        hsize_t size = 0;
+        H5Pget_external(dcpl, 0, sizeof name, name, &off, &size);
+        rc = outside(flag, fname, dpath, err, "stores its bytes in external file%s '%s'%s", next > 1 ? "s" : "", name,
+                     next > 1 ? " and others" : "");
+    } else if (H5Pget_layout(dcpl) == H5D_VIRTUAL) {
+        size_t n = 0;
+        char f[512] = "?", d[512] = "?";
+        if (H5Pget_virtual_count(dcpl, &n) >= 0 && n > 0) {
+            H5Pget_virtual_filename(dcpl, 0, f, sizeof f);
+            H5Pget_virtual_dsetname(dcpl, 0, d, sizeof d);
+        }
+        rc = outside(flag, fname, dpath, err, "is a virtual dataset mapping %s:%s%s", f, d, n > 1 ? " and others" : "");
+    }
+    H5Pclose(dcpl);
+    H5Eclear2(H5E_DEFAULT);
     return rc;
 }

@@ -55,6 +55,15 @@ ckpt_dtype ckpt_h5_dtype(hid_t dset, hid_t *memtype, int *direct_ok);
 int ckpt_h5_read_range(hid_t dset, hid_t memtype, int ndim, const int64_t *shape,
                        size_t esize, uint64_t off, void *buf, size_t n, ckpt_err *err);
 
+/* Data outside the file: `dpath` (in `file`, shown as `fname`) behind an
+ * external link, or the opened `dset` with external raw storage or a
+ * virtual layout. Returns 0 (*outside untouched: start it at 0) when the
+ * data is the file's own; when it is not: refused (CKPT_E_UNSAFE naming the dataset and where
+ * it points) unless ckpt_set_allow_external_data(1), then 0 with *outside = 1
+ * (read it through libhdf5, never by file offset). dset < 0 checks links only. */
+int ckpt_h5_check_outside(hid_t file, hid_t dset, const char *dpath, const char *fname, int *outside,
+                          ckpt_err *err);
+
 /* Contiguous, unfiltered storage: its file offset (else CKPT_NO_OFFSET). */
 uint64_t ckpt_h5_contig_offset(hid_t dset, uint64_t nbytes);
 
@@ -63,6 +72,10 @@ hid_t ckpt_h5_type_for(ckpt_dtype dt);
 /* Write bytes [off, off+n) (element-aligned) of a dataset in C order. */
 int ckpt_h5_write_range(hid_t dset, hid_t memtype, int ndim, const int64_t *shape, size_t esize,
                         uint64_t off, const void *buf, size_t n, ckpt_err *err);
+
+/* A creation property list of class `cls` (H5P_FILE_CREATE, GROUP_CREATE,
+ * DATASET_CREATE) that records no timestamps: reproducible files. */
+hid_t ckpt_h5_ocpl(hid_t cls);
 
 /* Write a variable-length UTF-8 string attribute. */
 int ckpt_h5_set_attr_str(hid_t obj, const char *name, const char *val);

@@ -132,8 +132,12 @@ int kx_add(ckpt_model *m, kx_state *st, int h5, const char *dpath, const char *n
            ckpt_err *err)
 {
     const char *fname = st->h5path[h5];
+    int ext = 0;
+    /* links first: opening one would already reach into the other file */
+    if (ckpt_h5_check_outside(st->h5[h5], -1, dpath, fname, &ext, err)) return -1;
     hid_t d = H5Dopen2(st->h5[h5], dpath, H5P_DEFAULT);
     if (d < 0) return ckpt_h5_fail(err, CKPT_E_FORMAT, fname, dpath, "cannot open dataset"), -1;
+    if (ckpt_h5_check_outside(st->h5[h5], d, dpath, fname, &ext, err)) { H5Dclose(d); return -1; }
     hid_t mt;
     int direct;
     ckpt_dtype dt = ckpt_h5_dtype(d, &mt, &direct);
@@ -150,7 +154,8 @@ int kx_add(ckpt_model *m, kx_state *st, int h5, const char *dpath, const char *n
     uint64_t nbytes = ckpt_dtype_size(dt);
     for (int i = 0; i < ndim; i++)
         if (ckpt__mul_u64(nbytes, (uint64_t)shape[i], &nbytes)) { nbytes = UINT64_MAX; break; }
-    uint64_t foff = direct && st->fd[h5] >= 0 ? ckpt_h5_contig_offset(d, nbytes) : CKPT_NO_OFFSET;
+    /* bytes elsewhere (allowed external data) are read through libhdf5 only */
+    uint64_t foff = direct && !ext && st->fd[h5] >= 0 ? ckpt_h5_contig_offset(d, nbytes) : CKPT_NO_OFFSET;
     if (foff != CKPT_NO_OFFSET) {
         /* H5Dget_offset is relative to the HDF5 base address (after a user block) */
         if (st->ublock_of != h5) {

@@ -23,14 +23,16 @@
 #include "h5util.h"
 #include "keras.h"
 #include "keras_zip.h"
+#include "zip_out.h"
 
 typedef struct kw {
     hid_t f;
     hid_t d, mt;          /* the dataset being written */
     int cur;              /* plan entry of d */
-    char *h5path;         /* where libhdf5 writes */
-    char *zip_tmp;        /* zip: the txn temporary path of the archive */
-    int anon_fd;          /* zip: the anonymous file holding model.weights.h5 */
+    const char *shown;    /* the output, for errors */
+    int zip_fd;           /* zip: the archive's txn descriptor */
+    ckpt_txn *inner;      /* zip: the never-committed txn holding model.weights.h5 */
+    int anon_fd;          /* zip: its descriptor */
     char **paths;         /* Keras 3 path of each plan entry */
     int n;
     int plan_named;       /* the plan's names are the paths (kw_h5_begin_at) */
@@ -70,14 +72,26 @@ static int can_write_keras(const ckpt_model *m, char *why, size_t n)
     return 1;
 }
 
-static hid_t create_h5(const char *path, ckpt_err *err)
+/* libhdf5 writes the txn's file `fd` through a pid-tagged name (it cannot
+ * open /proc/self/fd/N). A file to be committed keeps that name until the
+ * commit renames it (a file once named cannot be linked again); a scratch
+ * file (`scratch`) loses it as soon as libhdf5 holds it open. */
+static hid_t create_h5(ckpt_txn *txn, int fd, int scratch, const char *shown, ckpt_err *err)
 {
+    const char *path = ckpt_txn_name_brief(txn, fd);
+    if (!path) return ckpt_err_sys(err, CKPT_E_IO, errno, "cannot name the output for libhdf5"), ckpt_err_at_path(err, shown), -1;
     ckpt_h5_init();
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_file_locking(fapl, 0, 1);
-    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    if (f < 0) ckpt_h5_fail(err, CKPT_E_IO, path, NULL, "cannot create HDF5 file");
+    /* closing the file closes whatever is still open in it, so an error
+     * path cannot leave ids for libhdf5's exit handler to flush */
+    H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
+    hid_t fcpl = ckpt_h5_ocpl(H5P_FILE_CREATE);   /* the root group: no timestamps */
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, fapl);
+    if (f < 0) ckpt_h5_fail(err, CKPT_E_IO, shown, NULL, "cannot create HDF5 file");
+    H5Pclose(fcpl);
     H5Pclose(fapl);
+    if (scratch) ckpt_txn_unname(txn, fd);
     return f;
 }
 
@@ -104,12 +118,14 @@ static void kw_free(kw *s)
     if (!s) return;
     if (s->d >= 0) H5Dclose(s->d);
     if (s->mt >= 0) H5Tclose(s->mt);
+    /* after a write error this close fails (its flush does) and libhdf5
+     * keeps the file: closing it again, or its exit handler doing so,
+     * crashes in H5F__close_cb (1.10), hence H5dont_atexit in ckpt_h5_init */
     if (s->f >= 0) H5Fclose(s->f);
-    if (s->anon_fd >= 0) close(s->anon_fd);
+    H5Eclear2(H5E_DEFAULT);
+    ckpt_txn_free(s->inner);
     for (int i = 0; i < s->n; i++) free(s->paths[i]);
     free(s->paths);
-    free(s->h5path);
-    free(s->zip_tmp);
     free(s);
 }
 
@@ -120,6 +136,7 @@ static kw *kw_new(void)
     s->f = s->d = s->mt = -1;
     s->cur = -1;
     s->anon_fd = -1;
+    s->zip_fd = -1;
     return s;
 }
 
@@ -136,23 +153,46 @@ static int weights_begin(ckpt_writer *w, ckpt_err *err)
     kw *s = kw_new();
     if (!s) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     w->priv = s;
+    s->shown = w->opts->out;
     if (plan_paths(w, s, err)) return err->code;
     int fd = ckpt_txn_create(w->txn, w->opts->out, err);
     if (fd < 0) return err->code;
-    s->h5path = ckpt__strdup(ckpt_txn_tmp_path(w->txn, fd));
-    ckpt_txn_close_fd(w->txn, fd);
-    if (!s->h5path) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-    s->f = create_h5(s->h5path, err);
+    s->f = create_h5(w->txn, fd, 0, w->opts->out, err);
     if (s->f < 0) return err->code;
     w->res->nfiles = 1;
     snprintf(w->res->main_path, sizeof w->res->main_path, "%s", w->opts->out);
     return 0;
 }
 
+/* Create the missing groups above `path` (without timestamps). */
+static int ensure_parents(hid_t f, const char *path)
+{
+    char *p = ckpt__strdup(path);
+    if (!p) return -1;
+    int rc = 0;
+    hid_t gcpl = ckpt_h5_ocpl(H5P_GROUP_CREATE);
+    for (char *q = strchr(p + 1, '/'); q && rc == 0; q = strchr(q + 1, '/')) {
+        *q = 0;
+        if (H5Lexists(f, p, H5P_DEFAULT) <= 0) {
+            H5Eclear2(H5E_DEFAULT);
+            hid_t g = H5Gcreate2(f, p, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+            if (g >= 0) H5Gclose(g);
+            else rc = -1;
+        }
+        *q = '/';
+    }
+    H5Pclose(gcpl);
+    free(p);
+    return rc;
+}
+
 static int close_cur(kw *s, ckpt_err *err)
 {
     int rc = 0;
-    if (s->d >= 0 && H5Dclose(s->d) < 0) rc = ckpt_h5_fail(err, CKPT_E_IO, s->h5path, NULL, "cannot close dataset");
+    if (s->d >= 0 && H5Dclose(s->d) < 0) {
+        rc = ckpt_h5_fail(err, CKPT_E_IO, s->shown, NULL, "cannot close dataset");
+        H5Eclear2(H5E_DEFAULT);
+    }
     if (s->mt >= 0) H5Tclose(s->mt);
     s->d = s->mt = -1;
     return rc;
@@ -170,12 +210,12 @@ static int kw_write(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t
         hsize_t dims[CKPT_MAX_DIMS];
         for (int k = 0; k < e->ndim; k++) dims[k] = (hsize_t)e->shape[k];
         hid_t sp = e->ndim ? H5Screate_simple(e->ndim, dims, NULL) : H5Screate(H5S_SCALAR);
-        hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
-        H5Pset_create_intermediate_group(lcpl, 1);
-        s->d = H5Dcreate2(s->f, s->paths[i], t, sp, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+        hid_t dcpl = ckpt_h5_ocpl(H5P_DATASET_CREATE);
+        s->d = ensure_parents(s->f, s->paths[i]) < 0 ? -1
+               : H5Dcreate2(s->f, s->paths[i], t, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
         int bad = s->d < 0;
-        if (bad) ckpt_h5_fail(err, CKPT_E_IO, s->h5path, s->paths[i], "cannot create dataset");
-        H5Pclose(lcpl);
+        if (bad) ckpt_h5_fail(err, CKPT_E_IO, s->shown, s->paths[i], "cannot create dataset");
+        H5Pclose(dcpl);
         H5Sclose(sp);
         s->mt = t;
         if (bad) return err->code;
@@ -192,20 +232,11 @@ static hid_t ensure_group(hid_t f, const char *path)
 {
     if (H5Lexists(f, path, H5P_DEFAULT) > 0) return H5Gopen2(f, path, H5P_DEFAULT);
     H5Eclear2(H5E_DEFAULT);
-    /* parents first (H5Lexists fails on a missing intermediate) */
-    char *p = ckpt__strdup(path);
-    if (!p) return -1;
-    for (char *q = strchr(p + 1, '/'); q; q = strchr(q + 1, '/')) {
-        *q = 0;
-        if (H5Lexists(f, p, H5P_DEFAULT) <= 0) {
-            H5Eclear2(H5E_DEFAULT);
-            hid_t g = H5Gcreate2(f, p, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-            if (g >= 0) H5Gclose(g);
-        }
-        *q = '/';
-    }
-    free(p);
-    return H5Gcreate2(f, path, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (ensure_parents(f, path) < 0) return -1;
+    hid_t gcpl = ckpt_h5_ocpl(H5P_GROUP_CREATE);
+    hid_t g = H5Gcreate2(f, path, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+    H5Pclose(gcpl);
+    return g;
 }
 
 static void name_vars(hid_t f, const char *obj, const char *name)
@@ -240,8 +271,10 @@ static int weights_end(ckpt_writer *w, ckpt_err *err)
     if (close_cur(s, err)) return err->code;
     if (!s->plan_named) name_objects(w, s);
     if (H5Fclose(s->f) < 0) {
+        ckpt_h5_fail(err, CKPT_E_IO, s->shown, NULL, "cannot finish HDF5 file");
+        H5Eclear2(H5E_DEFAULT);   /* never closed twice: see kw_free */
         s->f = -1;
-        return ckpt_h5_fail(err, CKPT_E_IO, s->h5path, NULL, "cannot finish HDF5 file");
+        return err->code;
     }
     s->f = -1;
     return 0;
@@ -262,39 +295,22 @@ static int weights_end_free(ckpt_writer *w, ckpt_err *err)
 
 /* ---- .keras ---- */
 
-/* An anonymous file for model.weights.h5, given a name only for H5Fcreate. */
-static int anon_h5(kw *s, const char *dir, ckpt_err *err)
+/* model.weights.h5 is built in a private transaction that is never
+ * committed (so it is as nameless, or as pid-tagged, as any output) and
+ * streamed into the zip at the end. */
+static int anon_h5(kw *s, const char *out, ckpt_err *err)
 {
-    int fd = -1;
-#ifdef O_TMPFILE
-    fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-#endif
-    char *name = NULL;
-    if (fd >= 0) {
-        name = ckpt__asprintf("%s/.ckpt-keras-w-%d-%d.h5", dir, (int)getpid(), fd);
-        char proc[64];
-        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-        if (!name || linkat(AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW) < 0) {
-            close(fd);
-            fd = -1;
-            free(name);
-            name = NULL;
-        }
+    char *name = ckpt__asprintf("%s.weights.h5", out);
+    s->inner = ckpt_txn_new();
+    if (!name || !s->inner) {
+        free(name);
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     }
-    if (fd < 0) {
-        name = ckpt__asprintf("%s/.ckpt-keras-w-XXXXXX", dir);
-        if (!name) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-        fd = mkstemp(name);
-        if (fd < 0) {
-            int e = errno;
-            free(name);
-            return ckpt_err_sys(err, CKPT_E_IO, e, "cannot create a temporary file in %s", dir);
-        }
-    }
-    s->anon_fd = fd;
-    s->h5path = name;
-    s->f = create_h5(name, err);
-    unlink(name);   /* libhdf5 keeps its descriptor; the data lives on in ours */
+    int fd = ckpt_txn_create(s->inner, name, err);
+    free(name);
+    if (fd < 0) return err->code;
+    s->anon_fd = fd;   /* the inner txn's: closed by it */
+    s->f = create_h5(s->inner, fd, 1, s->shown, err);
     return s->f < 0 ? err->code : 0;
 }
 
@@ -305,16 +321,13 @@ static int keras_begin(ckpt_writer *w, ckpt_err *err)
     kw *s = kw_new();
     if (!s) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     w->priv = s;
+    s->shown = w->opts->out;
     if (!w->src->config_json) return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "no model config to write config.json from");
     if (plan_paths(w, s, err)) return err->code;
     int fd = ckpt_txn_create(w->txn, w->opts->out, err);
     if (fd < 0) return err->code;
-    s->zip_tmp = ckpt__strdup(ckpt_txn_tmp_path(w->txn, fd));
-    ckpt_txn_close_fd(w->txn, fd);
-    if (!s->zip_tmp) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-    char *dir = ckpt__path_dirname(s->zip_tmp);
-    int rc = dir ? anon_h5(s, dir, err) : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-    free(dir);
+    s->zip_fd = fd;
+    int rc = anon_h5(s, w->opts->out, err);
     if (rc) return rc;
     w->res->nfiles = 1;
     snprintf(w->res->main_path, sizeof w->res->main_path, "%s", w->opts->out);
@@ -328,7 +341,7 @@ static char *metadata_json(const ckpt_model *m)
     /* the archive is Keras 3: keep a Keras 3 version, else say which we target */
     cJSON_AddStringToObject(o, "keras_version", kv && kv[0] == '3' ? kv : "3.6.0");
     char date[32];
-    time_t now = time(NULL);
+    time_t now = ckpt__output_time();   /* reproducible: not the clock */
     struct tm tmv;
     gmtime_r(&now, &tmv);
     strftime(date, sizeof date, "%Y-%m-%d@%H:%M:%S", &tmv);
@@ -338,16 +351,6 @@ static char *metadata_json(const ckpt_model *m)
     char *r = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return r;
-}
-
-static int zip_add_buf(zip_t *z, const char *name, char *data, ckpt_err *err)
-{
-    zip_source_t *src = zip_source_buffer(z, data, strlen(data), 1);   /* libzip frees data */
-    if (!src) { free(data); return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
-    zip_int64_t idx = zip_file_add(z, name, src, ZIP_FL_ENC_UTF_8);
-    if (idx < 0) { zip_source_free(src); return ckpt_err_set(err, CKPT_E_IO, "cannot add %s to the zip: %s", name, zip_strerror(z)); }
-    zip_set_file_compression(z, (zip_uint64_t)idx, ZIP_CM_STORE, 0);
-    return 0;
 }
 
 static int keras_end(ckpt_writer *w, ckpt_err *err)
@@ -362,11 +365,10 @@ static int keras_end(ckpt_writer *w, ckpt_err *err)
         return ckpt_err_sys(err, CKPT_E_IO, errno, "cannot reopen model.weights.h5");
     }
     rewind(fp);
-    int ze = 0;
-    zip_t *z = zip_open(s->zip_tmp, ZIP_CREATE | ZIP_TRUNCATE, &ze);
+    zip_t *z = ckpt__zip_open_fd(s->zip_fd, s->shown, err);
     if (!z) {
         fclose(fp);
-        return ckpt_err_set(err, CKPT_E_IO, "cannot create the zip (libzip error %d)", ze);
+        return err->code;
     }
     char *meta = metadata_json(w->src);
     char *cfg = ckpt__strdup(w->src->config_json);
@@ -377,8 +379,8 @@ static int keras_end(ckpt_writer *w, ckpt_err *err)
         free(cfg);
         rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     } else {
-        rc = zip_add_buf(z, "metadata.json", meta, err);
-        if (!rc) rc = zip_add_buf(z, "config.json", cfg, err);
+        rc = ckpt__zip_add_buf(z, "metadata.json", meta, 1, err);
+        if (!rc) rc = ckpt__zip_add_buf(z, "config.json", cfg, 1, err);
         else free(cfg);
     }
     zip_source_t *src = rc ? NULL : zip_source_filep(z, fp, 0, -1);   /* owns fp on success */
@@ -386,16 +388,14 @@ static int keras_end(ckpt_writer *w, ckpt_err *err)
         fclose(fp);
         if (!rc) rc = ckpt_err_set(err, CKPT_E_IO, "cannot read back model.weights.h5: %s", zip_strerror(z));
     } else {
-        zip_int64_t idx = zip_file_add(z, "model.weights.h5", src, 0);
-        if (idx < 0) {
+        if (ckpt__zip_add(z, "model.weights.h5", src, 1) < 0) {
             zip_source_free(src);
             rc = ckpt_err_set(err, CKPT_E_IO, "cannot add model.weights.h5 to the zip: %s", zip_strerror(z));
-        } else {
-            zip_set_file_compression(z, (zip_uint64_t)idx, ZIP_CM_STORE, 0);
         }
     }
     if (!rc && zip_close(z) < 0) {
         rc = ckpt_err_set(err, CKPT_E_IO, "cannot write the zip: %s", zip_strerror(z));
+        ckpt_err_at_path(err, s->shown);
         zip_discard(z);
     } else if (rc) {
         zip_discard(z);
@@ -418,12 +418,10 @@ int kw_h5_begin_at(ckpt_writer *w, const char *path, ckpt_err *err)
     if (!s->paths) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     for (int i = 0; i < s->n; i++)
         if (!(s->paths[i] = ckpt__strdup(w->plan->e[i].name))) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    s->shown = path;
     int fd = ckpt_txn_create(w->txn, path, err);
     if (fd < 0) return err->code;
-    s->h5path = ckpt__strdup(ckpt_txn_tmp_path(w->txn, fd));
-    ckpt_txn_close_fd(w->txn, fd);
-    if (!s->h5path) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-    s->f = create_h5(s->h5path, err);
+    s->f = create_h5(w->txn, fd, 0, path, err);
     return s->f < 0 ? err->code : 0;
 }
 

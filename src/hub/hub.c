@@ -115,6 +115,7 @@ void ckpt_hub_listing_free(ckpt_hub_listing *l)
         free(l->files[i].oid);
         free(l->files[i].lfs_sha256);
     }
+    ckpt__index_free(l->path_index);
     free(l->files);
     free(l->repo);
     free(l->revision);
@@ -132,6 +133,10 @@ static int is_hex(const char *s, size_t n)
 
 const ckpt_hub_file *ckpt__hub_find(const ckpt_hub_listing *l, const char *path)
 {
+    if (l && l->path_index) {
+        int i = ckpt__index_get(l->path_index, path);
+        return i >= 0 && i < l->nfiles ? &l->files[i] : NULL;
+    }
     for (int i = 0; l && i < l->nfiles; i++)
         if (!strcmp(l->files[i].path, path)) return &l->files[i];
     return NULL;
@@ -153,8 +158,20 @@ static char *lower_dup(const char *s)
     return d;
 }
 
+/* The path index of a listing built by pages (made on first use). */
+static int listing_index(ckpt_hub_listing *l)
+{
+    if (l->path_index) return 0;
+    if (!(l->path_index = ckpt__index_new())) return -1;
+    for (int i = 0; i < l->nfiles; i++)
+        if (ckpt__index_put(l->path_index, l->files[i].path, i) == -2) return -1;
+    l->capfiles = l->nfiles;
+    return 0;
+}
+
 int ckpt__hub_parse_tree(const char *json, size_t n, ckpt_hub_listing *l, ckpt_err *err)
 {
+    if (listing_index(l)) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     cJSON *a = cJSON_ParseWithLength(json, n);
     if (!cJSON_IsArray(a)) {
         cJSON_Delete(a);
@@ -213,14 +230,17 @@ int ckpt__hub_parse_tree(const char *json, size_t n, ckpt_hub_listing *l, ckpt_e
             break;
         }
         f.path = ckpt__strdup(path);
-        ckpt_hub_file *nf = realloc(l->files, (size_t)(l->nfiles + 1) * sizeof *nf);
-        if (!f.path || !nf || (!is_dir && !f.oid)) {
+        if (l->nfiles >= l->capfiles) {   /* doubling: 10^6 entries in linear time */
+            int nc = l->capfiles ? l->capfiles * 2 : 64;
+            ckpt_hub_file *nf = realloc(l->files, (size_t)nc * sizeof *nf);
+            if (nf) { l->files = nf; l->capfiles = nc; }
+        }
+        if (!f.path || l->nfiles >= l->capfiles || (!is_dir && !f.oid) ||
+            ckpt__index_put(l->path_index, f.path, l->nfiles) == -2) {
             free(f.path); free(f.oid); free(f.lfs_sha256);
-            if (nf) l->files = nf;
             rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
             break;
         }
-        l->files = nf;
         l->files[l->nfiles++] = f;
     }
     cJSON_Delete(a);
@@ -289,7 +309,10 @@ static int api_get(const char *url, http_resp *resp, const char *what, const cha
     return 0;
 }
 
-int ckpt__hub_listing(const hub_ref *r, const char *rev, const ckpt_hub_listing **out, ckpt_err *err)
+/* The listing, page by page; `progress` (may be NULL) hears of each page
+ * and cancels by returning non-zero (SIGTERM during a 10^6-entry listing). */
+static int listing_p(const hub_ref *r, const char *rev, const ckpt_hub_listing **out, ckpt_progress_fn progress,
+                     void *ud, ckpt_err *err)
 {
     *out = NULL;
     char *key = lkey(r, rev);
@@ -332,6 +355,8 @@ int ckpt__hub_listing(const hub_ref *r, const char *rev, const ckpt_hub_listing 
         ckpt__http_resp_free(&resp);
         free(url);
         url = next;
+        ckpt_progress pr = {.phase = "list", .items_done = l->nfiles, .current = what};
+        if (progress && progress(ud, &pr)) { rc = ckpt_err_set(err, CKPT_E_CANCELLED, "cancelled"); goto out; }
     }
     l->repo = ckpt__strdup(r->repo);
     l->revision = ckpt__strdup(rev);
@@ -351,6 +376,11 @@ out:
     free(key); free(ep); free(qrev); free(what); free(url); free(commit);
     ckpt_hub_listing_free(l);
     return rc;
+}
+
+int ckpt__hub_listing(const hub_ref *r, const char *rev, const ckpt_hub_listing **out, ckpt_err *err)
+{
+    return listing_p(r, rev, out, NULL, NULL, err);
 }
 
 static ckpt_hub_listing *listing_copy(const ckpt_hub_listing *s, const char *under)
@@ -652,7 +682,7 @@ int ckpt_hub_pull(const char *url, const ckpt_pull_opts *o, char *snapshot_dir, 
         rc = ckpt__hub_cached_listing(&r, rev, &own, err);
         l = own;
     } else {
-        rc = ckpt__hub_listing(&r, rev, &l, err);
+        rc = listing_p(&r, rev, &l, o->progress, o->progress_ud, err);
     }
     if (rc) goto out;
     want = calloc((size_t)l->nfiles + 1, 1);

@@ -632,31 +632,71 @@ static int job_open(job *j, ckpt_err *err)
     return 0;
 }
 
+/* 1 when `path` already holds exactly `data` (a cache that is read-only
+ * but up to date is not written to). */
+static int same_content(const char *path, const char *data, size_t n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    char buf[256];
+    size_t k = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    return k == n && n < sizeof buf && !memcmp(buf, data, n);
+}
+
+/* Append to a growing buffer (doubling). */
+static int buf_put(char **b, size_t *len, size_t *cap, const char *s)
+{
+    size_t l = strlen(s);
+    if (*len + l + 1 > *cap) {
+        size_t nc = *cap ? *cap : 4096;
+        while (*len + l + 1 > nc) nc *= 2;
+        char *nb = realloc(*b, nc);
+        if (!nb) return -1;
+        *b = nb;
+        *cap = nc;
+    }
+    memcpy(*b + *len, s, l + 1);
+    *len += l;
+    return 0;
+}
+
+/* trees/<commit>.json, printed entry by entry: a cJSON tree of a 10^6-file
+ * listing would take hundreds of MB. A commit's tree never changes, so an
+ * existing file is kept (and a read-only cache is not written to). */
 static int write_tree_json(fetch *F, const char *rev, ckpt_err *err)
 {
-    cJSON *root = cJSON_CreateObject(), *files = cJSON_CreateObject();
-    cJSON_AddNumberToObject(root, "format_version", 1);
-    cJSON_AddItemToObject(root, "files", files);
-    for (int i = 0; i < F->l->nfiles; i++) {
+    (void)rev;
+    char *p = ckpt__asprintf("%s/trees/%s.json", F->repo_dir, F->l->commit);
+    if (!p) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    if (ckpt__file_exists(p)) { free(p); return 0; }
+    char *b = NULL;
+    size_t len = 0, cap = 0;
+    int bad = buf_put(&b, &len, &cap, "{\"format_version\":1,\"files\":{");
+    int first = 1;
+    for (int i = 0; i < F->l->nfiles && !bad; i++) {
         const ckpt_hub_file *f = &F->l->files[i];
         if (f->is_dir) continue;
-        cJSON *o = cJSON_CreateObject();
+        cJSON *o = cJSON_CreateObject(), *k = cJSON_CreateString(f->path);
         cJSON_AddNumberToObject(o, "size", (double)f->size);
         if (f->oid) cJSON_AddStringToObject(o, "blob_id", f->oid);
         if (f->lfs_sha256) {
             cJSON_AddStringToObject(o, "lfs_sha256", f->lfs_sha256);
             cJSON_AddNumberToObject(o, "lfs_size", (double)f->size);
         }
-        cJSON_AddItemToObject(files, f->path, o);
+        char *ks = k ? cJSON_PrintUnformatted(k) : NULL, *os = o ? cJSON_PrintUnformatted(o) : NULL;
+        bad = !ks || !os || (!first && buf_put(&b, &len, &cap, ",")) || buf_put(&b, &len, &cap, ks) ||
+              buf_put(&b, &len, &cap, ":") || buf_put(&b, &len, &cap, os);
+        first = 0;
+        free(ks);
+        free(os);
+        cJSON_Delete(o);
+        cJSON_Delete(k);
     }
-    char *s = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    if (!s) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-    char *p = ckpt__asprintf("%s/trees/%s.json", F->repo_dir, F->l->commit);
-    int rc = p ? write_atomic(p, s, strlen(s), err) : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    if (!bad) bad = buf_put(&b, &len, &cap, "}}");
+    int rc = bad ? ckpt_err_set(err, CKPT_E_NOMEM, "out of memory") : write_atomic(p, b, len, err);
     free(p);
-    free(s);
-    (void)rev;
+    free(b);
     return rc;
 }
 
@@ -680,13 +720,17 @@ int ckpt__hub_fetch(const hub_ref *r, const ckpt_hub_listing *l, const char *rev
     if (l->revision && strcmp(l->revision, l->commit)) rev = l->revision;
     if (strcmp(rev, l->commit) && ckpt__hub_path_safe(rev)) {
         char *rp = ckpt__asprintf("%s/refs/%s", F.repo_dir, rev);
-        rc = rp ? write_atomic(rp, l->commit, strlen(l->commit), err) : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+        rc = !rp ? ckpt_err_set(err, CKPT_E_NOMEM, "out of memory")
+             : same_content(rp, l->commit, strlen(l->commit)) ? 0 : write_atomic(rp, l->commit, strlen(l->commit), err);
         free(rp);
         if (rc) goto out;
     }
     if ((rc = write_tree_json(&F, rev, err))) goto out;
 
-    J = calloc((size_t)l->nfiles + 1, sizeof *J);
+    /* a job for each file asked (not for every file listed: 10^6 of them) */
+    int nwant = 0;
+    for (int i = 0; i < l->nfiles; i++) nwant += want[i] && !l->files[i].is_dir;
+    J = calloc((size_t)nwant + 1, sizeof *J);
     if (!J) { rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); goto out; }
     qrev = ckpt__hub_quote(l->commit, 0);
     for (int i = 0; i < l->nfiles; i++) {
