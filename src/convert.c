@@ -70,7 +70,8 @@ static char *apply_renames(const ckpt_convert_opts *o, const char *name, ckpt_er
     return cur;
 }
 
-static int build_plan(ckpt_model *m, const ckpt_convert_opts *o, ckpt_plan *p, ckpt_err *err)
+static int build_plan(ckpt_model *m, const ckpt_convert_opts *o, const ckpt_format *f, ckpt_plan *p,
+                      ckpt_err *err)
 {
     for (int i = 0; i < m->ntensors; i++) {
         const ckpt_tensor *t = &m->tensors[i];
@@ -93,6 +94,10 @@ static int build_plan(ckpt_model *m, const ckpt_convert_opts *o, ckpt_plan *p, c
     }
     if (o->remap) {
         int rc = ckpt__remap_apply(o->remap, m, p, err);  /* remap.c */
+        if (rc) return rc;
+    }
+    if (f->plan) {
+        int rc = f->plan(m, o, p, err);
         if (rc) return rc;
     }
     /* two sources mapped to one name is an error before any byte is written */
@@ -126,7 +131,7 @@ int ckpt_convert(ckpt_model *m, const ckpt_convert_opts *o, ckpt_convert_result 
         return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s", why[0] ? why : "cannot write this format");
 
     ckpt_plan plan = {0};
-    int rc = build_plan(m, o, &plan, err);
+    int rc = build_plan(m, o, f, &plan, err);
     if (rc) { ckpt__plan_free(&plan); return rc; }
 
     size_t chunk = o->chunk_size ? o->chunk_size : DEFAULT_CHUNK;

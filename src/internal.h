@@ -147,6 +147,7 @@ int ckpt__tree_finish(ckpt_model *m, ckpt_err *err);
 /* ====================================================================== */
 
 typedef struct ckpt_writer ckpt_writer;
+typedef struct ckpt_plan ckpt_plan;
 
 struct ckpt_format {
     const char *name;            /* "safetensors" */
@@ -178,6 +179,11 @@ struct ckpt_format {
      * value ("compress!" gives "compress=1"). The CLI and the TUI learn a
      * format's options here, so a new writer edits no file of theirs. */
     const char *opts;
+    /* Optional (added for GGUF): adjust the plan once renames and --map
+     * rules are applied, before names are checked and bytes written (GGUF:
+     * the hf-llama-gguf names for a Hugging Face Llama, the dtype streamed
+     * to the writer for --quantize). */
+    int (*plan)(ckpt_model *m, const ckpt_convert_opts *o, ckpt_plan *p, ckpt_err *err);
 };
 
 const ckpt_format *ckpt__format_find(const char *name);
@@ -200,10 +206,10 @@ typedef struct ckpt_plan_entry {
     struct ckpt_xform *xf;       /* NULL = plain copy (with cast if dtypes differ) */
 } ckpt_plan_entry;
 
-typedef struct ckpt_plan {
+struct ckpt_plan {
     ckpt_plan_entry *e;
     int n, cap;
-} ckpt_plan;
+};
 
 int ckpt__plan_add(ckpt_plan *p, const char *name, ckpt_dtype dt, int ndim,
                    const int64_t *shape, int src, ckpt_err *err);
