@@ -262,6 +262,14 @@ static int out(gwriter *g, const void *p, size_t n, ckpt_err *err)
 {
     const unsigned char *s = p;
     g->pos += n;
+    if (n >= OUTBUF) {   /* tensor chunks go straight to the file */
+        if (flush(g, err)) return CKPT_E_IO;
+        if (ckpt__write_full(g->fd, s, n)) {
+            ckpt_err_sys(err, CKPT_E_IO, errno, "cannot write");
+            return ckpt_err_at_path(err, g->path), CKPT_E_IO;
+        }
+        return 0;
+    }
     while (n) {
         if (g->on == OUTBUF && flush(g, err)) return CKPT_E_IO;
         size_t k = OUTBUF - g->on < n ? OUTBUF - g->on : n;
