@@ -312,6 +312,14 @@ def forward(d, toks):
         return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + eps) * w
 
     inv = 1.0 / cfg["rope_theta"] ** (np.arange(0, hd, 2) / hd)
+    rs = cfg.get("rope_scaling") or {}
+    if rs.get("rope_type") == "llama3":   # transformers _compute_llama3_parameters
+        fac, lo, hi, old = rs["factor"], rs["low_freq_factor"], rs["high_freq_factor"], rs["original_max_position_embeddings"]
+        wl = 2 * np.pi / inv
+        il = np.where(wl > old / lo, inv / fac, inv)
+        sm = (old / wl - lo) / (hi - lo)
+        smoothed = (1 - sm) * il / fac + sm * il
+        inv = np.where(~(wl < old / hi) & ~(wl > old / lo), smoothed, il)
     ang = np.arange(T)[:, None] * inv[None, :]
     cos, sin = np.cos(np.concatenate([ang, ang], -1)), np.sin(np.concatenate([ang, ang], -1))
 

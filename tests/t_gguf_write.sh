@@ -128,6 +128,7 @@ diff = np.abs((L - L.mean(-1, keepdims=True)) - (lp - lp.mean(-1, keepdims=True)
 print("max |logit difference|", diff, "over", L.shape)
 assert diff < 1e-3, diff
 PY
+    echo "# llama.cpp vs NumPy: $(cat "$T/cmp")"
     # quantized files load and evaluate too (their logits carry the quantization error)
     for q in F16 BF16 Q8_0 Q4_0; do
         llama_ref "$T/ll_$q.gguf" "hello world" "$NV" 2>"$T/err" | $PY -c 'import json,sys,math; r=json.load(sys.stdin)
@@ -193,6 +194,38 @@ sys.path.insert(0, sys.argv[2]); import ggufref
 kv = {k: (t, v) for k, t, v in ggufref.parse(sys.argv[1])[2]}
 assert kv["llama.rope.scaling.type"] == (8, "linear") and kv["llama.rope.scaling.factor"] == (6, 4.0), kv.get("llama.rope.scaling.type")
 PY
+
+# Llama 3.1's RoPE scaling: the rope_freqs.weight tensor convert_hf_to_gguf.py
+# generates; llama.cpp's logits match transformers' llama3 inverse frequencies
+cp -r "$T/ll" "$T/l3"; $PY - "$T/l3/config.json" <<'PY'
+import json, sys; c = json.load(open(sys.argv[1]))
+c["rope_scaling"] = {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                     "original_max_position_embeddings": 32}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+"$CKPT" convert --quiet "$T/l3" -o "$T/l3.gguf" 2>"$T/err" && $PY - "$T/l3.gguf" "$ROOT/tests" <<'PY' 2>>"$T/err" && pass rope_llama3_freqs_tensor || fail rope_llama3_freqs_tensor "$(cat "$T/err")"
+import sys
+sys.path.insert(0, sys.argv[2]); import ggufref
+b, ver, kv, ts, data = ggufref.parse(sys.argv[1])
+t = ts[-1]
+assert t["name"] == "rope_freqs.weight" and t["shape"] == [8] and t["type"] == 0, t
+f = ggufref.tensor_values(b, data, t)
+assert f[0] == 1.0 and 1 < f[1] < 8 and all(f[2:] == 8.0), f
+assert not any(k.startswith("llama.rope.scaling") for k, _, _ in kv)
+PY
+if [ $have_node = 1 ]; then
+    llama_ref "$T/l3.gguf" "hello world the cat sat" "$NV" >"$T/ref3.json" 2>"$T/err"
+    $PY - "$T/ref3.json" "$T/l3" "$ROOT/tests" <<'PY' >"$T/cmp" 2>&1 && pass rope_llama3_logits_vs_numpy || fail rope_llama3_logits_vs_numpy "$(tail -c 400 "$T/cmp") $(tail -c 300 "$T/err")"
+import json, sys
+import numpy as np
+sys.path.insert(0, sys.argv[3]); import gguf_wref
+r = json.load(open(sys.argv[1]))
+L = gguf_wref.forward(sys.argv[2], r["tokens"]); lp = np.array(r["logp"], np.float64)
+diff = np.abs((L - L.mean(-1, keepdims=True)) - (lp - lp.mean(-1, keepdims=True))).max()
+print("max |logit difference|", diff)
+assert diff < 1e-3, diff
+PY
+fi
 
 # a tensor llama.cpp has no name for (a q_proj bias) is refused by name
 $PY - "$T/ll/model.safetensors" "$T/bias" "$ROOT/tests" <<'PY'

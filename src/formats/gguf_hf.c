@@ -7,7 +7,8 @@
  *                         llama.{context_length, embedding_length, block_count,
  *                         feed_forward_length, attention.head_count(_kv),
  *                         rope.freq_base, attention.layer_norm_rms_epsilon,
- *                         vocab_size, rope.dimension_count, rope.scaling.*}
+ *                         vocab_size, rope.dimension_count, rope.scaling.*};
+ *                         Llama 3.1's rope_scaling as the rope_freqs.weight tensor
  *  tokenizer.json         tokenizer.ggml.{model, pre, tokens, token_type,
  *                         merges, scores}: a byte-level BPE (Llama 3) is
  *                         "gpt2" with merges; a BPE with byte_fallback
@@ -19,6 +20,7 @@
  * (and the file), never a guess that llama.cpp would reject at load.
  */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +80,8 @@ typedef struct {
     const char *path;
     ckpt_err *err;
     int rc;
+    uint32_t hd;          /* head dimension */
+    gguf_extra *x;
 } cfg;
 
 /* A positive integer config key, or 0 with the error naming it and the GGUF key. */
@@ -94,6 +98,40 @@ static uint32_t need_int(cfg *f, const char *k, const char *gk)
     return (uint32_t)v->valuedouble;
 }
 
+static double num_or(const cJSON *o, const char *k, double dflt)
+{
+    const cJSON *v = get(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+/* rope_type "llama3": convert_hf_to_gguf.py LlamaModel.generate_extra_tensors
+ * turns it into rope_freqs.weight, one factor per frequency (1 for high
+ * frequencies, `factor` for low ones, smoothed between), which llama.cpp
+ * divides each RoPE frequency by. */
+static int llama3_freqs(cfg *f, const cJSON *rs)
+{
+    double base = num_or(f->c, "rope_theta", 10000.0), factor = num_or(rs, "factor", 8.0);
+    double lo = num_or(rs, "low_freq_factor", 1.0), hi = num_or(rs, "high_freq_factor", 4.0);
+    double old = num_or(rs, "original_max_position_embeddings", 8192);
+    uint32_t n = f->hd / 2;
+    if (!n || hi == lo) return hf_fail(f->err, f->path, "config.json rope_scaling llama3: bad head dimension or frequency factors");
+    f->x->rope_freqs = malloc(n * sizeof(float));
+    if (!f->x->rope_freqs) return ckpt_err_set(f->err, CKPT_E_NOMEM, "out of memory");
+    f->x->nrope = n;
+    for (uint32_t i = 0; i < n; i++) {
+        float freq = 1.0f / (float)pow(base, (double)((float)(2 * i) / (float)f->hd));   /* torch float32 */
+        double wl = 2 * M_PI / freq, r;
+        if (wl < old / hi) r = 1;
+        else if (wl > old / lo) r = factor;
+        else {
+            double smooth = (old / wl - lo) / (hi - lo);
+            r = 1 / ((1 - smooth) / factor + smooth);
+        }
+        f->x->rope_freqs[i] = (float)r;
+    }
+    return 0;
+}
+
 static int rope_scaling(cfg *f, gguf_kv *kv)
 {
     const cJSON *rs = get(f->c, "rope_scaling");
@@ -102,9 +140,10 @@ static int rope_scaling(cfg *f, gguf_kv *kv)
     if (!cJSON_IsString(t)) t = get(rs, "type");
     const cJSON *fac = get(rs, "factor");
     const char *ty = cJSON_IsString(t) ? t->valuestring : "(none)";
+    if (!strcmp(ty, "llama3")) return llama3_freqs(f, rs);
     if (strcmp(ty, "linear") && strcmp(ty, "yarn"))
-        return hf_fail(f->err, f->path, "config.json rope_scaling type '%s': ckpt writes llama.rope.scaling for "
-                       "'linear' and 'yarn' only", ty);
+        return hf_fail(f->err, f->path, "config.json rope_scaling type '%s': ckpt writes 'linear', 'yarn' and "
+                       "'llama3' RoPE scaling only", ty);
     if (!cJSON_IsNumber(fac))
         return hf_fail(f->err, f->path, "config.json rope_scaling has no 'factor' (llama.rope.scaling.factor)");
     ckpt__gkv_str(kv, "llama.rope.scaling.type", ty, strlen(ty));
@@ -153,6 +192,7 @@ static int hparams(cfg *f, const ckpt_plan *p, const char *name, int ftype, gguf
         return hf_fail(f->err, f->path, "config.json num_hidden_layers is %u but the weights have %u layers (llama.block_count)", nl, wl);
     if (wv < 0) return hf_fail(f->err, f->path, "the weights have no token embedding (token_embd.weight, from model.embed_tokens.weight)");
     *nvocab = (uint32_t)wv;
+    f->hd = hd;
     ckpt__gkv_u32(kv, "llama.block_count", nl);
     ckpt__gkv_u32(kv, "llama.context_length", ctx);
     ckpt__gkv_u32(kv, "llama.embedding_length", emb);
@@ -460,7 +500,7 @@ static int tokenizer(const char *dir, const cJSON *config, uint32_t nvocab, gguf
     return rc;
 }
 
-int ckpt__gguf_hf_kv(ckpt_model *m, const ckpt_plan *p, int ftype, gguf_kv *kv, ckpt_err *err)
+int ckpt__gguf_hf_kv(ckpt_model *m, const ckpt_plan *p, int ftype, gguf_kv *kv, gguf_extra *x, ckpt_err *err)
 {
     char *dir = model_dir(m);
     if (!dir) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
@@ -470,7 +510,7 @@ int ckpt__gguf_hf_kv(ckpt_model *m, const ckpt_plan *p, int ftype, gguf_kv *kv, 
     if (!c) rc = hf_fail(err, m->path, "no Hugging Face config.json beside the weights: GGUF needs general.architecture "
                          "and the llama.* hyperparameters");
     else {
-        cfg f = {c, cpath, err, 0};
+        cfg f = {c, cpath, err, 0, 0, x};
         const cJSON *np = get(c, "_name_or_path");
         const char *name = cJSON_IsString(np) && *np->valuestring ? ckpt__path_basename(np->valuestring)
                                                                    : ckpt__path_basename(dir);

@@ -18,7 +18,8 @@
  * (gguf_kv.c; general.alignment and, when types change, general.file_type
  * rewritten in place), else the llama-family keys and tokenizer built from
  * the Hugging Face files beside the weights (gguf_hf.c), whose tensor names
- * come from the hf-llama-gguf preset applied in the plan hook below.
+ * come from the hf-llama-gguf preset applied in the plan hook below; Llama
+ * 3.1's RoPE scaling adds a generated rope_freqs.weight after the plan's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -40,6 +41,7 @@ typedef struct {
     float carry[32]; int ncarry;      /* a block cut by a chunk boundary */
     unsigned char *qbuf;              /* quantized output of one chunk */
     size_t qcap;
+    gguf_extra x;                     /* tensors made here, written after the plan's */
 } gwriter;
 
 static const struct { const char *name; int type, ftype; } quants[] = {
@@ -232,11 +234,11 @@ static int out_ftype(const ckpt_writer *w, int q, const int *type)
     return ft < 0 ? -1 : ft;
 }
 
-static int build_kv(ckpt_writer *w, const int *type, gguf_kv *kv, ckpt_err *err)
+static int build_kv(ckpt_writer *w, const int *type, gguf_kv *kv, gguf_extra *x, ckpt_err *err)
 {
     ckpt_model *m = w->src;
     int q = quant_opt(w->opts), ftype = out_ftype(w, q, type);
-    if (!is_gguf_src(m)) return ckpt__gguf_hf_kv(m, w->plan, ftype, kv, err);
+    if (!is_gguf_src(m)) return ckpt__gguf_hf_kv(m, w->plan, ftype, kv, x, err);
     /* the source's types are kept unless --quantize or --dtype changed them */
     copy_ud c = {kv, q >= 0 || w->opts->cast ? ftype : -1, 0};
     int rc = ckpt__gguf_kv_walk(m->files[0].src, m->files[0].path, copy_pair, &c, err);
@@ -319,7 +321,7 @@ static int write_header(ckpt_writer *w, gwriter *g, const gguf_kv *kv, ckpt_err 
     const ckpt_plan *p = w->plan;
     int rc = out(g, "GGUF", 4, err);
     if (!rc) rc = out_le(g, 3, 4, err);
-    if (!rc) rc = out_le(g, (uint64_t)p->n, 8, err);
+    if (!rc) rc = out_le(g, (uint64_t)p->n + (g->x.nrope ? 1 : 0), 8, err);
     if (!rc) rc = out_le(g, kv->nkv, 8, err);
     if (!rc) rc = out_kv(g, kv, w->src->nfiles ? w->src->files[0].src : NULL, err);
     uint64_t off = 0;
@@ -339,6 +341,15 @@ static int write_header(ckpt_writer *w, gwriter *g, const gguf_kv *kv, ckpt_err 
         off += type_bytes(g->type[i], ne);
         off += (GGUF_ALIGN - off % GGUF_ALIGN) % GGUF_ALIGN;
     }
+    if (!rc && g->x.nrope) {
+        static const char rf[] = "rope_freqs.weight";
+        rc = out_le(g, sizeof rf - 1, 8, err);
+        if (!rc) rc = out(g, rf, sizeof rf - 1, err);
+        if (!rc) rc = out_le(g, 1, 4, err);
+        if (!rc) rc = out_le(g, g->x.nrope, 8, err);
+        if (!rc) rc = out_le(g, GGT_F32, 4, err);
+        if (!rc) rc = out_le(g, off, 8, err);
+    }
     if (!rc) rc = pad(g, err);
     return rc;
 }
@@ -349,6 +360,7 @@ static void gw_free(gwriter *g)
     free(g->ob);
     free(g->type);
     free(g->qbuf);
+    free(g->x.rope_freqs);
     free(g);
 }
 
@@ -371,7 +383,7 @@ int ckpt__gguf_write_begin(ckpt_writer *w, ckpt_err *err)
     int q = quant_opt(w->opts);
     for (int i = 0; i < p->n; i++) g->type[i] = entry_type(w->src, w->opts, q, &p->e[i]);
     gguf_kv kv = {0};
-    int rc = build_kv(w, g->type, &kv, err);
+    int rc = build_kv(w, g->type, &kv, &g->x, err);
     if (!rc && kv.oom) rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     if (!rc) {
         g->fd = ckpt_txn_create(w->txn, g->path, err);
@@ -445,7 +457,14 @@ int ckpt__gguf_write(ckpt_writer *w, int i, uint64_t off, const void *buf, size_
 int ckpt__gguf_write_end(ckpt_writer *w, ckpt_err *err)
 {
     gwriter *g = w->priv;
-    int rc = flush(g, err);
+    int rc = 0;
+    for (uint32_t i = 0; !rc && i < g->x.nrope; i++) {   /* little-endian F32, as the host's */
+        uint32_t u;
+        memcpy(&u, &g->x.rope_freqs[i], 4);
+        rc = out_le(g, u, 4, err);
+    }
+    if (!rc && g->x.nrope) rc = pad(g, err);
+    if (!rc) rc = flush(g, err);
     if (!rc) {
         ckpt_txn_close_fd(w->txn, g->fd);
         if (w->res) {

@@ -66,12 +66,16 @@ typedef int (*gguf_kv_fn)(void *ud, const char *key, uint32_t type, uint64_t off
 int ckpt__gguf_kv_walk(ckpt_src *s, const char *path, gguf_kv_fn cb, void *ud, ckpt_err *err);
 
 /* ---- Hugging Face llama family ---- */
+/* Tensors the writer makes itself, after the plan's: Llama 3.1's RoPE
+ * scaling as per-frequency factors (rope_freqs.weight, F32 [head_dim/2]). */
+typedef struct { float *rope_freqs; uint32_t nrope; } gguf_extra;
+
 /* Is the model's config.json a llama-family model ckpt can describe? 1 yes,
  * else 0 with a one-line reason. */
 int ckpt__gguf_hf_family(const ckpt_model *m, char *why, size_t n);
 /* Append general.* and llama.* keys and the tokenizer. `ftype` is
  * general.file_type (-1: leave it out). Errors name the missing key. */
-int ckpt__gguf_hf_kv(ckpt_model *m, const ckpt_plan *p, int ftype, gguf_kv *kv, ckpt_err *err);
+int ckpt__gguf_hf_kv(ckpt_model *m, const ckpt_plan *p, int ftype, gguf_kv *kv, gguf_extra *x, ckpt_err *err);
 
 /* ---- quantization (ggml-quants.c quantize_row_*_ref), whole blocks ---- */
 void ckpt__q8_0_row(const float *x, unsigned char *y, size_t nblocks);
