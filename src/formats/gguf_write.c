@@ -241,7 +241,9 @@ static int build_kv(ckpt_writer *w, const int *type, gguf_kv *kv, gguf_extra *x,
     if (!is_gguf_src(m)) return ckpt__gguf_hf_kv(m, w->plan, ftype, kv, x, err);
     /* the source's types are kept unless --quantize or --dtype changed them */
     copy_ud c = {kv, q >= 0 || w->opts->cast ? ftype : -1, 0};
-    int rc = ckpt__gguf_kv_walk(m->files[0].src, m->files[0].path, copy_pair, &c, err);
+    ckpt_file *f = &m->files[0];
+    int rc = f->src ? 0 : ckpt_src_open(f->path, &f->src, err);   /* the model owns it */
+    if (!rc) rc = ckpt__gguf_kv_walk(f->src, f->path, copy_pair, &c, err);
     if (!rc && c.ftype >= 0 && !c.had_ftype) ckpt__gkv_u32(kv, "general.file_type", (uint32_t)c.ftype);
     return rc;
 }
