@@ -70,6 +70,9 @@ for q in F16 BF16 Q8_0 Q4_0; do
     if "$CKPT" convert --quiet "$T/ll" -o "$T/ll_$q.gguf" --quantize "$q" 2>"$T/err" && r=$($REF quant "$T/ll/model.safetensors" "$T/ll_$q.gguf" "$q" 2>&1)
     then pass "quantize_${q}_vs_ggml_reference"; else fail "quantize_${q}_vs_ggml_reference" "$(cat "$T/err") ${r:-}"; fi
 done
+# --dtype F16 without --quantize: matrices F16, the norms F32 as llama.cpp's converter keeps them
+"$CKPT" convert --quiet "$T/ll" -o "$T/ll_dt16.gguf" --dtype F16 2>"$T/err" && r=$($REF quant "$T/ll/model.safetensors" "$T/ll_dt16.gguf" F16 2>&1) \
+    && pass dtype_f16_norms_f32 || fail dtype_f16_norms_f32 "$(cat "$T/err") ${r:-}"
 # a GGUF read as Q8_0 / Q4_0 goes back to the same blocks, byte for byte
 for q in Q8_0 Q4_0; do
     "$CKPT" convert --quiet "$T/ll_$q.gguf" -o "$T/ll_${q}_rt.gguf" 2>"$T/err" && r=$($REF same "$T/ll_$q.gguf" "$T/ll_${q}_rt.gguf" 2>&1) \

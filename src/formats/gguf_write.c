@@ -10,7 +10,8 @@
  * more dimensions (one-dimensional ones, the norms, stay F32 as llama.cpp's
  * convert keeps them; Q8_0/Q4_0 need rows that are whole 32-weight blocks and
  * fall back to F16 otherwise, as convert_hf_to_gguf.py does for Q8_0).
- * Without it each tensor keeps its dtype, and a tensor read from a GGUF as
+ * Without it each tensor keeps its dtype (norms from Hugging Face weights
+ * become F32 all the same), and a tensor read from a GGUF as
  * Q8_0 or Q4_0 is quantized back to that type (lossless: the reference
  * quantizer finds the same scale and the same codes).
  *
@@ -99,6 +100,9 @@ static int entry_type(const ckpt_model *m, const ckpt_convert_opts *o, int q, co
         if ((t == GGT_Q8_0 || t == GGT_Q4_0) && !blocks_ok) return GGT_F16;
         return t;
     }
+    /* from Hugging Face weights the norms are F32 whatever the weights' dtype,
+     * as llama.cpp's converter writes them (its CPU kernels expect them so) */
+    if (!is_gguf_src(m) && ckpt_dtype_is_float(e->dtype) && e->ndim < 2) return GGT_F32;
     if (is_gguf_src(m) && !o->cast && e->dtype == CKPT_F32 && !e->xf && blocks_ok) {
         /* the reader shows the stored ggml type as the leaf's kind */
         const ckpt_tensor *t = &m->tensors[e->src];
