@@ -89,7 +89,8 @@ static int nothing_to_write(const ckpt_model *m, int kept, ckpt_err *err)
                         nopt ? " left after optimizer state was left out" : "");
 }
 
-static int build_plan(ckpt_model *m, const ckpt_convert_opts *o, ckpt_plan *p, ckpt_err *err)
+static int build_plan(ckpt_model *m, const ckpt_convert_opts *o, const ckpt_format *f, ckpt_plan *p,
+                      ckpt_err *err)
 {
     for (int i = 0; i < m->ntensors; i++) {
         const ckpt_tensor *t = &m->tensors[i];
@@ -115,15 +116,15 @@ static int build_plan(ckpt_model *m, const ckpt_convert_opts *o, ckpt_plan *p, c
         int rc = ckpt__remap_apply(o->remap, m, p, err);  /* remap.c */
         if (rc) return rc;
     }
-    const ckpt_format *f = o->to ? ckpt__format_find(o->to) : NULL;
-    if (f && f->prepare) {
-        int rc = f->prepare(m, o, p, err);
-        if (rc) return rc;
-    }
-    if (p->n == 0) {
+    /* a format may write a useful file from an input without tensors (GGUF: a vocabulary) */
+    if (p->n == 0 && !(f->empty_ok && m->ntensors == 0)) {
         nothing_to_write(m, kept, err);
         ckpt_err_at_path(err, m->path);
         return err->code;
+    }
+    if (f->prepare) {
+        int rc = f->prepare(m, o, p, err);
+        if (rc) return rc;
     }
     /* two sources mapped to one name is an error before any byte is written */
     struct ckpt_name_index *ix = ckpt__index_new();
@@ -201,7 +202,7 @@ int ckpt_convert(ckpt_model *m, const ckpt_convert_opts *o, ckpt_convert_result 
     ckpt_convert_opts po = *o;
     if (ckpt__format_has_opt(f, "rename")) po.nrenames = 0;
     ckpt_plan plan = {0};
-    int rc = build_plan(m, &po, &plan, err);
+    int rc = build_plan(m, &po, f, &plan, err);
     if (!rc) rc = check_ratio(m, &po, &plan, err);
     if (rc) { ckpt__plan_free(&plan); return rc; }
 

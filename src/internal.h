@@ -180,11 +180,15 @@ struct ckpt_format {
      * value ("compress!" gives "compress=1"). The CLI and the TUI learn a
      * format's options here, so a new writer edits no file of theirs. */
     const char *opts;
-    /* Optional (exporters that own a naming, such as kerashub): rewrite the
-     * plan after renames and --map, before collisions are checked and any
-     * byte is written (apply the format's own rules, check every expected
-     * tensor is there with its shape). An error here leaves no output. */
+    /* Optional: rewrite the plan after renames and --map, before names are
+     * checked and any byte is written. Exporters that own a naming apply
+     * their rules and check every expected tensor (kerashub); GGUF gives a
+     * Hugging Face Llama the hf-llama-gguf names and picks the dtype
+     * streamed for --quantize. An error here leaves no output. */
     int (*prepare)(ckpt_model *m, const ckpt_convert_opts *o, ckpt_plan *p, ckpt_err *err);
+    /* 1: an input without any tensor still makes a useful output (GGUF: a
+     * vocabulary-only file); else converting it is "nothing to write". */
+    int empty_ok;
 };
 
 const ckpt_format *ckpt__format_find(const char *name);

@@ -51,7 +51,8 @@ else fail tui_keras_tree_classes "model screen did not appear"; fi
 # ---- the convert dialog for a Keras source: every writable format ----------
 tui_keys c
 if tui_wait "Convert"; then
-    want=$("$CKPT" formats | awk 'NR > 1 && $2 ~ /^rw/ {print $1}' | sort | tr '\n' ' ')
+    # every writable format but gguf, which describes GGUF and Hugging Face Llama sources only
+    want=$("$CKPT" formats | awk 'NR > 1 && $2 ~ /^rw/ && $1 != "gguf" {print $1}' | sort | tr '\n' ' ')
     got=$(grep -m1 'Format ' "$T/screen" | sed 's/.*Format *//; s/[<>│]//g; s/also://; s/(.*)//' | tr ' ' '\n' | grep . | sort | tr '\n' ' ')
     if [ -n "$want" ] && [ "$got" = "$want" ]; then pass tui_convert_formats_keras
     else fail tui_convert_formats_keras "offered '$got', writable '$want'"; fi
@@ -133,8 +134,12 @@ else fail tui_gguf_metadata_info "general.architecture=$arch not shown: $(grep -
 tui_keys Tab i c
 if tui_wait "Convert"; then
     row=$(grep -m1 'Format ' "$T/screen")
-    if echo "$row" | grep -q '< safetensors >  (the only one' && tui_wait "not offered: keras"; then pass tui_convert_formats_gguf
+    if echo "$row" | grep -q '< safetensors >  also:.* gguf' && tui_wait "not offered: keras"; then pass tui_convert_formats_gguf
     else fail tui_convert_formats_gguf "$row"; fi
+    # GGUF -> GGUF is offered, with its own file ending
+    tui_keys Right
+    if tui_wait "< gguf >" && tui_wait_re "Output.*\.gguf"; then pass tui_convert_gguf_offered
+    else fail tui_convert_gguf_offered "$(grep -E 'Format|Output' "$T/screen" | tr '\n' '|')"; fi
 else fail tui_convert_formats_gguf "dialog did not open"; fi
 tui_keys Escape q
 tui_stop

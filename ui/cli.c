@@ -67,6 +67,7 @@ static const cli_cmd commands[] = {
      "  --map FILE          remap rules file or preset:NAME (see README \"Remap rules\", `ckpt maps`)\n"
      "  --set KEY=N         value for {KEY} in the rules' shapes (else from config.json)\n"
      "  --dtype DTYPE       cast floating-point tensors (F32, F16, BF16, ...)\n"
+     "  --quantize TYPE     GGUF output: F32 F16 BF16 Q8_0 Q4_0 (matrices; norms stay F32)\n"
      "  --naming SCHEME     output naming where the format has choices (Keras input:\n"
      "                      keras, index, keras3 = the Keras 3 weight paths)\n"
      "  --package zip       one zip: the weights (--to, default safetensors), config.json,\n"

@@ -1,4 +1,5 @@
-/* src/fmt_gguf.c: GGUF (llama.cpp / ggml), versions 2 and 3, read only.
+/* src/fmt_gguf.c: GGUF (llama.cpp / ggml), versions 2 and 3. Reading is
+ * here; writing (--to gguf) is gguf_write.c and its helpers.
  *
  * Layout (ggml docs/gguf.md; antirez/gguf-tools gguflib.c): "GGUF", u32
  * version, u64 tensor_count, u64 kv_count, the KV pairs (key string, u32
@@ -26,6 +27,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "formats/gguf_write.h"   /* the writer's slots (gguf_write.c) */
 
 #define GGUF_MAX_KEY      65536u       /* key and tensor name lengths */
 #define GGUF_SHOW_STR     4096u        /* bytes of a string shown inside an array's text */
@@ -806,11 +808,19 @@ static int gguf_probe(const char *path, int is_dir, const unsigned char *head, s
 
 const ckpt_format ckpt_fmt_gguf = {
     .name = "gguf",
-    .desc = "GGUF (llama.cpp; v2/v3, read only; Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 dequantized to F32)",
+    .desc = "GGUF (llama.cpp; reads v2/v3, Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 dequantized to F32; writes v3, --quantize)",
     .exts = ".gguf",
-    .flags = CKPT_FMT_READ,
+    .flags = CKPT_FMT_READ | CKPT_FMT_WRITE,
     .probe = gguf_probe,
     .open = gguf_open,
     .read = gguf_read,
     .close = gguf_close,
+    .can_write = ckpt__gguf_can_write,
+    .prepare = ckpt__gguf_plan,
+    .write_begin = ckpt__gguf_write_begin,
+    .write = ckpt__gguf_write,
+    .write_end = ckpt__gguf_write_end,
+    .write_abort = ckpt__gguf_write_abort,
+    .opts = "quantize",
+    .empty_ok = 1,
 };
