@@ -2,10 +2,9 @@
  * index transformers and huggingface_hub write beside them
  * ({"metadata": {"total_size": N}, "weight_map": {name: file}}). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <cjson/cJSON.h>
 
 #include "formats/shards.h"
 
@@ -81,13 +80,36 @@ static int cmp_entry_name(const void *a, const void *b, void *ud)
     return strcmp(p->e[*(const int *)a].name, p->e[*(const int *)b].name);
 }
 
-/* A JSON string literal, escaped by cJSON (as json.dumps with ensure_ascii=False). */
+/* A JSON string literal as Python's json.dumps writes it (ensure_ascii:
+ * non-ASCII as \uXXXX, surrogate pairs above U+FFFF), so the index is
+ * byte for byte what transformers writes. Invalid UTF-8 bytes are kept. */
 static char *jstr(const char *s)
 {
-    cJSON *x = cJSON_CreateString(s);
-    char *t = x ? cJSON_PrintUnformatted(x) : NULL;
-    cJSON_Delete(x);
-    return t;
+    size_t n = strlen(s);
+    char *o = malloc(12 * n + 3), *q = o;
+    if (!o) return NULL;
+    *q++ = '"';
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        unsigned c = *p, len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        for (unsigned k = 1; k < len; k++)
+            if ((p[k] & 0xC0) != 0x80) len = 0;
+        if (len == 0) { *q++ = (char)*p++; continue; }
+        uint32_t cp = len == 1 ? c : c & (0x7F >> len);
+        for (unsigned k = 1; k < len; k++) cp = cp << 6 | (p[k] & 0x3F);
+        p += len;
+        if (cp == '"' || cp == '\\') { *q++ = '\\'; *q++ = (char)cp; }
+        else if (cp == '\n') q += sprintf(q, "\\n");
+        else if (cp == '\r') q += sprintf(q, "\\r");
+        else if (cp == '\t') q += sprintf(q, "\\t");
+        else if (cp == '\b') q += sprintf(q, "\\b");
+        else if (cp == '\f') q += sprintf(q, "\\f");
+        else if (cp < 0x20 || (cp >= 0x7F && cp < 0x10000)) q += sprintf(q, "\\u%04x", cp);
+        else if (cp >= 0x10000) q += sprintf(q, "\\u%04x\\u%04x", 0xD800 + ((cp - 0x10000) >> 10), 0xDC00 + ((cp - 0x10000) & 0x3FF));
+        else *q++ = (char)cp;
+    }
+    *q++ = '"';
+    *q = 0;
+    return o;
 }
 
 static char *index_text(const ckpt_shards *s, const ckpt_plan *p, size_t *len)
