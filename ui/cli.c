@@ -63,6 +63,7 @@ static const cli_cmd commands[] = {
      "  --package zip       one zip: the weights (--to, default safetensors), config.json,\n"
      "                      labels.txt, README.md; with --labels FILE and\n"
      "                      --model-type image_classifier|sound_classifier|text_classifier\n"
+     "  --compress          npz: deflated members (np.savez_compressed)\n"
      "  --include-optimizer also convert optimizer state\n"
      "  --opt KEY=VALUE     writer option (repeatable)\n"
      "  --quiet             print nothing but errors\n"
