@@ -12,6 +12,7 @@ extern const ckpt_format ckpt_fmt_safetensors;
 extern const ckpt_format ckpt_fmt_keras_h5, ckpt_fmt_keras, ckpt_fmt_keras_weights;
 extern const ckpt_format ckpt_fmt_gguf, ckpt_fmt_tfjs;
 extern const ckpt_format ckpt_fmt_torch, ckpt_fmt_npz;
+extern const ckpt_format ckpt_fmt_tf_frozen, ckpt_fmt_tf_saved_model;
 
 /* registry: one line per format, in probe tie-break order */
 static const ckpt_format *const formats[] = {
@@ -19,6 +20,7 @@ static const ckpt_format *const formats[] = {
     &ckpt_fmt_keras_h5, &ckpt_fmt_keras, &ckpt_fmt_keras_weights,
     &ckpt_fmt_gguf, &ckpt_fmt_tfjs,
     &ckpt_fmt_torch, &ckpt_fmt_npz,
+    &ckpt_fmt_tf_frozen, &ckpt_fmt_tf_saved_model,
     NULL /* sentinel */
 };
 #define NFORMATS ((int)(sizeof formats / sizeof formats[0]) - 1)
@@ -41,17 +43,25 @@ const char *ckpt_format_opts(int i)
     return i >= 0 && i < NFORMATS && formats[i]->opts ? formats[i]->opts : "";
 }
 
-int ckpt_writer_opt_kind(const char *name)
+int ckpt__format_has_opt(const ckpt_format *f, const char *name)
 {
     size_t l = strlen(name);
-    for (int i = 0; l && i < NFORMATS; i++)
-        for (const char *p = ckpt_format_opts(i); *p; ) {
-            size_t w = strcspn(p, " ");
-            int flag = w > 0 && p[w - 1] == '!';
-            if (w - (size_t)flag == l && !strncmp(p, name, l)) return flag ? 2 : 1;
-            p += w;
-            while (*p == ' ') p++;
-        }
+    for (const char *p = f && f->opts ? f->opts : ""; l && *p; ) {
+        size_t w = strcspn(p, " ");
+        int flag = w > 0 && p[w - 1] == '!';
+        if (w - (size_t)flag == l && !strncmp(p, name, l)) return flag ? 2 : 1;
+        p += w;
+        while (*p == ' ') p++;
+    }
+    return 0;
+}
+
+int ckpt_writer_opt_kind(const char *name)
+{
+    for (int i = 0; i < NFORMATS; i++) {
+        int k = ckpt__format_has_opt(formats[i], name);
+        if (k) return k;
+    }
     return 0;
 }
 
@@ -83,11 +93,15 @@ static char *read_head(const char *path, size_t n)
     return buf;
 }
 
-/* A TF.js manifest beside a shard names it as "base" in weightsManifest. */
+/* A TF.js manifest beside a shard names it as "base" in weightsManifest,
+ * or in a bare manifest (a JSON array of {paths, weights}). */
 static int json_lists(const char *json_path, const char *quoted_base)
 {
     char *js = read_head(json_path, 1 << 18);
-    int hit = js && strstr(js, "\"weightsManifest\"") && strstr(js, quoted_base);
+    const char *p = js;
+    while (p && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
+    int manifest = js && (strstr(js, "\"weightsManifest\"") || (*p == '[' && strstr(js, "\"paths\"")));
+    int hit = manifest && strstr(js, quoted_base);
     free(js);
     return hit;
 }

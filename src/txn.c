@@ -74,6 +74,11 @@ static int mkdirs(ckpt_txn *t, const char *dir, ckpt_err *err)
     return 0;
 }
 
+int ckpt_txn_mkdir(ckpt_txn *t, const char *dir, ckpt_err *err)
+{
+    return mkdirs(t, dir, err);
+}
+
 int ckpt_txn_create(ckpt_txn *t, const char *final_path, ckpt_err *err)
 {
     for (int i = 0; i < t->n; i++)

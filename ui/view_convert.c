@@ -333,8 +333,16 @@ static void split_options(void)
 {
     snprintf(V.kvbuf, sizeof V.kvbuf, "%s", V.options);
     V.nkv = 0;
-    for (char *sv, *w = strtok_r(V.kvbuf, " \t,", &sv); w && V.nkv < 16; w = strtok_r(NULL, " \t,", &sv))
+    /* "a=1,b=2" is two options, but "tags=serve,gpu" one value with a
+     * comma: a comma splits only where key= follows it */
+    for (char *sv, *w = strtok_r(V.kvbuf, " \t", &sv); w && V.nkv < 16; w = strtok_r(NULL, " \t", &sv)) {
         V.kv[V.nkv++] = w;
+        for (char *c = strchr(w, ','); c && V.nkv < 16; c = strchr(c + 1, ',')) {
+            size_t seg = strcspn(c + 1, ",");
+            char *eq = memchr(c + 1, '=', seg);
+            if (eq && eq > c + 1) { *c = 0; V.kv[V.nkv++] = c + 1; }
+        }
+    }
     if (V.package) {
         add_kv("package", "zip", 0);
         if (V.labels[0]) add_kv("labels", V.labels, 1);
