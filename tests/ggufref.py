@@ -4,7 +4,8 @@
 #
 #   python3 ggufref.py dump FILE          JSON: version, kv (as ckpt prints them), tensors
 #   python3 ggufref.py compare FILE ST    every tensor of FILE (dequantized to F32 for
-#                                         Q4_0/Q4_1/Q5_0/Q5_1/Q8_0) equals ST's tensor
+#                                         Q4_0/Q4_1/Q5_0/Q5_1/Q8_0, K-quants through
+#                                         ggufquant.py) equals ST's tensor
 #   python3 ggufref.py make OUT           a GGUF with every plain type, five block types,
 #                                         one Q4_K, every value type, alignment 64
 import json
@@ -138,8 +139,9 @@ def tensor_values(b, data, t):
         qs = B[:, o + 4:o + 20]
         q = (np.concatenate([qs & 15, qs >> 4], axis=1) | (hb << 4)).astype(np.float32)
         y = (q - 16) * d if name == "Q5_0" else q * d + f16(B[:, 2:4])[:, None]
-    else:
-        raise ValueError("no reference dequantization for " + name)
+    else:  # K-quants and IQ4: tests/ggufquant.py
+        import ggufquant
+        y = ggufquant.dequant(name, B)
     return y.astype(np.float32).reshape(t["shape"])
 
 
@@ -179,8 +181,6 @@ def compare(path, st):
     got = st_read(st)
     bad = 0
     for t in ts:
-        if GT[t["type"]][0] == "Q4_K":
-            continue
         want = tensor_values(b, data, t)
         if t["name"] not in got:
             print("missing in output:", t["name"]); bad += 1; continue

@@ -77,6 +77,7 @@ static const cli_cmd commands[] = {
      "                      (gpt2, bert, llama, llama3, mistral, gemma, qwen2): config.json,\n"
      "                      metadata.json, model.weights.h5, tokenizer.json, assets/tokenizer/;\n"
      "                      --no-tokenizer writes the backbone alone\n"
+     "  --compress          npz: deflated members (np.savez_compressed)\n"
      "  --quantize Q        tfjs: quantize float32 weights as tensorflowjs_converter,\n"
      "                      Q = uint8, uint16 (affine, min/scale per tensor) or float16\n"
      "  --quantize-only GLOB,...  tfjs: quantize only the weights whose names match\n"

@@ -17,15 +17,17 @@
  * bytes of the plain types (F32 F16 BF16 F64 I8 I16 I32 I64) exactly the
  * canonical layout. Block-quantized tensors have no ckpt dtype: they are
  * presented as F32 and dequantized block by block on read for Q4_0, Q4_1,
- * Q5_0, Q5_1 and Q8_0 (ggml-quants.c dequantize_row_*); the other ggml
- * types (K-quants, IQ*) are listed with their shape but reading their data
- * fails with a clear error. Each tensor's leaf node carries its stored ggml
+ * Q5_0, Q5_1 and Q8_0 (ggml-quants.c dequantize_row_*), the K-quants and
+ * IQ4_NL/IQ4_XS (gguf_quant.c); the other ggml types (IQ1..IQ3, TQ, MXFP4)
+ * are listed with their shape but reading their data fails with a clear
+ * error. Each tensor's leaf node carries its stored ggml
  * type as its kind ("Q8_0"), and the metadata gets a per-type summary.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/gguf_quant.h"
 #include "internal.h"
 #include "formats/gguf_write.h"   /* the writer's slots (gguf_write.c) */
 
@@ -61,13 +63,13 @@ static const ggml_type ggml_types[] = {
     [2] = {"Q4_0", 32, 18, CKPT_F32, 1},  [3] = {"Q4_1", 32, 20, CKPT_F32, 1},
     [6] = {"Q5_0", 32, 22, CKPT_F32, 1},  [7] = {"Q5_1", 32, 24, CKPT_F32, 1},
     [8] = {"Q8_0", 32, 34, CKPT_F32, 1},  [9] = {"Q8_1", 32, 36, CKPT_F32, -1},
-    [10] = {"Q2_K", 256, 84, CKPT_F32, -1}, [11] = {"Q3_K", 256, 110, CKPT_F32, -1},
-    [12] = {"Q4_K", 256, 144, CKPT_F32, -1}, [13] = {"Q5_K", 256, 176, CKPT_F32, -1},
-    [14] = {"Q6_K", 256, 210, CKPT_F32, -1}, [15] = {"Q8_K", 256, 292, CKPT_F32, -1},
+    [10] = {"Q2_K", 256, 84, CKPT_F32, 1}, [11] = {"Q3_K", 256, 110, CKPT_F32, 1},
+    [12] = {"Q4_K", 256, 144, CKPT_F32, 1}, [13] = {"Q5_K", 256, 176, CKPT_F32, 1},
+    [14] = {"Q6_K", 256, 210, CKPT_F32, 1}, [15] = {"Q8_K", 256, 292, CKPT_F32, 1},
     [16] = {"IQ2_XXS", 256, 66, CKPT_F32, -1}, [17] = {"IQ2_XS", 256, 74, CKPT_F32, -1},
     [18] = {"IQ3_XXS", 256, 98, CKPT_F32, -1}, [19] = {"IQ1_S", 256, 50, CKPT_F32, -1},
-    [20] = {"IQ4_NL", 32, 18, CKPT_F32, -1}, [21] = {"IQ3_S", 256, 110, CKPT_F32, -1},
-    [22] = {"IQ2_S", 256, 82, CKPT_F32, -1}, [23] = {"IQ4_XS", 256, 136, CKPT_F32, -1},
+    [20] = {"IQ4_NL", 32, 18, CKPT_F32, 1}, [21] = {"IQ3_S", 256, 110, CKPT_F32, -1},
+    [22] = {"IQ2_S", 256, 82, CKPT_F32, -1}, [23] = {"IQ4_XS", 256, 136, CKPT_F32, 1},
     [24] = {"I8", 1, 1, CKPT_I8, 0},      [25] = {"I16", 1, 2, CKPT_I16, 0},
     [26] = {"I32", 1, 4, CKPT_I32, 0},    [27] = {"I64", 1, 8, CKPT_I64, 0},
     [28] = {"F64", 1, 8, CKPT_F64, 0},    [29] = {"IQ1_M", 256, 56, CKPT_F32, -1},
@@ -748,10 +750,13 @@ static void deq_block(uint32_t type, const unsigned char *b, float *y)
         for (int j = 0; j < 32; j++) y[j] = (float)(int8_t)b[2 + j] * d;
         break;
     }
+    default: /* K-quants and IQ4 (gguf_quant.c) */
+        ckpt__gguf_dequant_block(type, b, y);
+        break;
     }
 }
 
-#define DEQ_BLOCKS 512   /* blocks per stored read: 17 KiB of Q8_0, 64 KiB of floats */
+#define DEQ_BLOCKS 512   /* blocks per stored read: 17 KiB of Q8_0, 64 KiB of floats (512 KiB for K-quants) */
 
 static int gguf_read(ckpt_model *m, int t, uint64_t off, void *buf, size_t n, ckpt_err *err)
 {
@@ -763,7 +768,7 @@ static int gguf_read(ckpt_model *m, int t, uint64_t off, void *buf, size_t n, ck
     int rc = 0;
     if (gt->deq < 0) {
         ckpt_err_set(err, CKPT_E_UNSUPPORTED,
-                     "ggml type %s cannot be dequantized by ckpt yet (it reads Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 and plain types)",
+                     "ggml type %s cannot be dequantized by ckpt yet (it reads Q4_0 Q4_1 Q5_0 Q5_1 Q8_0, Q2_K..Q8_K, IQ4_NL, IQ4_XS and plain types)",
                      gt->name);
         ckpt_err_at_tensor(err, ct->name);
         ckpt_err_at_path(err, f->path);
@@ -773,17 +778,17 @@ static int gguf_read(ckpt_model *m, int t, uint64_t off, void *buf, size_t n, ck
     if (!rc && gt->deq == 0) rc = ckpt_src_pread(f->src, buf, n, g->data_off + off, err);
     if (!rc && gt->deq == 1 && n) {
         unsigned char *raw = malloc((size_t)DEQ_BLOCKS * gt->size);
-        float *y = malloc((size_t)DEQ_BLOCKS * 32 * sizeof *y);
+        float *y = malloc((size_t)DEQ_BLOCKS * gt->blck * sizeof *y);
         if (!raw || !y) rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
         unsigned char *out = buf;
         uint64_t pos = off, end = off + n;     /* bytes of the F32 view */
-        const uint64_t bbytes = 32 * sizeof(float);
+        const uint64_t bbytes = gt->blck * sizeof(float);
         while (!rc && pos < end) {
             uint64_t b0 = pos / bbytes, b1 = (end + bbytes - 1) / bbytes;
             if (b1 - b0 > DEQ_BLOCKS) b1 = b0 + DEQ_BLOCKS;
             rc = ckpt_src_pread(f->src, raw, (size_t)((b1 - b0) * gt->size), g->data_off + b0 * gt->size, err);
             if (rc) break;
-            for (uint64_t b = 0; b < b1 - b0; b++) deq_block(g->type, raw + b * gt->size, y + b * 32);
+            for (uint64_t b = 0; b < b1 - b0; b++) deq_block(g->type, raw + b * gt->size, y + b * gt->blck);
             uint64_t chunk_end = b1 * bbytes < end ? b1 * bbytes : end;
             memcpy(out, (unsigned char *)y + (pos - b0 * bbytes), (size_t)(chunk_end - pos));
             out += chunk_end - pos;
@@ -808,7 +813,7 @@ static int gguf_probe(const char *path, int is_dir, const unsigned char *head, s
 
 const ckpt_format ckpt_fmt_gguf = {
     .name = "gguf",
-    .desc = "GGUF (llama.cpp; reads v2/v3, Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 dequantized to F32; writes v3, --quantize)",
+    .desc = "GGUF (llama.cpp; reads v2/v3, Q4_0..Q8_0, K-quants and IQ4 dequantized to F32; writes v3, --quantize)",
     .exts = ".gguf",
     .flags = CKPT_FMT_READ | CKPT_FMT_WRITE,
     .probe = gguf_probe,

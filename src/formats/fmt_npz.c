@@ -18,6 +18,7 @@
 #include "internal.h"
 #include "keras_zip.h"
 #include "npy.h"
+#include "formats/npz_write.h"
 #include "tensor_io.h"
 
 /* ---- the header ---- */
@@ -377,11 +378,16 @@ static void npz_close(ckpt_model *m)
 
 const ckpt_format ckpt_fmt_npz = {
     .name = "npz",
-    .desc = "NumPy .npz archive or .npy array",
+    .desc = "NumPy .npz archive or .npy array (writes np.savez; --compress as np.savez_compressed)",
     .exts = ".npz .npy",
-    .flags = CKPT_FMT_READ,
+    .flags = CKPT_FMT_READ | CKPT_FMT_WRITE,
     .probe = probe,
     .open = npz_open,
     .read = npz_read,
     .close = npz_close,
+    .write_begin = ckpt__npz_write_begin,   /* npz_write.c */
+    .write = ckpt__npz_write,
+    .write_end = ckpt__npz_write_end,
+    .write_abort = ckpt__npz_write_abort,
+    .opts = "compress!",
 };

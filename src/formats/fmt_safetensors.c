@@ -13,6 +13,7 @@
  * same code serves local files and remote ones read by HTTP ranges.
  */
 #include "fmt_safetensors.h"
+#include "formats/shards.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -849,31 +850,26 @@ static void sb_jstr(sbuf *b, const char *s)
 typedef struct st_wshard {
     int first, last;             /* plan entries [first, last) */
     uint64_t data_len;
-    char *path;
+    const char *path;            /* borrowed from the shard plan */
 } st_wshard;
 
 typedef struct st_writer {
+    ckpt_shards S;               /* files, entry -> file, index path (formats/shards.c) */
     st_wshard *sh;
-    int nsh;
-    int *shard_of;               /* per plan entry */
     uint64_t *off;               /* per plan entry: offset in its shard's data buffer */
     int cur;                     /* shard being written, -1 before the first */
     int fd;
     uint64_t pos;                /* file position in the current shard */
     uint64_t flushed;            /* writeback started up to here */
     uint64_t data_start;         /* 8 + N of the current shard */
-    char *index_path;
-    uint64_t total;
 } st_writer;
 
 static void st_writer_free(st_writer *s)
 {
     if (!s) return;
-    for (int i = 0; i < s->nsh; i++) free(s->sh[i].path);
+    ckpt__shards_free(&s->S);
     free(s->sh);
-    free(s->shard_of);
     free(s->off);
-    free(s->index_path);
     free(s);
 }
 
@@ -1000,71 +996,28 @@ static int st_write_begin(ckpt_writer *w, ckpt_err *err)
     w->priv = s;
     s->cur = -1;
     s->fd = -1;
-    s->sh = calloc((size_t)p->n + 1, sizeof *s->sh);
-    s->shard_of = calloc((size_t)p->n + 1, sizeof *s->shard_of);
+    int rc = ckpt__shards_plan(p, limit, out, "model.safetensors", ".safetensors", &s->S, err);
+    if (rc) return rc;
+    s->sh = calloc((size_t)s->S.n, sizeof *s->sh);
     s->off = calloc((size_t)p->n + 1, sizeof *s->off);
-    if (!s->sh || !s->shard_of || !s->off) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-
-    /* huggingface_hub's rule, keeping plan order: start a new shard when the
-     * next tensor would overflow this one; a tensor over the limit alone. */
-    s->nsh = 1;
-    uint64_t cur = 0;
-    for (int i = 0; i < p->n; i++) {
-        uint64_t nb = p->e[i].nbytes;
-        st_wshard *sh = &s->sh[s->nsh - 1];
-        if (limit && sh->last > sh->first && (nb > limit || cur + nb > limit)) {
-            s->sh[s->nsh].first = s->sh[s->nsh].last = i;
-            sh = &s->sh[s->nsh++];
-            cur = 0;
+    if (!s->sh || !s->off) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    for (int k = 0; k < s->S.n; k++) {
+        st_wshard *sh = &s->sh[k];
+        sh->first = s->S.first[k];
+        sh->last = s->S.first[k + 1];
+        sh->path = s->S.paths[k];
+        for (int i = sh->first; i < sh->last; i++) {
+            s->off[i] = sh->data_len;
+            sh->data_len += p->e[i].nbytes;
         }
-        s->shard_of[i] = s->nsh - 1;
-        s->off[i] = cur;
-        cur += nb;
-        sh->last = i + 1;
-        sh->data_len = cur;
-        s->total += nb;
     }
-
-    int dirmode = ckpt__ends_with(out, "/") || ckpt__is_dir(out);
-    if (s->nsh == 1) {
-        s->sh[0].path = dirmode ? ckpt__path_join(out, "model.safetensors") : ckpt__strdup(out);
-        if (!s->sh[0].path) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-        return CKPT_OK;
-    }
-    char *dir, *base;
-    if (dirmode) {
-        dir = ckpt__strdup(out);
-        base = ckpt__strdup("model");
-    } else {
-        dir = ckpt__path_dirname(out);
-        const char *bn = ckpt__path_basename(out);
-        size_t k = strlen(bn);
-        if (ckpt__ends_with(bn, ".safetensors")) k -= strlen(".safetensors");
-        base = ckpt__strndup(bn, k);
-    }
-    int rc = CKPT_OK;
-    if (!dir || !base) rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-    for (int k = 0; !rc && k < s->nsh; k++) {
-        char *name = ckpt__asprintf("%s-%05d-of-%05d.safetensors", base, k + 1, s->nsh);
-        s->sh[k].path = name ? ckpt__path_join(dir, name) : NULL;
-        free(name);
-        if (!s->sh[k].path) rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-    }
-    if (!rc) {
-        char *name = ckpt__asprintf("%s.safetensors.index.json", base);
-        s->index_path = name ? ckpt__path_join(dir, name) : NULL;
-        free(name);
-        if (!s->index_path) rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-    }
-    free(dir);
-    free(base);
-    return rc;
+    return CKPT_OK;
 }
 
 static int st_write(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t n, ckpt_err *err)
 {
     st_writer *s = w->priv;
-    int rc = advance_to(w, s->shard_of[i], err);
+    int rc = advance_to(w, s->S.of[i], err);
     if (rc) return rc;
     const char *path = s->sh[s->cur].path;
     if (s->pos != s->data_start + s->off[i] + off) {
@@ -1090,60 +1043,17 @@ static int st_write(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t
     return CKPT_OK;
 }
 
-static int cmp_entry_name(const void *a, const void *b, void *ud)
-{
-    const ckpt_plan *p = ud;
-    return strcmp(p->e[*(const int *)a].name, p->e[*(const int *)b].name);
-}
-
-/* transformers' layout: json.dumps(index, indent=2, sort_keys=True) */
-static int write_index(ckpt_writer *w, ckpt_err *err)
-{
-    st_writer *s = w->priv;
-    const ckpt_plan *p = w->plan;
-    int *ord = malloc(((size_t)p->n + 1) * sizeof *ord);
-    if (!ord) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-    for (int i = 0; i < p->n; i++) ord[i] = i;
-    qsort_r(ord, (size_t)p->n, sizeof *ord, cmp_entry_name, (void *)p);
-    sbuf b = {0};
-    sb_printf(&b, "{\n  \"metadata\": {\n    \"total_size\": %llu\n  },\n  \"weight_map\": {",
-              (unsigned long long)s->total);
-    for (int j = 0; j < p->n; j++) {
-        int i = ord[j];
-        sb_puts(&b, j ? ",\n    " : "\n    ");
-        sb_jstr(&b, p->e[i].name);
-        sb_puts(&b, ": ");
-        sb_jstr(&b, ckpt__path_basename(s->sh[s->shard_of[i]].path));
-    }
-    sb_puts(&b, p->n ? "\n  }\n}\n" : "}\n}\n");
-    free(ord);
-    if (b.bad) { free(b.p); return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
-    int fd = ckpt_txn_create(w->txn, s->index_path, err);
-    int rc = CKPT_OK;
-    if (fd < 0) {
-        ckpt_err_at_path(err, s->index_path);
-        rc = err->code ? (int)err->code : CKPT_E_IO;
-    } else if (ckpt__write_full(fd, b.p, b.n)) {
-        rc = ckpt_err_sys(err, CKPT_E_IO, errno, "cannot write");
-        ckpt_err_at_path(err, s->index_path);
-    } else {
-        ckpt_txn_close_fd(w->txn, fd);
-    }
-    free(b.p);
-    return rc;
-}
-
 static int st_write_end(ckpt_writer *w, ckpt_err *err)
 {
     st_writer *s = w->priv;
-    int rc = advance_to(w, s->nsh - 1, err);
+    int rc = advance_to(w, s->S.n - 1, err);
     if (!rc) rc = finish_shard(w, err);
-    if (!rc && s->index_path) rc = write_index(w, err);
+    if (!rc && s->S.index_path) rc = ckpt__shards_write_index(&s->S, w->plan, w->txn, err);
     if (rc) return rc;
     if (w->res) {
-        w->res->nfiles = s->nsh + (s->index_path ? 1 : 0);
+        w->res->nfiles = s->S.n + (s->S.index_path ? 1 : 0);
         snprintf(w->res->main_path, sizeof w->res->main_path, "%s",
-                 s->index_path ? s->index_path : s->sh[0].path);
+                 s->S.index_path ? s->S.index_path : s->sh[0].path);
     }
     st_write_abort(w);  /* frees the state */
     return CKPT_OK;

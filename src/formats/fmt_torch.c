@@ -24,6 +24,7 @@
 #include "keras_zip.h"
 #include "pickle.h"
 #include "tensor_io.h"
+#include "formats/torch_write.h"
 
 #define PKL_MAX (1u << 30)          /* data.pkl / legacy pickles: at most 1 GiB */
 #define WALK_MAX_DEPTH 64
@@ -655,11 +656,15 @@ static void torch_close(ckpt_model *m)
 
 const ckpt_format ckpt_fmt_torch = {
     .name = "torch",
-    .desc = "PyTorch checkpoint (torch.save zip or legacy pickle; read without executing it)",
+    .desc = "PyTorch checkpoint (torch.save zip or legacy pickle; read without executing it; writes torch.save zips)",
     .exts = ".pt .pth .bin .ckpt",
-    .flags = CKPT_FMT_READ,
+    .flags = CKPT_FMT_READ | CKPT_FMT_WRITE,
     .probe = probe,
     .open = torch_open,
     .read = torch_read,
     .close = torch_close,
+    .write_begin = ckpt__torch_write_begin,   /* torch_write.c */
+    .write = ckpt__torch_write,
+    .write_end = ckpt__torch_write_end,
+    .write_abort = ckpt__torch_write_abort,
 };

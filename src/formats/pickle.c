@@ -71,6 +71,12 @@ static const allowed allow[] = {
     {"torch", "CharStorage", PKG_STORAGE, PKT_I8},
     {"torch", "ByteStorage", PKG_STORAGE, PKT_U8},
     {"torch", "BoolStorage", PKG_STORAGE, PKT_BOOL},
+    /* torch >= 2.1 (float8) and >= 2.3 (unsigned) name these too */
+    {"torch", "UInt16Storage", PKG_STORAGE, PKT_U16},
+    {"torch", "UInt32Storage", PKG_STORAGE, PKT_U32},
+    {"torch", "UInt64Storage", PKG_STORAGE, PKT_U64},
+    {"torch", "Float8_e4m3fnStorage", PKG_STORAGE, PKT_F8_E4M3},
+    {"torch", "Float8_e5m2Storage", PKG_STORAGE, PKT_F8_E5M2},
     {"torch", "UntypedStorage", PKG_STORAGE, PKT_UNTYPED},
     {"torch", "ComplexFloatStorage", PKG_STORAGE, PKT_UNSUPPORTED},
     {"torch", "ComplexDoubleStorage", PKG_STORAGE, PKT_UNSUPPORTED},

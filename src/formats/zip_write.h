@@ -1,0 +1,30 @@
+/* src/formats/zip_write.h: a streaming zip writer (stored or deflated
+ * members, zip64 when sizes or offsets need it) over an output fd. */
+#ifndef CKPT_ZIP_WRITE_H
+#define CKPT_ZIP_WRITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal.h"
+
+typedef struct zw zw;
+
+typedef struct zw_member {
+    const char *name;
+    uint64_t size;          /* uncompressed bytes that will be written */
+    int deflate;            /* 0 stored, 1 deflated */
+    unsigned align;         /* data starts at a multiple of this (torch: 64), 0 = no padding */
+    int zip64;              /* force zip64 records for this member (np.savez does) */
+} zw_member;
+
+/* `path` names the file in messages; the fd stays the caller's (txn). */
+zw *zw_new(int fd, const char *path);
+int zw_begin(zw *z, const zw_member *m, ckpt_err *err);
+int zw_write(zw *z, const void *buf, size_t n, ckpt_err *err);
+int zw_end(zw *z, ckpt_err *err);
+/* The central directory and end records. */
+int zw_finish(zw *z, ckpt_err *err);
+void zw_free(zw *z);
+
+#endif
