@@ -13,7 +13,7 @@ CFLAGS  ?= -O2 -g
 FUZZ_TIME ?= 20
 V ?= 0
 
-PKGS := ncursesw hdf5 libzip libcjson libcurl libcrypto
+PKGS := ncursesw hdf5 libzip libcjson libcurl libcrypto zlib
 # ncursesw's pkg-config adds -D_XOPEN_SOURCE=600; we want the full glibc API instead.
 PKG_CFLAGS := $(filter-out -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=600,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -36,7 +36,9 @@ UNIT_C  := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_C  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 B := build
-SRC_O  := $(SRC_C:%.c=$(B)/obj/%.o)
+SRC_O  := $(SRC_C:%.c=$(B)/obj/%.o) $(B)/obj/gen/templates.o
+# code templates (templates/*/*) are compiled in as byte arrays: ckpt__template()
+TPL    := $(sort $(wildcard templates/*/*))
 UI_O   := $(UI_C:%.c=$(B)/obj/%.o)
 UNIT_B := $(UNIT_C:tests/unit/%.c=$(B)/tests/%)
 
@@ -56,6 +58,14 @@ $(B)/libckpt.a: $(SRC_O)
 $(B)/obj/src/%.o: src/%.c $(wildcard include/ckpt/*.h) $(wildcard src/*.h src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(QCC)$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -c -o $@ $<
+
+$(B)/gen/templates.c: $(TPL) tools/embed.sh
+	@mkdir -p $(dir $@)
+	$(Q)sh tools/embed.sh $(TPL) > $@.tmp && mv $@.tmp $@
+
+$(B)/obj/gen/templates.o: $(B)/gen/templates.c
+	@mkdir -p $(dir $@)
+	$(QCC)$(CC) $(WARN) $(CFLAGS) -c -o $@ $<
 
 # ui/ sees include/ only: the layering is part of the build.
 $(B)/obj/ui/%.o: ui/%.c $(wildcard include/ckpt/*.h) $(wildcard ui/*.h)
