@@ -70,6 +70,25 @@ static char *apply_renames(const ckpt_convert_opts *o, const char *name, ckpt_er
     return cur;
 }
 
+/* A plan with no tensor would commit an empty file and exit 0: say what
+ * was left out instead (before any file is created). */
+static int nothing_to_write(const ckpt_model *m, int kept, ckpt_err *err)
+{
+    int nopt = 0;
+    for (int i = 0; i < m->ntensors; i++) nopt += (m->tensors[i].flags & CKPT_TF_OPTIMIZER) != 0;
+    if (m->ntensors == 0)
+        return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "nothing to write: the input has no tensors");
+    if (kept == 0)
+        return ckpt_err_set(err, CKPT_E_UNSUPPORTED,
+                            "nothing to write: all %d tensor%s are optimizer state, left out without "
+                            "--include-optimizer (the model's own weights are not in the file)",
+                            nopt, nopt == 1 ? "" : "s");
+    return ckpt_err_set(err, CKPT_E_UNSUPPORTED,
+                        "nothing to write: the remap rules drop all %d tensor%s%s", kept,
+                        kept == 1 ? "" : "s",
+                        nopt ? " left after optimizer state was left out" : "");
+}
+
 static int build_plan(ckpt_model *m, const ckpt_convert_opts *o, ckpt_plan *p, ckpt_err *err)
 {
     for (int i = 0; i < m->ntensors; i++) {
@@ -91,9 +110,15 @@ static int build_plan(ckpt_model *m, const ckpt_convert_opts *o, ckpt_plan *p, c
         free(name);
         if (rc) return rc;
     }
+    int kept = p->n;
     if (o->remap) {
         int rc = ckpt__remap_apply(o->remap, m, p, err);  /* remap.c */
         if (rc) return rc;
+    }
+    if (p->n == 0) {
+        nothing_to_write(m, kept, err);
+        ckpt_err_at_path(err, m->path);
+        return err->code;
     }
     /* two sources mapped to one name is an error before any byte is written */
     struct ckpt_name_index *ix = ckpt__index_new();
@@ -122,8 +147,11 @@ int ckpt_convert(ckpt_model *m, const ckpt_convert_opts *o, ckpt_convert_result 
     const ckpt_format *f = ckpt__format_find(o->to);
     if (!f) return ckpt_err_set(err, CKPT_E_USAGE, "unknown output format '%s'", o->to);
     char why[256] = "";
-    if (!ckpt_format_can_write(o->to, m, why, sizeof why))
-        return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s", why[0] ? why : "cannot write this format");
+    if (!ckpt_format_can_write(o->to, m, why, sizeof why)) {
+        ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s", why[0] ? why : "cannot write this format");
+        ckpt_err_at_path(err, m->path);
+        return err->code;
+    }
 
     ckpt_plan plan = {0};
     int rc = build_plan(m, o, &plan, err);

@@ -1,6 +1,7 @@
 /* dtype.c: element types, their names and conversions (f16/bf16/f8 by hand:
  * no Debian library offers these small, exact conversions). */
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "internal.h"
@@ -95,33 +96,96 @@ uint16_t ckpt_f32_to_bf16(float f)
 }
 
 /* fp8 e4m3fn: bias 7, no infinities, 0x7f/0xff NaN. e5m2: bias 15, IEEE-like. */
-static double f8_to_f64(uint8_t v, int e4m3)
+static double f8_decode(uint8_t v, int e4m3)
 {
     int sign = v & 0x80;
     int ebits = e4m3 ? 4 : 5, mbits = e4m3 ? 3 : 2, bias = e4m3 ? 7 : 15;
     int exp = (v >> mbits) & ((1 << ebits) - 1), man = v & ((1 << mbits) - 1);
     double r;
-    if (e4m3 && exp == 15 && man == 7) return NAN;
+    if (e4m3 && exp == 15 && man == 7) return sign ? -NAN : NAN;
     if (!e4m3 && exp == 31) r = man ? NAN : INFINITY;
     else if (exp == 0) r = ldexp((double)man, 1 - bias - mbits);
     else r = ldexp(1.0 + (double)man / (1 << mbits), exp - bias);
     return sign ? -r : r;
 }
 
+/* 256-entry decode tables, built once (decoding is per element on hot paths) */
+static double f8_table[2][256];
+static pthread_once_t f8_once = PTHREAD_ONCE_INIT;
+static void f8_build(void)
+{
+    for (int c = 0; c < 256; c++) {
+        f8_table[0][c] = f8_decode((uint8_t)c, 0);
+        f8_table[1][c] = f8_decode((uint8_t)c, 1);
+    }
+}
+static double f8_to_f64(uint8_t v, int e4m3)
+{
+    pthread_once(&f8_once, f8_build);
+    return f8_table[e4m3][v];
+}
+
+/* A small binary float (mbits of mantissa, exponent bias `bias`, top exponent
+ * field `emax_field`) from a double, rounded once, to nearest, ties to even.
+ * Returns the magnitude code (exponent and mantissa fields) without sign;
+ * the caller handles NaN/inf and overflow, whose rules differ by format.
+ * Rounding straight from the double avoids the double rounding of going
+ * through float (1 + 2^-11 + 2^-40 must give 1.0009765625 in F16). */
+static uint64_t small_float_code(double a, int mbits, int bias)
+{
+    if (a == 0) return 0;
+    int ex;
+    frexp(a, &ex);                       /* a = f * 2^ex, f in [0.5, 1) */
+    int e = ex - 1;                      /* a = 1.x * 2^e */
+    if (e < 1 - bias) e = 1 - bias;      /* subnormal: fixed quantum */
+    if (e > 2 * bias + 2) return UINT64_MAX; /* far past any code: overflow */
+    double n = nearbyint(ldexp(a, mbits - e)); /* exact scaling, one rounding (to even) */
+    /* normal: ((e + bias - 1) << mbits) + n, which also carries a rounded-up
+     * mantissa into the exponent; subnormal (e = 1 - bias): just n */
+    return ((uint64_t)(e + bias - 1) << mbits) + (uint64_t)n;
+}
+
+/* IEEE-style (F16, BF16, E5M2): overflow gives infinity, as NumPy and torch do. */
+static uint32_t ieee_small_from_f64(double d, int ebits, int mbits)
+{
+    int bias = (1 << (ebits - 1)) - 1;
+    uint32_t sign = signbit(d) ? 1u << (ebits + mbits) : 0;
+    uint32_t inf = ((1u << ebits) - 1) << mbits;
+    if (isnan(d)) return sign | inf | (1u << (mbits - 1));
+    uint64_t c = isinf(d) ? inf : small_float_code(fabs(d), mbits, bias);
+    return sign | (uint32_t)(c >= inf ? inf : c);
+}
+
 static uint8_t f64_to_f8(double d, int e4m3)
 {
-    /* exhaustive nearest search over 256 codes: exact and simple; casts to
-     * fp8 are rare and the cost is bounded per element */
-    if (isnan(d)) return e4m3 ? 0x7f : 0x7e;
-    double best = INFINITY;
-    uint8_t code = 0;
-    for (int c = 0; c < 256; c++) {
-        double v = f8_to_f64((uint8_t)c, e4m3);
-        if (isnan(v)) continue;
-        double diff = fabs(v - d);
-        if (diff < best || (diff == best && !(c & 1))) { best = diff; code = (uint8_t)c; }
+    if (!e4m3) {
+        if (isnan(d)) return (uint8_t)(signbit(d) ? 0xff : 0x7f); /* torch's e5m2 NaN */
+        return (uint8_t)ieee_small_from_f64(d, 5, 2);
     }
-    return code;
+    /* e4m3fn has no infinity: like torch, NaN, inf and anything that rounds
+     * past 448 (the top code 0x7f is NaN) become NaN, sign kept */
+    uint8_t sign = signbit(d) ? 0x80 : 0;
+    if (isnan(d) || isinf(d)) return sign | 0x7f;
+    uint64_t c = small_float_code(fabs(d), 3, 7);
+    return sign | (uint8_t)(c >= 0x7f ? 0x7f : c);
+}
+
+static uint16_t f64_to_f16(double d)
+{
+    if (isnan(d)) {
+        /* keep the payload's top bits, as NumPy does (and stay a NaN) */
+        uint64_t b;
+        memcpy(&b, &d, 8);
+        uint16_t sig = (uint16_t)((b & 0xfffffffffffffull) >> 42);
+        return (uint16_t)((b >> 63 ? 0x8000 : 0) | 0x7c00 | (sig ? sig : 1));
+    }
+    return (uint16_t)ieee_small_from_f64(d, 5, 10);
+}
+
+static uint16_t f64_to_bf16(double d)
+{
+    if (isnan(d)) return ckpt_f32_to_bf16((float)d);
+    return (uint16_t)ieee_small_from_f64(d, 8, 7);
 }
 
 #define LD(T) ({ T v_; memcpy(&v_, p, sizeof v_); v_; })
@@ -176,8 +240,8 @@ void ckpt_dtype_from_f64(ckpt_dtype t, const double *src, size_t n, void *dstv)
         case CKPT_I32: ST(int32_t, llround(clampd(v, -2147483648.0, 2147483647.0))); break;
         case CKPT_U64: ST(uint64_t, clampd(v, 0, 18446744073709549568.0)); break;
         case CKPT_I64: ST(int64_t, clampd(v, -9223372036854775808.0, 9223372036854774784.0)); break;
-        case CKPT_F16: ST(uint16_t, ckpt_f32_to_f16((float)v)); break;
-        case CKPT_BF16: ST(uint16_t, ckpt_f32_to_bf16((float)v)); break;
+        case CKPT_F16: ST(uint16_t, f64_to_f16(v)); break;
+        case CKPT_BF16: ST(uint16_t, f64_to_bf16(v)); break;
         case CKPT_F32: ST(float, v); break;
         case CKPT_F64: ST(double, v); break;
         case CKPT_F8_E4M3: *p = f64_to_f8(v, 1); break;

@@ -513,7 +513,7 @@ int ckpt_check_expect_ex(ckpt_model *m, const ckpt_remap *map, const ckpt_target
         }
     }
     for (int i = 0; i < ckpt_remapped_nwarnings(v); i++)
-        ckpt_findings_add(out, CKPT_FIND_OTHER, NULL, NULL, -1, NULL, "%s", ckpt_remapped_warning(v, i));
+        ckpt_findings_add(out, CKPT_FIND_UNUSED_RULE, NULL, NULL, -1, NULL, "%s", ckpt_remapped_warning(v, i));
     int n = ckpt_remapped_count(v);
     if (t->preset) {
         /* every tensor (after the map) must be claimed by a preset rule */

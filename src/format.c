@@ -83,11 +83,15 @@ static char *read_head(const char *path, size_t n)
     return buf;
 }
 
-/* A TF.js manifest beside a shard names it as "base" in weightsManifest. */
+/* A TF.js manifest beside a shard names it as "base" in weightsManifest,
+ * or in a bare manifest (a JSON array of {paths, weights}). */
 static int json_lists(const char *json_path, const char *quoted_base)
 {
     char *js = read_head(json_path, 1 << 18);
-    int hit = js && strstr(js, "\"weightsManifest\"") && strstr(js, quoted_base);
+    const char *p = js;
+    while (p && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
+    int manifest = js && (strstr(js, "\"weightsManifest\"") || (*p == '[' && strstr(js, "\"paths\"")));
+    int hit = manifest && strstr(js, quoted_base);
     free(js);
     return hit;
 }

@@ -181,6 +181,14 @@ struct ckpt_format {
 };
 
 const ckpt_format *ckpt__format_find(const char *name);
+/* The sandboxed first open (sandbox.c): 1 when f is CKPT_FMT_SANDBOX and the
+ * sandbox is not switched off (CKPT_SANDBOX=off, or ckpt__sandbox_off set,
+ * as the raw fuzz target and the sandbox child itself do). */
+extern int ckpt__sandbox_off;
+int ckpt__sandbox_wanted(const ckpt_format *f);
+/* Open `path` with f in a confined child; 0 when it opened cleanly there,
+ * else the child's error or "libhdf5 crashed/hung reading PATH ...". */
+int ckpt__sandbox_probe(const ckpt_format *f, const char *path, ckpt_err *err);
 /* Open `path` with a given format (ckpt_open picks it by probing). */
 int ckpt__open_with(const ckpt_format *f, const char *path, ckpt_model **out, ckpt_err *err);
 
@@ -290,6 +298,9 @@ int ckpt__ends_with(const char *s, const char *suffix);
 /* 1 when JSON text stops with an object, array or string still open (or
  * holds none): a file cut short, to say so instead of "not valid JSON". */
 int ckpt__json_cut_short(const char *s, size_t n);
+/* 1 when JSON nests deeper than CKPT_JSON_MAX_DEPTH, cJSON's own limit. */
+#define CKPT_JSON_MAX_DEPTH 1000
+int ckpt__json_too_deep(const char *s, size_t n);
 int ckpt__is_dir(const char *path);
 int ckpt__file_exists(const char *path);
 /* Natural compare ("layers.2" < "layers.10"). */

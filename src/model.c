@@ -215,7 +215,10 @@ int ckpt__open_with(const ckpt_format *f, const char *path, ckpt_model **out, ck
         free(m);
         return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     }
-    int rc = f->open(m, path, err);
+    /* a library parser that may crash on hostile bytes meets them first in a
+     * confined child; the in-process open follows only a clean answer */
+    int rc = ckpt__sandbox_wanted(f) ? ckpt__sandbox_probe(f, path, err) : 0;
+    if (!rc) rc = f->open(m, path, err);
     if (!rc && !m->tree_built) rc = ckpt__tree_from_names(m, err);
     if (!rc) rc = ckpt__tree_finish(m, err);
     if (!rc) rc = ckpt__arch_after_open(m, err);   /* arch.c: HF config.json facts */

@@ -106,7 +106,9 @@ int tio_zread(tio_zcache *c, zip_int64_t idx, uint64_t off, void *buf, size_t n,
          * (and size) with the directory's, so a damaged member is an error,
          * not silently wrong numbers */
         unsigned char b;
-        if (zip_fread(c->f, &b, 1) < 0) return zc_fail(c, "damaged", err);
+        zip_int64_t r = zip_fread(c->f, &b, 1);
+        if (r < 0) return zc_fail(c, "damaged", err);
+        if (r > 0) return zc_fail(c, "inflates past its declared size (damaged or hostile)", err);
     }
     return 0;
 }

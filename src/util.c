@@ -141,6 +141,24 @@ int ckpt__json_cut_short(const char *s, size_t n)
     return in_str || depth > 0 || !seen;
 }
 
+/* 1 when JSON text nests arrays/objects deeper than cJSON parses
+ * (CJSON_NESTING_LIMIT): to say so instead of "parse error at byte N". */
+int ckpt__json_too_deep(const char *s, size_t n)
+{
+    long depth = 0;
+    int in_str = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (c == '\\') i++;
+            else if (c == '"') in_str = 0;
+        } else if (c == '"') in_str = 1;
+        else if ((c == '{' || c == '[') && ++depth > CKPT_JSON_MAX_DEPTH) return 1;
+        else if (c == '}' || c == ']') depth--;
+    }
+    return 0;
+}
+
 int ckpt__ends_with(const char *s, const char *suffix)
 {
     size_t a = strlen(s), b = strlen(suffix);

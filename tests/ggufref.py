@@ -59,8 +59,10 @@ def read_value(r, t):
 
 
 def show(t, v, quoted=False):
-    """The text ckpt prints for a value: arrays of more than 8 elements (or of
-    arrays) summarised as "[N strings]", "[N i32]", ..."""
+    """The text ckpt keeps for a value: a string exactly; arrays of more than 8
+    elements (or of arrays) summarised as "[N strings]", "[N i32]", ..."""
+    if t == STR and not quoted:
+        return v   # a string value on its own: its exact text (printers escape it)
     if t == STR:
         s = v.encode()
         keep = s[:64 if quoted else 4096].decode("utf-8", "replace")

@@ -2,19 +2,7 @@
 # weight's values against TensorFlow.js itself (tf.loadLayersModel /
 # tf.loadGraphModel in Node, tests/node/tfjs_ref.js), malformed manifests.
 source "$(dirname "$0")/lib.sh"
-NODEDIR=$ROOT/tests/node
-
-# ---- TensorFlow.js in Node: install from the lock file when missing --------
-have_tfjs=0
-if ! command -v node >/dev/null 2>&1; then
-    skip tfjs_node "node is not installed"
-elif [ -d "$NODEDIR/node_modules/@tensorflow/tfjs" ]; then
-    have_tfjs=1
-elif (cd "$NODEDIR" && timeout 600 npm ci --no-audit --no-fund >"$T/npm.log" 2>&1); then
-    have_tfjs=1
-else
-    skip tfjs_node "npm could not install @tensorflow/tfjs (registry unreachable?): $(tail -n 2 "$T/npm.log" | tr '\n' ' ')"
-fi
+source "$(dirname "$0")/node_lib.sh" tfjs_node
 
 # Compare `ckpt ls --json` with the manifest: names, shapes, dtypes in order.
 cat > "$T/lsman.py" <<'PY'

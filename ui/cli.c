@@ -1,5 +1,6 @@
 /* cli.c: command dispatch, help, and the helpers every subcommand shares
  * (error printing, opening, progress on stderr, signals). */
+#include <cJSON.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 
 #include "ckpt/convert.h"
 #include "cli.h"
+#include "safe.h"
 #include "tui.h"
 
 int cmd_ls(int argc, char **argv);
@@ -38,8 +40,13 @@ static const cli_cmd commands[] = {
      "usage: ckpt check PATH [--json]\n"
      "       ckpt check PATH --expect TARGET [--map FILE] [--set KEY=N]\n"
      "                       [--include-optimizer] [--json]\n"
-     "  Reports duplicate names and, where the format carries an architecture\n"
-     "  (Keras), weights that are missing, unclaimed, mis-shaped or renamed.\n"
+     "  Reports what stops a load or loads wrong weights; each finding has a kind\n"
+     "  (--json \"kind\"): duplicate, bad_name (empty, control bytes, not UTF-8,\n"
+     "  leading/trailing space, '..' or a leading '/'), lost_weights (optimizer\n"
+     "  slots but no model variables), and where the format carries an\n"
+     "  architecture (Keras): missing, unexpected, shape (naming the input shape\n"
+     "  assumed and where it came from), rename. A layer class ckpt does not know\n"
+     "  (custom or third-party) is a note: its weights are listed, not compared.\n"
      "  --expect TARGET: compare with the layout some code expects instead: a\n"
      "  checkpoint, a names list (NAME [SHAPE] [DTYPE] a line, or `ckpt ls --json`)\n"
      "  or preset:NAME; reports missing, unexpected, mis-shaped tensors after\n"
@@ -47,7 +54,8 @@ static const cli_cmd commands[] = {
      "  expects and the model lacks (layers counted from config.json, else from\n"
      "  the names; a note says which); the Keras presets, from the Keras config.\n"
      "  Optimizer state is not compared unless --include-optimizer; a note line\n"
-     "  says how many tensors were left out.\n"
+     "  says how many tensors were left out. With --expect the kinds are missing,\n"
+     "  unexpected, shape, dtype, rename and unused_rule (a map rule matching nothing).\n"
      "  Exit status 1 when anything is found (notes do not count).\n"},
     {"convert", cmd_convert, "convert to another format (streamed, atomic output)",
      "usage: ckpt convert IN -o OUT [--to FORMAT] [options]\n"
@@ -63,6 +71,9 @@ static const cli_cmd commands[] = {
      "  --package zip       one zip: the weights (--to, default safetensors), config.json,\n"
      "                      labels.txt, README.md; with --labels FILE and\n"
      "                      --model-type image_classifier|sound_classifier|text_classifier\n"
+     "  --quantize Q        tfjs: quantize float32 weights as tensorflowjs_converter,\n"
+     "                      Q = uint8, uint16 (affine, min/scale per tensor) or float16\n"
+     "  --quantize-only GLOB,...  tfjs: quantize only the weights whose names match\n"
      "  --include-optimizer also convert optimizer state\n"
      "  --opt KEY=VALUE     writer option (repeatable)\n"
      "  --quiet             print nothing but errors\n"
@@ -157,7 +168,7 @@ int cmd_help(int argc, char **argv)
 int cli_fail(const ckpt_err *e)
 {
     char line[2048];
-    fprintf(stderr, "ckpt: %s\n", ckpt_err_line(e, line, sizeof line));
+    fprintf(stderr, "ckpt: %s\n", cli_esc(ckpt_err_line(e, line, sizeof line)));
     if (e->code == CKPT_E_CANCELLED) return 130;
     return ckpt_err_exit_code(e);
 }
@@ -259,16 +270,14 @@ int cli_progress_arg(cli_progress *p, const char *arg)
     return 1;
 }
 
+/* a JSON string, escaped as cli_json_safe escapes whole documents */
 static void json_str(FILE *f, const char *s)
 {
-    fputc('"', f);
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else fputc(c, f);
-    }
-    fputc('"', f);
+    cJSON *j = cJSON_CreateString(s ? s : "");
+    char *t = j ? cli_json_safe(cJSON_PrintUnformatted(j)) : NULL;
+    fputs(t ? t : "\"\"", f);
+    free(t);
+    cJSON_Delete(j);
 }
 
 int cli_progress_cb(void *ud, const ckpt_progress *pr)
@@ -311,18 +320,23 @@ int cli_progress_cb(void *ud, const ckpt_progress *pr)
     char cur[40] = "";
     if (pr->current) {
         size_t l = strlen(pr->current);
-        snprintf(cur, sizeof cur, " %s%s", l > 30 ? "..." : "", l > 30 ? pr->current + l - 27 : pr->current);
+        const char *e = cli_esc(l > 30 ? pr->current + l - 27 : pr->current);
+        snprintf(cur, sizeof cur, " %s%s", l > 30 ? "..." : "", e);
     }
-    fprintf(stderr, "\r\033[K[%s] %3d%% %s/%s %s/s%s%s", bar, (int)(frac * 100), a, b, r, eta, cur);
+    /* the bar's own \r and erase-line go to the raw stream; the name is escaped */
+    FILE *tty = cli_term_err ? cli_term_err : stderr;
     fflush(stderr);
+    fprintf(tty, "\r\033[K[%s] %3d%% %s/%s %s/s%s%s", bar, (int)(frac * 100), a, b, r, eta, cur);
+    fflush(tty);
     return 0;
 }
 
 void cli_progress_done(cli_progress *p)
 {
     if (p->mode == CLI_PROGRESS_BAR && p->last) {
-        fprintf(stderr, "\r\033[K");
-        fflush(stderr);
+        FILE *tty = cli_term_err ? cli_term_err : stderr;
+        fprintf(tty, "\r\033[K");
+        fflush(tty);
     }
 }
 
@@ -333,7 +347,8 @@ static int open_interactive(const char *path, const char *theme)
     if (isatty(1) && isatty(0)) return tui_main(path, theme); /* NULL: browse "." */
     if (!path) path = ".";
     /* When stdout is not a terminal, the bare path form prints what
-     * `ckpt info` prints. */
+     * `ckpt info` prints, through the same escaping filter. */
+    cli_safe_streams();
     char *av[] = {"info", (char *)path, NULL};
     return cmd_info(2, av);
 }
@@ -379,6 +394,9 @@ int cli_main(int argc, char **argv)
                 fputs(c->usage, stdout);
                 return EXIT_OK;
             }
+        /* every command's output goes through the escaping filter (the TUI,
+         * below, draws through curses instead) */
+        cli_safe_streams();
         return c->run(sub_argc, sub);
     }
     if (i + 1 < argc) {

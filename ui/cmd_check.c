@@ -8,6 +8,7 @@
 #include "ckpt/check.h"
 #include "ckpt/remap.h"
 #include "cli.h"
+#include "safe.h"
 
 int cmd_check(int argc, char **argv)
 {
@@ -78,7 +79,7 @@ int cmd_check(int argc, char **argv)
         }
         cJSON *notes = cJSON_AddArrayToObject(root, "notes");
         for (int i = 0; i < f.nnotes; i++) cJSON_AddItemToArray(notes, cJSON_CreateString(f.notes[i]));
-        char *s = cJSON_PrintUnformatted(root);
+        char *s = cli_json_safe(cJSON_PrintUnformatted(root));
         if (s) puts(s);
         free(s);
         cJSON_Delete(root);
@@ -86,19 +87,19 @@ int cmd_check(int argc, char **argv)
         for (int i = 0; i < f.n; i++) {
             const ckpt_finding *x = &f.v[i];
             printf("%-10s ", ckpt_finding_kind_str(x->kind));
-            if (x->layer) printf("layer %s: ", x->layer);
-            if (x->tensor && (!x->layer || !strstr(x->message, x->tensor))) printf("%s: ", x->tensor);
-            printf("%s\n", x->message);
-            if (x->suggestion) printf("%-10s   -> %s\n", "", x->suggestion);
+            if (x->layer) printf("layer %s: ", cli_esc(x->layer));
+            if (x->tensor && x->tensor[0] && !strstr(x->message, x->tensor)) printf("%s: ", cli_esc(x->tensor));
+            printf("%s\n", cli_esc(x->message));
+            if (x->suggestion) printf("%-10s   -> %s\n", "", cli_esc(x->suggestion));
         }
-        if (f.n) printf("%d finding%s in %s\n", f.n, f.n == 1 ? "" : "s", ckpt_model_path(m));
+        if (f.n) printf("%d finding%s in %s\n", f.n, f.n == 1 ? "" : "s", cli_esc(ckpt_model_path(m)));
         else {
             int nchk = 0;   /* optimizer state is checked only when asked */
             for (int i = 0; i < ckpt_model_ntensors(m); i++)
                 nchk += !(ckpt_model_tensor(m, i)->flags & CKPT_TF_OPTIMIZER) || incl_opt || !target;
             printf("no findings (%d tensors checked)\n", nchk);
         }
-        for (int i = 0; i < f.nnotes; i++) printf("note: %s\n", f.notes[i]);
+        for (int i = 0; i < f.nnotes; i++) printf("note: %s\n", cli_esc(f.notes[i]));
     }
     rc = f.n ? EXIT_FINDINGS : EXIT_OK;
     ckpt_findings_free(&f);

@@ -9,6 +9,7 @@
 #include "ckpt/convert.h"
 #include "ckpt/remap.h"
 #include "cli.h"
+#include "safe.h"
 
 /* options that pass straight to the writer as key=value */
 static const char *const writer_opts[] = {"package", "labels", "model-type", NULL};
@@ -147,7 +148,7 @@ int cmd_convert(int argc, char **argv)
     /* rules that matched nothing (the plan is built, and checked, before any byte is written) */
     for (int k = 0; remap && k < ckpt_remap_nrules(remap) && (!crc || err.code != CKPT_E_FORMAT); k++) {
         char *w = ckpt_remap_unmatched_warning(remap, k);
-        if (w) fprintf(stderr, "ckpt: warning: %s\n", w);
+        if (w) fprintf(stderr, "ckpt: warning: %s\n", cli_esc(w));
         free(w);
     }
     if (crc) {
@@ -163,7 +164,7 @@ int cmd_convert(int argc, char **argv)
             cJSON_AddNumberToObject(r, "tensors", res.ntensors);
             cJSON_AddNumberToObject(r, "bytes", (double)res.nbytes);
             cJSON_AddNumberToObject(r, "files", res.nfiles);
-            char *s = cJSON_PrintUnformatted(r);
+            char *s = cli_json_safe(cJSON_PrintUnformatted(r));
             if (s) puts(s);
             free(s);
             cJSON_Delete(r);

@@ -11,6 +11,7 @@
 #include "ckpt/diff.h"
 #include "ckpt/remap.h"
 #include "cli.h"
+#include "safe.h"
 
 static void shp(int nd, const int64_t *s, char *b, size_t n)
 {
@@ -95,7 +96,7 @@ int cmd_diff(int argc, char **argv)
     rc = ckpt_diff_models(A, B, &o, &d, &err);
     if (o.values) cli_progress_done(&prog);
     if (rc) { rc = cli_fail(&err); goto out; }
-    for (int i = 0; i < d->nwarn; i++) fprintf(stderr, "ckpt: warning: %s\n", d->warn[i]);
+    for (int i = 0; i < d->nwarn; i++) fprintf(stderr, "ckpt: warning: %s\n", cli_esc(d->warn[i]));
     char s1[160], s2[160];
     if (json) {
         cJSON *r = cJSON_CreateObject();
@@ -154,7 +155,7 @@ int cmd_diff(int argc, char **argv)
             }
             cJSON_Delete(x);
         }
-        char *s = cJSON_PrintUnformatted(r);
+        char *s = cli_json_safe(cJSON_PrintUnformatted(r));
         if (s) puts(s);
         free(s);
         cJSON_Delete(r);
@@ -164,27 +165,27 @@ int cmd_diff(int argc, char **argv)
             const ckpt_diff_entry *e = &d->v[i];
             if (e->flags & CKPT_DIFF_ONLY_A) {
                 shp(e->ndim_a, e->shape_a, s1, sizeof s1);
-                printf("only in A  %s  %s %s\n", e->a, ckpt_dtype_name(e->dtype_a), s1);
+                printf("only in A  %s  %s %s\n", cli_esc(e->a), ckpt_dtype_name(e->dtype_a), s1);
             } else if (e->flags & CKPT_DIFF_ONLY_B) {
                 shp(e->ndim_b, e->shape_b, s1, sizeof s1);
-                printf("only in B  %s  %s %s\n", e->b, ckpt_dtype_name(e->dtype_b), s1);
+                printf("only in B  %s  %s %s\n", cli_esc(e->b), ckpt_dtype_name(e->dtype_b), s1);
             } else if (e->flags & CKPT_DIFF_RENAME) {
                 shp(e->ndim_a, e->shape_a, s1, sizeof s1);
-                printf("renamed?   %s -> %s  %s (score %.2f)\n", e->a, e->b, s1, e->score);
+                printf("renamed?   %s -> %s  %s (score %.2f)\n", cli_esc(e->a), cli_esc(e->b), s1, e->score);
             } else {
                 if (e->flags & CKPT_DIFF_SHAPE) {
                     shp(e->ndim_a, e->shape_a, s1, sizeof s1);
                     shp(e->ndim_b, e->shape_b, s2, sizeof s2);
-                    printf("shape      %s  %s -> %s\n", e->a, s1, s2);
+                    printf("shape      %s  %s -> %s\n", cli_esc(e->a), s1, s2);
                 }
                 if (e->flags & CKPT_DIFF_DTYPE)
-                    printf("dtype      %s  %s -> %s\n", e->a, ckpt_dtype_name(e->dtype_a), ckpt_dtype_name(e->dtype_b));
+                    printf("dtype      %s  %s -> %s\n", cli_esc(e->a), ckpt_dtype_name(e->dtype_a), ckpt_dtype_name(e->dtype_b));
                 if (e->flags & CKPT_DIFF_COMPARED) {
                     if (e->max_abs > gabs) gabs = e->max_abs;
                     if (e->max_rel > grel) grel = e->max_rel;
                 }
                 if (e->flags & CKPT_DIFF_VALUES)
-                    printf("values     %s  max abs %.6g  max rel %.6g  (%llu of %llu elements over tolerance)\n", e->a,
+                    printf("values     %s  max abs %.6g  max rel %.6g  (%llu of %llu elements over tolerance)\n", cli_esc(e->a),
                            e->max_abs, e->max_rel, (unsigned long long)e->nover, (unsigned long long)e->nelems);
             }
         }

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "safe.h"
+#include "shown.h"
 
 typedef struct dt_count {
     int tensors;
@@ -88,7 +90,7 @@ int cmd_info(int argc, char **argv)
             ckpt_model_fact(m, i, &k, &v);
             cJSON_AddStringToObject(facts, k, v);
         }
-        char *s = cJSON_PrintUnformatted(root);
+        char *s = cli_json_safe(cJSON_PrintUnformatted(root));
         if (s) puts(s);
         free(s);
         cJSON_Delete(root);
@@ -97,7 +99,7 @@ int cmd_info(int argc, char **argv)
     }
 
     char a[64], b[64];
-    printf("%-12s %s\n", "path:", ckpt_model_path(m));
+    printf("%-12s %s\n", "path:", cli_esc(ckpt_model_path(m)));
     printf("%-12s %s\n", "format:", ckpt_model_format(m));
     int nf = ckpt_model_nfiles(m);
     printf("%-12s %d (%s)\n", "files:", nf, cli_human_bytes(filebytes, a, sizeof a));
@@ -105,7 +107,7 @@ int cmd_info(int argc, char **argv)
         for (int i = 0; i < nf && i < 20; i++) {
             uint64_t sz;
             const char *p = ckpt_model_file(m, i, &sz);
-            printf("  %-10s %s (%s)\n", "", p, cli_human_bytes(sz, a, sizeof a));
+            printf("  %-10s %s (%s)\n", "", cli_esc(p), cli_human_bytes(sz, a, sizeof a));
         }
     printf("%-12s %s\n", "tensors:", cli_human_count((unsigned long long)(n - nopt), a, sizeof a));
     printf("%-12s %s\n", "parameters:", cli_human_count(params, a, sizeof a));
@@ -122,7 +124,9 @@ int cmd_info(int argc, char **argv)
         for (int i = 0; i < ckpt_model_nfacts(m); i++) {
             const char *k, *v;
             ckpt_model_fact(m, i, &k, &v);
-            printf("  %-22s %s\n", k, v);
+            char *sv = shown_value(v, 0);   /* a fact may quote a file's string (general.name) */
+            printf("  %-22s %s\n", cli_esc(k), sv ? sv : "");
+            free(sv);
         }
     }
     if (ckpt_model_nmeta(m)) {
@@ -130,10 +134,11 @@ int cmd_info(int argc, char **argv)
         for (int i = 0; i < ckpt_model_nmeta(m); i++) {
             const char *k, *v;
             ckpt_model_meta(m, i, &k, &v);
-            size_t l = strlen(v);
-            /* long JSON blobs (model_config) would drown the summary */
-            if (l > 200) printf("  %-22s %.160s... (%zu chars)\n", k, v, l);
-            else printf("  %-22s %s\n", k, v);
+            /* long values (model_config, a chat template) would drown the
+             * summary; --json has them exactly */
+            char *sv = shown_value(v, strlen(v) > 200 ? 160 : 0);
+            printf("  %-22s %s\n", cli_esc(k), sv ? sv : "");
+            free(sv);
         }
     }
     ckpt_close(m);

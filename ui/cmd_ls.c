@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "safe.h"
 
 int cmd_ls(int argc, char **argv)
 {
@@ -40,7 +41,7 @@ int cmd_ls(int argc, char **argv)
             if (t->flags & CKPT_TF_OPTIMIZER) cJSON_AddBoolToObject(o, "optimizer", 1);
             cJSON_AddItemToArray(arr, o);
         }
-        char *s = cJSON_PrintUnformatted(root);
+        char *s = cli_json_safe(cJSON_PrintUnformatted(root));
         if (s) puts(s);
         free(s);
         cJSON_Delete(root);
@@ -52,7 +53,7 @@ int cmd_ls(int argc, char **argv)
     for (int i = 0; i < n; i++) {
         const ckpt_tensor *t = ckpt_model_tensor(m, i);
         if (grep && !strstr(t->name, grep)) continue;
-        int l = (int)strlen(t->name);
+        int l = (int)strlen(cli_esc(t->name));
         if (l > wname) wname = l;
         l = (int)strlen(ckpt_shape_str(t, sh, sizeof sh));
         if (l > wsh) wsh = l;
@@ -64,7 +65,7 @@ int cmd_ls(int argc, char **argv)
     for (int i = 0; i < n; i++) {
         const ckpt_tensor *t = ckpt_model_tensor(m, i);
         if (grep && !strstr(t->name, grep)) continue;
-        printf("%-*s  %-*s  %-*s  %llu%s\n", wname, t->name, wdt, ckpt_dtype_name(t->dtype), wsh,
+        printf("%-*s  %-*s  %-*s  %llu%s\n", wname, cli_esc(t->name), wdt, ckpt_dtype_name(t->dtype), wsh,
                ckpt_shape_str(t, sh, sizeof sh), (unsigned long long)t->nbytes,
                t->flags & CKPT_TF_OPTIMIZER ? "  (optimizer)" : "");
     }

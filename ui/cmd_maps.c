@@ -8,6 +8,7 @@
 
 #include "ckpt/remap.h"
 #include "cli.h"
+#include "safe.h"
 
 static void shape_str(int nd, const int64_t *sh, char *b, size_t n)
 {
@@ -58,7 +59,7 @@ static int preview(const char *path, const char **maps, int nmaps, const char **
             if (in.rule_line) cJSON_AddNumberToObject(o, "rule_line", in.rule_line);
             cJSON_AddItemToArray(arr, o);
         } else {
-            printf("%s -> %s  %s %s%s%s\n", t->name, in.name, ckpt_dtype_name(in.dtype), sb,
+            printf("%s -> %s  %s %s%s%s\n", cli_esc(t->name), cli_esc(in.name), ckpt_dtype_name(in.dtype), sb,
                    in.xform ? "  " : "", in.xform ? in.xform : "");
         }
     }
@@ -68,7 +69,7 @@ static int preview(const char *path, const char **maps, int nmaps, const char **
             cJSON_AddItemToArray(d, cJSON_CreateString(ckpt_model_tensor(m, ckpt_remapped_dropped(v, i, NULL))->name));
         cJSON *w = cJSON_AddArrayToObject(root, "warnings");
         for (int i = 0; i < ckpt_remapped_nwarnings(v); i++) cJSON_AddItemToArray(w, cJSON_CreateString(ckpt_remapped_warning(v, i)));
-        char *s = cJSON_PrintUnformatted(root);
+        char *s = cli_json_safe(cJSON_PrintUnformatted(root));
         if (s) puts(s);
         free(s);
         cJSON_Delete(root);
@@ -76,9 +77,9 @@ static int preview(const char *path, const char **maps, int nmaps, const char **
         for (int i = 0; i < ckpt_remapped_ndropped(v); i++) {
             int line = 0;
             int ti = ckpt_remapped_dropped(v, i, &line);
-            printf("%s -> (dropped by line %d)\n", ckpt_model_tensor(m, ti)->name, line);
+            printf("%s -> (dropped by line %d)\n", cli_esc(ckpt_model_tensor(m, ti)->name), line);
         }
-        for (int i = 0; i < ckpt_remapped_nwarnings(v); i++) fprintf(stderr, "ckpt: warning: %s\n", ckpt_remapped_warning(v, i));
+        for (int i = 0; i < ckpt_remapped_nwarnings(v); i++) fprintf(stderr, "ckpt: warning: %s\n", cli_esc(ckpt_remapped_warning(v, i)));
     }
     ckpt_remapped_free(v);
     ckpt_close(m);
@@ -142,7 +143,7 @@ int cmd_maps(int argc, char **argv)
             ckpt_remap_free(r);
             cJSON_AddItemToArray(arr, o);
         }
-        char *s = cJSON_PrintUnformatted(arr);
+        char *s = cli_json_safe(cJSON_PrintUnformatted(arr));
         if (s) puts(s);
         free(s);
         cJSON_Delete(arr);

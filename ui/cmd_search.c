@@ -7,6 +7,7 @@
 
 #include "ckpt/hub.h"
 #include "cli.h"
+#include "safe.h"
 
 int cmd_search(int argc, char **argv)
 {
@@ -33,12 +34,12 @@ int cmd_search(int argc, char **argv)
     if (json) {
         cJSON *arr = cJSON_CreateArray();
         for (int i = 0; i < n; i++) cJSON_AddItemToArray(arr, cJSON_CreateString(ids[i]));
-        char *s = cJSON_PrintUnformatted(arr);
+        char *s = cli_json_safe(cJSON_PrintUnformatted(arr));
         if (s) puts(s);
         free(s);
         cJSON_Delete(arr);
     } else {
-        for (int i = 0; i < n; i++) printf("hf://%s\n", ids[i]);
+        for (int i = 0; i < n; i++) printf("hf://%s\n", cli_esc(ids[i]));
     }
     for (int i = 0; i < n; i++) free(ids[i]);
     free(ids);

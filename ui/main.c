@@ -6,6 +6,8 @@
 
 int main(int argc, char **argv)
 {
-    setlocale(LC_ALL, "");
+    /* LC_CTYPE only: curses needs the terminal's character set, while numbers
+     * must keep the C locale (1.5GB, --atol 0.001, JSON "elapsed":0.017) */
+    setlocale(LC_CTYPE, "");
     return cli_main(argc, argv);
 }

@@ -42,6 +42,7 @@ void check_draw(void)
     draw_header();
     char t[128];
     snprintf(t, sizeof t, "Mismatches: %d finding%s", C.f.n, C.f.n == 1 ? "" : "s");
+    if (C.f.nnotes) snprintf(t + strlen(t), sizeof t - strlen(t), ", %d note%s", C.f.nnotes, C.f.nnotes == 1 ? "" : "s");
     draw_text(1, 1, t, COLS - 2, theme_attr(T_TITLE), CLIP_RIGHT);
     int y0 = 2, rows = LINES - 4;
     C.rows = rows;
@@ -51,7 +52,16 @@ void check_draw(void)
         /* as `ckpt check` says it: what was compared depends on the input */
         char ok[128];
         snprintf(ok, sizeof ok, "No mismatches found (%d tensors checked).", ckpt_model_ntensors(A.m));
-        draw_text(y0, 2, ok, COLS - 4, theme_attr(T_DIM), CLIP_RIGHT);
+        draw_text(y0++, 2, ok, COLS - 4, theme_attr(T_DIM), CLIP_RIGHT);
+        /* notes (a custom layer class, say) do not count, but say so */
+        for (int i = 0; i < C.f.nnotes && y0 < LINES - 2; i++) {
+            char nb[1024];
+            snprintf(nb, sizeof nb, "note: %s", C.f.notes[i]);
+            int h = text_lines(nb, COLS - 4);
+            if (y0 + h > LINES - 2) h = LINES - 2 - y0;
+            draw_text_wrap(y0, 2, h, COLS - 4, nb, theme_attr(T_NORMAL));
+            y0 += h;
+        }
     }
     /* the selected finding in full under the list, wrapped (up to 4 lines) */
     char full[2048] = "";
@@ -74,11 +84,11 @@ void check_draw(void)
         int y = y0 + r, sel = i == C.cur;
         attr_t base = sel ? theme_attr(T_CURSOR) : theme_attr(T_NORMAL);
         if (sel) draw_fill(y, 0, COLS, base);
-        draw_text(y, 1, ckpt_finding_kind_str(f->kind), 11, sel ? base : theme_attr(T_FLAGGED), CLIP_RIGHT);
-        const char *who = f->tensor ? f->tensor : f->layer ? f->layer : "";
+        draw_text(y, 1, ckpt_finding_kind_str(f->kind), 12, sel ? base : theme_attr(T_FLAGGED), CLIP_RIGHT);
+        const char *who = f->tensor && f->tensor[0] ? f->tensor : f->layer ? f->layer : "";
         int ww = COLS / 3;
-        draw_text(y, 13, who, ww, sel ? base : theme_attr(T_TENSOR), CLIP_LEFT);
-        draw_text(y, 14 + ww, f->message ? f->message : "", COLS - 15 - ww, base, CLIP_RIGHT);
+        draw_text(y, 14, who, ww, sel ? base : theme_attr(T_TENSOR), CLIP_LEFT);
+        draw_text(y, 15 + ww, f->message ? f->message : "", COLS - 16 - ww, base, CLIP_RIGHT);
     }
     /* the selected finding in full, with its suggestion */
     if (dn > 0) {

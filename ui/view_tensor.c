@@ -9,6 +9,7 @@
 #include "app.h"
 #include "draw.h"
 #include "keys.h"
+#include "shown.h"
 
 static struct {
     ckpt_stats **cache;   /* per tensor, allocated on first use */
@@ -280,13 +281,17 @@ static void model_section(dl *d)
     for (int i = 0; i < ckpt_model_nfacts(A.m); i++) {
         const char *k, *v;
         ckpt_model_fact(A.m, i, &k, &v);
-        line_kv(d, k, v, T_NORMAL);
+        char *sv = shown_value(v, 1024);
+        line_kv(d, k, sv ? sv : "", T_NORMAL);
+        free(sv);
     }
     if (ckpt_model_nmeta(A.m)) line_text(d, "metadata", T_TITLE);
     for (int i = 0; i < ckpt_model_nmeta(A.m); i++) {
         const char *k, *v;
         ckpt_model_meta(A.m, i, &k, &v);
-        line_kv(d, k, v, T_NORMAL);
+        char *sv = shown_value(v, 1024);   /* line_kv shows up to 3 lines of it */
+        line_kv(d, k, sv ? sv : "", T_NORMAL);
+        free(sv);
     }
 }
 

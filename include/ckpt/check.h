@@ -13,8 +13,11 @@
     _(DTYPE,      "dtype")                                              \
     _(RENAME,     "rename")     /* names differ; likely pairing shown */\
     _(DUPLICATE,  "duplicate")  /* same name twice after flattening */  \
-    _(UNKNOWN,    "unknown")    /* layer class unknown to ckpt */       \
-    _(OTHER,      "other")
+    _(LOST_WEIGHTS, "lost_weights") /* optimizer state but no model weights */ \
+    _(BAD_NAME,   "bad_name")   /* empty, control bytes, not UTF-8, spaces, path-like */ \
+    _(UNUSED_RULE, "unused_rule") /* --expect: a map rule that matched nothing */
+/* The strings are stable: `check --json` prints them as "kind" and scripts
+ * match on them. A layer class ckpt does not know is a note, not a finding. */
 
 typedef enum ckpt_finding_kind {
 #define CKPT_FIND_ENUM_(n, s) CKPT_FIND_##n,

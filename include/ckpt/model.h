@@ -113,6 +113,9 @@ const char *ckpt_shape_str(const ckpt_tensor *t, char *buf, size_t n);
 /* Formats built in. */
 #define CKPT_FMT_READ   0x1u
 #define CKPT_FMT_WRITE  0x2u
+/* Opened first in a confined child process (src/sandbox.c): its parser is a
+ * library ckpt cannot vouch for (libhdf5). CKPT_SANDBOX=off skips it. */
+#define CKPT_FMT_SANDBOX 0x4u
 int ckpt_format_count(void);
 const char *ckpt_format_name(int i);
 const char *ckpt_format_desc(int i);

@@ -28,7 +28,9 @@
 #include "internal.h"
 
 #define GGUF_MAX_KEY      65536u       /* key and tensor name lengths */
-#define GGUF_SHOW_STR     4096u        /* string values kept for display */
+#define GGUF_SHOW_STR     4096u        /* bytes of a string shown inside an array's text */
+#define GGUF_MAX_META_STR (16u << 20)  /* a string value kept exactly, up to this */
+#define GGUF_MAX_META_ALL (64u << 20)  /* all string values kept, together */
 #define GGUF_MAX_DEPTH    4            /* nested arrays */
 #define GGUF_SHOW_ELEMS   8            /* arrays up to this many are printed whole */
 #define GGUF_MAX_ALIGN    (1u << 20)
@@ -103,6 +105,7 @@ typedef struct {
     uint64_t bstart;
     size_t blen;
     char what[160];        /* what is being read, for messages */
+    uint64_t kept;         /* bytes of string values kept in the model so far */
 } rd;
 
 static int rd_err(rd *r, ckpt_err *err, uint64_t off, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -249,7 +252,28 @@ typedef struct {
 static int read_value(rd *r, uint32_t type, sbuf *txt, int quote, int depth, gval *gv,
                       ckpt_err *err);
 
-/* Read a string value; keep at most `show` bytes of it in txt. */
+/* A string value on its own (chat template, tokenizer model): its exact
+ * bytes, as the file has them. Printers escape and shorten, not the
+ * reader. A NUL byte, which a C string cannot hold, is kept as "\0". */
+static int read_str_exact(rd *r, sbuf *txt, uint64_t len, ckpt_err *err)
+{
+    char tmp[GGUF_SHOW_STR];
+    while (len) {
+        size_t k = len < sizeof tmp ? (size_t)len : sizeof tmp;
+        if (rd_get(r, tmp, k, err)) return CKPT_E_FORMAT;
+        for (size_t i = 0, j; i < k; i = j + 1) {
+            const char *z = memchr(tmp + i, 0, k - i);
+            j = z ? (size_t)(z - tmp) : k;
+            sb_add(txt, tmp + i, j - i);
+            if (z) sb_add(txt, "\\0", 2);
+        }
+        len -= k;
+    }
+    return 0;
+}
+
+/* Read a string value; keep at most `show` bytes of it in txt (quoted and
+ * escaped, for an array's summary), or all of it when `show` is 0. */
 static int read_str_value(rd *r, sbuf *txt, size_t show, int quote, ckpt_err *err)
 {
     uint64_t at = r->pos, len;
@@ -257,6 +281,15 @@ static int read_str_value(rd *r, sbuf *txt, size_t show, int quote, ckpt_err *er
     if (len > r->size - r->pos)
         return rd_err(r, err, at, "string length %llu runs past the end of the file",
                       (unsigned long long)len);
+    if (!show && txt) {
+        if (len > GGUF_MAX_META_STR)
+            return rd_err(r, err, at, "string value of %llu bytes exceeds the limit of %u bytes",
+                          (unsigned long long)len, GGUF_MAX_META_STR);
+        if (r->kept + len > GGUF_MAX_META_ALL)   /* memory stays bounded whatever the file says */
+            return rd_err(r, err, at, "string values take more than %u bytes in all", GGUF_MAX_META_ALL);
+        r->kept += len;
+        return read_str_exact(r, txt, len, err);
+    }
     size_t k = len < show ? (size_t)len : show;
     char tmp[GGUF_SHOW_STR];
     if (k > sizeof tmp) k = sizeof tmp;
@@ -315,7 +348,7 @@ static int read_value(rd *r, uint32_t type, sbuf *txt, int quote, int depth, gva
 {
     unsigned char b[8];
     uint64_t at = r->pos;
-    if (type == GV_STR) return read_str_value(r, txt, quote ? 64 : GGUF_SHOW_STR, quote, err);
+    if (type == GV_STR) return read_str_value(r, txt, quote ? 64 : 0, quote, err);
     if (type == GV_ARR) return read_array(r, txt, depth, gv, err);
     if (type >= GV_COUNT) return rd_err(r, err, at, "unknown value type %u", type);
     unsigned n = gv_size[type];

@@ -278,7 +278,9 @@ int ckpt__st_parse_header(const char *json, size_t n, uint64_t file_size, const 
     struct ckpt_name_index *ix = NULL;
     if (!root) {
         uint64_t at = end ? (uint64_t)(end - txt) : 0;
-        rc = st_fail(err, path, NULL, 8 + at, "header is not valid JSON (parse error at header byte %llu)",
+        if (ckpt__json_too_deep(txt, n))
+            rc = st_fail(err, path, NULL, 8, "header nests JSON deeper than %d levels (hostile?)", CKPT_JSON_MAX_DEPTH);
+        else rc = st_fail(err, path, NULL, 8 + at, "header is not valid JSON (parse error at header byte %llu)",
                      (unsigned long long)at);
         goto out;
     }

@@ -18,6 +18,7 @@
  * converted; complex64 likewise.
  */
 #include "fmt_tfjs.h"
+#include "tfjs_write.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -206,9 +207,17 @@ int ckpt__tfjs_parse_manifest(const char *json, size_t n, const char *path, tfjs
         if (ckpt__json_cut_short(json, n))   /* brackets or a string left open at the end */
             return tj_fail(err, path, NULL, "not valid JSON: it stops after %zu bytes with brackets left open "
                            "(truncated?)", n);
+        if (ckpt__json_too_deep(json, n))
+            return tj_fail(err, path, NULL, "JSON nested deeper than %d levels (hostile?)", CKPT_JSON_MAX_DEPTH);
         return tj_fail(err, path, NULL, "not valid JSON (parse error at byte %zu of %zu)", at, n);
     }
     int rc = 0;
+    const cJSON *man;
+    if (cJSON_IsArray(root)) {   /* a bare weights manifest */
+        mf->bare = 1;
+        man = root;
+        goto groups;
+    }
     if (!cJSON_IsObject(root)) { rc = tj_fail(err, path, NULL, "model.json is not a JSON object"); goto out; }
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
     const cJSON *topo = cJSON_GetObjectItemCaseSensitive(root, "modelTopology");
@@ -221,8 +230,9 @@ int ckpt__tfjs_parse_manifest(const char *json, size_t n, const char *path, tfjs
     } else {
         mf->graph = cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(topo, "node"));
     }
-    const cJSON *man = cJSON_GetObjectItemCaseSensitive(root, "weightsManifest");
+    man = cJSON_GetObjectItemCaseSensitive(root, "weightsManifest");
     if (!cJSON_IsArray(man)) { rc = tj_fail(err, path, NULL, "model.json has no weightsManifest array"); goto out; }
+groups:;
     int ng = cJSON_GetArraySize(man), nw = 0, gi = 0;
     const cJSON *g;
     cJSON_ArrayForEach(g, man) {
@@ -503,7 +513,13 @@ static int describe(ckpt_model *m, const char *json, size_t n, ckpt_err *err)
     if (!root) return tj_nomem(err);
     int rc = 0;
     const char *keys[] = {"format", "generatedBy", "convertedBy"};
-    if ((rc = ckpt__model_set_fact(m, "tfjs_format", tm->mf.graph ? "graph-model" : "layers-model", err))) goto out;
+    if (!cJSON_IsObject(root)) {   /* a bare manifest: names and weights only */
+        cJSON_Delete(root);
+        root = cJSON_CreateObject();
+        if (!root) return tj_nomem(err);
+    }
+    if ((rc = ckpt__model_set_fact(m, "tfjs_format", tm->mf.bare ? "weights manifest (no model topology)"
+                                   : tm->mf.graph ? "graph-model" : "layers-model", err))) goto out;
     for (int i = 0; i < 3; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, keys[i]);
         if (cJSON_IsString(v) && (rc = ckpt__model_add_meta(m, keys[i], v->valuestring, err))) goto out;
@@ -688,7 +704,8 @@ static int tj_read(ckpt_model *m, int t, uint64_t off, void *buf, size_t n, ckpt
 
 /* ---- probe --------------------------------------------------------------- */
 
-/* A .json file is ours when it has a weightsManifest (2), or at least a
+/* A .json file is ours when it has a weightsManifest or is a bare one (an
+ * array of groups with "paths" and "weights") (2), or at least a
  * modelTopology (1: a model.json cut short before its manifest, which comes
  * last); read at most 64 MiB to look (topologies can be large). */
 static int has_manifest(const char *path)
@@ -698,7 +715,10 @@ static int has_manifest(const char *path)
     ckpt_err e;
     ckpt_err_clear(&e);
     if (ckpt_src_slurp(path, 64u << 20, &s, &n, &e)) return 0;
-    int yes = strstr(s, "\"weightsManifest\"") ? 2 : strstr(s, "\"modelTopology\"") ? 1 : 0;
+    size_t i = 0;
+    while (i < n && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t')) i++;
+    int bare = i < n && s[i] == '[' && strstr(s, "\"paths\"") && strstr(s, "\"weights\"");
+    int yes = strstr(s, "\"weightsManifest\"") || bare ? 2 : strstr(s, "\"modelTopology\"") ? 1 : 0;
     free(s);
     return yes;
 }
@@ -707,7 +727,7 @@ static int tj_probe(const char *path, int is_dir, const unsigned char *head, siz
 {
     size_t i = 0;
     while (i < n && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t')) i++;
-    if (!is_dir && i < n && head[i] != '{') return 0;   /* not a JSON object: skip the scan */
+    if (!is_dir && i < n && head[i] != '{' && head[i] != '[') return 0;   /* not JSON: skip the scan */
     if (ckpt_path_is_remote(path)) return ckpt__ends_with(path, "model.json") ? 40 : 0;
     if (is_dir) {
         char *p = ckpt__path_join(path, "model.json");
@@ -724,11 +744,18 @@ static int tj_probe(const char *path, int is_dir, const unsigned char *head, siz
 
 const ckpt_format ckpt_fmt_tfjs = {
     .name = "tfjs",
-    .desc = "TensorFlow.js model.json + shards (layers and graph models; read only, quantized weights dequantized)",
-    .exts = "model.json",
-    .flags = CKPT_FMT_READ,
+    .desc = "TensorFlow.js model.json + shards (reads layers and graph models and bare weights manifests, "
+            "quantized weights dequantized; writes layers models from Keras configs)",
+    .exts = "model.json weights_manifest.json",
+    .flags = CKPT_FMT_READ | CKPT_FMT_WRITE,
     .probe = tj_probe,
     .open = tj_open,
     .read = tj_read,
     .close = tj_close,
+    .can_write = ckpt__tfjs_can_write,     /* tfjs_write.c */
+    .write_begin = ckpt__tfjs_write_begin,
+    .write = ckpt__tfjs_write,
+    .write_end = ckpt__tfjs_write_end,
+    .write_abort = ckpt__tfjs_write_abort,
+    .opts = "quantize quantize-only",
 };

@@ -31,6 +31,7 @@ typedef struct {
 
 typedef struct {
     int graph;              /* graph-model */
+    int bare;               /* a bare weights manifest: the JSON is the groups array */
     tfjs_group *g;
     int ng;
     tfjs_weight *w;
@@ -38,7 +39,8 @@ typedef struct {
 } tfjs_manifest;
 
 /* Parse model.json text (n bytes, NUL-terminated): format, weightsManifest
- * groups, paths (relative, no "..", not absolute) and weight specs. Touches
+ * groups (or a bare manifest: the groups array alone, as face-api.js and
+ * tf.io.loadWeights use, "*-weights_manifest.json"), paths (relative, no "..", not absolute) and weight specs. Touches
  * no file. `path` is for messages. */
 int ckpt__tfjs_parse_manifest(const char *json, size_t n, const char *path, tfjs_manifest *out,
                               ckpt_err *err);

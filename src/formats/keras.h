@@ -37,6 +37,7 @@ typedef struct kc_layer {
     int nw; kc_weight w[KC_MAXW];
     int in_ndim, out_ndim;         /* -1 = unknown */
     int64_t in_shape[CKPT_MAX_DIMS], out_shape[CKPT_MAX_DIMS]; /* -1 = None/unknown */
+    char in_from[160];   /* where in_shape came from, for messages ("the output of conv1") */
 } kc_layer;
 
 typedef struct kc_model {

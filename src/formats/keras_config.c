@@ -553,7 +553,7 @@ static int input_shape_of(const cJSON *cfg, int64_t *s)
  * index or -1; `prefix` = its Keras 3 object path ("" for the top). */
 static int walk_model(kc_model *km, const char *cls, const cJSON *cfg, int parent,
                       const char *prefix, int depth, int in_ndim, const int64_t *in_shape,
-                      int *out_ndim, int64_t *out_shape, ckpt_err *err)
+                      const char *in_from, int *out_ndim, int64_t *out_shape, ckpt_err *err)
 {
     *out_ndim = -1;
     if (depth > KC_MAX_DEPTH) return ckpt_err_set(err, CKPT_E_FORMAT, "model config nested too deeply");
@@ -563,7 +563,7 @@ static int walk_model(kc_model *km, const char *cls, const cJSON *cfg, int paren
     /* per-container counters for Keras 3 names: class snake -> count */
     struct { char s[96]; int n; } *cnt = NULL;
     int ncnt = 0, rc = 0;
-    int first = km->n;
+    int first = km->n, prev = -1;
     int cur_ndim = in_ndim;
     int64_t cur[CKPT_MAX_DIMS];
     memcpy(cur, in_shape, sizeof cur);
@@ -606,13 +606,20 @@ static int walk_model(kc_model *km, const char *cls, const cJSON *cfg, int paren
             cnt[k].n++;
             L->k3path = ckpt__asprintf("%s%slayers/%s", prefix, prefix[0] ? "/" : "", seg);
         }
-        /* input shape: declared, else from inbound (functional), else the chain */
+        /* input shape from the graph: an InputLayer's own, else the inbound
+         * layers' outputs (functional), else the chain; a batch_input_shape
+         * on any other layer is ignored, as Keras ignores it (a stale one is
+         * common after a layer was reused) */
         int64_t s[CKPT_MAX_DIMS];
         int sn_ = input_shape_of(lcfg, s);
-        /* Sequential: a batch_input_shape on a later layer is ignored by Keras */
-        if (sequential && li != first && cur_ndim >= 0 && strcmp(lcls, "InputLayer")) sn_ = -1;
-        if (sn_ >= 0) { L->in_ndim = sn_; memcpy(L->in_shape, s, sizeof s); }
-        else if (L->ninbound > 0) {
+        int is_input = !strcmp(lcls, "InputLayer");
+        if (!is_input && (L->ninbound > 0 || (sequential && li != first && cur_ndim >= 0))) sn_ = -1;
+        if (sn_ >= 0) {
+            L->in_ndim = sn_;
+            memcpy(L->in_shape, s, sizeof s);
+            snprintf(L->in_from, sizeof L->in_from, "%s of %s %s", jget(lcfg, "batch_input_shape") ? "batch_input_shape" : "batch_shape", lcls, lname);
+        } else if (L->ninbound > 0) {
+            snprintf(L->in_from, sizeof L->in_from, "the output of %s%s", L->inbound[0], L->ninbound > 1 ? " and the other inbound layers" : "");
             int src = kc_find(km, L->inbound[0], parent);
             if (src >= 0 && src < li) {
                 if (!strcmp(lcls, "Concatenate") && km->L[src].out_ndim > 0) {
@@ -640,6 +647,8 @@ static int walk_model(kc_model *km, const char *cls, const cJSON *cfg, int paren
         } else if (sequential || !cls) {
             L->in_ndim = cur_ndim;
             memcpy(L->in_shape, cur, sizeof cur);
+            if (prev >= 0) snprintf(L->in_from, sizeof L->in_from, "the output of %s", km->L[prev].name);
+            else snprintf(L->in_from, sizeof L->in_from, "%s", in_from && in_from[0] ? in_from : "the model's input");
         }
         if (li == first && km->in_ndim < 0 && parent < 0 && L->in_ndim >= 0) {
             km->in_ndim = L->in_ndim;
@@ -650,8 +659,10 @@ static int walk_model(kc_model *km, const char *cls, const cJSON *cfg, int paren
             int ond;
             int64_t os[CKPT_MAX_DIMS];
             char *pfx = ckpt__strdup(L->k3path ? L->k3path : "");
+            char from[200];
+            snprintf(from, sizeof from, "the input of %s (%s)", km->L[li].name, km->L[li].in_from);
             rc = walk_model(km, lcls, lcfg, li, pfx ? pfx : "", depth + 1, km->L[li].in_ndim,
-                            km->L[li].in_shape, &ond, os, err);
+                            km->L[li].in_shape, from, &ond, os, err);
             free(pfx);
             if (rc) break;
             L = &km->L[li];   /* km->L may have moved */
@@ -663,6 +674,7 @@ static int walk_model(kc_model *km, const char *cls, const cJSON *cfg, int paren
         }
         cur_ndim = L->out_ndim;
         memcpy(cur, L->out_shape, sizeof cur);
+        prev = li;
     }
     free(cnt);
     if (rc) return rc;
@@ -697,7 +709,10 @@ int kc_parse(const char *json, size_t len, kc_model *km, ckpt_err *err)
     memset(km, 0, sizeof *km);
     km->in_ndim = km->out_ndim = -1;
     km->root = cJSON_ParseWithLength(json, len);
-    if (!km->root) return ckpt_err_set(err, CKPT_E_FORMAT, "model config is not valid JSON");
+    if (!km->root)
+        return ckpt_err_set(err, CKPT_E_FORMAT, ckpt__json_too_deep(json, len)
+                                ? "model config nests JSON deeper than 1000 levels (hostile?)"
+                                : "model config is not valid JSON");
     const cJSON *top = km->root;
     /* hls4ml-style files wrap nothing; some tools wrap {"model_config": {...}} */
     if (!jstr(top, "class_name") && cJSON_IsObject(jget(top, "model_config")))
@@ -714,11 +729,12 @@ int kc_parse(const char *json, size_t len, kc_model *km, ckpt_err *err)
     if (!km->cls || !km->name) { kc_free(km); return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
     km->has_layers = model_layers(cfg) != NULL;
     int64_t s[CKPT_MAX_DIMS];
+    const char *from = "build_config input_shape";
     int n = jshape(jget(jget(top, "build_config"), "input_shape"), s);
-    if (n < 0 && cJSON_IsObject(cfg)) n = jshape(jget(cfg, "build_input_shape"), s);
+    if (n < 0 && cJSON_IsObject(cfg)) { n = jshape(jget(cfg, "build_input_shape"), s); from = "build_input_shape"; }
     if (n >= 0) { km->in_ndim = n; memcpy(km->in_shape, s, sizeof s); }
-    int rc = walk_model(km, cls, cfg, -1, "", 0, km->in_ndim, km->in_shape, &km->out_ndim,
-                        km->out_shape, err);
+    int rc = walk_model(km, cls, cfg, -1, "", 0, km->in_ndim, km->in_shape, n >= 0 ? from : "",
+                        &km->out_ndim, km->out_shape, err);
     if (rc) { kc_free(km); return rc; }
     return 0;
 }

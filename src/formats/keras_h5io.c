@@ -528,11 +528,65 @@ static int shift_pass(ckpt_model *m, kx_state *st, ckpt_findings *out, char *ex_
     return rc;
 }
 
+/* Layers of classes ckpt does not know (custom or third-party: QKeras,
+ * HGQ, ...) are a note, not a finding: their weights are listed and claimed
+ * by their layer group, only not compared with a weight table. */
+static int unknown_classes_note(const kc_model *km, const int *count, ckpt_findings *out)
+{
+    char cls[512] = "";
+    size_t o = 0;
+    int nl = 0, nw = 0, nc = 0;
+    for (int li = 0; li < km->n; li++) {
+        const kc_layer *L = &km->L[li];
+        if ((L->flags & KC_KNOWN) || count[li] == 0) continue;
+        nl++;
+        nw += count[li];
+        int seen = 0;
+        for (int k = 0; k < li && !seen; k++)
+            seen = !(km->L[k].flags & KC_KNOWN) && count[k] && !strcmp(km->L[k].cls, L->cls);
+        if (seen) continue;
+        if (o + strlen(L->cls) + 8 < sizeof cls) o += (size_t)snprintf(cls + o, sizeof cls - o, "%s%s", nc ? ", " : "", L->cls);
+        else if (o + 5 < sizeof cls && !strstr(cls, "...")) o += (size_t)snprintf(cls + o, sizeof cls - o, ", ...");
+        nc++;
+    }
+    if (!nl) return 0;
+    return ckpt_findings_note(out, "layer class%s unknown to ckpt (custom or third-party): %s; "
+                              "%d layer%s, %d weight%s listed as stored but not compared with the config",
+                              nc == 1 ? "" : "es", cls, nl, nl == 1 ? "" : "s", nw, nw == 1 ? "" : "s");
+}
+
+/* No model variable at all while the config has layers with weights: one
+ * lost-weights finding (the generic check already made it when optimizer
+ * slots survive) instead of a "missing" per layer. 1 = reported, 0 = the
+ * model part is not empty, -1 = out of memory. */
+static int model_part_empty(const ckpt_model *m, const kc_model *km, ckpt_findings *out)
+{
+    for (int t = 0; t < m->ntensors; t++)
+        if (!(m->tensors[t].flags & CKPT_TF_OPTIMIZER)) return 0;
+    int nl = 0, nw = 0;
+    for (int li = 0; li < km->n; li++) {
+        const kc_layer *L = &km->L[li];
+        if ((L->flags & KC_MODEL) || !strcmp(L->cls, "InputLayer")) continue;
+        if (!(L->flags & KC_KNOWN) || L->nw) { nl++; nw += L->nw; }
+    }
+    if (!nl) return 0;
+    for (int i = 0; i < out->n; i++)
+        if (out->v[i].kind == CKPT_FIND_LOST_WEIGHTS) return 1;
+    return ckpt_findings_add(out, CKPT_FIND_LOST_WEIGHTS, NULL, NULL, -1,
+                             "the weights were not written when it was saved (layers untracked or not built); "
+                             "re-save it from the code that trained it",
+                             "the model's weights are missing: the config has %d layer%s that own weights "
+                             "(%d or more variables), but no model variables were saved",
+                             nl, nl == 1 ? "" : "s", nw) ? -1 : 1;
+}
+
 int kx_check(ckpt_model *m, ckpt_findings *out, ckpt_err *err)
 {
     kx_state *st = m->priv;
     if (!st || !st->have_km || !st->km.has_layers) return 0;
     kc_model *km = &st->km;
+    int lost = model_part_empty(m, km, out);
+    if (lost) return lost < 0 ? ckpt_err_set(err, CKPT_E_NOMEM, "out of memory") : 0;
     int *count = calloc((size_t)km->n + 1, sizeof *count);
     char *ex_layer = calloc((size_t)km->n + 1, 1), *ex_tensor = calloc((size_t)st->nt + 1, 1);
     if (!count || !ex_layer || !ex_tensor) {
@@ -565,9 +619,16 @@ int kx_check(ckpt_model *m, ckpt_findings *out, ckpt_err *err)
             const cJSON *f = L->cfg ? cJSON_GetObjectItemCaseSensitive(L->cfg, "filters") : NULL;
             if (cJSON_IsNumber(u)) snprintf(why, sizeof why, " (units: %d)", u->valueint);
             else if (cJSON_IsNumber(f)) snprintf(why, sizeof why, " (filters: %d)", f->valueint);
+            char assumed[300] = "";
+            if (L->in_ndim >= 0) {
+                char is[96];
+                kc_shape_str(L->in_ndim, L->in_shape, is, sizeof is);
+                snprintf(assumed, sizeof assumed, " (input shape %s assumed, from %s)", is,
+                         L->in_from[0] ? L->in_from : "the model's input");
+            }
             rc = ckpt_findings_add(out, CKPT_FIND_SHAPE, L->name, ct->name, t, NULL,
-                                   "%s is %s but the config of %s %s%s expects %s",
-                                   ct->name, have, L->cls, L->name, why, want);
+                                   "%s is %s but the config of %s %s%s expects %s%s",
+                                   ct->name, have, L->cls, L->name, why, want, assumed);
             m->tensors[t].flags |= CKPT_TF_FLAGGED;
         }
     }
@@ -638,14 +699,7 @@ int kx_check(ckpt_model *m, ckpt_findings *out, ckpt_err *err)
                                ug[k].first, NULL, "weight group '%s' (%d tensor%s) is claimed by no layer in the config",
                                ug[k].group, ug[k].n, ug[k].n == 1 ? "" : "s");
     }
-    /* layers whose class ckpt does not know, holding weights */
-    for (int li = 0; li < km->n && !rc; li++) {
-        const kc_layer *L = &km->L[li];
-        if ((L->flags & KC_KNOWN) || count[li] == 0) continue;
-        rc = ckpt_findings_add(out, CKPT_FIND_UNKNOWN, L->name, NULL, -1, NULL,
-                               "layer class %s is unknown to ckpt: its %d weight%s keep positional names and are not checked",
-                               L->cls, count[li], count[li] == 1 ? "" : "s");
-    }
+    if (!rc) rc = unknown_classes_note(km, count, out);
     free(ug);
     free(count);
     free(ex_layer);

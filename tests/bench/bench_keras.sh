@@ -12,16 +12,7 @@ B=$(mktemp -d /tmp/ckpt-bench-keras.XXXXXX)
 trap 'rm -rf "$B"' EXIT
 export PYTHONPATH=$ROOT/tests
 
-best() { # N cmd... -> min wall seconds over N runs; peak RSS (KiB) of the best in $B/rss
-    local n=$1; shift
-    local bestt=
-    for _ in $(seq "$n"); do
-        /usr/bin/time -f "%e %M" -o "$B/time" "$@" >/dev/null 2>"$B/err" || { cat "$B/err" >&2; return 1; }
-        local t; t=$(cut -d' ' -f1 "$B/time")
-        if [ -z "$bestt" ] || awk "BEGIN{exit !($t < $bestt)}"; then bestt=$t; cut -d' ' -f2 "$B/time" > "$B/rss"; fi
-    done
-    echo "$bestt"
-}
+source "$(dirname "$0")/lib.sh"   # best N CMD...
 
 $PY - "$B/m.h5" <<'PYEOF'
 import json, sys
@@ -54,8 +45,13 @@ rss=$(cat "$B/rss")
 ratio=$(awk "BEGIN{printf \"%.2f\", $tc / $tk}")
 mb=$(awk "BEGIN{printf \"%.0f\", $size / 1048576}")
 echo "keras h5 -> safetensors: ${mb} MiB, cat ${tc}s, ckpt ${tk}s: throughput ratio $ratio of cat+sync (target >= 0.7); peak RSS $((rss / 1024)) MiB (target < 64)"
+# the sandboxed first open (src/sandbox.c) against none, same file, same run
+tu=$(best 5 sh -c "CKPT_SANDBOX=off '$CKPT' convert '$B/m.h5' -o '$B/out.safetensors' --quiet && rm -f '$B/out.safetensors'")
+sb=$(awk "BEGIN{printf \"%+.1f\", ($tk - $tu) / $tu * 100}")
+echo "keras h5 sandbox: ${tk}s confined first open vs ${tu}s unconfined: ${sb}% (target within +10%)"
 ok=1
 awk "BEGIN{exit !($ratio >= 0.7)}" || ok=0
+awk "BEGIN{exit !($tk <= $tu * 1.10)}" || ok=0
 [ "$rss" -lt $((64 * 1024)) ] || ok=0
 
 # .keras: the same weights in a zip (stored), through the temporary copy

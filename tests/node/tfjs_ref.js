@@ -6,30 +6,8 @@
 // `ckpt convert`.
 //   node tfjs_ref.js MODEL_JSON CKPT_OUT.safetensors
 const fs = require('fs');
-const path = require('path');
 const tf = require('@tensorflow/tfjs');
-
-function fileHandler(p) {
-  return {
-    load: async () => {
-      const mj = JSON.parse(fs.readFileSync(p, 'utf8'));
-      const dir = path.dirname(p);
-      const specs = [], bufs = [];
-      for (const g of mj.weightsManifest) {
-        specs.push(...g.weights);
-        for (const s of g.paths) bufs.push(fs.readFileSync(path.join(dir, s)));
-      }
-      const wd = Buffer.concat(bufs);
-      return {
-        modelTopology: mj.modelTopology, format: mj.format, generatedBy: mj.generatedBy,
-        convertedBy: mj.convertedBy, signature: mj.signature,
-        userDefinedMetadata: mj.userDefinedMetadata, modelInitializer: mj.modelInitializer,
-        weightSpecs: specs,
-        weightData: wd.buffer.slice(wd.byteOffset, wd.byteOffset + wd.length),
-      };
-    },
-  };
-}
+const { fileHandler } = require('./tfjs_io');
 
 function readSafetensors(p) {
   const b = fs.readFileSync(p);

@@ -43,6 +43,20 @@ int main(void)
     manifest("manifest_f16_int", "{\"weightsManifest\":[{\"paths\":[\"x\"],\"weights\":[{\"name\":\"w\","
              "\"shape\":[1],\"dtype\":\"int32\",\"quantization\":{\"dtype\":\"float16\"}}]}]}", "float16 quantization");
     manifest("manifest_format", "{\"format\":\"x\",\"weightsManifest\":[]}", "unknown TF.js format");
+    /* a bare manifest (face-api.js): the groups array alone, same rules */
+    manifest("bare_manifest_ok", "[{\"paths\":[\"m-shard1\"]," W "}]", NULL);
+    manifest("bare_manifest_dotdot", "[{\"paths\":[\"../m-shard1\"]," W "}]", "'..' in path");
+    manifest("bare_manifest_group", "[{\"paths\":[\"m-shard1\"]}]", "needs \"paths\" and \"weights\"");
+    {
+        const char *js = "[{\"paths\":[\"a\"]," W "},{\"paths\":[\"b\"]," W "}]";
+        tfjs_manifest mf;
+        ckpt_err e;
+        ckpt_err_clear(&e);
+        int rc = ckpt__tfjs_parse_manifest(js, strlen(js), "m-weights_manifest.json", &mf, &e);
+        ok("bare_manifest_groups", rc == 0 && mf.bare && !mf.graph && mf.ng == 2 && mf.nw == 2 &&
+           mf.w[1].group == 1 && !strcmp(mf.g[1].paths[0], "b"), rc ? e.msg : "wrong groups");
+        if (!rc) ckpt__tfjs_manifest_free(&mf);
+    }
 
     const char *fix = "../shared/fixtures/real/tfjs_layers/tfjsex-abalone";
     struct stat st;
