@@ -1,0 +1,37 @@
+/* src/export/codegen.h: what the two code exporters (emit_numpy.c,
+ * emit_c.c) share: the writer state, the graph, text output, the weights
+ * each plan entry feeds and the templates compiled in from templates/. */
+#ifndef CKPT_CODEGEN_H
+#define CKPT_CODEGEN_H
+
+#include "export/kgraph.h"
+
+/* growable text, written out with cg_flush */
+typedef struct cg_buf { char *s; size_t n, cap; int oom; } cg_buf;
+void cg_printf(cg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cg_put(cg_buf *b, const char *s, size_t n);
+int cg_flush(cg_buf *b, int fd, const char *path, ckpt_err *err);
+
+typedef struct cg {
+    kg_graph g;
+    char *base;          /* output path without its extension */
+    char *name;          /* identifier from the file name: NAME_predict */
+    int *wplan;          /* model tensor -> plan entry, -1 */
+    char **wid;          /* plan entry -> identifier of its weight (NULL = not used) */
+    uint64_t *woff;      /* plan entry -> byte offset in the weights file */
+    void *priv;          /* the emitter's own state */
+} cg;
+
+/* Writer begin shared by both: the output must end with `ext`; builds the
+ * graph and maps its weights to plan entries (float32 only). */
+int cg_begin(ckpt_writer *w, const char *ext, const char *wprefix, cg **out, ckpt_err *err);
+void cg_free(cg *c);
+/* Ops of call k: [*first, *end) (ops of a call are consecutive). */
+void cg_call_ops(const cg *c, int k, int *first, int *end);
+/* Tensors call k reads from outside itself (its inputs), in order. */
+int cg_call_inputs(const cg *c, int k, int *in, int max);
+/* A template (templates/NAME), or NULL with err set. */
+const char *cg_template(const char *name, size_t *len, ckpt_err *err);
+const char *ckpt__template(const char *name, size_t *len);
+
+#endif
