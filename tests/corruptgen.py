@@ -228,12 +228,17 @@ def gguf(group, src, light=False):
                  (nd_off + 4 + 8 * nd + 4, q8(n), "toffset_filesize"),
                  (nd_off + 4 + 8 * nd + 4, struct.pack("<Q", 3), "toffset_misaligned")]
     kv_mid = (L["kv_start"] + L["kv_end"]) // 2
+    # the last byte of tensor data, not of the file: trailing alignment
+    # padding is optional (llama.cpp's vocab files end without it), so a file
+    # cut only there is whole (padding is zeros, data may end in zeros too:
+    # the last nonzero byte is always inside a tensor)
+    last = max(len(data.rstrip(b"\0")) - 1, L["data_start"])
     truncs = [0, 4, 9, 24, kv_mid, L["kv_end"] - 1, L["kv_end"],
               L["ti_end"] - 1, L["ti_end"], L["data_start"] - 1, L["data_start"] + 1,
-              (L["data_start"] + n) // 2, n - 1]
+              (L["data_start"] + n) // 2, last]
     if light:
         truncs = [0, 8, 24, kv_mid, L["kv_end"] - 1, L["ti_end"] - 1, L["data_start"] + 1,
-                  (L["data_start"] + n) // 2, n - 1]
+                  (L["data_start"] + n) // 2, last]
         sets = [x for x in sets if "strlen" in x[2] or "arrcount" in x[2]]
     single(group, src, truncs=truncs,
            flips=[] if light else [4, 16 + 4],

@@ -20,10 +20,11 @@ ref() { (cd "$NODEDIR" && node tf_pb_ref.js "$@") 2>&1 | grep -E '^(SUMMARY|ERRO
 tui_start -- "$FM"
 tui_wait "Layers" >/dev/null
 tui_keys c
-if tui_wait "Convert" && grep -q "Format .*< safetensors >  also: tf-frozen tf-saved-model" "$T/screen"; then
+if tui_wait "Convert" && grep -qE "Format .*< safetensors >  also:.* tf-frozen tf-saved-model" "$T/screen"; then
     pass tui_tf_formats_offered
 else fail tui_tf_formats_offered "$(grep Format "$T/screen")"; fi
-tui_keys Right
+# step right until tf-frozen (other writers may come first)
+for i in 1 2 3 4 5 6 7 8; do tui_keys Right; tui_wait "< tf-frozen >" 1 >/dev/null && break; done
 if tui_wait "< tf-frozen >" && tui_wait "facemesh-converted.pb"; then pass tui_tf_frozen_ext
 else fail tui_tf_frozen_ext "$(grep -E 'Format|Output' "$T/screen")"; fi
 tui_keys Enter
@@ -40,7 +41,7 @@ else fail tui_tf_frozen_written "$(sed -n 5,16p "$T/screen" | tr '\n' '|')"; fi
 tui_keys c
 tui_wait "Convert" >/dev/null
 # the dialog keeps the last format: step right until tf-saved-model
-for i in 1 2 3 4 5 6; do tui_wait "< tf-saved-model >" 1 >/dev/null && break; tui_keys Right; done
+for i in 1 2 3 4 5 6 7 8; do tui_wait "< tf-saved-model >" 1 >/dev/null && break; tui_keys Right; done
 # Tab to the Options field (its help line says so)
 for i in $(seq 12); do tui_wait "more writer options" 1 >/dev/null && break; tui_keys Tab; done
 tui_type "compat-mode=tflite signature-key=face saved-model-tags=serve,tpu"
