@@ -274,6 +274,7 @@ static int check_lost(ckpt_model *m, ckpt_findings *out)
 
 int ckpt_check(ckpt_model *m, ckpt_findings *out, ckpt_err *err)
 {
+    CKPT__ERR_LOCAL(err);
     /* duplicate names: ckpt_model_find returns the first of each name */
     for (int i = 0; i < m->ntensors; i++) {
         int first = ckpt_model_find(m, m->tensors[i].name);

@@ -184,6 +184,7 @@ static int commit(ckpt_txn *txn, const ckpt_convert_opts *o, ckpt_progress *pr, 
 
 int ckpt_convert(ckpt_model *m, const ckpt_convert_opts *o, ckpt_convert_result *res, ckpt_err *err)
 {
+    CKPT__ERR_LOCAL(err);
     ckpt_convert_result local;
     if (!res) res = &local;
     memset(res, 0, sizeof *res);

@@ -232,6 +232,7 @@ static void compare_buf(vcmp *c, ckpt_dtype ta, const unsigned char *a, ckpt_dty
 
 int ckpt_diff_models(ckpt_model *A, ckpt_model *B, const ckpt_diff_opts *o, ckpt_diff **out, ckpt_err *err)
 {
+    CKPT__ERR_LOCAL(err);
     ckpt_diff_opts defo;
     if (!o) { memset(&defo, 0, sizeof defo); o = &defo; }
     *out = NULL;

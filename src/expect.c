@@ -215,6 +215,7 @@ int ckpt__target_parse(const char *text, const char *origin, ckpt_target **out, 
 
 int ckpt_target_load(const char *spec, ckpt_target **out, ckpt_err *err)
 {
+    CKPT__ERR_LOCAL(err);
     *out = NULL;
     if (!spec) return ckpt_err_set(err, CKPT_E_USAGE, "no target given");
     ckpt_target *t = calloc(1, sizeof *t);
@@ -479,12 +480,14 @@ static int preset_missing(ckpt_model *m, ckpt_remapped *v, const ckpt_target *t,
 
 int ckpt_check_expect(ckpt_model *m, const ckpt_remap *map, const ckpt_target *t, ckpt_findings *out, ckpt_err *err)
 {
+    CKPT__ERR_LOCAL(err);
     return ckpt_check_expect_ex(m, map, t, 0, out, err);
 }
 
 int ckpt_check_expect_ex(ckpt_model *m, const ckpt_remap *map, const ckpt_target *t, unsigned flags,
                          ckpt_findings *out, ckpt_err *err)
 {
+    CKPT__ERR_LOCAL(err);
     ckpt_remapped *v = NULL;
     int incl = (flags & CKPT_REMAP_INCLUDE_OPTIMIZER) != 0;
     int rc = ckpt_remap_preview_ex(map, m, flags, &v, err);

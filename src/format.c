@@ -221,6 +221,7 @@ static int hub_resolve(const char **path, char **owned, ckpt_err *err)
 
 const char *ckpt_detect(const char *path, ckpt_err *err)
 {
+    CKPT__ERR_LOCAL(err);
     char *res;
     if (hub_resolve(&path, &res, err)) return NULL;
     const ckpt_format *f = detect(path, err);
@@ -230,6 +231,7 @@ const char *ckpt_detect(const char *path, ckpt_err *err)
 
 int ckpt_open(const char *path, ckpt_model **out, ckpt_err *err)
 {
+    CKPT__ERR_LOCAL(err);
     *out = NULL;
     char *res;
     int rc = hub_resolve(&path, &res, err);
@@ -242,6 +244,7 @@ int ckpt_open(const char *path, ckpt_model **out, ckpt_err *err)
 
 int ckpt_open_as(const char *path, const char *format, ckpt_model **out, ckpt_err *err)
 {
+    CKPT__ERR_LOCAL(err);
     *out = NULL;
     const ckpt_format *f = ckpt__format_find(format);
     if (!f || !(f->flags & CKPT_FMT_READ))

@@ -18,6 +18,12 @@
 #include "ckpt/err.h"
 #include "ckpt/model.h"
 
+/* Public entry points accept err == NULL (include/ckpt/err.h): the first
+ * line of each points err at a local, so nothing below tests it for NULL. */
+#define CKPT__ERR_LOCAL(err)                                     \
+    ckpt_err err##_local_;                                       \
+    if (!(err)) { ckpt_err_clear(&err##_local_); (err) = &err##_local_; }
+
 /* ====================================================================== */
 /* Byte sources: a local file or a remote object read by ranges.           */
 /* ====================================================================== */

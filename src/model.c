@@ -316,6 +316,7 @@ const char *ckpt_model_hf_config(const ckpt_model *m) { return m->hf_config_json
 
 int ckpt_tensor_read(ckpt_model *m, int i, uint64_t off, void *buf, size_t len, ckpt_err *err)
 {
+    CKPT__ERR_LOCAL(err);
     if (i < 0 || i >= m->ntensors)
         return ckpt_err_set(err, CKPT_E_USAGE, "no tensor #%d", i);
     const ckpt_tensor *t = &m->tensors[i];

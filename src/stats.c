@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ckpt/stats.h"
+#include "internal.h"
 
 #define DEFAULT_CHUNK (4u << 20)
 
@@ -68,6 +69,7 @@ static void hist_chunk(ckpt_stats *s, const double *v, size_t n)
 int ckpt_tensor_stats(ckpt_model *m, int ti, size_t chunk, ckpt_stats *out,
                       ckpt_progress_fn progress, void *ud, ckpt_err *err)
 {
+    CKPT__ERR_LOCAL(err);
     const ckpt_tensor *t = ckpt_model_tensor(m, ti);
     if (!t) return ckpt_err_set(err, CKPT_E_USAGE, "no tensor #%d", ti);
     size_t es = ckpt_dtype_size(t->dtype);

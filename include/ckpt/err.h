@@ -5,6 +5,10 @@
  * precise message survives while callers add context (file, tensor, offset)
  * with the ckpt_err_at_* helpers, which also only fill empty fields.
  * The library never prints: callers format with ckpt_err_line().
+ *
+ * Every public function that takes a `ckpt_err *` accepts NULL: the call
+ * then only returns its code (the message is dropped). Every ckpt_err_*
+ * helper below also accepts NULL (ckpt_err_line prints "ok").
  */
 #ifndef CKPT_ERR_H
 #define CKPT_ERR_H

@@ -367,6 +367,7 @@ static int render_all(const cJSON *c, const arch_choice *a, tpl_vars *v, const c
 
 int ckpt_scaffold_kerashub(const char *src, const char *outdir, const char *name, ckpt_scaffold_result *res, ckpt_err *err)
 {
+    CKPT__ERR_LOCAL(err);
     memset(res, 0, sizeof *res);
     char *json = load_config(src, err);
     if (!json) return err->code;

@@ -409,6 +409,7 @@ static ckpt_hub_listing *listing_copy(const ckpt_hub_listing *s, const char *und
 
 int ckpt_hub_list(const char *url, ckpt_hub_listing **out, ckpt_err *err)
 {
+    CKPT__ERR_LOCAL(err);
     *out = NULL;
     hub_ref r;
     int rc = ckpt__hub_url_parse(url, &r, err);
@@ -437,6 +438,7 @@ int ckpt_hub_list(const char *url, ckpt_hub_listing **out, ckpt_err *err)
 
 int ckpt_hub_search(const char *query, int limit, char ***ids, int *n, ckpt_err *err)
 {
+    CKPT__ERR_LOCAL(err);
     *ids = NULL;
     *n = 0;
     if (ckpt__hub_offline())
@@ -666,6 +668,7 @@ out:
 
 int ckpt_hub_pull(const char *url, const ckpt_pull_opts *o, char *snapshot_dir, size_t n, ckpt_err *err)
 {
+    CKPT__ERR_LOCAL(err);
     ckpt_pull_opts dflt = {0};
     if (!o) o = &dflt;
     if (snapshot_dir && n) snapshot_dir[0] = 0;
