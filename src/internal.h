@@ -298,6 +298,10 @@ const char *ckpt_txn_file_final(const ckpt_txn *t, int i);
 const char *ckpt_txn_file_tmp(const ckpt_txn *t, int i);
 /* Stale temporaries of killed runs removed from the output folders. */
 int ckpt_txn_stale_removed(const ckpt_txn *t);
+/* A small file (a Hub ref, a listing) written whole or not at all, by
+ * the same transaction as conversion outputs: a nameless file in the
+ * folder (missing folders created), fsync, linked at a fresh name, renamed. */
+int ckpt__write_file_atomic(const char *path, const void *data, size_t n, ckpt_err *err);
 /* Signal-safe: remove pending temporaries of every live txn (for SIGINT). */
 void ckpt_txn_abort_all_signal_safe(void);
 
@@ -341,6 +345,9 @@ int ckpt__json_cut_short(const char *s, size_t n);
 #define CKPT_JSON_MAX_DEPTH 1000
 int ckpt__json_too_deep(const char *s, size_t n);
 int ckpt__is_dir(const char *path);
+/* mkdir -p; each folder it creates is appended (malloc'd) to *made when
+ * made is not NULL, so a caller can remove them again. */
+int ckpt__mkdirs(const char *dir, char ***made, int *nmade, ckpt_err *err);
 /* A shard a model names (`shown` as written) must resolve, symlinks
  * followed, inside the model's folder `dir` (for a Hugging Face cache
  * snapshot, inside its repo folder, whose blobs/ it links to): else

@@ -82,22 +82,7 @@ static int nomem(ckpt_err *err) { return ckpt_err_set(err, CKPT_E_NOMEM, "out of
 
 static int mkdirs(ckpt_txn *t, const char *dir, ckpt_err *err)
 {
-    if (ckpt__is_dir(dir)) return 0;
-    char *parent = ckpt__path_dirname(dir);
-    if (!parent) return nomem(err);
-    int rc = strcmp(parent, dir) ? mkdirs(t, parent, err) : 0;
-    free(parent);
-    if (rc) return rc;
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        ckpt_err_sys(err, CKPT_E_IO, errno, "cannot create directory");
-        ckpt_err_at_path(err, dir);
-        return CKPT_E_IO;
-    }
-    char **nd = realloc(t->dirs, (size_t)(t->ndirs + 1) * sizeof *nd);
-    if (!nd) return nomem(err);
-    t->dirs = nd;
-    t->dirs[t->ndirs++] = strdup(dir);
-    return 0;
+    return ckpt__mkdirs(dir, &t->dirs, &t->ndirs, err);
 }
 
 int ckpt_txn_mkdir(ckpt_txn *t, const char *dir, ckpt_err *err)
@@ -449,3 +434,18 @@ int ckpt_txn_nfiles(const ckpt_txn *t) { return t ? t->n : 0; }
 const char *ckpt_txn_file_final(const ckpt_txn *t, int i) { return t && i >= 0 && i < t->n ? t->f[i].final : NULL; }
 const char *ckpt_txn_file_tmp(const ckpt_txn *t, int i) { return t && i >= 0 && i < t->n ? t->f[i].tmp : NULL; }
 int ckpt_txn_stale_removed(const ckpt_txn *t) { return t ? t->stale : 0; }
+
+int ckpt__write_file_atomic(const char *path, const void *data, size_t n, ckpt_err *err)
+{
+    ckpt_txn *t = ckpt_txn_new();
+    if (!t) return nomem(err);
+    int fd = ckpt_txn_create(t, path, err);
+    int rc = fd < 0 ? (err->code ? (int)err->code : CKPT_E_IO) : 0;
+    if (!rc && ckpt__write_full(fd, data, n)) {
+        rc = ckpt_err_sys(err, CKPT_E_IO, errno, "cannot write");
+        ckpt_err_at_path(err, path);
+    }
+    if (!rc) rc = ckpt_txn_commit(t, err);
+    ckpt_txn_free(t);
+    return rc;
+}

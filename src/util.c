@@ -171,6 +171,29 @@ int ckpt__is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+int ckpt__mkdirs(const char *dir, char ***made, int *nmade, ckpt_err *err)
+{
+    if (ckpt__is_dir(dir)) return 0;
+    char *parent = ckpt__path_dirname(dir);
+    if (!parent) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    int rc = strcmp(parent, dir) ? ckpt__mkdirs(parent, made, nmade, err) : 0;
+    free(parent);
+    if (rc) return rc;
+    if (mkdir(dir, 0777) != 0) {
+        if (errno == EEXIST) return 0;  /* made meanwhile by someone else */
+        ckpt_err_sys(err, CKPT_E_IO, errno, "cannot create directory");
+        ckpt_err_at_path(err, dir);
+        return CKPT_E_IO;
+    }
+    if (!made) return 0;
+    char **nd = realloc(*made, (size_t)(*nmade + 1) * sizeof *nd);
+    if (!nd) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    *made = nd;
+    if (!(nd[*nmade] = strdup(dir))) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    (*nmade)++;
+    return 0;
+}
+
 int ckpt__file_exists(const char *path)
 {
     struct stat st;

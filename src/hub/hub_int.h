@@ -1,9 +1,11 @@
 /* hub_int.h: what the hub modules (hub_url.c, http.c, hub.c, hub_cache.c,
+ * hub_hash.c, hub_fetch.c,
  * src_http.c) share. Nothing here is seen by ui/. */
 #ifndef CKPT_HUB_INT_H
 #define CKPT_HUB_INT_H
 
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #include "ckpt/hub.h"
@@ -133,8 +135,36 @@ int ckpt__hub_cached_listing(const hub_ref *r, const char *rev, ckpt_hub_listing
 int ckpt__hub_fetch(const hub_ref *r, const ckpt_hub_listing *l, const char *rev,
                     const unsigned char *want, int parallel, ckpt_progress_fn fn, void *ud,
                     ckpt_err *err);
+/* Create the folder a cache file goes in (and its parents). */
+int ckpt__hub_mkparent(const char *path, ckpt_err *err);
+/* snapshots/<commit>/<path> -> ../../blobs/<etag> (relative), replaced atomically. */
+int ckpt__hub_link_snapshot(const char *snap, const char *path, const char *etag, ckpt_err *err);
+/* refs/<rev> and trees/<commit>.json of a listing fetched for `rev`
+ * (huggingface_hub writes refs only for names, not commits). */
+int ckpt__hub_write_meta(const char *repo_dir, const ckpt_hub_listing *l, const char *rev, ckpt_err *err);
+
+/* ---- hashes (hub_hash.c) ---- */
+
 /* Git blob sha1 / sha256 hex of a file (for tests and verification). */
 int ckpt__hub_hash_file(const char *path, int git_sha1, char hex[65], ckpt_err *err);
+/* A download's hash runs in its own thread, reading back what the transfer wrote
+ * (from the page cache): verification then costs no time on the transfer's
+ * path, and a resumed file's prefix is hashed while the rest arrives. */
+typedef struct ckpt__hub_hasher {
+    pthread_t th;
+    int running;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct evp_md_ctx_st *md;  /* EVP_MD_CTX */
+    int fd, git_sha1, failed;
+    uint64_t size, hashed, avail;
+    int stop;
+} ckpt__hub_hasher;
+/* Hash fd's first `avail` bytes now and more as avail grows (up to size). */
+int ckpt__hub_hasher_start(ckpt__hub_hasher *h, int fd, int git_sha1, uint64_t size, uint64_t avail);
+void ckpt__hub_hasher_advance(ckpt__hub_hasher *h, uint64_t avail);
+/* Wait for the hash of everything written; hex gets it (or "" on failure). */
+void ckpt__hub_hasher_stop(ckpt__hub_hasher *h, char hex[65]);
 
 /* ---- byte source and ckpt_open glue (src_http.c) ---- */
 
