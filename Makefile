@@ -1,5 +1,7 @@
 # ckpt: plain GNU make + pkg-config.
-#   make            build ./ckpt (installs missing Debian -dev packages first, see tools/deps.sh)
+#   make deps       install missing Debian packages (build and test; tools/deps.sh, as .ci/run does)
+#   make            build ./ckpt (never installs anything)
+#   make debug      -O0 -g, every warning an error, under build/debug (ckpt and unit tests)
 #   make check      every test (tests/run), ends with "tests: N passed, N failed, N skipped"
 #   make asan       the same tests against an ASan+UBSan build
 #   make fuzz       each libFuzzer target in tests/fuzz for FUZZ_TIME seconds
@@ -18,7 +20,7 @@ PKGS := ncursesw hdf5 libzip libcjson libcurl libcrypto libseccomp libprotobuf-c
 PKG_CFLAGS := $(filter-out -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=600,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-WARN     := -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter
+WARN     := -std=gnu11 -Wall -Wextra -Wshadow -Wno-unused-parameter $(WERROR)
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -Isrc -I$(B)/proto $(PKG_CFLAGS)
 LDLIBS   += $(PKG_LIBS) -lm -lpthread
 
@@ -46,12 +48,18 @@ TPL    := $(sort $(wildcard templates/*/*))
 UI_O   := $(UI_C:%.c=$(B)/obj/%.o)
 UNIT_B := $(UNIT_C:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps check asan fuzz bench install clean demo check-layering FORCE
-all: deps
-	@$(MAKE) --no-print-directory ckpt
+.PHONY: all deps debug check asan fuzz bench install clean demo check-layering FORCE
+all: ckpt
 
+# installs go through here (and .ci/run) only: make, check and asan never run apt-get
 deps:
 	@sh tools/deps.sh build
+	@sh tools/deps.sh test
+
+debug:
+	@$(MAKE) --no-print-directory B=build/debug CFLAGS="-O0 -g" WERROR=-Werror build/debug/ckpt-debug
+build/debug/ckpt-debug: $(UI_O) $(B)/libckpt.a $(UNIT_B)
+	$(QLD)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(UI_O) $(B)/libckpt.a $(LDLIBS)
 
 ckpt: $(UI_O) $(B)/libckpt.a
 	$(QLD)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(UI_O) $(B)/libckpt.a $(LDLIBS)
@@ -93,7 +101,6 @@ $(B)/tests/%: tests/unit/%.c $(B)/libckpt.a
 
 check: all
 	@$(MAKE) --no-print-directory $(UNIT_B) check-layering
-	@sh tools/deps.sh test
 	@CKPT=$(CURDIR)/ckpt UNIT_DIR=$(CURDIR)/$(B)/tests bash tests/run
 
 check-layering:
@@ -102,9 +109,8 @@ check-layering:
 
 # ---- sanitizers: a separate tree under build/asan ----
 ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
-asan: deps
+asan:
 	@$(MAKE) --no-print-directory B=build/asan CC=clang CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" build/asan/ckpt-asan
-	@sh tools/deps.sh test
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  CKPT=$(CURDIR)/build/asan/ckpt-asan UNIT_DIR=$(CURDIR)/build/asan/tests CKPT_ASAN=1 bash tests/run
 
@@ -116,7 +122,7 @@ build/asan/ckpt-asan: $(UI_O) $(B)/libckpt.a $(UNIT_B)
 # to keep and report, not a failed run, so these go on past them
 FUZZ_LIB_TARGETS := fuzz_h5_raw
 FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
-fuzz: deps
+fuzz:
 	@$(MAKE) --no-print-directory B=build/fuzz CC=clang CFLAGS="$(FUZZ_CFLAGS)" build/fuzz/libckpt.a
 	@set -e; for f in $(FUZZ_C); do n=$$(basename $$f .c); \
 	  echo "  FUZZ    $$n ($(FUZZ_TIME)s)"; \
@@ -129,7 +135,6 @@ fuzz: deps
 	  grep -E '^Done|#[0-9]+.*DONE' build/fuzz/$$n.log | tail -1; done
 
 bench: all
-	@sh tools/deps.sh test
 	@CKPT=$(CURDIR)/ckpt bash tests/bench/run
 
 demo: all

@@ -85,7 +85,7 @@ static void default_out(void)
 {
     if (V.nfmt == 0) return;
     char base[1024];
-    snprintf(base, sizeof base, "%.1000s", A.model_path);
+    snprintf(base, sizeof base, "%.900s", A.model_path);
     size_t L = strlen(base);
     while (L > 1 && base[L - 1] == '/') base[--L] = 0;
     char *sl = strrchr(base, '/');

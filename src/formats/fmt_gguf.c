@@ -443,6 +443,186 @@ static int kv_fact(ckpt_model *m, const char *arch, const char *k, const char *v
     return 0;
 }
 
+/* Magic, version and the two counts, each checked against the file size. */
+static int read_header(rd *r, ckpt_model *m, uint64_t *ntensors, uint64_t *nkv, ckpt_err *err)
+{
+    const char *path = r->path;
+    unsigned char magic[4];
+    uint32_t version;
+    snprintf(r->what, sizeof r->what, "header");
+    if (rd_get(r, magic, 4, err)) return CKPT_E_FORMAT;
+    if (memcmp(magic, "GGUF", 4)) return gguf_fail(err, path, NULL, 0, "not a GGUF file (bad magic)");
+    if (rd_u32(r, &version, err)) return CKPT_E_FORMAT;
+    if (version == 1)
+        return gguf_fail(err, path, NULL, 4, "GGUF version 1 (obsolete since 2023) is not supported; re-save it with a current llama.cpp");
+    if (version == 0x02000000u || version == 0x03000000u)
+        return gguf_fail(err, path, NULL, 4, "big-endian GGUF (version %u byte-swapped) is not supported", version >> 24);
+    if (version != 2 && version != 3)
+        return gguf_fail(err, path, NULL, 4, "unsupported GGUF version %u (ckpt reads 2 and 3)", version);
+    if (rd_u64(r, ntensors, err) || rd_u64(r, nkv, err)) return CKPT_E_FORMAT;
+    /* a KV pair takes at least 12 bytes, a tensor info at least 24 */
+    if (*nkv > r->size / 12)
+        return gguf_fail(err, path, NULL, 16, "metadata count %llu cannot fit in a %llu-byte file",
+                         (unsigned long long)*nkv, (unsigned long long)r->size);
+    if (*ntensors > r->size / 24 || *ntensors > (uint64_t)INT32_MAX / 2)
+        return gguf_fail(err, path, NULL, 8, "tensor count %llu cannot fit in a %llu-byte file",
+                         (unsigned long long)*ntensors, (unsigned long long)r->size);
+    char v[16];
+    snprintf(v, sizeof v, "%u", version);
+    return ckpt__model_set_fact(m, "gguf_version", v, err);
+}
+
+/* One metadata pair: kept as text; general.alignment checked and taken,
+ * the architecture and the vocabulary size noted. */
+static int read_kv(rd *r, ckpt_model *m, uint64_t i, sbuf *txt, uint64_t *alignment, char **arch, ckpt_err *err)
+{
+    uint64_t at = r->pos;
+    char *key = NULL;
+    snprintf(r->what, sizeof r->what, "metadata entry %llu", (unsigned long long)i);
+    if (rd_str(r, &key, GGUF_MAX_KEY, err)) return CKPT_E_FORMAT;
+    snprintf(r->what, sizeof r->what, "metadata '%.100s'", key);
+    uint32_t type;
+    gval g = {0};
+    int rc = CKPT_E_FORMAT;
+    txt->n = 0;
+    sb_add(txt, "", 0);
+    if (rd_u32(r, &type, err)) goto out;
+    if (type >= GV_COUNT) { rc = rd_err(r, err, at, "unknown value type %u", type); goto out; }
+    if (read_value(r, type, txt, 0, 0, &g, err)) goto out;
+    if (txt->oom) { rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); goto out; }
+    if (!strcmp(key, "general.alignment")) {
+        if (!g.is_int || type == GV_BOOL || g.u == 0 || g.u > GGUF_MAX_ALIGN || (g.u & (g.u - 1))) {
+            rc = rd_err(r, err, at, "general.alignment must be a power of two up to %u, got %s",
+                        GGUF_MAX_ALIGN, txt->p ? txt->p : "?");
+            goto out;
+        }
+        *alignment = g.u;
+    }
+    if (ckpt__model_add_meta(m, key, txt->p ? txt->p : "", err)) goto out;
+    if (!strcmp(key, "general.architecture") && type == GV_STR && !*arch) *arch = ckpt__strdup(txt->p);
+    if (!strcmp(key, "tokenizer.ggml.tokens") && type == GV_ARR) {
+        char v[32];
+        snprintf(v, sizeof v, "%llu", (unsigned long long)g.count);
+        if (ckpt__model_set_fact(m, "vocab_size", v, err)) goto out;
+    }
+    rc = 0;
+out:
+    free(key);
+    return rc;
+}
+
+/* One tensor info: name, dims (ggml order, fastest first), type, offset
+ * relative to the data section, all checked before the tensor is added. */
+static int read_tensor_info(rd *r, ckpt_model *m, gguf_model *gm, uint64_t i, int fi, uint64_t alignment,
+                            uint64_t *count_by_type, ckpt_err *err)
+{
+    uint64_t at = r->pos;
+    char *name = NULL;
+    snprintf(r->what, sizeof r->what, "tensor info %llu", (unsigned long long)i);
+    if (rd_str(r, &name, GGUF_MAX_KEY, err)) return CKPT_E_FORMAT;
+    snprintf(r->what, sizeof r->what, "tensor '%.100s'", name);
+    int rc = CKPT_E_FORMAT;
+    uint32_t nd, type;
+    int64_t shape[CKPT_MAX_DIMS];
+    uint64_t dims[CKPT_MAX_DIMS], ne = 1, toff, stored;
+    const ggml_type *gt = NULL;
+    if (rd_u32(r, &nd, err)) goto out;
+    if (nd > CKPT_MAX_DIMS) { rc = rd_err(r, err, at, "%u dimensions (ckpt reads at most %d)", nd, CKPT_MAX_DIMS); goto out; }
+    for (uint32_t d = 0; d < nd; d++) {
+        if (rd_u64(r, &dims[d], err)) goto out;
+        if (dims[d] > (uint64_t)INT64_MAX || ckpt__mul_u64(ne, dims[d], &ne)) {
+            rc = rd_err(r, err, at, "dimension %llu overflows", (unsigned long long)dims[d]);
+            goto out;
+        }
+        shape[nd - 1 - d] = (int64_t)dims[d];   /* ggml order is fastest-first */
+    }
+    if (rd_u32(r, &type, err) || rd_u64(r, &toff, err)) goto out;
+    if (!(gt = ggml_type_get(type))) rc = rd_err(r, err, at, "unknown ggml type %u", type);
+    else if (nd > 0 && dims[0] % gt->blck)
+        rc = rd_err(r, err, at, "first dimension %llu is not a multiple of the %s block size %u",
+                    (unsigned long long)dims[0], gt->name, gt->blck);
+    else if (nd == 0 && gt->blck != 1) rc = rd_err(r, err, at, "a scalar cannot be %s", gt->name);
+    else if (ckpt__mul_u64(ne / gt->blck, gt->size, &stored)) rc = rd_err(r, err, at, "tensor byte size overflows");
+    else if (toff % alignment)
+        rc = rd_err(r, err, at, "data offset %llu is not a multiple of the alignment %llu",
+                    (unsigned long long)toff, (unsigned long long)alignment);
+    else {
+        r->what[0] = 0;
+        int t = ckpt__model_add_tensor(m, name, NULL, gt->dt, (int)nd, shape, fi, toff, err);
+        if (t < 0) { ckpt_err_at_path(err, r->path); goto out; }
+        gm->t[t].data_off = toff;    /* relative until the data section is known */
+        gm->t[t].stored = stored;
+        gm->t[t].type = type;
+        gm->n = t + 1;
+        count_by_type[type]++;
+        rc = 0;
+    }
+out:
+    free(name);
+    return rc;
+}
+
+/* The data section starts at the next multiple of the alignment: absolute
+ * offsets, each tensor inside the file. */
+static int place_data(rd *r, ckpt_model *m, gguf_model *gm, uint64_t alignment, ckpt_err *err)
+{
+    uint64_t data = r->pos + (alignment - r->pos % alignment) % alignment;
+    for (int t = 0; t < gm->n; t++) {
+        gguf_tensor *g = &gm->t[t];
+        uint64_t abs, end;
+        if (ckpt__add_u64(data, g->data_off, &abs) || ckpt__add_u64(abs, g->stored, &end) || end > r->size)
+            return gguf_fail(err, r->path, m->tensors[t].name, data,
+                             "tensor data [%llu, +%llu) lies outside the data section (file has %llu bytes)",
+                             (unsigned long long)g->data_off, (unsigned long long)g->stored,
+                             (unsigned long long)r->size);
+        g->data_off = abs;
+        m->tensors[t].offset = ggml_types[g->type].deq ? CKPT_NO_OFFSET : abs;
+    }
+    return 0;
+}
+
+/* Per-type summary (meta), and the quantization as a fact. */
+static int summarize_types(ckpt_model *m, gguf_model *gm, const uint64_t *count_by_type, ckpt_err *err)
+{
+    sbuf txt = {0}, qt = {0};
+    sb_add(&txt, "", 0);
+    int unsup = 0, rc = 0;
+    for (size_t k = 0; k < NGGML_TYPES; k++) {
+        if (!count_by_type[k]) continue;
+        sb_printf(&txt, "%s%s x%llu", txt.n ? ", " : "", ggml_types[k].name, (unsigned long long)count_by_type[k]);
+        if (ggml_types[k].deq)
+            sb_printf(&qt, "%s%s x%llu", qt.n ? ", " : "", ggml_types[k].name, (unsigned long long)count_by_type[k]);
+        if (ggml_types[k].deq < 0) unsup = 1;
+    }
+    if (txt.oom || qt.oom) rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    else if (gm->n && ckpt__model_add_meta(m, "gguf.tensor_types", txt.p, err)) rc = CKPT_E_FORMAT;
+    else if (qt.n) {
+        char *v = ckpt__asprintf("%s (shown as F32; %s)", qt.p,
+                                 unsup ? "some types cannot be dequantized yet" : "dequantized on read");
+        rc = v ? ckpt__model_set_fact(m, "quantization", v, err) : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+        free(v);
+    }
+    free(txt.p);
+    free(qt.p);
+    return rc;
+}
+
+/* The default tree, then each leaf's kind = its stored ggml type. */
+static int build_tree(ckpt_model *m, gguf_model *gm, ckpt_err *err)
+{
+    if (ckpt__tree_from_names(m, err)) return CKPT_E_FORMAT;
+    for (int t = 0; t < gm->n; t++) {
+        int nd = m->tensors[t].node;
+        if (nd < 0) continue;
+        char *k = ckpt__strdup(ggml_types[gm->t[t].type].name);
+        if (!k) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+        free((char *)m->nodes[nd].kind);
+        m->nodes[nd].kind = k;
+    }
+    m->tree_built = 1;
+    return 0;
+}
+
 static int gguf_open_src(ckpt_model *m, ckpt_src *s, const char *path, ckpt_err *err)
 {
     rd r = {0};
@@ -450,9 +630,8 @@ static int gguf_open_src(ckpt_model *m, ckpt_src *s, const char *path, ckpt_err 
     r.path = path;
     r.size = s->size;
     r.buf = malloc(GGUF_RDBUF);
-    char *key = NULL, *arch = NULL, *name = NULL;
+    char *arch = NULL;
     sbuf txt = {0};
-    int rc = CKPT_E_FORMAT;
     gguf_model *gm = calloc(1, sizeof *gm);
     if (!r.buf || !gm) {
         free(r.buf);
@@ -460,208 +639,28 @@ static int gguf_open_src(ckpt_model *m, ckpt_src *s, const char *path, ckpt_err 
         return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     }
     m->priv = gm;
+    int rc = CKPT_E_FORMAT;
     int fi = ckpt__model_add_file(m, path, s->size, err);
     if (fi < 0) goto out;
     m->files[fi].src = s;   /* the model owns it now */
-
-    unsigned char magic[4];
-    uint32_t version;
-    uint64_t ntensors, nkv;
-    snprintf(r.what, sizeof r.what, "header");
-    if (rd_get(&r, magic, 4, err)) goto out;
-    if (memcmp(magic, "GGUF", 4)) {
-        rc = gguf_fail(err, path, NULL, 0, "not a GGUF file (bad magic)");
-        goto out;
-    }
-    if (rd_u32(&r, &version, err)) goto out;
-    if (version == 1) {
-        rc = gguf_fail(err, path, NULL, 4, "GGUF version 1 (obsolete since 2023) is not supported; re-save it with a current llama.cpp");
-        goto out;
-    }
-    if (version == 0x02000000u || version == 0x03000000u) {
-        rc = gguf_fail(err, path, NULL, 4, "big-endian GGUF (version %u byte-swapped) is not supported", version >> 24);
-        goto out;
-    }
-    if (version != 2 && version != 3) {
-        rc = gguf_fail(err, path, NULL, 4, "unsupported GGUF version %u (ckpt reads 2 and 3)", version);
-        goto out;
-    }
-    if (rd_u64(&r, &ntensors, err) || rd_u64(&r, &nkv, err)) goto out;
-    /* a KV pair takes at least 12 bytes, a tensor info at least 24 */
-    if (nkv > r.size / 12) {
-        rc = gguf_fail(err, path, NULL, 16, "metadata count %llu cannot fit in a %llu-byte file",
-                       (unsigned long long)nkv, (unsigned long long)r.size);
-        goto out;
-    }
-    if (ntensors > r.size / 24 || ntensors > (uint64_t)INT32_MAX / 2) {
-        rc = gguf_fail(err, path, NULL, 8, "tensor count %llu cannot fit in a %llu-byte file",
-                       (unsigned long long)ntensors, (unsigned long long)r.size);
-        goto out;
-    }
-    {
-        char v[16];
-        snprintf(v, sizeof v, "%u", version);
-        if (ckpt__model_set_fact(m, "gguf_version", v, err)) goto out;
-    }
-
-    uint64_t alignment = 32;
-    for (uint64_t i = 0; i < nkv; i++) {
-        uint64_t at = r.pos;
-        snprintf(r.what, sizeof r.what, "metadata entry %llu", (unsigned long long)i);
-        if (rd_str(&r, &key, GGUF_MAX_KEY, err)) goto out;
-        snprintf(r.what, sizeof r.what, "metadata '%.100s'", key);
-        uint32_t type;
-        if (rd_u32(&r, &type, err)) goto out;
-        if (type >= GV_COUNT) {
-            rc = rd_err(&r, err, at, "unknown value type %u", type);
-            goto out;
-        }
-        gval g = {0};
-        txt.n = 0;
-        sb_add(&txt, "", 0);
-        if (read_value(&r, type, &txt, 0, 0, &g, err)) goto out;
-        if (txt.oom) { rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); goto out; }
-        if (!strcmp(key, "general.alignment")) {
-            if (!g.is_int || type == GV_BOOL || g.u == 0 || g.u > GGUF_MAX_ALIGN || (g.u & (g.u - 1))) {
-                rc = rd_err(&r, err, at, "general.alignment must be a power of two up to %u, got %s",
-                            GGUF_MAX_ALIGN, txt.p ? txt.p : "?");
-                goto out;
-            }
-            alignment = g.u;
-        }
-        if (ckpt__model_add_meta(m, key, txt.p ? txt.p : "", err)) goto out;
-        if (!strcmp(key, "general.architecture") && type == GV_STR && !arch) arch = ckpt__strdup(txt.p);
-        if (!strcmp(key, "tokenizer.ggml.tokens") && type == GV_ARR) {
-            char v[32];
-            snprintf(v, sizeof v, "%llu", (unsigned long long)g.count);
-            if (ckpt__model_set_fact(m, "vocab_size", v, err)) goto out;
-        }
-        free(key);
-        key = NULL;
-    }
+    uint64_t ntensors = 0, nkv = 0, alignment = 32;
+    if ((rc = read_header(&r, m, &ntensors, &nkv, err))) goto out;
+    for (uint64_t i = 0; i < nkv; i++)
+        if ((rc = read_kv(&r, m, i, &txt, &alignment, &arch, err))) goto out;
     /* architecture facts: a second pass over the kept metadata, since the
      * architecture key may come after the keys it prefixes */
     for (int i = 0; i < m->nmeta; i++)
-        if (kv_fact(m, arch, m->meta_k[i], m->meta_v[i], err)) goto out;
-
+        if ((rc = kv_fact(m, arch, m->meta_k[i], m->meta_v[i], err))) goto out;
     gm->t = calloc(ntensors ? (size_t)ntensors : 1, sizeof *gm->t);
     if (!gm->t) { rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); goto out; }
     uint64_t count_by_type[NGGML_TYPES] = {0};
-    for (uint64_t i = 0; i < ntensors; i++) {
-        uint64_t at = r.pos;
-        snprintf(r.what, sizeof r.what, "tensor info %llu", (unsigned long long)i);
-        if (rd_str(&r, &name, GGUF_MAX_KEY, err)) goto out;
-        snprintf(r.what, sizeof r.what, "tensor '%.100s'", name);
-        uint32_t nd, type;
-        if (rd_u32(&r, &nd, err)) goto out;
-        if (nd > CKPT_MAX_DIMS) {
-            rc = rd_err(&r, err, at, "%u dimensions (ckpt reads at most %d)", nd, CKPT_MAX_DIMS);
-            goto out;
-        }
-        int64_t shape[CKPT_MAX_DIMS];
-        uint64_t dims[CKPT_MAX_DIMS], ne = 1;
-        for (uint32_t d = 0; d < nd; d++) {
-            if (rd_u64(&r, &dims[d], err)) goto out;
-            if (dims[d] > (uint64_t)INT64_MAX || ckpt__mul_u64(ne, dims[d], &ne)) {
-                rc = rd_err(&r, err, at, "dimension %llu overflows", (unsigned long long)dims[d]);
-                goto out;
-            }
-            shape[nd - 1 - d] = (int64_t)dims[d];   /* ggml order is fastest-first */
-        }
-        uint64_t toff;
-        if (rd_u32(&r, &type, err) || rd_u64(&r, &toff, err)) goto out;
-        const ggml_type *gt = ggml_type_get(type);
-        if (!gt) {
-            rc = rd_err(&r, err, at, "unknown ggml type %u", type);
-            goto out;
-        }
-        if (nd > 0 && dims[0] % gt->blck) {
-            rc = rd_err(&r, err, at, "first dimension %llu is not a multiple of the %s block size %u",
-                        (unsigned long long)dims[0], gt->name, gt->blck);
-            goto out;
-        }
-        if (nd == 0 && gt->blck != 1) {
-            rc = rd_err(&r, err, at, "a scalar cannot be %s", gt->name);
-            goto out;
-        }
-        uint64_t stored;
-        if (ckpt__mul_u64(ne / gt->blck, gt->size, &stored)) {
-            rc = rd_err(&r, err, at, "tensor byte size overflows");
-            goto out;
-        }
-        if (toff % alignment) {
-            rc = rd_err(&r, err, at, "data offset %llu is not a multiple of the alignment %llu",
-                        (unsigned long long)toff, (unsigned long long)alignment);
-            goto out;
-        }
-        r.what[0] = 0;
-        int t = ckpt__model_add_tensor(m, name, NULL, gt->dt, (int)nd, shape, fi, toff, err);
-        if (t < 0) { ckpt_err_at_path(err, path); goto out; }
-        gm->t[t].data_off = toff;    /* relative until the data section is known */
-        gm->t[t].stored = stored;
-        gm->t[t].type = type;
-        gm->n = t + 1;
-        count_by_type[type]++;
-        free(name);
-        name = NULL;
-    }
-    /* the data section starts at the next multiple of the alignment */
-    uint64_t data = r.pos + (alignment - r.pos % alignment) % alignment;
-    for (int t = 0; t < gm->n; t++) {
-        gguf_tensor *g = &gm->t[t];
-        uint64_t abs, end;
-        if (ckpt__add_u64(data, g->data_off, &abs) || ckpt__add_u64(abs, g->stored, &end) ||
-            end > r.size) {
-            rc = gguf_fail(err, path, m->tensors[t].name, data,
-                           "tensor data [%llu, +%llu) lies outside the data section (file has %llu bytes)",
-                           (unsigned long long)g->data_off, (unsigned long long)g->stored,
-                           (unsigned long long)r.size);
-            goto out;
-        }
-        g->data_off = abs;
-        m->tensors[t].offset = ggml_types[g->type].deq ? CKPT_NO_OFFSET : abs;
-    }
-    /* per-type summary, and the quantization as a fact */
-    txt.n = 0;
-    sb_add(&txt, "", 0);
-    sbuf qt = {0};
-    int unsup = 0;
-    for (size_t k = 0; k < NGGML_TYPES; k++) {
-        if (!count_by_type[k]) continue;
-        sb_printf(&txt, "%s%s x%llu", txt.n ? ", " : "", ggml_types[k].name,
-                  (unsigned long long)count_by_type[k]);
-        if (ggml_types[k].deq) sb_printf(&qt, "%s%s x%llu", qt.n ? ", " : "", ggml_types[k].name,
-                                         (unsigned long long)count_by_type[k]);
-        if (ggml_types[k].deq < 0) unsup = 1;
-    }
-    if (txt.oom || qt.oom) { free(qt.p); rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); goto out; }
-    if (gm->n && ckpt__model_add_meta(m, "gguf.tensor_types", txt.p, err)) { free(qt.p); goto out; }
-    if (qt.n) {
-        char *v = ckpt__asprintf("%s (shown as F32; %s)", qt.p,
-                                 unsup ? "some types cannot be dequantized yet" : "dequantized on read");
-        free(qt.p);
-        int e = v ? ckpt__model_set_fact(m, "quantization", v, err)
-                  : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-        free(v);
-        if (e) goto out;
-    }
-    /* the default tree, then each leaf's kind = its stored ggml type */
-    if (ckpt__tree_from_names(m, err)) goto out;
-    for (int t = 0; t < gm->n; t++) {
-        int nd = m->tensors[t].node;
-        if (nd < 0) continue;
-        char *k = ckpt__strdup(ggml_types[gm->t[t].type].name);
-        if (!k) { rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); goto out; }
-        free((char *)m->nodes[nd].kind);
-        m->nodes[nd].kind = k;
-    }
-    m->tree_built = 1;
-    rc = 0;
+    for (uint64_t i = 0; i < ntensors; i++)
+        if ((rc = read_tensor_info(&r, m, gm, i, fi, alignment, count_by_type, err))) goto out;
+    if (!(rc = place_data(&r, m, gm, alignment, err)) && !(rc = summarize_types(m, gm, count_by_type, err)))
+        rc = build_tree(m, gm, err);
 out:
     if (rc && err && err->code == CKPT_OK) rc = ckpt_err_set(err, rc, "cannot read GGUF header");
     if (rc && err) rc = err->code;
-    free(key);
-    free(name);
     free(arch);
     free(txt.p);
     free(r.buf);

@@ -504,6 +504,405 @@ static const char *opname(unsigned char op)
     }
 }
 
+enum { PK_NOT_MINE = -1 };  /* an op_* group's answer for an opcode not in it */
+
+/* Opcodes: framing and the stack itself: PROTO, FRAME, MARK, POP, POP_MARK, DUP. PK_NOT_MINE for any other. */
+static int op_stack(rd *r, unsigned char op)
+{
+    pk_vm *vm = r->vm;
+    pk_obj *a;
+    size_t first = 0, k = 0;
+    int rc = 0;
+    switch (op) {
+    case 0x80: /* PROTO */
+        if ((rc = need(r, 1))) break;
+        if (r->p[r->pos] > 5) rc = bad(r, "unsupported pickle protocol %d", r->p[r->pos]);
+        r->pos++;
+        break;
+    case 0x95: /* FRAME: advisory length, the opcodes follow inline */
+        if ((rc = need(r, 8))) break;
+        r->pos += 8;
+        break;
+    case '(': /* MARK */
+        if (vm->nmarks == vm->mcap) {
+            if (vm->mcap >= MAX_MARKS) { rc = bad(r, "too many nested MARKs"); break; }
+            size_t nc = vm->mcap ? vm->mcap * 2 : 16;
+            size_t *nm = realloc(vm->marks, nc * sizeof *nm);
+            if (!nm) { rc = nomem(r); break; }
+            vm->marks = nm;
+            vm->mcap = nc;
+        }
+        vm->marks[vm->nmarks++] = vm->sp;
+        break;
+    case '0': /* POP */
+        if (vm->sp > mark_floor(r)) vm->sp--;
+        else if (vm->nmarks && vm->sp == mark_floor(r)) vm->nmarks--;   /* pops the mark itself */
+        else rc = bad(r, "stack underflow");
+        break;
+    case '1': /* POP_MARK */
+        rc = pop_mark(r, &first, &k);
+        break;
+    case '2': /* DUP */
+        if (!(a = top(r))) { rc = CKPT_E_FORMAT; break; }
+        rc = push(r, a);
+        break;
+    default:
+        return PK_NOT_MINE;
+    }
+    return rc;
+}
+
+/* Opcodes: None, booleans, integers and floats. PK_NOT_MINE for any other. */
+static int op_numbers(rd *r, unsigned char op)
+{
+    pk_vm *vm = r->vm;
+    pk_obj *a;
+    int rc = 0;
+    switch (op) {
+    case 'N': rc = push(r, &vm->none_obj); break;
+    case 0x88: case 0x89:
+        if (!(a = obj_new(r, PK_BOOL))) { rc = r->err->code; break; }
+        a->i = op == 0x88;
+        rc = push(r, a);
+        break;
+    case 'J': /* BININT */
+        if ((rc = need(r, 4))) break;
+        rc = push_int(r, (int32_t)(uint32_t)le(r->p + r->pos, 4));
+        r->pos += 4;
+        break;
+    case 'K': /* BININT1 */
+        if ((rc = need(r, 1))) break;
+        rc = push_int(r, r->p[r->pos++]);
+        break;
+    case 'M': /* BININT2 */
+        if ((rc = need(r, 2))) break;
+        rc = push_int(r, (int64_t)le(r->p + r->pos, 2));
+        r->pos += 2;
+        break;
+    case 'I': { /* INT (text): also "00"/"01" booleans of protocol 0 */
+        const char *s;
+        size_t l;
+        if ((rc = line(r, &s, &l))) break;
+        char tmp[32];
+        if (!l || l >= sizeof tmp) { rc = bad(r, "bad INT"); break; }
+        memcpy(tmp, s, l);
+        tmp[l] = 0;
+        char *e;
+        long long v = strtoll(tmp, &e, 10);
+        if (*e) { rc = bad(r, "bad INT"); break; }
+        rc = push_int(r, v);
+        break;
+    }
+    case 0x8a: case 0x8b: { /* LONG1, LONG4: little-endian two's complement */
+        size_t nb;
+        if (op == 0x8a) { if ((rc = need(r, 1))) break; nb = r->p[r->pos++]; }
+        else {
+            if ((rc = need(r, 4))) break;
+            uint64_t v = le(r->p + r->pos, 4);
+            r->pos += 4;
+            if (v > 0x7fffffff) { rc = bad(r, "negative LONG4 length"); break; }
+            nb = (size_t)v;
+        }
+        if ((rc = need(r, nb))) break;
+        const unsigned char *q = r->p + r->pos;
+        r->pos += nb;
+        int neg = nb && (q[nb - 1] & 0x80);
+        /* fits in int64 when the bytes past 8 are pure sign extension */
+        int fits = 1;
+        for (size_t i = 8; i < nb; i++)
+            if (q[i] != (neg ? 0xff : 0)) fits = 0;
+        if (nb >= 8 && ((q[7] & 0x80) != 0) != neg) fits = 0;
+        if (!fits) {
+            if (!(a = obj_new(r, PK_BIGINT))) { rc = r->err->code; break; }
+            rc = push(r, a);
+            break;
+        }
+        uint64_t v = neg ? ~(uint64_t)0 : 0;
+        for (size_t i = 0; i < nb && i < 8; i++) {
+            v &= ~((uint64_t)0xff << (8 * i));
+            v |= (uint64_t)q[i] << (8 * i);
+        }
+        rc = push_int(r, (int64_t)v);
+        break;
+    }
+    case 'G': { /* BINFLOAT: big-endian double */
+        if ((rc = need(r, 8))) break;
+        uint64_t v = 0;
+        for (int i = 0; i < 8; i++) v = (v << 8) | r->p[r->pos + i];
+        r->pos += 8;
+        if (!(a = obj_new(r, PK_FLOAT))) { rc = r->err->code; break; }
+        memcpy(&a->f, &v, 8);
+        rc = push(r, a);
+        break;
+    }
+    default:
+        return PK_NOT_MINE;
+    }
+    return rc;
+}
+
+/* Opcodes: str and bytes, of every length encoding. PK_NOT_MINE for any other. */
+static int op_strings(rd *r, unsigned char op)
+{
+    pk_vm *vm = r->vm;
+    uint64_t u;
+    int rc = 0;
+    switch (op) {
+    case 'X': /* BINUNICODE */
+        if ((rc = need(r, 4))) break;
+        u = le(r->p + r->pos, 4);
+        r->pos += 4;
+        rc = push_str(r, PK_STR, (size_t)u);
+        break;
+    case 0x8c: /* SHORT_BINUNICODE */
+        if ((rc = need(r, 1))) break;
+        rc = push_str(r, PK_STR, r->p[r->pos++]);
+        break;
+    case 0x8d: /* BINUNICODE8 */
+        if ((rc = need(r, 8))) break;
+        u = le(r->p + r->pos, 8);
+        r->pos += 8;
+        if ((rc = need(r, (size_t)u))) break;
+        rc = push_str(r, PK_STR, (size_t)u);
+        break;
+    case 'U': /* SHORT_BINSTRING: py2 str, decoded as latin-1 by torch; kept as bytes-ish str */
+        if ((rc = need(r, 1))) break;
+        rc = push_str(r, PK_BYTES, r->p[r->pos++]);
+        if (!rc) vm->stack[vm->sp - 1]->kind = ckpt__utf8_valid(vm->stack[vm->sp - 1]->s, vm->stack[vm->sp - 1]->slen) ? PK_STR : PK_BYTES;
+        break;
+    case 'T': /* BINSTRING */
+        if ((rc = need(r, 4))) break;
+        u = le(r->p + r->pos, 4);
+        r->pos += 4;
+        if (u > 0x7fffffff) { rc = bad(r, "negative BINSTRING length"); break; }
+        rc = push_str(r, PK_BYTES, (size_t)u);
+        if (!rc) vm->stack[vm->sp - 1]->kind = ckpt__utf8_valid(vm->stack[vm->sp - 1]->s, vm->stack[vm->sp - 1]->slen) ? PK_STR : PK_BYTES;
+        break;
+    case 'C': /* SHORT_BINBYTES */
+        if ((rc = need(r, 1))) break;
+        rc = push_str(r, PK_BYTES, r->p[r->pos++]);
+        break;
+    case 'B': /* BINBYTES */
+        if ((rc = need(r, 4))) break;
+        u = le(r->p + r->pos, 4);
+        r->pos += 4;
+        rc = push_str(r, PK_BYTES, (size_t)u);
+        break;
+    case 0x8e: case 0x96: /* BINBYTES8, BYTEARRAY8 */
+        if ((rc = need(r, 8))) break;
+        u = le(r->p + r->pos, 8);
+        r->pos += 8;
+        if ((rc = need(r, (size_t)u))) break;
+        rc = push_str(r, PK_BYTES, (size_t)u);
+        break;
+    default:
+        return PK_NOT_MINE;
+    }
+    return rc;
+}
+
+/* Opcodes: tuples, lists, dicts and sets, and filling them. PK_NOT_MINE for any other. */
+static int op_containers(rd *r, unsigned char op)
+{
+    pk_vm *vm = r->vm;
+    pk_obj *a, *b;
+    size_t first = 0, k = 0;
+    int rc = 0;
+    switch (op) {
+    case ')': /* EMPTY_TUPLE */
+        rc = make_tuple(r, NULL, 0);
+        break;
+    case 't': /* TUPLE */
+        if ((rc = pop_mark(r, &first, &k))) break;
+        rc = make_tuple(r, vm->stack + first, k);
+        break;
+    case 0x85: case 0x86: case 0x87: { /* TUPLE1..3 */
+        size_t want = (size_t)(op - 0x84);
+        if (vm->sp < mark_floor(r) + want) { rc = bad(r, "stack underflow"); break; }
+        vm->sp -= want;
+        rc = make_tuple(r, vm->stack + vm->sp, want);
+        break;
+    }
+    case ']': /* EMPTY_LIST */
+        rc = push(r, obj_new(r, PK_LIST));
+        break;
+    case '}': /* EMPTY_DICT */
+        rc = push(r, obj_new(r, PK_DICT));
+        break;
+    case 0x8f: /* EMPTY_SET */
+        rc = push(r, obj_new(r, PK_SET));
+        break;
+    case 'l': case 'd': case 0x91: { /* LIST, DICT, FROZENSET from the marked items */
+        if ((rc = pop_mark(r, &first, &k))) break;
+        pk_obj *o = obj_new(r, op == 'l' ? PK_LIST : op == 'd' ? PK_DICT : PK_SET);
+        if (!o) { rc = r->err->code; break; }
+        rc = op == 'd' ? setitems(r, o, vm->stack + first, k) : appends(r, o, vm->stack + first, k);
+        if (!rc) rc = push(r, o);
+        break;
+    }
+    case 'a': /* APPEND */
+        if (!(a = pop(r)) || !(b = top(r))) { rc = CKPT_E_FORMAT; break; }
+        rc = appends(r, b, &a, 1);
+        break;
+    case 'e': case 0x90: /* APPENDS, ADDITEMS */
+        if ((rc = pop_mark(r, &first, &k))) break;
+        if (!(b = top(r))) { rc = CKPT_E_FORMAT; break; }
+        rc = appends(r, b, vm->stack + first, k);
+        break;
+    case 's': { /* SETITEM */
+        pk_obj *kv[2];
+        if (!(kv[1] = pop(r)) || !(kv[0] = pop(r)) || !(b = top(r))) { rc = CKPT_E_FORMAT; break; }
+        rc = setitems(r, b, kv, 2);
+        break;
+    }
+    case 'u': /* SETITEMS */
+        if ((rc = pop_mark(r, &first, &k))) break;
+        if (!(b = top(r))) { rc = CKPT_E_FORMAT; break; }
+        rc = setitems(r, b, vm->stack + first, k);
+        break;
+    default:
+        return PK_NOT_MINE;
+    }
+    return rc;
+}
+
+/* Opcodes: globals and calls (each allowed global is checked in resolve_global and do_call), BUILD, persistent ids. PK_NOT_MINE for any other. */
+static int op_calls(rd *r, unsigned char op)
+{
+    pk_obj *a, *b, *c;
+    int rc = 0;
+    switch (op) {
+    case 'c': { /* GLOBAL "module\nname\n" */
+        const char *ms, *ns;
+        size_t ml, nl;
+        if ((rc = line(r, &ms, &ml)) || (rc = line(r, &ns, &nl))) break;
+        rc = resolve_global(r, ms, ml, ns, nl);
+        break;
+    }
+    case 0x93: /* STACK_GLOBAL */
+        if (!(b = pop(r)) || !(a = pop(r))) { rc = CKPT_E_FORMAT; break; }
+        if (!is_str(a) || !is_str(b)) { rc = bad(r, "STACK_GLOBAL of non-strings"); break; }
+        rc = resolve_global(r, a->s, a->slen, b->s, b->slen);
+        break;
+    case 'R': /* REDUCE */
+        if (!(b = pop(r)) || !(a = pop(r))) { rc = CKPT_E_FORMAT; break; }
+        rc = do_call(r, a, b, 0);
+        break;
+    case 0x81: /* NEWOBJ */
+        if (!(b = pop(r)) || !(a = pop(r))) { rc = CKPT_E_FORMAT; break; }
+        rc = do_call(r, a, b, 1);
+        break;
+    case 0x92: /* NEWOBJ_EX: cls, args, kwargs */
+        if (!(c = pop(r)) || !(b = pop(r)) || !(a = pop(r))) { rc = CKPT_E_FORMAT; break; }
+        if (c->kind != PK_DICT || c->n) { rc = bad(r, "NEWOBJ_EX with keyword arguments"); break; }
+        rc = do_call(r, a, b, 1);
+        break;
+    case 'b': /* BUILD: the state is recorded, never applied */
+        if (!(b = pop(r)) || !(a = top(r))) { rc = CKPT_E_FORMAT; break; }
+        if (a->kind != PK_CALL && a->kind != PK_DICT) {
+            rc = bad(r, "BUILD on a %s", pk_kind_name(a->kind));
+            break;
+        }
+        a->state = b;
+        break;
+    case 'Q': /* BINPERSID */
+        if (!(a = pop(r))) { rc = CKPT_E_FORMAT; break; }
+        if (!(b = obj_new(r, PK_PERSID))) { rc = r->err->code; break; }
+        b->args = a;
+        rc = push(r, b);
+        break;
+    default:
+        return PK_NOT_MINE;
+    }
+    return rc;
+}
+
+/* Opcodes: the memo: PUT and GET in their binary and text forms. PK_NOT_MINE for any other. */
+static int op_memo(rd *r, unsigned char op)
+{
+    pk_vm *vm = r->vm;
+    pk_obj *a;
+    uint64_t u;
+    int rc = 0;
+    switch (op) {
+    case 'q': /* BINPUT */
+        if ((rc = need(r, 1))) break;
+        u = r->p[r->pos++];
+        if (!(a = top(r))) { rc = CKPT_E_FORMAT; break; }
+        rc = memo_put(r, u, a);
+        break;
+    case 'r': /* LONG_BINPUT */
+        if ((rc = need(r, 4))) break;
+        u = le(r->p + r->pos, 4);
+        r->pos += 4;
+        if (!(a = top(r))) { rc = CKPT_E_FORMAT; break; }
+        rc = memo_put(r, u, a);
+        break;
+    case 'p': /* PUT (text) */
+        if ((rc = text_uint(r, &u))) break;
+        if (!(a = top(r))) { rc = CKPT_E_FORMAT; break; }
+        rc = memo_put(r, u, a);
+        break;
+    case 0x94: /* MEMOIZE: next index = number of entries so far */
+        if (!(a = top(r))) { rc = CKPT_E_FORMAT; break; }
+        rc = memo_put(r, vm->memolen, a);
+        break;
+    case 'h': /* BINGET */
+        if ((rc = need(r, 1))) break;
+        rc = memo_get(r, r->p[r->pos++]);
+        break;
+    case 'j': /* LONG_BINGET */
+        if ((rc = need(r, 4))) break;
+        u = le(r->p + r->pos, 4);
+        r->pos += 4;
+        rc = memo_get(r, u);
+        break;
+    case 'g': /* GET (text) */
+        if ((rc = text_uint(r, &u))) break;
+        rc = memo_get(r, u);
+        break;
+    default:
+        return PK_NOT_MINE;
+    }
+    return rc;
+}
+
+/* Opcodes ckpt does not run: those that import and call by themselves
+ * (refused as unsafe), those it has no use for, unknown bytes. */
+static int op_refused(rd *r, unsigned char op)
+{
+    const char *nm = opname(op);
+    if (nm && (op == 'i' || op == 'o' || (op >= 0x82 && op <= 0x84)))
+        return ckpt_err_set(r->err, CKPT_E_UNSAFE,
+                            "refused unsafe pickle opcode %s at byte %llu (it imports and calls)", nm,
+                            (unsigned long long)r->op_at);
+    if (nm) return bad(r, "unsupported opcode %s", nm);
+    return bad(r, "unknown opcode 0x%02x", op);
+}
+
+static int (*const op_groups[])(rd *, unsigned char) = {
+    op_stack, op_numbers, op_strings, op_containers, op_calls, op_memo, op_refused,
+};
+
+/* A fresh run: the stack allocated once, the memo emptied (it is per pickle). */
+static int vm_reset(rd *r)
+{
+    pk_vm *vm = r->vm;
+    vm->sp = 0;
+    vm->nmarks = 0;
+    if (!vm->stack) {   /* never NULL: `stack + first` is taken even for empty marks */
+        vm->stack = malloc(64 * sizeof *vm->stack);
+        if (!vm->stack) return ckpt_err_set(r->err, CKPT_E_NOMEM, "out of memory reading a pickle");
+        vm->scap = 64;
+    }
+    free(vm->memo);
+    vm->memo = NULL;
+    vm->memocap = 0;
+    vm->memolen = 0;
+    vm->truncated = 0;
+    return 0;
+}
+
 int pk_parse(pk_vm *vm, const unsigned char *buf, size_t n, uint64_t base, pk_obj **root,
              size_t *used, ckpt_err *err)
 {
@@ -512,330 +911,22 @@ int pk_parse(pk_vm *vm, const unsigned char *buf, size_t n, uint64_t base, pk_ob
     ckpt_err local;
     if (!err) { ckpt_err_clear(&local); r->err = &local; }
     *root = NULL;
-    vm->sp = 0;
-    vm->nmarks = 0;
-    if (!vm->stack) {   /* never NULL: `stack + first` is taken even for empty marks */
-        vm->stack = malloc(64 * sizeof *vm->stack);
-        if (!vm->stack) return ckpt_err_set(r->err, CKPT_E_NOMEM, "out of memory reading a pickle");
-        vm->scap = 64;
-    }
-    free(vm->memo);            /* the memo is per pickle */
-    vm->memo = NULL;
-    vm->memocap = 0;
-    vm->memolen = 0;
-    vm->truncated = 0;
-    int rc = 0;
-    for (;;) {
-        if (r->pos >= r->n) { vm->truncated = 1; rc = bad(r, "truncated: no STOP opcode before the end"); break; }
+    int rc = vm_reset(r);
+    while (!rc) {
+        if (r->pos >= r->n) { vm->truncated = 1; return bad(r, "truncated: no STOP opcode before the end"); }
         r->op_at = base + r->pos;
         unsigned char op = r->p[r->pos++];
-        pk_obj *a, *b, *c;
-        size_t first = 0, k = 0;
-        uint64_t u;
-        switch (op) {
-        case 0x80: /* PROTO */
-            if ((rc = need(r, 1))) break;
-            if (r->p[r->pos] > 5) rc = bad(r, "unsupported pickle protocol %d", r->p[r->pos]);
-            r->pos++;
-            break;
-        case 0x95: /* FRAME: advisory length, the opcodes follow inline */
-            if ((rc = need(r, 8))) break;
-            r->pos += 8;
-            break;
-        case '.': /* STOP */
-            if (vm->nmarks) { rc = bad(r, "STOP with an open MARK"); break; }
-            if (vm->sp != 1) { rc = bad(r, "STOP with %zu items on the stack (want 1)", vm->sp); break; }
+        if (op == '.') { /* STOP */
+            if (vm->nmarks) return bad(r, "STOP with an open MARK");
+            if (vm->sp != 1) return bad(r, "STOP with %zu items on the stack (want 1)", vm->sp);
             *root = vm->stack[0];
             if (used) *used = r->pos;
             return 0;
-        case '(': /* MARK */
-            if (vm->nmarks == vm->mcap) {
-                if (vm->mcap >= MAX_MARKS) { rc = bad(r, "too many nested MARKs"); break; }
-                size_t nc = vm->mcap ? vm->mcap * 2 : 16;
-                size_t *nm = realloc(vm->marks, nc * sizeof *nm);
-                if (!nm) { rc = nomem(r); break; }
-                vm->marks = nm;
-                vm->mcap = nc;
-            }
-            vm->marks[vm->nmarks++] = vm->sp;
-            break;
-        case '0': /* POP */
-            if (vm->sp > mark_floor(r)) vm->sp--;
-            else if (vm->nmarks && vm->sp == mark_floor(r)) vm->nmarks--;   /* pops the mark itself */
-            else rc = bad(r, "stack underflow");
-            break;
-        case '1': /* POP_MARK */
-            rc = pop_mark(r, &first, &k);
-            break;
-        case '2': /* DUP */
-            if (!(a = top(r))) { rc = CKPT_E_FORMAT; break; }
-            rc = push(r, a);
-            break;
-        case 'N': rc = push(r, &vm->none_obj); break;
-        case 0x88: case 0x89:
-            if (!(a = obj_new(r, PK_BOOL))) { rc = r->err->code; break; }
-            a->i = op == 0x88;
-            rc = push(r, a);
-            break;
-        case 'J': /* BININT */
-            if ((rc = need(r, 4))) break;
-            rc = push_int(r, (int32_t)(uint32_t)le(r->p + r->pos, 4));
-            r->pos += 4;
-            break;
-        case 'K': /* BININT1 */
-            if ((rc = need(r, 1))) break;
-            rc = push_int(r, r->p[r->pos++]);
-            break;
-        case 'M': /* BININT2 */
-            if ((rc = need(r, 2))) break;
-            rc = push_int(r, (int64_t)le(r->p + r->pos, 2));
-            r->pos += 2;
-            break;
-        case 'I': { /* INT (text): also "00"/"01" booleans of protocol 0 */
-            const char *s;
-            size_t l;
-            if ((rc = line(r, &s, &l))) break;
-            char tmp[32];
-            if (!l || l >= sizeof tmp) { rc = bad(r, "bad INT"); break; }
-            memcpy(tmp, s, l);
-            tmp[l] = 0;
-            char *e;
-            long long v = strtoll(tmp, &e, 10);
-            if (*e) { rc = bad(r, "bad INT"); break; }
-            rc = push_int(r, v);
-            break;
         }
-        case 0x8a: case 0x8b: { /* LONG1, LONG4: little-endian two's complement */
-            size_t nb;
-            if (op == 0x8a) { if ((rc = need(r, 1))) break; nb = r->p[r->pos++]; }
-            else {
-                if ((rc = need(r, 4))) break;
-                uint64_t v = le(r->p + r->pos, 4);
-                r->pos += 4;
-                if (v > 0x7fffffff) { rc = bad(r, "negative LONG4 length"); break; }
-                nb = (size_t)v;
-            }
-            if ((rc = need(r, nb))) break;
-            const unsigned char *q = r->p + r->pos;
-            r->pos += nb;
-            int neg = nb && (q[nb - 1] & 0x80);
-            /* fits in int64 when the bytes past 8 are pure sign extension */
-            int fits = 1;
-            for (size_t i = 8; i < nb; i++)
-                if (q[i] != (neg ? 0xff : 0)) fits = 0;
-            if (nb >= 8 && ((q[7] & 0x80) != 0) != neg) fits = 0;
-            if (!fits) {
-                if (!(a = obj_new(r, PK_BIGINT))) { rc = r->err->code; break; }
-                rc = push(r, a);
-                break;
-            }
-            uint64_t v = neg ? ~(uint64_t)0 : 0;
-            for (size_t i = 0; i < nb && i < 8; i++) {
-                v &= ~((uint64_t)0xff << (8 * i));
-                v |= (uint64_t)q[i] << (8 * i);
-            }
-            rc = push_int(r, (int64_t)v);
-            break;
-        }
-        case 'G': { /* BINFLOAT: big-endian double */
-            if ((rc = need(r, 8))) break;
-            uint64_t v = 0;
-            for (int i = 0; i < 8; i++) v = (v << 8) | r->p[r->pos + i];
-            r->pos += 8;
-            if (!(a = obj_new(r, PK_FLOAT))) { rc = r->err->code; break; }
-            memcpy(&a->f, &v, 8);
-            rc = push(r, a);
-            break;
-        }
-        case 'X': /* BINUNICODE */
-            if ((rc = need(r, 4))) break;
-            u = le(r->p + r->pos, 4);
-            r->pos += 4;
-            rc = push_str(r, PK_STR, (size_t)u);
-            break;
-        case 0x8c: /* SHORT_BINUNICODE */
-            if ((rc = need(r, 1))) break;
-            rc = push_str(r, PK_STR, r->p[r->pos++]);
-            break;
-        case 0x8d: /* BINUNICODE8 */
-            if ((rc = need(r, 8))) break;
-            u = le(r->p + r->pos, 8);
-            r->pos += 8;
-            if ((rc = need(r, (size_t)u))) break;
-            rc = push_str(r, PK_STR, (size_t)u);
-            break;
-        case 'U': /* SHORT_BINSTRING: py2 str, decoded as latin-1 by torch; kept as bytes-ish str */
-            if ((rc = need(r, 1))) break;
-            rc = push_str(r, PK_BYTES, r->p[r->pos++]);
-            if (!rc) vm->stack[vm->sp - 1]->kind = ckpt__utf8_valid(vm->stack[vm->sp - 1]->s, vm->stack[vm->sp - 1]->slen) ? PK_STR : PK_BYTES;
-            break;
-        case 'T': /* BINSTRING */
-            if ((rc = need(r, 4))) break;
-            u = le(r->p + r->pos, 4);
-            r->pos += 4;
-            if (u > 0x7fffffff) { rc = bad(r, "negative BINSTRING length"); break; }
-            rc = push_str(r, PK_BYTES, (size_t)u);
-            if (!rc) vm->stack[vm->sp - 1]->kind = ckpt__utf8_valid(vm->stack[vm->sp - 1]->s, vm->stack[vm->sp - 1]->slen) ? PK_STR : PK_BYTES;
-            break;
-        case 'C': /* SHORT_BINBYTES */
-            if ((rc = need(r, 1))) break;
-            rc = push_str(r, PK_BYTES, r->p[r->pos++]);
-            break;
-        case 'B': /* BINBYTES */
-            if ((rc = need(r, 4))) break;
-            u = le(r->p + r->pos, 4);
-            r->pos += 4;
-            rc = push_str(r, PK_BYTES, (size_t)u);
-            break;
-        case 0x8e: case 0x96: /* BINBYTES8, BYTEARRAY8 */
-            if ((rc = need(r, 8))) break;
-            u = le(r->p + r->pos, 8);
-            r->pos += 8;
-            if ((rc = need(r, (size_t)u))) break;
-            rc = push_str(r, PK_BYTES, (size_t)u);
-            break;
-        case ')': /* EMPTY_TUPLE */
-            rc = make_tuple(r, NULL, 0);
-            break;
-        case 't': /* TUPLE */
-            if ((rc = pop_mark(r, &first, &k))) break;
-            rc = make_tuple(r, vm->stack + first, k);
-            break;
-        case 0x85: case 0x86: case 0x87: { /* TUPLE1..3 */
-            size_t want = (size_t)(op - 0x84);
-            if (vm->sp < mark_floor(r) + want) { rc = bad(r, "stack underflow"); break; }
-            vm->sp -= want;
-            rc = make_tuple(r, vm->stack + vm->sp, want);
-            break;
-        }
-        case ']': /* EMPTY_LIST */
-            rc = push(r, obj_new(r, PK_LIST));
-            break;
-        case '}': /* EMPTY_DICT */
-            rc = push(r, obj_new(r, PK_DICT));
-            break;
-        case 0x8f: /* EMPTY_SET */
-            rc = push(r, obj_new(r, PK_SET));
-            break;
-        case 'l': case 'd': case 0x91: { /* LIST, DICT, FROZENSET from the marked items */
-            if ((rc = pop_mark(r, &first, &k))) break;
-            pk_obj *o = obj_new(r, op == 'l' ? PK_LIST : op == 'd' ? PK_DICT : PK_SET);
-            if (!o) { rc = r->err->code; break; }
-            rc = op == 'd' ? setitems(r, o, vm->stack + first, k) : appends(r, o, vm->stack + first, k);
-            if (!rc) rc = push(r, o);
-            break;
-        }
-        case 'a': /* APPEND */
-            if (!(a = pop(r)) || !(b = top(r))) { rc = CKPT_E_FORMAT; break; }
-            rc = appends(r, b, &a, 1);
-            break;
-        case 'e': case 0x90: /* APPENDS, ADDITEMS */
-            if ((rc = pop_mark(r, &first, &k))) break;
-            if (!(b = top(r))) { rc = CKPT_E_FORMAT; break; }
-            rc = appends(r, b, vm->stack + first, k);
-            break;
-        case 's': { /* SETITEM */
-            pk_obj *kv[2];
-            if (!(kv[1] = pop(r)) || !(kv[0] = pop(r)) || !(b = top(r))) { rc = CKPT_E_FORMAT; break; }
-            rc = setitems(r, b, kv, 2);
-            break;
-        }
-        case 'u': /* SETITEMS */
-            if ((rc = pop_mark(r, &first, &k))) break;
-            if (!(b = top(r))) { rc = CKPT_E_FORMAT; break; }
-            rc = setitems(r, b, vm->stack + first, k);
-            break;
-        case 'c': { /* GLOBAL "module\nname\n" */
-            const char *ms, *ns;
-            size_t ml, nl;
-            if ((rc = line(r, &ms, &ml)) || (rc = line(r, &ns, &nl))) break;
-            rc = resolve_global(r, ms, ml, ns, nl);
-            break;
-        }
-        case 0x93: /* STACK_GLOBAL */
-            if (!(b = pop(r)) || !(a = pop(r))) { rc = CKPT_E_FORMAT; break; }
-            if (!is_str(a) || !is_str(b)) { rc = bad(r, "STACK_GLOBAL of non-strings"); break; }
-            rc = resolve_global(r, a->s, a->slen, b->s, b->slen);
-            break;
-        case 'R': /* REDUCE */
-            if (!(b = pop(r)) || !(a = pop(r))) { rc = CKPT_E_FORMAT; break; }
-            rc = do_call(r, a, b, 0);
-            break;
-        case 0x81: /* NEWOBJ */
-            if (!(b = pop(r)) || !(a = pop(r))) { rc = CKPT_E_FORMAT; break; }
-            rc = do_call(r, a, b, 1);
-            break;
-        case 0x92: /* NEWOBJ_EX: cls, args, kwargs */
-            if (!(c = pop(r)) || !(b = pop(r)) || !(a = pop(r))) { rc = CKPT_E_FORMAT; break; }
-            if (c->kind != PK_DICT || c->n) { rc = bad(r, "NEWOBJ_EX with keyword arguments"); break; }
-            rc = do_call(r, a, b, 1);
-            break;
-        case 'b': /* BUILD: the state is recorded, never applied */
-            if (!(b = pop(r)) || !(a = top(r))) { rc = CKPT_E_FORMAT; break; }
-            if (a->kind != PK_CALL && a->kind != PK_DICT) {
-                rc = bad(r, "BUILD on a %s", pk_kind_name(a->kind));
-                break;
-            }
-            a->state = b;
-            break;
-        case 'Q': /* BINPERSID */
-            if (!(a = pop(r))) { rc = CKPT_E_FORMAT; break; }
-            if (!(b = obj_new(r, PK_PERSID))) { rc = r->err->code; break; }
-            b->args = a;
-            rc = push(r, b);
-            break;
-        case 'q': /* BINPUT */
-            if ((rc = need(r, 1))) break;
-            u = r->p[r->pos++];
-            if (!(a = top(r))) { rc = CKPT_E_FORMAT; break; }
-            rc = memo_put(r, u, a);
-            break;
-        case 'r': /* LONG_BINPUT */
-            if ((rc = need(r, 4))) break;
-            u = le(r->p + r->pos, 4);
-            r->pos += 4;
-            if (!(a = top(r))) { rc = CKPT_E_FORMAT; break; }
-            rc = memo_put(r, u, a);
-            break;
-        case 'p': /* PUT (text) */
-            if ((rc = text_uint(r, &u))) break;
-            if (!(a = top(r))) { rc = CKPT_E_FORMAT; break; }
-            rc = memo_put(r, u, a);
-            break;
-        case 0x94: /* MEMOIZE: next index = number of entries so far */
-            if (!(a = top(r))) { rc = CKPT_E_FORMAT; break; }
-            rc = memo_put(r, vm->memolen, a);
-            break;
-        case 'h': /* BINGET */
-            if ((rc = need(r, 1))) break;
-            rc = memo_get(r, r->p[r->pos++]);
-            break;
-        case 'j': /* LONG_BINGET */
-            if ((rc = need(r, 4))) break;
-            u = le(r->p + r->pos, 4);
-            r->pos += 4;
-            rc = memo_get(r, u);
-            break;
-        case 'g': /* GET (text) */
-            if ((rc = text_uint(r, &u))) break;
-            rc = memo_get(r, u);
-            break;
-        default: {
-            const char *nm = opname(op);
-            if (nm && (op == 'i' || op == 'o' || (op >= 0x82 && op <= 0x84)))
-                rc = ckpt_err_set(r->err, CKPT_E_UNSAFE,
-                                  "refused unsafe pickle opcode %s at byte %llu (it imports and calls)", nm,
-                                  (unsigned long long)r->op_at);
-            else if (nm)
-                rc = bad(r, "unsupported opcode %s", nm);
-            else
-                rc = bad(r, "unknown opcode 0x%02x", op);
-        }
-        }
-        if (rc) break;
-        if (r->err->code) { rc = r->err->code; break; }
+        rc = PK_NOT_MINE;
+        for (size_t g = 0; rc == PK_NOT_MINE; g++) rc = op_groups[g](r, op);
+        if (!rc) rc = r->err->code;
     }
-    if (!rc) rc = CKPT_E_FORMAT;
     return rc;
 }
 
