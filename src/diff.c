@@ -230,217 +230,279 @@ static void compare_buf(vcmp *c, ckpt_dtype ta, const unsigned char *a, ckpt_dty
     }
 }
 
-int ckpt_diff_models(ckpt_model *A, ckpt_model *B, const ckpt_diff_opts *o, ckpt_diff **out, ckpt_err *err)
+/* The state of one diff while its steps run. */
+typedef struct dctx {
+    const ckpt_diff_opts *o;
+    ckpt_model *A, *B;
+    ckpt_diff *d;
+    ckpt_remapped *va, *vb;      /* A after its map, B as it is */
+    int na, nb;
+    char *matched_a, *matched_b; /* 1: same name, 2: probable rename */
+    int *pair_b;                 /* A's index -> B's of the same name, or -1 */
+    uint64_t total;              /* bytes the value comparison reads */
+    ckpt_err *err;
+} dctx;
+
+static int nomem(ckpt_err *err) { return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
+
+/* Both models as remapped views (A through its map), A's warnings kept. */
+static int open_views(dctx *c)
 {
-    CKPT__ERR_LOCAL(err);
-    ckpt_diff_opts defo;
-    if (!o) { memset(&defo, 0, sizeof defo); o = &defo; }
-    *out = NULL;
-    ckpt_diff *d = calloc(1, sizeof *d);
-    if (!d) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-    ckpt_remapped *va = NULL, *vb = NULL;
-    struct ckpt_name_index *ixb = NULL;
-    unsigned char *ba = NULL, *bb = NULL;
-    double *fa = NULL, *fb = NULL;
-    char *matched_b = NULL, *matched_a = NULL;
-    unsigned pfl = o->include_optimizer ? CKPT_REMAP_INCLUDE_OPTIMIZER : 0;
-    int rc = ckpt_remap_preview_ex(o->map_a, A, pfl, &va, err);
-    if (rc) { ckpt_err_at_path(err, ckpt_model_path(A)); goto fail; }
-    rc = ckpt_remap_preview_ex(NULL, B, pfl, &vb, err);
-    if (rc) goto fail;
-    d->nopt_a = ckpt_remapped_noptimizer(va);
-    d->nopt_b = ckpt_remapped_noptimizer(vb);
-    for (int i = 0; i < ckpt_remapped_nwarnings(va); i++) {
+    unsigned pfl = c->o->include_optimizer ? CKPT_REMAP_INCLUDE_OPTIMIZER : 0;
+    int rc = ckpt_remap_preview_ex(c->o->map_a, c->A, pfl, &c->va, c->err);
+    if (rc) { ckpt_err_at_path(c->err, ckpt_model_path(c->A)); return rc; }
+    if ((rc = ckpt_remap_preview_ex(NULL, c->B, pfl, &c->vb, c->err))) return rc;
+    ckpt_diff *d = c->d;
+    d->nopt_a = ckpt_remapped_noptimizer(c->va);
+    d->nopt_b = ckpt_remapped_noptimizer(c->vb);
+    for (int i = 0; i < ckpt_remapped_nwarnings(c->va); i++) {
         char **nw = realloc(d->warn, (size_t)(d->nwarn + 1) * sizeof *nw);
         if (!nw) break;
         d->warn = nw;
-        if ((d->warn[d->nwarn] = strdup(ckpt_remapped_warning(va, i)))) d->nwarn++;
+        if ((d->warn[d->nwarn] = strdup(ckpt_remapped_warning(c->va, i)))) d->nwarn++;
     }
-    int na = ckpt_remapped_count(va), nb = ckpt_remapped_count(vb);
-    ixb = ckpt__index_new();
-    matched_b = calloc((size_t)nb + 1, 1);
-    matched_a = calloc((size_t)na + 1, 1);
-    if (!ixb || !matched_b || !matched_a) { rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); goto fail; }
-    for (int j = 0; j < nb; j++) {
+    c->na = ckpt_remapped_count(c->va);
+    c->nb = ckpt_remapped_count(c->vb);
+    c->matched_a = calloc((size_t)c->na + 1, 1);
+    c->matched_b = calloc((size_t)c->nb + 1, 1);
+    c->pair_b = malloc(sizeof(int) * (size_t)(c->na + 1));
+    return c->matched_a && c->matched_b && c->pair_b ? 0 : nomem(c->err);
+}
+
+/* Names in both, in A's order: an entry when shape or dtype differ (or
+ * for every pair when values are compared). */
+static int pair_common(dctx *c)
+{
+    struct ckpt_name_index *ixb = ckpt__index_new();
+    int rc = ixb ? 0 : nomem(c->err);
+    for (int j = 0; j < c->nb && !rc; j++) {
         ckpt_remapped_info y;
-        ckpt_remapped_entry(vb, j, &y);
-        if (ckpt__index_put(ixb, y.name, j) == -2) { rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); goto fail; }
+        ckpt_remapped_entry(c->vb, j, &y);
+        if (ckpt__index_put(ixb, y.name, j) == -2) rc = nomem(c->err);
     }
-    /* common names, in A's order */
-    int *pair_b = malloc(sizeof(int) * (size_t)(na + 1));
-    if (!pair_b) { rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); goto fail; }
-    uint64_t total = 0;
-    for (int i = 0; i < na; i++) {
-        ckpt_remapped_info x;
-        ckpt_remapped_entry(va, i, &x);
-        int j = ckpt__index_get(ixb, x.name);
-        pair_b[i] = j;
+    ckpt_diff *d = c->d;
+    for (int i = 0; i < c->na && !rc; i++) {
+        ckpt_remapped_info x, y;
+        ckpt_remapped_entry(c->va, i, &x);
+        int j = c->pair_b[i] = ckpt__index_get(ixb, x.name);
         if (j < 0) continue;
-        matched_a[i] = 1;
-        matched_b[j] = 1;
-        ckpt_remapped_info y;
-        ckpt_remapped_entry(vb, j, &y);
+        c->matched_a[i] = c->matched_b[j] = 1;
+        ckpt_remapped_entry(c->vb, j, &y);
         d->ncommon++;
         unsigned fl = 0;
         if (!same_shape(&x, &y)) fl |= CKPT_DIFF_SHAPE;
         if (x.dtype != y.dtype) fl |= CKPT_DIFF_DTYPE;
         if (fl & CKPT_DIFF_SHAPE) d->nshape++;
         if (fl & CKPT_DIFF_DTYPE) d->ndtype++;
-        if (!fl && !o->values) continue;
-        if (!(fl & CKPT_DIFF_SHAPE) && o->values) total += x.nbytes + y.nbytes;
+        if (!fl && !c->o->values) continue;
+        if (!(fl & CKPT_DIFF_SHAPE) && c->o->values) c->total += x.nbytes + y.nbytes;
         ckpt_diff_entry *e;
-        if ((rc = add_entry(d, &e, err))) { free(pair_b); goto fail; }
+        if ((rc = add_entry(d, &e, c->err))) break;
         e->flags = fl;
         fill_a(e, &x);
         fill_b(e, &y);
     }
-    /* probable renames among the unmatched, equal shapes, best scores first */
-    {
-        cand *cv = NULL;
-        size_t nc = 0, capc = 0;
-        uint64_t pairs = 0;
-        int nua = 0, nub = 0;
-        for (int i = 0; i < na; i++) nua += !matched_a[i];
-        for (int j = 0; j < nb; j++) nub += !matched_b[j];
-        /* Keys: shape, and for large models the layer numbers in the name
-         * too (a wholly renamed model keeps its layer numbers), so only
-         * plausible pairs are scored. Small models compare every pair of
-         * equal shape (catches renumbering: dense_1 -> dense). */
-        int by_digits = (uint64_t)nua * (uint64_t)nub > 1000000ull;
-        keyed *ka = malloc(sizeof *ka * (size_t)(na + 1)), *kb = malloc(sizeof *kb * (size_t)(nb + 1));
-        if (!ka || !kb) { free(ka); free(kb); free(pair_b); rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); goto fail; }
-        int nka = 0, nkb = 0;
-        for (int i = 0; i < na; i++) if (!matched_a[i]) ka[nka++] = make_key(va, i, by_digits);
-        for (int j = 0; j < nb; j++) if (!matched_b[j]) kb[nkb++] = make_key(vb, j, by_digits);
-        qsort(kb, (size_t)nkb, sizeof *kb, key_cmp);
-        for (int x = 0; x < nka && pairs <= RENAME_MAX_PAIRS; x++) {
-            /* first B entry with the same key */
-            int lo = 0, hi = nkb;
-            while (lo < hi) { int mid = (lo + hi) / 2; if (kb[mid].key < ka[x].key) lo = mid + 1; else hi = mid; }
-            ckpt_remapped_info xi;
-            ckpt_remapped_entry(va, ka[x].idx, &xi);
-            for (int y = lo; y < nkb && kb[y].key == ka[x].key; y++) {
-                ckpt_remapped_info yi;
-                ckpt_remapped_entry(vb, kb[y].idx, &yi);
-                if (!same_shape(&xi, &yi)) continue;
-                if (++pairs > RENAME_MAX_PAIRS) break;
-                double sc = ckpt_name_similarity(xi.name, yi.name);
-                if (sc < RENAME_MIN_SCORE) continue;
-                if (nc == capc) {
-                    capc = capc ? capc * 2 : 256;
-                    cand *ncv = realloc(cv, capc * sizeof *ncv);
-                    if (!ncv) { free(cv); free(ka); free(kb); free(pair_b); rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); goto fail; }
-                    cv = ncv;
-                }
-                cv[nc++] = (cand){ka[x].idx, kb[y].idx, sc};
+    ckpt__index_free(ixb);
+    return rc;
+}
+
+/* Scored pairs of unmatched names with equal shapes (into *cv). Keys:
+ * shape, and for large models the layer numbers in the name too (a wholly
+ * renamed model keeps its layer numbers), so only plausible pairs are
+ * scored. Small models compare every pair of equal shape (catches
+ * renumbering: dense_1 -> dense). */
+static int rename_candidates(dctx *c, cand **cvp, size_t *ncp)
+{
+    int nua = 0, nub = 0, nka = 0, nkb = 0, rc = 0;
+    for (int i = 0; i < c->na; i++) nua += !c->matched_a[i];
+    for (int j = 0; j < c->nb; j++) nub += !c->matched_b[j];
+    int by_digits = (uint64_t)nua * (uint64_t)nub > 1000000ull;
+    keyed *ka = malloc(sizeof *ka * (size_t)(c->na + 1)), *kb = malloc(sizeof *kb * (size_t)(c->nb + 1));
+    if (!ka || !kb) { free(ka); free(kb); return nomem(c->err); }
+    for (int i = 0; i < c->na; i++) if (!c->matched_a[i]) ka[nka++] = make_key(c->va, i, by_digits);
+    for (int j = 0; j < c->nb; j++) if (!c->matched_b[j]) kb[nkb++] = make_key(c->vb, j, by_digits);
+    qsort(kb, (size_t)nkb, sizeof *kb, key_cmp);
+    cand *cv = NULL;
+    size_t nc = 0, capc = 0;
+    uint64_t pairs = 0;
+    for (int x = 0; x < nka && pairs <= RENAME_MAX_PAIRS && !rc; x++) {
+        /* first B entry with the same key */
+        int lo = 0, hi = nkb;
+        while (lo < hi) { int mid = (lo + hi) / 2; if (kb[mid].key < ka[x].key) lo = mid + 1; else hi = mid; }
+        ckpt_remapped_info xi;
+        ckpt_remapped_entry(c->va, ka[x].idx, &xi);
+        for (int y = lo; y < nkb && kb[y].key == ka[x].key; y++) {
+            ckpt_remapped_info yi;
+            ckpt_remapped_entry(c->vb, kb[y].idx, &yi);
+            if (!same_shape(&xi, &yi)) continue;
+            if (++pairs > RENAME_MAX_PAIRS) break;
+            double sc = ckpt_name_similarity(xi.name, yi.name);
+            if (sc < RENAME_MIN_SCORE) continue;
+            if (nc == capc) {
+                capc = capc ? capc * 2 : 256;
+                cand *ncv = realloc(cv, capc * sizeof *ncv);
+                if (!ncv) { rc = nomem(c->err); break; }
+                cv = ncv;
             }
+            cv[nc++] = (cand){ka[x].idx, kb[y].idx, sc};
         }
-        free(ka);
-        free(kb);
-        /* greedy: best score first */
-        if (nc > 1) qsort(cv, nc, sizeof *cv, cand_cmp);
-        for (size_t best = 0; best < nc; best++) {
-            if (matched_a[cv[best].i] || matched_b[cv[best].j]) continue;
-            matched_a[cv[best].i] = 2;
-            matched_b[cv[best].j] = 2;
-            ckpt_remapped_info x, y;
-            ckpt_remapped_entry(va, cv[best].i, &x);
-            ckpt_remapped_entry(vb, cv[best].j, &y);
-            ckpt_diff_entry *e;
-            if ((rc = add_entry(d, &e, err))) { free(cv); free(pair_b); goto fail; }
-            e->flags = CKPT_DIFF_RENAME | (x.dtype != y.dtype ? CKPT_DIFF_DTYPE : 0);
-            e->score = cv[best].s;
-            fill_a(e, &x);
-            fill_b(e, &y);
-            d->nrename++;
-        }
-        free(cv);
     }
-    for (int i = 0; i < na; i++) {
-        if (matched_a[i]) continue;
-        ckpt_remapped_info x;
-        ckpt_remapped_entry(va, i, &x);
+    free(ka);
+    free(kb);
+    *cvp = cv;
+    *ncp = nc;
+    return rc;
+}
+
+/* Probable renames among the unmatched: greedy, best score first. */
+static int find_renames(dctx *c)
+{
+    cand *cv = NULL;
+    size_t nc = 0;
+    int rc = rename_candidates(c, &cv, &nc);
+    if (!rc && nc > 1) qsort(cv, nc, sizeof *cv, cand_cmp);
+    for (size_t best = 0; best < nc && !rc; best++) {
+        if (c->matched_a[cv[best].i] || c->matched_b[cv[best].j]) continue;
+        c->matched_a[cv[best].i] = c->matched_b[cv[best].j] = 2;
+        ckpt_remapped_info x, y;
+        ckpt_remapped_entry(c->va, cv[best].i, &x);
+        ckpt_remapped_entry(c->vb, cv[best].j, &y);
         ckpt_diff_entry *e;
-        if ((rc = add_entry(d, &e, err))) { free(pair_b); goto fail; }
+        if ((rc = add_entry(c->d, &e, c->err))) break;
+        e->flags = CKPT_DIFF_RENAME | (x.dtype != y.dtype ? CKPT_DIFF_DTYPE : 0);
+        e->score = cv[best].s;
+        fill_a(e, &x);
+        fill_b(e, &y);
+        c->d->nrename++;
+    }
+    free(cv);
+    return rc;
+}
+
+/* Entries for the names only one side has. */
+static int add_unmatched(dctx *c)
+{
+    int rc = 0;
+    for (int i = 0; i < c->na && !rc; i++) {
+        if (c->matched_a[i]) continue;
+        ckpt_remapped_info x;
+        ckpt_remapped_entry(c->va, i, &x);
+        ckpt_diff_entry *e;
+        if ((rc = add_entry(c->d, &e, c->err))) break;
         e->flags = CKPT_DIFF_ONLY_A;
         fill_a(e, &x);
-        d->nonly_a++;
+        c->d->nonly_a++;
     }
-    for (int j = 0; j < nb; j++) {
-        if (matched_b[j]) continue;
+    for (int j = 0; j < c->nb && !rc; j++) {
+        if (c->matched_b[j]) continue;
         ckpt_remapped_info y;
-        ckpt_remapped_entry(vb, j, &y);
+        ckpt_remapped_entry(c->vb, j, &y);
         ckpt_diff_entry *e;
-        if ((rc = add_entry(d, &e, err))) { free(pair_b); goto fail; }
+        if ((rc = add_entry(c->d, &e, c->err))) break;
         e->flags = CKPT_DIFF_ONLY_B;
         fill_b(e, &y);
-        d->nonly_b++;
+        c->d->nonly_b++;
     }
-    /* values */
-    if (o->values) {
-        size_t chunk = o->chunk_size ? o->chunk_size : DEFAULT_CHUNK;
-        chunk &= ~(size_t)7;
-        if (chunk < 64) chunk = 64;
-        ba = malloc(chunk);
-        bb = malloc(chunk);
-        fa = malloc(sizeof(double) * F64_BATCH);
-        fb = malloc(sizeof(double) * F64_BATCH);
-        if (!ba || !bb || !fa || !fb) { free(pair_b); rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); goto fail; }
-        ckpt_progress pr = {.phase = "diff", .bytes_total = total, .items_total = d->ncommon};
-        int ei = 0;
-        for (int i = 0; i < na && !rc; i++) {
-            if (pair_b[i] < 0) continue;
-            ckpt_remapped_info x, y;
-            ckpt_remapped_entry(va, i, &x);
-            ckpt_remapped_entry(vb, pair_b[i], &y);
-            while (ei < d->n && (!d->v[ei].a || strcmp(d->v[ei].a, x.name) || (d->v[ei].flags & CKPT_DIFF_RENAME))) ei++;
-            if (ei >= d->n) break;
-            ckpt_diff_entry *e = &d->v[ei];
-            pr.current = x.name;
-            if (!same_shape(&x, &y)) { pr.items_done++; continue; }
-            size_t sa = ckpt_dtype_size(x.dtype), sb = ckpt_dtype_size(y.dtype);
-            size_t big = sa > sb ? sa : sb;
-            uint64_t nel = sa ? x.nbytes / sa : 0;
-            size_t per = chunk / big;
-            vcmp c = {0, 0, 0, o->atol, o->rtol};
-            for (uint64_t k = 0; k < nel && !rc; k += per) {
-                size_t cnt = nel - k < per ? (size_t)(nel - k) : per;
-                rc = ckpt_remapped_read(va, i, k * sa, ba, cnt * sa, err);
-                if (rc) { ckpt_err_at_path(err, ckpt_model_path(A)); break; }
-                rc = ckpt_remapped_read(vb, pair_b[i], k * sb, bb, cnt * sb, err);
-                if (rc) { ckpt_err_at_path(err, ckpt_model_path(B)); break; }
-                compare_buf(&c, x.dtype, ba, y.dtype, bb, cnt, fa, fb);
-                pr.bytes_done += cnt * (sa + sb);
-                if (o->progress && o->progress(o->progress_ud, &pr)) rc = ckpt_err_set(err, CKPT_E_CANCELLED, "cancelled");
-            }
-            if (rc) { ckpt_err_at_tensor(err, x.name); break; }
-            e->flags |= CKPT_DIFF_COMPARED;
-            e->max_abs = c.max_abs;
-            e->max_rel = c.max_rel;
-            e->nover = c.nover;
-            e->nelems = nel;
-            if (c.nover) { e->flags |= CKPT_DIFF_VALUES; d->nvalues++; }
-            pr.items_done++;
-            ei++;
-        }
-        if (!rc && o->progress) { pr.current = NULL; o->progress(o->progress_ud, &pr); }
+    return rc;
+}
+
+/* Chunk buffers of the value comparison: raw bytes of each side, and
+ * their values as doubles. */
+typedef struct vbufs {
+    size_t chunk;
+    unsigned char *ba, *bb;
+    double *fa, *fb;
+} vbufs;
+
+/* Compare the values of A's tensor i and its namesake in B (same shape),
+ * chunk by chunk, into entry e. */
+static int compare_pair(dctx *c, int i, ckpt_diff_entry *e, vbufs *vb, ckpt_progress *pr)
+{
+    ckpt_remapped_info x, y;
+    ckpt_remapped_entry(c->va, i, &x);
+    ckpt_remapped_entry(c->vb, c->pair_b[i], &y);
+    size_t sa = ckpt_dtype_size(x.dtype), sb = ckpt_dtype_size(y.dtype);
+    size_t big = sa > sb ? sa : sb;
+    uint64_t nel = sa ? x.nbytes / sa : 0;
+    size_t per = vb->chunk / big;
+    vcmp v = {0, 0, 0, c->o->atol, c->o->rtol};
+    int rc = 0;
+    for (uint64_t k = 0; k < nel && !rc; k += per) {
+        size_t cnt = nel - k < per ? (size_t)(nel - k) : per;
+        rc = ckpt_remapped_read(c->va, i, k * sa, vb->ba, cnt * sa, c->err);
+        if (rc) { ckpt_err_at_path(c->err, ckpt_model_path(c->A)); break; }
+        rc = ckpt_remapped_read(c->vb, c->pair_b[i], k * sb, vb->bb, cnt * sb, c->err);
+        if (rc) { ckpt_err_at_path(c->err, ckpt_model_path(c->B)); break; }
+        compare_buf(&v, x.dtype, vb->ba, y.dtype, vb->bb, cnt, vb->fa, vb->fb);
+        pr->bytes_done += cnt * (sa + sb);
+        if (c->o->progress && c->o->progress(c->o->progress_ud, pr)) rc = ckpt_err_set(c->err, CKPT_E_CANCELLED, "cancelled");
     }
-    free(pair_b);
-    if (rc) goto fail;
+    if (rc) { ckpt_err_at_tensor(c->err, x.name); return rc; }
+    e->flags |= CKPT_DIFF_COMPARED;
+    e->max_abs = v.max_abs;
+    e->max_rel = v.max_rel;
+    e->nover = v.nover;
+    e->nelems = nel;
+    if (v.nover) { e->flags |= CKPT_DIFF_VALUES; c->d->nvalues++; }
+    return 0;
+}
+
+/* --values: every common pair of equal shape, streamed in chunks. */
+static int compare_values(dctx *c)
+{
+    ckpt_diff *d = c->d;
+    vbufs vb = {c->o->chunk_size ? c->o->chunk_size : DEFAULT_CHUNK, NULL, NULL, NULL, NULL};
+    vb.chunk &= ~(size_t)7;
+    if (vb.chunk < 64) vb.chunk = 64;
+    vb.ba = malloc(vb.chunk);
+    vb.bb = malloc(vb.chunk);
+    vb.fa = malloc(sizeof(double) * F64_BATCH);
+    vb.fb = malloc(sizeof(double) * F64_BATCH);
+    int rc = vb.ba && vb.bb && vb.fa && vb.fb ? 0 : nomem(c->err);
+    ckpt_progress pr = {.phase = "diff", .bytes_total = c->total, .items_total = d->ncommon};
+    int ei = 0;
+    for (int i = 0; i < c->na && !rc; i++) {
+        if (c->pair_b[i] < 0) continue;
+        ckpt_remapped_info x, y;
+        ckpt_remapped_entry(c->va, i, &x);
+        ckpt_remapped_entry(c->vb, c->pair_b[i], &y);
+        while (ei < d->n && (!d->v[ei].a || strcmp(d->v[ei].a, x.name) || (d->v[ei].flags & CKPT_DIFF_RENAME))) ei++;
+        if (ei >= d->n) break;
+        pr.current = x.name;
+        if (!same_shape(&x, &y)) { pr.items_done++; continue; }
+        if ((rc = compare_pair(c, i, &d->v[ei], &vb, &pr))) break;
+        pr.items_done++;
+        ei++;
+    }
+    if (!rc && c->o->progress) { pr.current = NULL; c->o->progress(c->o->progress_ud, &pr); }
+    free(vb.ba); free(vb.bb); free(vb.fa); free(vb.fb);
+    return rc;
+}
+
+int ckpt_diff_models(ckpt_model *A, ckpt_model *B, const ckpt_diff_opts *o, ckpt_diff **out, ckpt_err *err)
+{
+    CKPT__ERR_LOCAL(err);
+    ckpt_diff_opts defo;
+    if (!o) { memset(&defo, 0, sizeof defo); o = &defo; }
+    *out = NULL;
+    dctx c = {.o = o, .A = A, .B = B, .err = err};
+    if (!(c.d = calloc(1, sizeof *c.d))) return nomem(err);
+    int rc = open_views(&c);
+    if (!rc) rc = pair_common(&c);
+    if (!rc) rc = find_renames(&c);
+    if (!rc) rc = add_unmatched(&c);
+    if (!rc && o->values) rc = compare_values(&c);
+    ckpt_diff *d = c.d;
     d->differ = d->nonly_a || d->nonly_b || d->nshape || d->ndtype || d->nrename || d->nvalues;
-    ckpt_remapped_free(va);
-    ckpt_remapped_free(vb);
-    ckpt__index_free(ixb);
-    free(matched_a); free(matched_b);
-    free(ba); free(bb); free(fa); free(fb);
+    ckpt_remapped_free(c.va);
+    ckpt_remapped_free(c.vb);
+    free(c.matched_a);
+    free(c.matched_b);
+    free(c.pair_b);
+    if (rc) {
+        ckpt_diff_free(d);
+        return rc;
+    }
     *out = d;
     return 0;
-fail:
-    ckpt_remapped_free(va);
-    ckpt_remapped_free(vb);
-    ckpt__index_free(ixb);
-    free(matched_a); free(matched_b);
-    free(ba); free(bb); free(fa); free(fb);
-    ckpt_diff_free(d);
-    return rc ? rc : (int)err->code;
 }

@@ -94,8 +94,8 @@ static void default_out(void)
     if (dot && dot != name) *dot = 0;
     char ext[64];
     cur_ext(ext, sizeof ext);
-    if (strstr(A.model_path, "://")) snprintf(V.out, sizeof V.out, "%s-converted%s", name, ext);
-    else snprintf(V.out, sizeof V.out, "%s-converted%s", base, ext);
+    if (strstr(A.model_path, "://")) snprintf(V.out, sizeof V.out, "%.900s-converted%.60s", name, ext);
+    else snprintf(V.out, sizeof V.out, "%.900s-converted%.60s", base, ext);
 }
 
 /* The format or packaging changed: swap the output's ending when it is the
