@@ -1,6 +1,5 @@
 /* format.c: the format registry and detection. Adding a format is one
  * file (fmt_NAME.c) and one line in `formats` below. */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,79 +82,25 @@ int ckpt_format_can_write(const char *format, const ckpt_model *m, char *why, si
     return 1;
 }
 
-/* Up to n-1 bytes of a small local file, NUL-terminated (malloc'd). */
-static char *read_head(const char *path, size_t n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *buf = malloc(n);
-    size_t k = buf ? fread(buf, 1, n - 1, f) : 0;
-    fclose(f);
-    if (buf) buf[k] = 0;
-    return buf;
-}
-
-/* A TF.js manifest beside a shard names it as "base" in weightsManifest,
- * or in a bare manifest (a JSON array of {paths, weights}). */
-static int json_lists(const char *json_path, const char *quoted_base)
-{
-    char *js = read_head(json_path, 1 << 18);
-    const char *p = js;
-    while (p && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
-    int manifest = js && (strstr(js, "\"weightsManifest\"") || (*p == '[' && strstr(js, "\"paths\"")));
-    int hit = manifest && strstr(js, quoted_base);
-    free(js);
-    return hit;
-}
-
 /* An unrecognised file is often one part of a model that is opened through
- * another file: say which, instead of only "unrecognised". */
+ * another file: the formats say which (their part_of slot). */
 static const char *why_not_a_model(const char *path, const unsigned char *head, size_t n, char *buf, size_t bn)
 {
     if (ckpt_is_hub_url(path) || strstr(path, "://")) return NULL;
-    size_t i = 0;
-    while (i < n && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t')) i++;
-    if (i < n && head[i] == '{') {
-        char *js = read_head(path, 16384);
-        int keras = js && strstr(js, "\"class_name\"") && strstr(js, "\"config\"");
-        free(js);
-        return keras ? "a Keras model config (architecture only, no weights): open the weights file saved "
-                       "with it; ckpt reads a config beside the .h5 by itself"
-                     : NULL;
+    for (int i = 0; i < NFORMATS; i++) {
+        const char *why = formats[i]->part_of ? formats[i]->part_of(path, head, n, buf, bn) : NULL;
+        if (why) return why;
     }
-    char *dir = ckpt__path_dirname(path);
-    if (!dir) return NULL;
-    char q[512];
-    snprintf(q, sizeof q, "\"%s\"", ckpt__path_basename(path));
-    const char *hit = NULL;
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    for (int seen = 0; d && !hit && seen < 64 && (e = readdir(d)); ) {
-        size_t l = strlen(e->d_name);
-        if (l < 6 || strcmp(e->d_name + l - 5, ".json")) continue;
-        seen++;
-        char *jp = ckpt__path_join(dir, e->d_name);
-        if (jp && json_lists(jp, q)) {
-            snprintf(buf, bn, "a TensorFlow.js weight shard: open %s, which lists it", jp);
-            hit = buf;
-        }
-        free(jp);
-    }
-    if (d) closedir(d);
-    free(dir);
-    return hit;
+    return NULL;
 }
 
 /* 1 when a file this short (< 8 bytes) begins like a format ckpt reads:
  * nothing that small is whole, so it was cut short. */
 static int truncated_magic(const unsigned char *b, size_t n)
 {
-    static const struct { const char *m; size_t len; } magics[] = {
-        {"\x89HDF\r\n\x1a\n", 8}, {"PK\x03\x04", 4}, {"GGUF", 4}, {"\x93NUMPY", 6},
-        {"\x80", 1},   /* a pickle's protocol marker: legacy torch.save */
-    };
-    for (size_t i = 0; n && i < sizeof magics / sizeof *magics; i++)
-        if (!memcmp(b, magics[i].m, n < magics[i].len ? n : magics[i].len)) return 1;
+    for (int i = 0; n && i < NFORMATS; i++)
+        for (const ckpt_magic *g = formats[i]->magics; g && g->bytes; g++)
+            if (!memcmp(b, g->bytes, n < g->len ? n : g->len)) return 1;
     return 0;
 }
 

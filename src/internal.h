@@ -155,6 +155,8 @@ int ckpt__tree_finish(ckpt_model *m, ckpt_err *err);
 
 typedef struct ckpt_writer ckpt_writer;
 typedef struct ckpt_plan ckpt_plan;
+typedef struct ckpt_magic { const char *bytes; size_t len; } ckpt_magic;
+#define CKPT_MAGIC(lit) {lit, sizeof(lit) - 1}
 
 struct ckpt_format {
     const char *name;            /* "safetensors" */
@@ -162,6 +164,14 @@ struct ckpt_format {
     const char *exts;            /* space-separated, for the browser: ".safetensors .safetensors.index.json" */
     unsigned flags;              /* CKPT_FMT_READ | CKPT_FMT_WRITE */
     int (*probe)(const char *path, int is_dir, const unsigned char *head, size_t n);
+    /* Optional: signatures its files start with, ending with {NULL, 0}. A
+     * file too short to be whole (< 8 bytes) that begins like one of them
+     * is reported as cut short instead of unrecognised. */
+    const struct ckpt_magic *magics;
+    /* Optional: for a file no format opens, a one-line hint into buf when
+     * it is part of a model of this format that is opened through another
+     * file (a TF.js shard: "open model.json"); NULL when it is not. */
+    const char *(*part_of)(const char *path, const unsigned char *head, size_t n, char *buf, size_t bn);
     int (*open)(ckpt_model *m, const char *path, ckpt_err *err);
     int (*read)(ckpt_model *m, int t, uint64_t off, void *buf, size_t n, ckpt_err *err);
     void (*close)(ckpt_model *m);
@@ -358,6 +368,8 @@ int ckpt__path_check_inside(const char *dir, const char *path, const char *shown
  * options give the same bytes. */
 time_t ckpt__output_time(void);
 int ckpt__file_exists(const char *path);
+/* Up to n-1 bytes of a small local file, NUL-terminated (malloc'd), or NULL. */
+char *ckpt__read_head(const char *path, size_t n);
 /* Natural compare ("layers.2" < "layers.10"). */
 int ckpt__natcmp(const char *a, const char *b);
 

@@ -194,6 +194,17 @@ int ckpt__mkdirs(const char *dir, char ***made, int *nmade, ckpt_err *err)
     return 0;
 }
 
+char *ckpt__read_head(const char *path, size_t n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = malloc(n);
+    size_t k = buf ? fread(buf, 1, n - 1, f) : 0;
+    fclose(f);
+    if (buf) buf[k] = 0;
+    return buf;
+}
+
 int ckpt__file_exists(const char *path)
 {
     struct stat st;

@@ -810,12 +810,15 @@ static int gguf_probe(const char *path, int is_dir, const unsigned char *head, s
     return ckpt__ends_with(path, ".gguf") ? 10 : 0;
 }
 
+static const ckpt_magic gguf_magics[] = {CKPT_MAGIC("GGUF"), {NULL, 0}};
+
 const ckpt_format ckpt_fmt_gguf = {
     .name = "gguf",
     .desc = "GGUF (llama.cpp; reads v2/v3, Q4_0..Q8_0, K-quants and IQ4 dequantized to F32; writes v3, --quantize)",
     .exts = ".gguf",
     .flags = CKPT_FMT_READ | CKPT_FMT_WRITE,
     .probe = gguf_probe,
+    .magics = gguf_magics,
     .open = gguf_open,
     .read = gguf_read,
     .close = gguf_close,

@@ -623,12 +623,16 @@ static void k3_close(ckpt_model *m)
     m->priv = NULL;
 }
 
+static const ckpt_magic keras_magics[] = {CKPT_MAGIC("PK\x03\x04"), {NULL, 0}};
+static const ckpt_magic weights_magics[] = {CKPT_MAGIC("\x89HDF\r\n\x1a\n"), {NULL, 0}};
+
 const ckpt_format ckpt_fmt_keras = {
     .name = "keras",
     .desc = "Keras 3 .keras archive (config.json, metadata.json, model.weights.h5)",
     .exts = ".keras",
     .flags = CKPT_FMT_READ | CKPT_FMT_WRITE | CKPT_FMT_SANDBOX,
     .probe = probe_keras,
+    .magics = keras_magics,
     .open = keras_open,
     .read = kx_read,
     .close = k3_close,
@@ -648,6 +652,7 @@ const ckpt_format ckpt_fmt_keras_weights = {
     .exts = ".weights.h5 .weights.json",
     .flags = CKPT_FMT_READ | CKPT_FMT_WRITE | CKPT_FMT_SANDBOX,
     .probe = probe_weights,
+    .magics = weights_magics,
     .open = weights_open,
     .read = kx_read,
     .close = k3_close,

@@ -338,12 +338,32 @@ static void kh5_close(ckpt_model *m)
     m->priv = NULL;
 }
 
+static const ckpt_magic h5_magics[] = {CKPT_MAGIC("\x89HDF\r\n\x1a\n"), {NULL, 0}};
+
+/* A JSON file with class_name and config: a Keras model config saved
+ * apart from its weights (model.to_json()). */
+static const char *config_part(const char *path, const unsigned char *head, size_t n, char *buf, size_t bn)
+{
+    size_t i = 0;
+    while (i < n && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t')) i++;
+    if (i >= n || head[i] != '{') return NULL;
+    char *js = ckpt__read_head(path, 16384);
+    int keras = js && strstr(js, "\"class_name\"") && strstr(js, "\"config\"");
+    free(js);
+    if (!keras) return NULL;
+    snprintf(buf, bn, "a Keras model config (architecture only, no weights): open the weights file saved "
+                      "with it; ckpt reads a config beside the .h5 by itself");
+    return buf;
+}
+
 const ckpt_format ckpt_fmt_keras_h5 = {
     .name = "keras-h5",
     .desc = "Keras 2 / tf.keras HDF5 (full model or weights-only)",
     .exts = ".h5 .hdf5 .keras.h5",
     .flags = CKPT_FMT_READ | CKPT_FMT_SANDBOX,
     .probe = probe,
+    .magics = h5_magics,
+    .part_of = config_part,
     .open = kh5_open,
     .read = kx_read,
     .close = kh5_close,

@@ -376,12 +376,15 @@ static void npz_close(ckpt_model *m)
     m->priv = NULL;
 }
 
+static const ckpt_magic npz_magics[] = {CKPT_MAGIC("PK\x03\x04"), CKPT_MAGIC("\x93NUMPY"), {NULL, 0}};
+
 const ckpt_format ckpt_fmt_npz = {
     .name = "npz",
     .desc = "NumPy .npz archive or .npy array (writes np.savez; --compress as np.savez_compressed)",
     .exts = ".npz .npy",
     .flags = CKPT_FMT_READ | CKPT_FMT_WRITE,
     .probe = probe,
+    .magics = npz_magics,
     .open = npz_open,
     .read = npz_read,
     .close = npz_close,

@@ -21,6 +21,7 @@
 #include "tfjs_write.h"
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -745,6 +746,48 @@ static int tj_probe(const char *path, int is_dir, const unsigned char *head, siz
     return hm == 2 ? 80 : hm == 1 || ckpt__ends_with(path, "/model.json") || !strcmp(path, "model.json") ? 5 : 0;
 }
 
+/* A TF.js manifest beside a shard names it as "base" in weightsManifest,
+ * or in a bare manifest (a JSON array of {paths, weights}). */
+static int json_lists(const char *json_path, const char *quoted_base)
+{
+    char *js = ckpt__read_head(json_path, 1 << 18);
+    const char *p = js;
+    while (p && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
+    int manifest = js && (strstr(js, "\"weightsManifest\"") || (*p == '[' && strstr(js, "\"paths\"")));
+    int hit = manifest && strstr(js, quoted_base);
+    free(js);
+    return hit;
+}
+
+/* A weight shard (binary, not JSON) that a manifest in its folder lists. */
+static const char *shard_part(const char *path, const unsigned char *head, size_t n, char *buf, size_t bn)
+{
+    size_t i = 0;
+    while (i < n && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t')) i++;
+    if (i < n && head[i] == '{') return NULL;
+    char *dir = ckpt__path_dirname(path);
+    if (!dir) return NULL;
+    char q[512];
+    snprintf(q, sizeof q, "\"%s\"", ckpt__path_basename(path));
+    const char *hit = NULL;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    for (int seen = 0; d && !hit && seen < 64 && (e = readdir(d)); ) {
+        size_t l = strlen(e->d_name);
+        if (l < 6 || strcmp(e->d_name + l - 5, ".json")) continue;
+        seen++;
+        char *jp = ckpt__path_join(dir, e->d_name);
+        if (jp && json_lists(jp, q)) {
+            snprintf(buf, bn, "a TensorFlow.js weight shard: open %s, which lists it", jp);
+            hit = buf;
+        }
+        free(jp);
+    }
+    if (d) closedir(d);
+    free(dir);
+    return hit;
+}
+
 const ckpt_format ckpt_fmt_tfjs = {
     .name = "tfjs",
     .desc = "TensorFlow.js model.json + shards (reads layers and graph models and bare weights manifests, "
@@ -752,6 +795,7 @@ const ckpt_format ckpt_fmt_tfjs = {
     .exts = "model.json weights_manifest.json",
     .flags = CKPT_FMT_READ | CKPT_FMT_WRITE,
     .probe = tj_probe,
+    .part_of = shard_part,
     .open = tj_open,
     .read = tj_read,
     .close = tj_close,

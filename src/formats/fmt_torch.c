@@ -654,12 +654,16 @@ static void torch_close(ckpt_model *m)
     m->priv = NULL;
 }
 
+/* a torch.save zip, or a legacy pickle (its protocol marker) */
+static const ckpt_magic torch_magics[] = {CKPT_MAGIC("PK\x03\x04"), CKPT_MAGIC("\x80"), {NULL, 0}};
+
 const ckpt_format ckpt_fmt_torch = {
     .name = "torch",
     .desc = "PyTorch checkpoint (torch.save zip or legacy pickle; read without executing it; writes torch.save zips)",
     .exts = ".pt .pth .bin .ckpt",
     .flags = CKPT_FMT_READ | CKPT_FMT_WRITE,
     .probe = probe,
+    .magics = torch_magics,
     .open = torch_open,
     .read = torch_read,
     .close = torch_close,
