@@ -434,7 +434,7 @@ int ckpt__tfg_w_end(ckpt_writer *w, ckpt_err *err)
 int ckpt__tfg_can_write(const ckpt_model *m, const char *fmt, char *why, size_t n)
 {
     const char *tf = ckpt_model_fact_get(m, "tfjs_format");
-    if (m->fmt && !strcmp(m->fmt->name, "tfjs") && tf && !strcmp(tf, "graph-model")) return 1;
+    if (ckpt__tfjs_is_graph_model(m)) return 1;
     /* other formats' can_write may list what a model converts to too (tfjs
      * does): asked from inside such a listing, give the reason alone */
     static __thread int listing;

@@ -746,6 +746,14 @@ static int tj_probe(const char *path, int is_dir, const unsigned char *head, siz
     return hm == 2 ? 80 : hm == 1 || ckpt__ends_with(path, "/model.json") || !strcmp(path, "model.json") ? 5 : 0;
 }
 
+extern const ckpt_format ckpt_fmt_tfjs;
+
+int ckpt__tfjs_is_graph_model(const ckpt_model *m)
+{
+    const tj_model *tm = m && m->fmt == &ckpt_fmt_tfjs ? m->priv : NULL;
+    return tm && tm->mf.graph && !tm->mf.bare;
+}
+
 /* A TF.js manifest beside a shard names it as "base" in weightsManifest,
  * or in a bare manifest (a JSON array of {paths, weights}). */
 static int json_lists(const char *json_path, const char *quoted_base)

@@ -45,5 +45,7 @@ typedef struct {
 int ckpt__tfjs_parse_manifest(const char *json, size_t n, const char *path, tfjs_manifest *out,
                               ckpt_err *err);
 void ckpt__tfjs_manifest_free(tfjs_manifest *mf);
+/* 1 when m was opened by this reader from a graph model's model.json. */
+int ckpt__tfjs_is_graph_model(const ckpt_model *m);
 
 #endif
