@@ -1,5 +1,5 @@
 /* format.c: the format registry and detection. Adding a format is one
- * file (fmt_NAME.c) and one line in `formats` below. */
+ * file (src/formats/fmt_NAME.c) and one line in CKPT_FORMAT_LIST below. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,23 +7,26 @@
 #include "ckpt/hub.h"
 #include "internal.h"
 
-extern const ckpt_format ckpt_fmt_safetensors;
-extern const ckpt_format ckpt_fmt_keras_h5, ckpt_fmt_keras, ckpt_fmt_keras_weights;
-extern const ckpt_format ckpt_fmt_gguf, ckpt_fmt_tfjs;
-extern const ckpt_format ckpt_fmt_torch, ckpt_fmt_npz;
-extern const ckpt_format ckpt_fmt_tf_frozen, ckpt_fmt_tf_saved_model;
-extern const ckpt_format ckpt_fmt_kerashub;
+/* The registry: one line per format (its `const ckpt_format ckpt_fmt_NAME`),
+ * in probe tie-break order. */
+#define CKPT_FORMAT_LIST(X) \
+    X(safetensors)          \
+    X(keras_h5)             \
+    X(keras)                \
+    X(keras_weights)        \
+    X(gguf)                 \
+    X(tfjs)                 \
+    X(torch)                \
+    X(npz)                  \
+    X(tf_frozen)            \
+    X(tf_saved_model)       \
+    X(kerashub)             \
+    /* end of the list */
 
-/* registry: one line per format, in probe tie-break order */
-static const ckpt_format *const formats[] = {
-    &ckpt_fmt_safetensors,
-    &ckpt_fmt_keras_h5, &ckpt_fmt_keras, &ckpt_fmt_keras_weights,
-    &ckpt_fmt_gguf, &ckpt_fmt_tfjs,
-    &ckpt_fmt_torch, &ckpt_fmt_npz,
-    &ckpt_fmt_tf_frozen, &ckpt_fmt_tf_saved_model,
-    &ckpt_fmt_kerashub,
-    NULL /* sentinel */
-};
+#define CKPT_FORMAT_DECLARE_(n) extern const ckpt_format ckpt_fmt_##n;
+#define CKPT_FORMAT_ENTRY_(n) &ckpt_fmt_##n,
+CKPT_FORMAT_LIST(CKPT_FORMAT_DECLARE_)
+static const ckpt_format *const formats[] = {CKPT_FORMAT_LIST(CKPT_FORMAT_ENTRY_) NULL /* sentinel */};
 #define NFORMATS ((int)(sizeof formats / sizeof formats[0]) - 1)
 
 const ckpt_format *ckpt__format_find(const char *name)
