@@ -23,6 +23,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "ckpt/human.h"
+
 #include "remap_int.h"
 
 int ckpt__arch_after_open(ckpt_model *m, ckpt_err *err);
@@ -74,19 +76,6 @@ static int fact(ckpt_model *m, const char *k, ckpt_err *err, const char *fmt, ..
     vsnprintf(v, sizeof v, fmt, ap);
     va_end(ap);
     return ckpt__model_set_fact(m, k, v, err);
-}
-
-static const char *commas(uint64_t n, char *b, size_t len)
-{
-    char t[32];
-    int l = snprintf(t, sizeof t, "%llu", (unsigned long long)n);
-    size_t o = 0;
-    for (int i = 0; i < l && o + 2 < len; i++) {
-        if (i && (l - i) % 3 == 0) b[o++] = ',';
-        b[o++] = t[i];
-    }
-    b[o] = 0;
-    return b;
 }
 
 /* parameters that are buffers, not weights, in common HF checkpoints */
@@ -272,16 +261,16 @@ static int analyze(ckpt_model *m, const cJSON *c, ckpt_err *err)
     if (!isfinite(pred) || pred > 1e18) pred = 0;   /* nonsense config: no prediction */
     char b1[40], b2[40];
     if (pred > 0) {
-        TRY(fact(m, "params_config", err, "%s", commas((uint64_t)pred, b1, sizeof b1)));
+        TRY(fact(m, "params_config", err, "%s", ckpt_human_count((uint64_t)pred, b1, sizeof b1)));
         if (m->ntensors) {
-            TRY(fact(m, "params_weights", err, "%s", commas(counted, b2, sizeof b2)));
+            TRY(fact(m, "params_weights", err, "%s", ckpt_human_count(counted, b2, sizeof b2)));
             double diff = (double)counted - pred;
             if (fabs(diff) < 0.5) TRY(fact(m, "params_match", err, "yes"));
             else TRY(fact(m, "params_match", err, "no: weights have %s %s (%+.2f%%)",
-                          commas((uint64_t)fabs(diff), b1, sizeof b1), diff > 0 ? "more" : "fewer", 100.0 * diff / pred));
+                          ckpt_human_count((uint64_t)fabs(diff), b1, sizeof b1), diff > 0 ? "more" : "fewer", 100.0 * diff / pred));
         }
     } else if (m->ntensors) {
-        TRY(fact(m, "params_weights", err, "%s", commas(counted, b2, sizeof b2)));
+        TRY(fact(m, "params_weights", err, "%s", ckpt_human_count(counted, b2, sizeof b2)));
     }
 #undef TRY
     return rc;

@@ -351,6 +351,10 @@ int ckpt__ends_with(const char *s, const char *suffix);
 /* 1 when JSON text stops with an object, array or string still open (or
  * holds none): a file cut short, to say so instead of "not valid JSON". */
 int ckpt__json_cut_short(const char *s, size_t n);
+/* A JSON number that is an exact non-negative integer (<= 2^53, beyond
+ * which doubles are no longer exact: no real file gets near): 0, else -1. */
+struct cJSON;
+int ckpt__json_u64(const struct cJSON *v, uint64_t *out);
 /* 1 when JSON nests deeper than CKPT_JSON_MAX_DEPTH, cJSON's own limit. */
 #define CKPT_JSON_MAX_DEPTH 1000
 int ckpt__json_too_deep(const char *s, size_t n);
@@ -358,6 +362,14 @@ int ckpt__is_dir(const char *path);
 /* mkdir -p; each folder it creates is appended (malloc'd) to *made when
  * made is not NULL, so a caller can remove them again. */
 int ckpt__mkdirs(const char *dir, char ***made, int *nmade, ckpt_err *err);
+/* A relative path from a file nobody vouches for (a shard an index or a
+ * manifest names, a zip member, a Hub listing's path) that stays inside
+ * its folder: NULL, else why not ("'..' in path"). Always refused: empty,
+ * absolute, backslash, control bytes, a ".." part. Flags add: NO_DOT, "."
+ * and empty parts (so "a//b" and a trailing '/'); NO_DRIVE, "C:" and URLs. */
+#define CKPT_PATH_NO_DOT   0x1u
+#define CKPT_PATH_NO_DRIVE 0x2u
+const char *ckpt__path_problem(const char *p, unsigned flags);
 /* A shard a model names (`shown` as written) must resolve, symlinks
  * followed, inside the model's folder `dir` (for a Hugging Face cache
  * snapshot, inside its repo folder, whose blobs/ it links to): else

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "internal.h"
 
 int ckpt__pread_full(int fd, void *buf, size_t n, uint64_t off)
@@ -156,6 +158,35 @@ int ckpt__json_too_deep(const char *s, size_t n)
         else if ((c == '{' || c == '[') && ++depth > CKPT_JSON_MAX_DEPTH) return 1;
         else if (c == '}' || c == ']') depth--;
     }
+    return 0;
+}
+
+const char *ckpt__path_problem(const char *p, unsigned flags)
+{
+    if (!p || !*p) return "empty path";
+    if (p[0] == '/' || p[0] == '\\') return "absolute path";
+    if ((flags & CKPT_PATH_NO_DRIVE) &&
+        (strstr(p, "://") || (p[1] == ':' && ((p[0] | 32) >= 'a' && (p[0] | 32) <= 'z'))))
+        return "URL or drive path";
+    for (const unsigned char *q = (const unsigned char *)p; *q; q++) {
+        if (*q == '\\') return "backslash in path";
+        if (*q < 0x20 || *q == 0x7f) return "control character in path";
+    }
+    for (const char *s = p;;) {
+        size_t k = strcspn(s, "/");
+        if (k == 2 && s[0] == '.' && s[1] == '.') return "'..' in path";
+        if ((flags & CKPT_PATH_NO_DOT) && (k == 0 || (k == 1 && s[0] == '.'))) return "'.' or empty part in path";
+        if (!s[k]) return NULL;
+        s += k + 1;
+    }
+}
+
+int ckpt__json_u64(const cJSON *v, uint64_t *out)
+{
+    if (!cJSON_IsNumber(v)) return -1;
+    double d = v->valuedouble;
+    if (!(d >= 0) || d > 9007199254740992.0 || (double)(uint64_t)d != d) return -1;
+    *out = (uint64_t)d;
     return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "ckpt/convert.h"
+#include "ckpt/human.h"
 #include "cli.h"
 #include "safe.h"
 #include "tui.h"
@@ -227,26 +228,12 @@ int cli_open(const char *path, ckpt_model **m)
 
 const char *cli_human_bytes(unsigned long long n, char *buf, size_t len)
 {
-    static const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-    double v = (double)n;
-    int i = 0;
-    while (v >= 1024 && i < 5) { v /= 1024; i++; }
-    if (i == 0) snprintf(buf, len, "%llu B", n);
-    else snprintf(buf, len, "%.*f %s", v < 10 ? 2 : v < 100 ? 1 : 0, v, u[i]);
-    return buf;
+    return ckpt_human_bytes(n, buf, len);
 }
 
 const char *cli_human_count(unsigned long long n, char *buf, size_t len)
 {
-    char tmp[32];
-    int l = snprintf(tmp, sizeof tmp, "%llu", n);
-    size_t o = 0;
-    for (int i = 0; i < l && o + 2 < len; i++) {
-        if (i && (l - i) % 3 == 0) buf[o++] = ',';
-        buf[o++] = tmp[i];
-    }
-    buf[o] = 0;
-    return buf;
+    return ckpt_human_count(n, buf, len);
 }
 
 /* ---- progress and signals ---- */

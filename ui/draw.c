@@ -7,6 +7,7 @@
 #include <time.h>
 #include <wchar.h>
 
+#include "ckpt/human.h"
 #include "draw.h"
 
 static const glyphs g_utf8 = {
@@ -316,49 +317,17 @@ void draw_bar(int y, int x, int w, double frac)
 
 const char *fmt_bytes(uint64_t n, char *buf, size_t len)
 {
-    static const char *const u[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-    if (n < 1024) {
-        snprintf(buf, len, "%llu B", (unsigned long long)n);
-        return buf;
-    }
-    double v = (double)n;
-    int i = 0;
-    while (v >= 1024 && i < 5) {
-        v /= 1024;
-        i++;
-    }
-    snprintf(buf, len, v < 10 ? "%.2f %s" : v < 100 ? "%.1f %s" : "%.0f %s", v, u[i]);
-    return buf;
+    return ckpt_human_bytes(n, buf, len);
 }
 
 const char *fmt_count(uint64_t n, char *buf, size_t len)
 {
-    static const char *const u[] = {"", "K", "M", "B", "T"};
-    if (n < 1000) {
-        snprintf(buf, len, "%llu", (unsigned long long)n);
-        return buf;
-    }
-    double v = (double)n;
-    int i = 0;
-    while (v >= 1000 && i < 4) {
-        v /= 1000;
-        i++;
-    }
-    snprintf(buf, len, v < 10 ? "%.2f%s" : v < 100 ? "%.1f%s" : "%.0f%s", v, u[i]);
-    return buf;
+    return ckpt_human_short(n, buf, len);
 }
 
 const char *fmt_count_full(uint64_t n, char *buf, size_t len)
 {
-    char t[32];
-    snprintf(t, sizeof t, "%llu", (unsigned long long)n);
-    size_t tl = strlen(t), o = 0;
-    for (size_t i = 0; i < tl && o + 2 < len; i++) {
-        if (i && (tl - i) % 3 == 0) buf[o++] = ',';
-        buf[o++] = t[i];
-    }
-    buf[o] = 0;
-    return buf;
+    return ckpt_human_count(n, buf, len);
 }
 
 const char *fmt_duration(double s, char *buf, size_t len)

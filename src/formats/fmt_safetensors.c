@@ -104,17 +104,6 @@ int ckpt__st_parse_len(const unsigned char *prefix, uint64_t file_size, const ch
     return CKPT_OK;
 }
 
-/* A JSON number that is an exact non-negative integer (<= 2^53, beyond
- * which doubles are no longer exact: no real file gets near). */
-static int json_u64(const cJSON *v, uint64_t *out)
-{
-    if (!cJSON_IsNumber(v)) return -1;
-    double d = v->valuedouble;
-    if (!(d >= 0) || d > 9007199254740992.0 || (double)(uint64_t)d != d) return -1;
-    *out = (uint64_t)d;
-    return 0;
-}
-
 /* Short JSON text of a value for messages. */
 static void json_brief(const cJSON *v, char *buf, size_t n)
 {
@@ -185,7 +174,7 @@ static int parse_entry(const cJSON *o, const char *name, uint64_t base, const ch
     int overflow = 0;
     for (const cJSON *d = sh->child; d; d = d->next) {
         uint64_t v;
-        if (json_u64(d, &v) || v > (uint64_t)INT64_MAX) {
+        if (ckpt__json_u64(d, &v) || v > (uint64_t)INT64_MAX) {
             json_brief(d, brief, sizeof brief);
             return st_fail(err, path, name, CKPT_NO_OFFSET,
                            "shape entry %s is not a non-negative integer", brief);
@@ -198,8 +187,8 @@ static int parse_entry(const cJSON *o, const char *name, uint64_t base, const ch
     uint64_t nbytes;
     if (ckpt__mul_u64(nelems, ckpt_dtype_size(t->dtype), &nbytes))
         return st_fail(err, path, name, CKPT_NO_OFFSET, "byte size of the shape overflows 64 bits");
-    if (!cJSON_IsArray(of) || cJSON_GetArraySize(of) != 2 || json_u64(of->child, &t->begin) ||
-        json_u64(of->child->next, &t->end)) {
+    if (!cJSON_IsArray(of) || cJSON_GetArraySize(of) != 2 || ckpt__json_u64(of->child, &t->begin) ||
+        ckpt__json_u64(of->child->next, &t->end)) {
         json_brief(of, brief, sizeof brief);
         return st_fail(err, path, name, CKPT_NO_OFFSET,
                        "data_offsets %s is not a pair of non-negative integers", brief);
@@ -457,19 +446,6 @@ fail_h:
     return rc;
 }
 
-/* A shard name from an index must stay inside the index's directory. */
-static int shard_name_ok(const char *f)
-{
-    if (!*f || f[0] == '/' || strchr(f, '\\')) return 0;
-    for (const char *p = f; *p;) {
-        const char *e = strchr(p, '/');
-        size_t k = e ? (size_t)(e - p) : strlen(p);
-        if (k == 0 || (k == 2 && p[0] == '.' && p[1] == '.') || (k == 1 && p[0] == '.')) return 0;
-        p += k + (e ? 1 : 0);
-    }
-    return 1;
-}
-
 static int cmp_natstr(const void *a, const void *b)
 {
     return ckpt__natcmp(*(char *const *)a, *(char *const *)b);
@@ -564,7 +540,7 @@ static char *meta_value_text(const cJSON *v)
 {
     if (cJSON_IsString(v)) return ckpt__strdup(v->valuestring);
     uint64_t u;
-    if (!json_u64(v, &u)) return ckpt__asprintf("%llu", (unsigned long long)u);
+    if (!ckpt__json_u64(v, &u)) return ckpt__asprintf("%llu", (unsigned long long)u);
     return cJSON_PrintUnformatted(v);
 }
 
@@ -604,7 +580,7 @@ int ckpt__st_parse_index(const char *txt, size_t len, const char *index_path, cJ
         if (prev == -2) rc = st_nomem(err, index_path);
         else if (prev >= 0)
             rc = st_fail(err, index_path, w->string, CKPT_NO_OFFSET, "duplicate name in weight_map");
-        else if (!cJSON_IsString(w) || !shard_name_ok(w->valuestring))
+        else if (!cJSON_IsString(w) || ckpt__path_problem(w->valuestring, CKPT_PATH_NO_DOT))
             rc = st_fail(err, index_path, w->string, CKPT_NO_OFFSET,
                          "weight_map value is not a shard file name in the index's directory");
         else {

@@ -87,32 +87,6 @@ void ckpt__tfjs_manifest_free(tfjs_manifest *mf)
     memset(mf, 0, sizeof *mf);
 }
 
-/* A shard path must stay beside model.json: relative, no "..", no URL. */
-static const char *bad_shard_path(const char *p)
-{
-    if (!*p) return "empty path";
-    if (p[0] == '/' || p[0] == '\\') return "absolute path";
-    if (strstr(p, "://") || (p[1] == ':' && p[0] && ((p[0] | 32) >= 'a' && (p[0] | 32) <= 'z')))
-        return "URL or drive path";
-    if (strchr(p, '\\')) return "backslash in path";
-    for (const char *s = p; *s;) {
-        size_t l = strcspn(s, "/");
-        if (l == 2 && s[0] == '.' && s[1] == '.') return "'..' in path";
-        s += l;
-        if (*s) s++;
-    }
-    return NULL;
-}
-
-static int json_uint(const cJSON *v, uint64_t *out)
-{
-    if (!cJSON_IsNumber(v)) return -1;
-    double d = v->valuedouble;
-    if (!(d >= 0) || d > 9007199254740992.0 || (double)(uint64_t)d != d) return -1;
-    *out = (uint64_t)d;
-    return 0;
-}
-
 static int parse_weight(const cJSON *o, int group, const char *path, tfjs_weight *w, ckpt_err *err)
 {
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
@@ -131,7 +105,7 @@ static int parse_weight(const cJSON *o, int group, const char *path, tfjs_weight
     const cJSON *d;
     cJSON_ArrayForEach(d, shape) {
         uint64_t v;
-        if (json_uint(d, &v) || v > (uint64_t)INT64_MAX)
+        if (ckpt__json_u64(d, &v) || v > (uint64_t)INT64_MAX)
             return tj_fail(err, path, nm, "shape entry %d is not a non-negative integer", i);
         if (ckpt__mul_u64(ne, v, &ne)) return tj_fail(err, path, nm, "shape product overflows");
         w->shape[i++] = (int64_t)v;
@@ -257,7 +231,7 @@ groups:;
         if (!tg->paths) { rc = tj_nomem(err); goto out; }
         cJSON_ArrayForEach(p, ps) {
             if (!cJSON_IsString(p)) { rc = tj_fail(err, path, NULL, "group %d: a shard path is not a string", mf->ng); goto out; }
-            const char *why = bad_shard_path(p->valuestring);
+            const char *why = ckpt__path_problem(p->valuestring, CKPT_PATH_NO_DRIVE);
             if (why) {
                 rc = tj_fail(err, path, NULL, "group %d: refused shard path '%.200s' (%s): shards must sit beside model.json",
                              mf->ng, p->valuestring, why);

@@ -15,21 +15,7 @@
 
 int kz_name_safe(const char *n)
 {
-    if (!n || !n[0]) return 0;
-    if (n[0] == '/' || n[0] == '\\') return 0;
-    if (strchr(n, '\\')) return 0;
-    if (((n[0] >= 'A' && n[0] <= 'Z') || (n[0] >= 'a' && n[0] <= 'z')) && n[1] == ':') return 0;
-    const char *p = n;
-    while (*p) {
-        const char *e = strchr(p, '/');
-        size_t l = e ? (size_t)(e - p) : strlen(p);
-        if (l == 2 && p[0] == '.' && p[1] == '.') return 0;
-        p += l;
-        if (*p == '/') p++;
-    }
-    for (p = n; *p; p++)
-        if ((unsigned char)*p < 0x20) return 0;
-    return 1;
+    return !ckpt__path_problem(n, CKPT_PATH_NO_DRIVE);
 }
 
 static int too_expanded(const zip_stat_t *s)

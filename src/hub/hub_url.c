@@ -63,19 +63,7 @@ int ckpt__hub_repo_id_ok(const char *repo)
 
 int ckpt__hub_path_safe(const char *p)
 {
-    if (!p || !*p || p[0] == '/') return 0;
-    for (const unsigned char *q = (const unsigned char *)p; *q; q++)
-        if (*q < 0x20 || *q == 0x7f || *q == '\\') return 0;
-    const char *s = p;
-    while (*s) {
-        const char *e = strchr(s, '/');
-        size_t k = e ? (size_t)(e - s) : strlen(s);
-        if (k == 0 || (k == 1 && s[0] == '.') || (k == 2 && s[0] == '.' && s[1] == '.')) return 0;
-        if (!e) break;
-        s = e + 1;
-        if (!*s) return 0;  /* trailing '/' */
-    }
-    return 1;
+    return !ckpt__path_problem(p, CKPT_PATH_NO_DOT);
 }
 
 static int hexval(int c)

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ckpt/human.h"
 #include "internal.h"
 
 static int failures;
@@ -149,8 +150,50 @@ static void test_txn(void)
     rmdir(dir);
 }
 
+/* One path validator for every untrusted relative path (index shards,
+ * manifest paths, zip members, Hub listings). */
+static void test_path_problem(void)
+{
+    static const struct { const char *p; unsigned fl; int ok; } c[] = {
+        {"model-00001.safetensors", CKPT_PATH_NO_DOT, 1}, {"sub/dir/w.bin", CKPT_PATH_NO_DOT, 1},
+        {"", 0, 0}, {"/etc/passwd", 0, 0}, {"\\x", 0, 0}, {"a\\b", 0, 0}, {"../x", 0, 0},
+        {"a/../../x", CKPT_PATH_NO_DRIVE, 0}, {"a/..", 0, 0}, {"a\nb", 0, 0}, {"a\x7f", 0, 0},
+        {"..x/y..", 0, 1}, {"./a", 0, 1}, {"./a", CKPT_PATH_NO_DOT, 0}, {"a//b", CKPT_PATH_NO_DOT, 0},
+        {"a/", CKPT_PATH_NO_DOT, 0}, {"dir/", CKPT_PATH_NO_DRIVE, 1}, {"C:x", CKPT_PATH_NO_DRIVE, 0},
+        {"C:x", 0, 1}, {"http://h/x", CKPT_PATH_NO_DRIVE, 0},
+    };
+    int bad = 0;
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
+        if ((ckpt__path_problem(c[i].p, c[i].fl) == NULL) != c[i].ok) {
+            printf("  path_problem(\"%s\", %u): %s\n", c[i].p, c[i].fl, ckpt__path_problem(c[i].p, c[i].fl));
+            bad++;
+        }
+    CHECK("path_problem_cases", bad == 0);
+    CHECK("path_problem_reason", !strcmp(ckpt__path_problem("a/../b", 0), "'..' in path"));
+}
+
+/* Human numbers: what `ckpt info` and the TUI print (values as Python's
+ * f"{n/1024**k:.{p}f}" gives them). */
+static void test_human(void)
+{
+    char b[32];
+    CHECK("human_bytes_small", !strcmp(ckpt_human_bytes(1023, b, sizeof b), "1023 B"));
+    CHECK("human_bytes_kib", !strcmp(ckpt_human_bytes(1024, b, sizeof b), "1.00 KiB"));
+    CHECK("human_bytes_13k", !strcmp(ckpt_human_bytes(13632, b, sizeof b), "13.3 KiB"));
+    CHECK("human_bytes_gib", !strcmp(ckpt_human_bytes(1536ull << 20, b, sizeof b), "1.50 GiB"));
+    CHECK("human_bytes_100m", !strcmp(ckpt_human_bytes(200ull << 20, b, sizeof b), "200 MiB"));
+    CHECK("human_count", !strcmp(ckpt_human_count(1234567, b, sizeof b), "1,234,567") &&
+                             !strcmp(ckpt_human_count(0, b, sizeof b), "0") &&
+                             !strcmp(ckpt_human_count(999, b, sizeof b), "999"));
+    CHECK("human_short", !strcmp(ckpt_human_short(999, b, sizeof b), "999") &&
+                             !strcmp(ckpt_human_short(6736, b, sizeof b), "6.74K") &&
+                             !strcmp(ckpt_human_short(7000000000ull, b, sizeof b), "7.00B"));
+}
+
 int main(void)
 {
+    test_path_problem();
+    test_human();
     test_err();
     test_dtype();
     test_size();
