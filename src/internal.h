@@ -385,6 +385,14 @@ char *ckpt__read_head(const char *path, size_t n);
 /* Natural compare ("layers.2" < "layers.10"). */
 int ckpt__natcmp(const char *a, const char *b);
 
+/* A growing NUL-terminated string: p (NULL until the first append), n
+ * bytes. An allocation failure sets oom and later appends do nothing, so
+ * a caller checks once at the end. */
+typedef struct ckpt_sbuf { char *p; size_t n, cap; int oom; } ckpt_sbuf;
+void ckpt__sb_add(ckpt_sbuf *b, const char *s, size_t n);
+void ckpt__sb_puts(ckpt_sbuf *b, const char *s);
+void ckpt__sb_printf(ckpt_sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Name -> index hash (open addressing). Keys are borrowed, not copied:
  * the caller keeps each name alive (and unchanged) as long as the index. */
 struct ckpt_name_index *ckpt__index_new(void);

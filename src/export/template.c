@@ -35,24 +35,6 @@ void tpl_vars_free(tpl_vars *v)
     v->n = 0;
 }
 
-typedef struct sbuf { char *s; size_t n, cap; int oom; } sbuf;
-
-static void put(sbuf *b, const char *s, size_t n)
-{
-    if (b->oom) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t c = b->cap ? b->cap : 4096;
-        while (b->n + n + 1 > c) c *= 2;
-        char *ns = realloc(b->s, c);
-        if (!ns) { b->oom = 1; return; }
-        b->s = ns;
-        b->cap = c;
-    }
-    memcpy(b->s + b->n, s, n);
-    b->n += n;
-    b->s[b->n] = 0;
-}
-
 static int truthy(const tpl_vars *v, const char *flag)
 {
     int neg = *flag == '!';
@@ -78,7 +60,7 @@ static int directive(const char *line, size_t len, char *flag, size_t fn)
 
 char *tpl_render(const char *text, const tpl_vars *v, const char *origin, ckpt_err *err)
 {
-    sbuf b = {0};
+    ckpt_sbuf b = {0};
     int keep[32], on[32], depth = 0, lineno = 0;
     for (const char *p = text; *p; ) {
         const char *nl = strchr(p, '\n');
@@ -88,38 +70,38 @@ char *tpl_render(const char *text, const tpl_vars *v, const char *origin, ckpt_e
         int d = directive(p, len, flag, sizeof flag);
         int live = depth == 0 || on[depth - 1];
         if (d == 1) {
-            if (depth == 32) { free(b.s); ckpt_err_set(err, CKPT_E_FORMAT, "%s:%d: {{#if}} nested too deep", origin, lineno); return NULL; }
+            if (depth == 32) { free(b.p); ckpt_err_set(err, CKPT_E_FORMAT, "%s:%d: {{#if}} nested too deep", origin, lineno); return NULL; }
             keep[depth] = truthy(v, flag);
             on[depth] = live && keep[depth];
             depth++;
         } else if (d == 2 || d == 3) {
-            if (!depth) { free(b.s); ckpt_err_set(err, CKPT_E_FORMAT, "%s:%d: {{#else}} or {{/if}} without {{#if}}", origin, lineno); return NULL; }
+            if (!depth) { free(b.p); ckpt_err_set(err, CKPT_E_FORMAT, "%s:%d: {{#else}} or {{/if}} without {{#if}}", origin, lineno); return NULL; }
             if (d == 2) on[depth - 1] = (depth == 1 || on[depth - 2]) && !keep[depth - 1];
             else depth--;
         } else if (live) {
             for (size_t i = 0; i < len; ) {
                 const char *o = memmem(p + i, len - i, "{{", 2);
                 const char *c = o ? memmem(o, (size_t)(p + len - o), "}}", 2) : NULL;
-                if (!o || !c) { put(&b, p + i, len - i); break; }
-                put(&b, p + i, (size_t)(o - (p + i)));
+                if (!o || !c) { ckpt__sb_add(&b, p + i, len - i); break; }
+                ckpt__sb_add(&b, p + i, (size_t)(o - (p + i)));
                 char key[64];
                 snprintf(key, sizeof key, "%.*s", (int)(c - o - 2), o + 2);
                 const char *val = tpl_get(v, key);
                 if (!val) {
-                    free(b.s);
+                    free(b.p);
                     ckpt_err_set(err, CKPT_E_FORMAT, "%s:%d: template names {{%s}}, which is not set", origin, lineno, key);
                     return NULL;
                 }
-                put(&b, val, strlen(val));
+                ckpt__sb_add(&b, val, strlen(val));
                 i = (size_t)(c + 2 - p);
             }
-            put(&b, "\n", 1);
+            ckpt__sb_add(&b, "\n", 1);
         }
         p = nl ? nl + 1 : p + len;
     }
-    if (depth) { free(b.s); ckpt_err_set(err, CKPT_E_FORMAT, "%s: {{#if}} not closed at the end", origin); return NULL; }
-    if (b.oom || !b.s) { free(b.s); ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); return NULL; }
-    return b.s;
+    if (depth) { free(b.p); ckpt_err_set(err, CKPT_E_FORMAT, "%s: {{#if}} not closed at the end", origin); return NULL; }
+    if (b.oom || !b.p) { free(b.p); ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); return NULL; }
+    return b.p;
 }
 
 char *tpl_dir(const char *sub)

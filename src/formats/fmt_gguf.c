@@ -216,35 +216,6 @@ static int rd_str(rd *r, char **out, uint64_t max, ckpt_err *err)
 /* Value text                                                              */
 /* ====================================================================== */
 
-typedef struct { char *p; size_t n, cap; int oom; } sbuf;
-
-static void sb_add(sbuf *b, const char *s, size_t n)
-{
-    if (b->oom) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 64;
-        while (nc < b->n + n + 1) nc *= 2;
-        char *np = realloc(b->p, nc);
-        if (!np) { b->oom = 1; return; }
-        b->p = np;
-        b->cap = nc;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    char t[64];
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(t, sizeof t, fmt, ap);
-    va_end(ap);
-    if (k > 0) sb_add(b, t, (size_t)k < sizeof t ? (size_t)k : sizeof t - 1);
-}
-
 /* What a value read produces besides its text: scalars as numbers. */
 typedef struct {
     int is_int, is_num;
@@ -253,13 +224,13 @@ typedef struct {
     uint64_t count;       /* arrays: element count */
 } gval;
 
-static int read_value(rd *r, uint32_t type, sbuf *txt, int quote, int depth, gval *gv,
+static int read_value(rd *r, uint32_t type, ckpt_sbuf *txt, int quote, int depth, gval *gv,
                       ckpt_err *err);
 
 /* A string value on its own (chat template, tokenizer model): its exact
  * bytes, as the file has them. Printers escape and shorten, not the
  * reader. A NUL byte, which a C string cannot hold, is kept as "\0". */
-static int read_str_exact(rd *r, sbuf *txt, uint64_t len, ckpt_err *err)
+static int read_str_exact(rd *r, ckpt_sbuf *txt, uint64_t len, ckpt_err *err)
 {
     char tmp[GGUF_SHOW_STR];
     while (len) {
@@ -268,8 +239,8 @@ static int read_str_exact(rd *r, sbuf *txt, uint64_t len, ckpt_err *err)
         for (size_t i = 0, j; i < k; i = j + 1) {
             const char *z = memchr(tmp + i, 0, k - i);
             j = z ? (size_t)(z - tmp) : k;
-            sb_add(txt, tmp + i, j - i);
-            if (z) sb_add(txt, "\\0", 2);
+            ckpt__sb_add(txt, tmp + i, j - i);
+            if (z) ckpt__sb_add(txt, "\\0", 2);
         }
         len -= k;
     }
@@ -278,7 +249,7 @@ static int read_str_exact(rd *r, sbuf *txt, uint64_t len, ckpt_err *err)
 
 /* Read a string value; keep at most `show` bytes of it in txt (quoted and
  * escaped, for an array's summary), or all of it when `show` is 0. */
-static int read_str_value(rd *r, sbuf *txt, size_t show, int quote, ckpt_err *err)
+static int read_str_value(rd *r, ckpt_sbuf *txt, size_t show, int quote, ckpt_err *err)
 {
     uint64_t at = r->pos, len;
     if (rd_u64(r, &len, err)) return CKPT_E_FORMAT;
@@ -299,21 +270,21 @@ static int read_str_value(rd *r, sbuf *txt, size_t show, int quote, ckpt_err *er
     if (k > sizeof tmp) k = sizeof tmp;
     if (rd_get(r, tmp, k, err) || rd_skip(r, len - k, err)) return CKPT_E_FORMAT;
     if (!txt) return 0;
-    if (quote) sb_add(txt, "\"", 1);
+    if (quote) ckpt__sb_add(txt, "\"", 1);
     for (size_t i = 0; i < k; i++) {
         unsigned char c = (unsigned char)tmp[i];
-        if (c == 0) sb_add(txt, "\\0", 2);
-        else if (c == '\n') sb_add(txt, "\\n", 2);
-        else if (c == '"' && quote) sb_add(txt, "\\\"", 2);
-        else if (c < 0x20) sb_printf(txt, "\\x%02x", c);
-        else sb_add(txt, (const char *)&c, 1);
+        if (c == 0) ckpt__sb_add(txt, "\\0", 2);
+        else if (c == '\n') ckpt__sb_add(txt, "\\n", 2);
+        else if (c == '"' && quote) ckpt__sb_add(txt, "\\\"", 2);
+        else if (c < 0x20) ckpt__sb_printf(txt, "\\x%02x", c);
+        else ckpt__sb_add(txt, (const char *)&c, 1);
     }
-    if (k < len) sb_printf(txt, "...(%llu bytes)", (unsigned long long)len);
-    if (quote) sb_add(txt, "\"", 1);
+    if (k < len) ckpt__sb_printf(txt, "...(%llu bytes)", (unsigned long long)len);
+    if (quote) ckpt__sb_add(txt, "\"", 1);
     return 0;
 }
 
-static int read_array(rd *r, sbuf *txt, int depth, gval *gv, ckpt_err *err)
+static int read_array(rd *r, ckpt_sbuf *txt, int depth, gval *gv, ckpt_err *err)
 {
     uint64_t at = r->pos;
     uint32_t et;
@@ -329,25 +300,25 @@ static int read_array(rd *r, sbuf *txt, int depth, gval *gv, ckpt_err *err)
                       (unsigned long long)count, gv_name[et], (unsigned long long)(r->size - r->pos));
     if (gv) gv->count = count;
     int whole = count <= GGUF_SHOW_ELEMS && et != GV_ARR;
-    if (txt && whole) sb_add(txt, "[", 1);
+    if (txt && whole) ckpt__sb_add(txt, "[", 1);
     if (et != GV_STR && et != GV_ARR && !whole) {
         if (rd_skip(r, count * gv_size[et], err)) return CKPT_E_FORMAT;
     } else {
         for (uint64_t i = 0; i < count; i++) {
-            if (txt && whole && i) sb_add(txt, ", ", 2);
+            if (txt && whole && i) ckpt__sb_add(txt, ", ", 2);
             if (read_value(r, et, whole ? txt : NULL, 1, depth + 1, NULL, err)) return CKPT_E_FORMAT;
         }
     }
     if (txt) {
-        if (whole) sb_add(txt, "]", 1);
-        else sb_printf(txt, "[%llu %s%s]", (unsigned long long)count,
+        if (whole) ckpt__sb_add(txt, "]", 1);
+        else ckpt__sb_printf(txt, "[%llu %s%s]", (unsigned long long)count,
                        et == GV_STR ? "strings" : et == GV_ARR ? "arrays" : gv_name[et],
                        "");
     }
     return 0;
 }
 
-static int read_value(rd *r, uint32_t type, sbuf *txt, int quote, int depth, gval *gv,
+static int read_value(rd *r, uint32_t type, ckpt_sbuf *txt, int quote, int depth, gval *gv,
                       ckpt_err *err)
 {
     unsigned char b[8];
@@ -363,12 +334,12 @@ static int read_value(rd *r, uint32_t type, sbuf *txt, int quote, int depth, gva
     switch (type) {
     case GV_U8: case GV_U16: case GV_U32: case GV_U64:
         g.is_int = 1; g.u = u; g.d = (double)u;
-        if (txt) sb_printf(txt, "%llu", (unsigned long long)u);
+        if (txt) ckpt__sb_printf(txt, "%llu", (unsigned long long)u);
         break;
     case GV_I8: case GV_I16: case GV_I32: case GV_I64: {
         int64_t s = n == 8 ? (int64_t)u : (int64_t)(u << (64 - 8 * n)) >> (64 - 8 * n);
         g.is_int = s >= 0; g.u = (uint64_t)s; g.d = (double)s;
-        if (txt) sb_printf(txt, "%lld", (long long)s);
+        if (txt) ckpt__sb_printf(txt, "%lld", (long long)s);
         break;
     }
     case GV_F32: {
@@ -376,20 +347,20 @@ static int read_value(rd *r, uint32_t type, sbuf *txt, int quote, int depth, gva
         float f;
         memcpy(&f, &w, 4);
         g.d = f;
-        if (txt) sb_printf(txt, "%.9g", (double)f);
+        if (txt) ckpt__sb_printf(txt, "%.9g", (double)f);
         break;
     }
     case GV_F64: {
         double d;
         memcpy(&d, &u, 8);
         g.d = d;
-        if (txt) sb_printf(txt, "%.17g", d);
+        if (txt) ckpt__sb_printf(txt, "%.17g", d);
         break;
     }
     case GV_BOOL:
         if (u > 1) return rd_err(r, err, at, "bool value %u is neither 0 nor 1", (unsigned)u);
         g.is_num = 0;
-        if (txt) sb_add(txt, u ? "true" : "false", u ? 4 : 5);
+        if (txt) ckpt__sb_add(txt, u ? "true" : "false", u ? 4 : 5);
         break;
     }
     if (gv) *gv = g;
@@ -474,7 +445,7 @@ static int read_header(rd *r, ckpt_model *m, uint64_t *ntensors, uint64_t *nkv, 
 
 /* One metadata pair: kept as text; general.alignment checked and taken,
  * the architecture and the vocabulary size noted. */
-static int read_kv(rd *r, ckpt_model *m, uint64_t i, sbuf *txt, uint64_t *alignment, char **arch, ckpt_err *err)
+static int read_kv(rd *r, ckpt_model *m, uint64_t i, ckpt_sbuf *txt, uint64_t *alignment, char **arch, ckpt_err *err)
 {
     uint64_t at = r->pos;
     char *key = NULL;
@@ -485,7 +456,7 @@ static int read_kv(rd *r, ckpt_model *m, uint64_t i, sbuf *txt, uint64_t *alignm
     gval g = {0};
     int rc = CKPT_E_FORMAT;
     txt->n = 0;
-    sb_add(txt, "", 0);
+    ckpt__sb_add(txt, "", 0);
     if (rd_u32(r, &type, err)) goto out;
     if (type >= GV_COUNT) { rc = rd_err(r, err, at, "unknown value type %u", type); goto out; }
     if (read_value(r, type, txt, 0, 0, &g, err)) goto out;
@@ -584,14 +555,14 @@ static int place_data(rd *r, ckpt_model *m, gguf_model *gm, uint64_t alignment, 
 /* Per-type summary (meta), and the quantization as a fact. */
 static int summarize_types(ckpt_model *m, gguf_model *gm, const uint64_t *count_by_type, ckpt_err *err)
 {
-    sbuf txt = {0}, qt = {0};
-    sb_add(&txt, "", 0);
+    ckpt_sbuf txt = {0}, qt = {0};
+    ckpt__sb_add(&txt, "", 0);
     int unsup = 0, rc = 0;
     for (size_t k = 0; k < NGGML_TYPES; k++) {
         if (!count_by_type[k]) continue;
-        sb_printf(&txt, "%s%s x%llu", txt.n ? ", " : "", ggml_types[k].name, (unsigned long long)count_by_type[k]);
+        ckpt__sb_printf(&txt, "%s%s x%llu", txt.n ? ", " : "", ggml_types[k].name, (unsigned long long)count_by_type[k]);
         if (ggml_types[k].deq)
-            sb_printf(&qt, "%s%s x%llu", qt.n ? ", " : "", ggml_types[k].name, (unsigned long long)count_by_type[k]);
+            ckpt__sb_printf(&qt, "%s%s x%llu", qt.n ? ", " : "", ggml_types[k].name, (unsigned long long)count_by_type[k]);
         if (ggml_types[k].deq < 0) unsup = 1;
     }
     if (txt.oom || qt.oom) rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
@@ -631,7 +602,7 @@ static int gguf_open_src(ckpt_model *m, ckpt_src *s, const char *path, ckpt_err 
     r.size = s->size;
     r.buf = malloc(GGUF_RDBUF);
     char *arch = NULL;
-    sbuf txt = {0};
+    ckpt_sbuf txt = {0};
     gguf_model *gm = calloc(1, sizeof *gm);
     if (!r.buf || !gm) {
         free(r.buf);

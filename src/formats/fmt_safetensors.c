@@ -780,45 +780,13 @@ static int st_probe(const char *path, int is_dir, const unsigned char *head, siz
 /* Writer                                                                  */
 /* ====================================================================== */
 
-typedef struct sbuf { char *p; size_t n, cap; int bad; } sbuf;
-
-static void sb_add(sbuf *b, const char *s, size_t n)
-{
-    if (b->bad) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 4096;
-        while (nc < b->n + n + 1) nc *= 2;
-        char *np = realloc(b->p, nc);
-        if (!np) { b->bad = 1; return; }
-        b->p = np;
-        b->cap = nc;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-
-static void sb_puts(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    char tmp[128];
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (k < 0 || (size_t)k >= sizeof tmp) { b->bad = 1; return; }
-    sb_add(b, tmp, (size_t)k);
-}
-
 /* A JSON string literal, escaped by cJSON. */
-static void sb_jstr(sbuf *b, const char *s)
+static void sb_jstr(ckpt_sbuf *b, const char *s)
 {
     cJSON *x = cJSON_CreateString(s);
     char *t = x ? cJSON_PrintUnformatted(x) : NULL;
-    if (t) sb_puts(b, t);
-    else b->bad = 1;
+    if (t) ckpt__sb_puts(b, t);
+    else b->oom = 1;
     free(t);
     cJSON_Delete(x);
 }
@@ -866,35 +834,35 @@ static int meta_carried(const ckpt_model *src, int i)
     return 1;
 }
 
-static int build_header(ckpt_writer *w, const st_wshard *sh, sbuf *b)
+static int build_header(ckpt_writer *w, const st_wshard *sh, ckpt_sbuf *b)
 {
     const st_writer *s = w->priv;
-    sb_puts(b, "{");
+    ckpt__sb_puts(b, "{");
     int first = 1, nm = ckpt_model_nmeta(w->src), any = 0;
     for (int i = 0; i < nm; i++) {
         if (!meta_carried(w->src, i)) continue;
         const char *k, *v;
         ckpt_model_meta(w->src, i, &k, &v);
-        sb_puts(b, any ? "," : "\"__metadata__\":{");
+        ckpt__sb_puts(b, any ? "," : "\"__metadata__\":{");
         sb_jstr(b, k);
-        sb_puts(b, ":");
+        ckpt__sb_puts(b, ":");
         sb_jstr(b, v ? v : "");
         any = 1;
     }
-    if (any) { sb_puts(b, "}"); first = 0; }
+    if (any) { ckpt__sb_puts(b, "}"); first = 0; }
     for (int i = sh->first; i < sh->last; i++) {
         const ckpt_plan_entry *e = &w->plan->e[i];
-        if (!first) sb_puts(b, ",");
+        if (!first) ckpt__sb_puts(b, ",");
         first = 0;
         sb_jstr(b, e->name);
-        sb_printf(b, ":{\"dtype\":\"%s\",\"shape\":[", ckpt_dtype_name(e->dtype));
-        for (int d = 0; d < e->ndim; d++) sb_printf(b, "%s%lld", d ? "," : "", (long long)e->shape[d]);
-        sb_printf(b, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)s->off[i],
+        ckpt__sb_printf(b, ":{\"dtype\":\"%s\",\"shape\":[", ckpt_dtype_name(e->dtype));
+        for (int d = 0; d < e->ndim; d++) ckpt__sb_printf(b, "%s%lld", d ? "," : "", (long long)e->shape[d]);
+        ckpt__sb_printf(b, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)s->off[i],
                   (unsigned long long)(s->off[i] + e->nbytes));
     }
-    sb_puts(b, "}");
-    while (!b->bad && b->n % 8) sb_puts(b, " ");  /* the reference pads to 8 with spaces */
-    return b->bad ? -1 : 0;
+    ckpt__sb_puts(b, "}");
+    while (!b->oom && b->n % 8) ckpt__sb_puts(b, " ");  /* the reference pads to 8 with spaces */
+    return b->oom ? -1 : 0;
 }
 
 static int open_next_shard(ckpt_writer *w, ckpt_err *err)
@@ -902,7 +870,7 @@ static int open_next_shard(ckpt_writer *w, ckpt_err *err)
     st_writer *s = w->priv;
     int k = s->cur + 1;
     st_wshard *sh = &s->sh[k];
-    sbuf b = {0};
+    ckpt_sbuf b = {0};
     if (build_header(w, sh, &b)) {
         free(b.p);
         return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory building the safetensors header");

@@ -228,23 +228,6 @@ static int same_content(const char *path, const char *data, size_t n)
     return k == n && n < sizeof buf && !memcmp(buf, data, n);
 }
 
-/* Append to a growing buffer (doubling). */
-static int buf_put(char **b, size_t *len, size_t *cap, const char *s)
-{
-    size_t l = strlen(s);
-    if (*len + l + 1 > *cap) {
-        size_t nc = *cap ? *cap : 4096;
-        while (*len + l + 1 > nc) nc *= 2;
-        char *nb = realloc(*b, nc);
-        if (!nb) return -1;
-        *b = nb;
-        *cap = nc;
-    }
-    memcpy(*b + *len, s, l + 1);
-    *len += l;
-    return 0;
-}
-
 /* trees/<commit>.json, printed entry by entry: a cJSON tree of a 10^6-file
  * listing would take hundreds of MB. A commit's tree never changes, so an
  * existing file is kept (and a read-only cache is not written to). */
@@ -253,11 +236,10 @@ static int write_tree_json(const char *repo_dir, const ckpt_hub_listing *l, ckpt
     char *p = ckpt__asprintf("%s/trees/%s.json", repo_dir, l->commit);
     if (!p) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     if (ckpt__file_exists(p)) { free(p); return 0; }
-    char *b = NULL;
-    size_t len = 0, cap = 0;
-    int bad = buf_put(&b, &len, &cap, "{\"format_version\":1,\"files\":{");
-    int first = 1;
-    for (int i = 0; i < l->nfiles && !bad; i++) {
+    ckpt_sbuf b = {0};
+    ckpt__sb_puts(&b, "{\"format_version\":1,\"files\":{");
+    int first = 1, bad = 0;
+    for (int i = 0; i < l->nfiles && !bad && !b.oom; i++) {
         const ckpt_hub_file *f = &l->files[i];
         if (f->is_dir) continue;
         cJSON *o = cJSON_CreateObject(), *k = cJSON_CreateString(f->path);
@@ -268,18 +250,23 @@ static int write_tree_json(const char *repo_dir, const ckpt_hub_listing *l, ckpt
             cJSON_AddNumberToObject(o, "lfs_size", (double)f->size);
         }
         char *ks = k ? cJSON_PrintUnformatted(k) : NULL, *os = o ? cJSON_PrintUnformatted(o) : NULL;
-        bad = !ks || !os || (!first && buf_put(&b, &len, &cap, ",")) || buf_put(&b, &len, &cap, ks) ||
-              buf_put(&b, &len, &cap, ":") || buf_put(&b, &len, &cap, os);
+        bad = !ks || !os;
+        if (!bad) {
+            if (!first) ckpt__sb_puts(&b, ",");
+            ckpt__sb_puts(&b, ks);
+            ckpt__sb_puts(&b, ":");
+            ckpt__sb_puts(&b, os);
+        }
         first = 0;
         free(ks);
         free(os);
         cJSON_Delete(o);
         cJSON_Delete(k);
     }
-    if (!bad) bad = buf_put(&b, &len, &cap, "}}");
-    int rc = bad ? ckpt_err_set(err, CKPT_E_NOMEM, "out of memory") : ckpt__write_file_atomic(p, b, len, err);
+    ckpt__sb_puts(&b, "}}");
+    int rc = bad || b.oom ? ckpt_err_set(err, CKPT_E_NOMEM, "out of memory") : ckpt__write_file_atomic(p, b.p, b.n, err);
     free(p);
-    free(b);
+    free(b.p);
     return rc;
 }
 
