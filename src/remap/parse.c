@@ -52,21 +52,6 @@ static int parse_set(ckpt_remap *R, cur *c)
     return rc ? ckpt_err_set(c->err, CKPT_E_NOMEM, "out of memory") : 0;
 }
 
-/* Offset of the first '(' left open in p, or (size_t)-1. */
-static size_t unclosed_paren(const char *p)
-{
-    size_t stack[64];
-    int sp = 0, inbr = 0;
-    for (size_t i = 0; p[i]; i++) {
-        if (p[i] == '\\' && p[i + 1]) { i++; continue; }
-        if (inbr) { if (p[i] == ']') inbr = 0; continue; }
-        if (p[i] == '[') { inbr = 1; if (p[i + 1] == '^') i++; if (p[i + 1] == ']') i++; continue; }
-        if (p[i] == '(') { if (sp < 64) stack[sp] = i; sp++; }
-        if (p[i] == ')' && sp > 0) sp--;
-    }
-    return sp > 0 ? stack[0] : (size_t)-1;
-}
-
 /* the regex s[c->i, pend) into r->rx */
 static int parse_pattern(ckpt_remap *R, cur *c, rule *r, size_t pend)
 {
@@ -78,10 +63,6 @@ static int parse_pattern(ckpt_remap *R, cur *c, rule *r, size_t pend)
     char em[256];
     size_t ecol = 0;
     r->rx = ckpt__rx_compile(pat, &ecol, em, sizeof em);
-    if (!r->rx && strstr(em, "missing closing parenthesis")) {
-        size_t at = unclosed_paren(pat);
-        if (at != (size_t)-1) ecol = at;
-    }
     free(pat);
     if (!r->rx) return perr(c->err, R->origin, c->line, r->col + (int)ecol, "bad regex: %s", em);
     r->nsub = ckpt__rx_ngroups(r->rx);

@@ -203,7 +203,12 @@ static size_t token(const char *s, int *lit, const char **lb, size_t *ll)
         while (s[k] && s[k] != ']') { if (s[k] == '\\' && s[k + 1]) k++; k++; }
         return s[k] ? k + 1 : k;
     }
-    if (strchr(".()*+?{}|^$", c)) return 1;
+    if (c == '{') {                              /* a whole {m,n}: its digits are no literal */
+        size_t k = 1;
+        while ((s[k] >= '0' && s[k] <= '9') || s[k] == ',') k++;
+        return s[k] == '}' ? k + 1 : 1;
+    }
+    if (strchr(".()*+?}|^$", c)) return 1;
     size_t k = 1;
     if (c >= 0x80) while (((unsigned char)s[k] & 0xC0) == 0x80) k++;
     *lit = 1; *lb = s; *ll = k;
@@ -260,6 +265,45 @@ nomem:
 /* ---------------------------------------------------------------------- */
 /* compile                                                                 */
 
+/* Offset of the first '(' left open in p, or len. */
+static size_t unclosed_paren(const char *p, size_t len)
+{
+    size_t first = len;
+    int sp = 0, inbr = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] == '\\' && p[i + 1]) { i++; continue; }
+        if (inbr) { if (p[i] == ']') inbr = 0; continue; }
+        if (p[i] == '[') { inbr = 1; if (p[i + 1] == '^') i++; if (p[i + 1] == ']') i++; continue; }
+        if (p[i] == '(' && sp++ == 0) first = i;
+        if (p[i] == ')' && sp > 0) sp--;
+    }
+    return sp > 0 ? first : len;
+}
+
+/* PCRE2 reports where it noticed an error; point where Python's re.error
+ * does instead: the unclosed '(', the start of a bad group name, the
+ * first number of a bad {m,n}. */
+static size_t error_offset(int code, const char *p, size_t len, size_t off)
+{
+    if (off > len) off = len;
+    switch (code) {
+    case PCRE2_ERROR_MISSING_CLOSING_PARENTHESIS:
+        return unclosed_paren(p, len);
+    case PCRE2_ERROR_DUPLICATE_SUBPATTERN_NAME:
+    case PCRE2_ERROR_SUBPATTERN_NAME_TOO_LONG:
+        if (off > 0 && (p[off - 1] == '>' || p[off - 1] == '\'')) off--;
+        while (off > 0 && (p[off - 1] == '_' || (p[off - 1] >= '0' && p[off - 1] <= '9') ||
+                           ((p[off - 1] | 32) >= 'a' && (p[off - 1] | 32) <= 'z')))
+            off--;
+        return off;
+    case PCRE2_ERROR_QUANTIFIER_OUT_OF_ORDER:
+    case PCRE2_ERROR_QUANTIFIER_TOO_BIG:
+        while (off > 0 && p[off] != '{') off--;
+        return p[off] == '{' ? off + 1 : off;
+    }
+    return off;
+}
+
 static ckpt_rx *rx_fail(ckpt_rx *x, xlat *t, size_t *ecol, char *emsg, size_t n, size_t col, const char *msg)
 {
     *ecol = col;
@@ -287,8 +331,8 @@ ckpt_rx *ckpt__rx_compile(const char *pat, size_t *ecol, char *emsg, size_t n)
     if (!x->code) {
         char m[256];
         pcre2_get_error_message(code, (PCRE2_UCHAR *)m, sizeof m);
-        size_t col = t.b.n ? t.b.col[off < t.b.n ? off : t.b.n - 1] : 0;
-        if (off >= t.b.n && t.b.n) col = strlen(pat) ? strlen(pat) - 1 : 0;
+        off = error_offset(code, t.b.s, t.b.n, off);
+        size_t col = off < t.b.n ? t.b.col[off] : strlen(pat);   /* at the end: one past the last column */
         return rx_fail(x, &t, ecol, emsg, n, col, m);
     }
     x->jit = pcre2_jit_compile(x->code, PCRE2_JIT_COMPLETE) == 0;

@@ -370,7 +370,7 @@ static void test_literal_split(void)
         "^a\\.b\\.c\\.d\\.(.*)\\.e\\.f$",
         /* what the prefilter must read right or leave alone */
         "^ab(?:c|x)d", "^abc|^xyz", "(?i)^ABCD", "^a\\x62cd", "^ab\\d12", "^abcd?e", "^ab\\.c*?d", "^\xc3\xa9?abcd",
-        "^\xc3\xa9" "abc", "weight\\b", "^(?P<p>ab)cd(?P=p)", "^a(?=b)bcd", "\\Aabcd", "^abc(?#x)d",
+        "^\xc3\xa9" "abc", "weight\\b", "^(?P<p>ab)cd(?P=p)", "^a(?=b)bcd", "\\Aabcd", "^abc(?#x)d", "^ab{0,2}cd$", "^x{1,23}y$",
     };
     static const char *names[] = {
         "model.layers.3.self_attn.q_proj.weight", "model.layers.17.mlp", "model.layers.17.mlpx", "abcd", "abcdx",
@@ -378,7 +378,7 @@ static void test_literal_split(void)
         "h.11.attn.c_attn.weight", "transformer.h.0.ln_1.bias", "h.2.ln_1.bias", "abcde", "ab7cdef", "layers/dense_1/vars/0",
         "xyzwww", "xyz", "abcdd", "prefix", "dense.bias", "a.b.c.d.q.r.e.f", "a.b.c.d..e.f", "", "model.layers.",
         "abxd", "xyz.w", "ABCD", "abcdef", "ab712", "abce", "ab.cccd", "ab.d", "\xc3\xa9" "abcd", "abc\n", "abcdab", "abd",
-        "ab.weight.x", "abbcd", "acd", "abbbcd", "abcdxy", "\xc3\xa9" "abc.x",
+        "ab.weight.x", "abbcd", "acd", "abbbcd", "abcdxy", "acd", "abbcd", "xy", "xxy", "x1,23y", "\xc3\xa9" "abc.x",
     };
     int bad = 0, n = 0;
     for (size_t i = 0; i < sizeof pats / sizeof *pats; i++) {
