@@ -50,13 +50,15 @@ static int map_name(const ckpt_remap *R, ckpt_model *model, int tensor, const ch
 {
     char *nm = strdup(name ? name : "");
     int changed = 0;
-    if (!nm) return 0;
-    for (int i = 0; R && i < R->n; i++) {
+    cand C;
+    if (!nm || !R || ckpt__cand_init(&C, R)) { if (n) snprintf(out, n, "%s", nm ? nm : ""); free(nm); return 0; }
+    ckpt__cand_fill(&C, nm);
+    for (int i = ckpt__cand_next(&C, 0); i >= 0; i = ckpt__cand_next(&C, i + 1)) {
         const rule *r = &R->r[i];
         ckpt_rx_span m[NMATCH];
         if (r->as_naming && !(model && model->fmt && model->fmt->name_as)) continue;
         if (ckpt__rule_exec(r, nm, m) != 1) continue;
-        if (r->drop) { free(nm); if (n) snprintf(out, n, "%s", name); return -1; }
+        if (r->drop) { free(nm); ckpt__cand_free(&C); if (n) snprintf(out, n, "%s", name); return -1; }
         char *nx;
         if (r->as_naming) {
             ckpt_err e2;
@@ -70,7 +72,9 @@ static int map_name(const ckpt_remap *R, ckpt_model *model, int tensor, const ch
         free(nm);
         nm = nx;
         changed = 1;
+        ckpt__cand_fill(&C, nm);   /* the new name has its own candidates */
     }
+    ckpt__cand_free(&C);
     if (n) snprintf(out, n, "%s", nm);
     free(nm);
     return changed;
@@ -373,10 +377,11 @@ static int naming_of(outlist *L, int in_i, rule *r, char **asn, ckpt_err *err)
     return 0;
 }
 
-static int run_rules(const ckpt_remap *R, const cJSON *cfg, int ri, xstate *st, outlist *L, int in_i,
-                     const char *srcname, ckpt_err *err)
+static int run_candidates(const ckpt_remap *R, const cJSON *cfg, int ri, xstate *st, outlist *L, int in_i,
+                          const char *srcname, cand *C, ckpt_err *err)
 {
-    for (int i = ri; i < R->n; i++) {
+    ckpt__cand_fill(C, st->name);
+    for (int i = ckpt__cand_next(C, ri); i >= 0; i = ckpt__cand_next(C, i + 1)) {
         rule *r = &R->r[i];
         ckpt_rx_span m[NMATCH];
         int hit = ckpt__rule_exec(r, st->name, m);
@@ -397,9 +402,22 @@ static int run_rules(const ckpt_remap *R, const cJSON *cfg, int ri, xstate *st, 
         if (!nx) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
         free(st->name);
         st->name = nx;
+        ckpt__cand_fill(C, st->name);
         for (int k = 0; k < r->nops; k++) { int rc = do_op(R, r, &r->ops[k], cfg, st, srcname, err); if (rc) return rc; }
     }
     return 0;
+}
+
+/* Rules ri.. on the tensor in st, top to bottom (only those whose literal
+ * prefix the current name has: dispatch.c). */
+static int run_rules(const ckpt_remap *R, const cJSON *cfg, int ri, xstate *st, outlist *L, int in_i,
+                     const char *srcname, ckpt_err *err)
+{
+    cand C;
+    if (ckpt__cand_init(&C, R)) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    int rc = run_candidates(R, cfg, ri, st, L, in_i, srcname, &C, err);
+    ckpt__cand_free(&C);
+    return rc;
 }
 
 /* Core of apply and preview: map every input entry into L->out. */

@@ -26,6 +26,7 @@ void ckpt_remap_free(ckpt_remap *r)
     free(r->r);
     for (int i = 0; i < r->nv; i++) { free(r->vk[i]); free(r->vv[i]); }
     free(r->vk); free(r->vv);
+    ckpt__rindex_free(r->ix);
     free(r->origin);
     free(r);
 }

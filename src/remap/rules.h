@@ -79,6 +79,7 @@ struct ckpt_remap {
     int n, cap;
     char **vk, **vv;
     int nv;
+    struct ckpt_rule_index *ix;   /* dispatch.c, built on first use */
 };
 
 /* the cursor over one rules line */
@@ -101,6 +102,19 @@ int ckpt__remap_parse_op(cur *c, rule *r);
 
 /* apply.c: the first match of rule r in name (1), none (0), limit (-1) */
 int ckpt__rule_exec(const rule *r, const char *name, ckpt_rx_span *m);
+
+/* dispatch.c: the rules that can match a name (its literal prefix
+ * matches, or the rule has none), as a bitmap over R's rules */
+typedef struct cand {
+    const struct ckpt_rule_index *ix;
+    uint64_t *bits, local[8];
+    int nwords, n;
+} cand;
+int ckpt__cand_init(cand *c, const ckpt_remap *R);   /* -1 out of memory */
+void ckpt__cand_fill(cand *c, const char *name);
+int ckpt__cand_next(const cand *c, int from);         /* next candidate >= from, or -1 */
+void ckpt__cand_free(cand *c);
+void ckpt__rindex_free(struct ckpt_rule_index *ix);
 
 /* previews need the plan rewrite with its bookkeeping */
 typedef struct outlist {

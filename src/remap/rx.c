@@ -354,6 +354,12 @@ void ckpt__rx_free(ckpt_rx *x)
     free(x);
 }
 
+const char *ckpt__rx_prefix(const ckpt_rx *x, size_t *len)
+{
+    *len = x ? x->prefix_len : 0;
+    return x ? x->prefix : NULL;
+}
+
 int ckpt__rx_ngroups(const ckpt_rx *x) { return x ? x->ngroups : 0; }
 
 int ckpt__rx_group_number(const ckpt_rx *x, const char *name, size_t len)

@@ -25,6 +25,8 @@ void ckpt__rx_free(ckpt_rx *x);
 int ckpt__rx_ngroups(const ckpt_rx *x);
 /* number of the group called `name` (len bytes), or -1 */
 int ckpt__rx_group_number(const ckpt_rx *x, const char *name, size_t len);
+/* the anchored literal prefix every match starts the subject with, or NULL */
+const char *ckpt__rx_prefix(const ckpt_rx *x, size_t *len);
 /* First match in s[0..len): 1 with m[0..nm) filled (whole match, then
  * groups), 0 no match, -1 the match limit or memory ran out. */
 int ckpt__rx_exec(const ckpt_rx *x, const char *s, size_t len, ckpt_rx_span *m, int nm);
