@@ -72,8 +72,37 @@ tui_wait "listing hf://org/sharded" 5 >/dev/null && pass tui_async_listing_waits
 tui_keys Escape
 tui_wait "cancelled: listing hf://org/sharded" 2 >/dev/null && pass tui_async_listing_cancel \
     || fail tui_async_listing_cancel "$(status)"
+
+# ---- a listed repo whose files' headers stall: probed in the background ----
+ctl 'reset=1'
+ctl 'kind=stall&match=model-00002-of-00003&count=-1&secs=30'
+# the repo's files from a search result (listed, not opened): each is probed
+tui_keys H
+tui_keys C-u
+tui_type org/sharded
+tui_keys Enter
+tui_wait "Hub search 'org/sharded': 1 repo" 10 >/dev/null
+tui_keys g
+tui_keys Enter
+tui_wait_re 'model-00001-of-00003.safetensors +safetensors' 15 >/dev/null && pass tui_async_probe_others \
+    || fail tui_async_probe_others "$(cat "$T/screen")"
+t0=$(date +%s.%N)
+tui_keys '?'
+if tui_wait "Keys (q or Esc closes)" 2 >/dev/null; then
+    t1=$(date +%s.%N)
+    awk -v a="$t0" -v b="$t1" 'BEGIN{exit !(b - a < 1.0)}' && pass tui_async_probe_keys \
+        || fail tui_async_probe_keys "help took $(awk -v a="$t0" -v b="$t1" 'BEGIN{print b - a}') s"
+else fail tui_async_probe_keys "no help while a probe stalls"; fi
+tui_keys '?'
+grep -q 'model-00002-of-00003.safetensors +safetensors' "$T/screen" && fail tui_async_probe_stalled "the stalled file was probed" \
+    || pass tui_async_probe_stalled
+ctl 'reset=1'
+t0=$(date +%s.%N)
 tui_keys q
 tui_wait "EXIT:0" 5 >/dev/null && pass tui_async_quit || fail tui_async_quit "$(cat "$T/screen")"
+t1=$(date +%s.%N)
+awk -v a="$t0" -v b="$t1" 'BEGIN{exit !(b - a < 3.0)}' && pass tui_async_quit_prompt \
+    || fail tui_async_quit_prompt "quitting took $(awk -v a="$t0" -v b="$t1" 'BEGIN{print b - a}') s"
 
 # ---- a refused endpoint: the error within 2 s ----
 tui_stop; sleep 0.3

@@ -41,6 +41,8 @@ static void result_free(ht_result *r)
     r->listing = NULL;
     if (r->model) ckpt_close(r->model);
     r->model = NULL;
+    free(r->errline);
+    r->errline = NULL;
 }
 
 static void task_free(task *t)
@@ -48,6 +50,27 @@ static void task_free(task *t)
     result_free(&t->r);
     pthread_mutex_destroy(&t->mu);
     free(t);
+}
+
+/* a remote file's format and counts, as the browser shows them */
+static void run_probe(ht_result *r)
+{
+    r->ntensors = -1;
+    const char *f = ckpt_detect(r->arg, &r->err);
+    if (!f) return;  /* not a checkpoint (or unreachable): shown plain */
+    snprintf(r->fmt, sizeof r->fmt, "%s", f);
+    ckpt_model *m = NULL;
+    ckpt_err_clear(&r->err);
+    if (ckpt_open(r->arg, &m, &r->err)) {
+        char line[1400];
+        ckpt_err_line(&r->err, line, sizeof line);
+        r->errline = strdup(line);
+        return;
+    }
+    int nopt;
+    model_tensor_counts(m, &r->ntensors, &nopt);
+    r->nparams = ckpt_model_nparams(m);
+    ckpt_close(m);
 }
 
 static void run_call(task *t)
@@ -58,6 +81,7 @@ static void run_call(task *t)
     case HT_SEARCH: r->rc = ckpt_hub_search(r->arg, 200, &r->ids, &r->nids, &r->err); break;
     case HT_LIST: r->rc = ckpt_hub_list(r->arg, &r->listing, &r->err); break;
     case HT_OPEN: r->rc = ckpt_open(r->arg, &r->model, &r->err); break;
+    case HT_PROBE: run_probe(r); break;
     }
 }
 
@@ -75,12 +99,29 @@ static void *worker(void *arg)
     return NULL;
 }
 
-int hubtask_busy(void) { return g_task != NULL; }
+static int quiet(const task *t) { return t->r.kind == HT_PROBE; }
+
+int hubtask_busy(void) { return g_task && !quiet(g_task); }
+int hubtask_running(void) { return g_task != NULL; }
+
+/* drop the running task: its worker frees it when it returns */
+static void abandon(void)
+{
+    task *t = g_task;
+    g_task = NULL;
+    pthread_mutex_lock(&t->mu);
+    t->cancel = 1;
+    t->abandoned = 1;
+    int done = t->done;
+    pthread_mutex_unlock(&t->mu);
+    if (done) task_free(t);      /* it had finished: the worker left it to us */
+}
 
 int hubtask_start(ht_kind kind, const char *arg, int flag, const char *what, ht_done_fn done)
 {
+    if (g_task && quiet(g_task) && kind != HT_PROBE) abandon();   /* the user's call first */
     if (g_task) {
-        app_err("busy: %s (Esc cancels)", g_task->what);
+        if (kind != HT_PROBE) app_err("busy: %s (Esc cancels)", g_task->what);
         return -1;
     }
     task *t = calloc(1, sizeof *t);
@@ -116,7 +157,7 @@ int hubtask_poll(void)
     pthread_mutex_unlock(&t->mu);
     if (!done) return 0;
     g_task = NULL;               /* before the callback: it may start the next task */
-    A.msg[0] = 0;
+    if (!quiet(t)) A.msg[0] = 0;
     if (t->cb) t->cb(&t->r);     /* takes what it keeps (and NULLs it) */
     task_free(t);
     return 1;
@@ -125,16 +166,10 @@ int hubtask_poll(void)
 void hubtask_cancel(void)
 {
     task *t = g_task;
-    if (!t) return;
-    g_task = NULL;
+    if (!t || quiet(t)) return;
     char what[sizeof t->what];
     snprintf(what, sizeof what, "%s", t->what);
-    pthread_mutex_lock(&t->mu);
-    t->cancel = 1;
-    t->abandoned = 1;
-    int done = t->done;
-    pthread_mutex_unlock(&t->mu);
-    if (done) task_free(t);      /* it had finished: the worker left it to us */
+    abandon();
     app_msg("cancelled: %s", what);
 }
 
@@ -143,7 +178,7 @@ void hubtask_status(char *buf, size_t n)
     static const char *const spin_u[] = {"\u280b", "\u2819", "\u2839", "\u2838", "\u283c", "\u2834", "\u2826", "\u2827", "\u2807", "\u280f"};
     static const char *const spin_a[] = {"|", "/", "-", "\\"};
     task *t = g_task;
-    if (!t) { if (n) buf[0] = 0; return; }
+    if (!t || quiet(t)) { if (n) buf[0] = 0; return; }
     double el = now_sec() - t->t0;
     int f = (int)(el * 10);
     const char *s = A.utf8 ? spin_u[f % 10] : spin_a[f % 4];
@@ -165,6 +200,5 @@ void hubtask_shutdown(void)
         if (done) { g_task = NULL; task_free(t); return; }
         usleep(10000);
     }
-    hubtask_cancel();            /* still stuck: let the worker free it */
-    A.msg[0] = 0;
+    abandon();                   /* still stuck: let the worker free it */
 }

@@ -624,19 +624,23 @@ static int next_key(int *dirty)
 {
     int idle_work = A.screen == SCR_BROWSER && !A.help && browser_pending();
     if (g_script) {
-        if (idle_work || hubtask_busy()) {
-            while (browser_pending() && browser_idle()) {}
-            while (hubtask_busy() && !hubtask_poll()) usleep(5000);
+        if (idle_work || hubtask_running()) {
+            for (int guard = 0; guard < 100000; guard++) {
+                if (hubtask_running()) { if (!hubtask_poll()) usleep(5000); continue; }
+                if (!(A.screen == SCR_BROWSER && browser_pending())) break;
+                if (!browser_idle() && !hubtask_running()) break;
+            }
             *dirty = 1;
             return ERR;
         }
         return script_key();
     }
-    timeout(busy() ? 100 : idle_work ? 0 : -1);
+    /* a remote probe: look again soon, its result shows as it comes */
+    timeout(busy() ? 100 : hubtask_running() ? 20 : idle_work ? 0 : -1);
     int k = getch();
     if (k == ERR) {
         if (idle_work && browser_idle()) *dirty = 1;
-        if (busy()) {
+        if (busy() || hubtask_running()) {
             A.spin++;
             *dirty = 1;
         }

@@ -345,11 +345,47 @@ static void probe(entry *e)
     ckpt_close(m);
 }
 
+static void probe_done(ht_result *r)
+{
+    if (!B.remote) return;       /* the listing is gone */
+    char p[PATH_MAX + 256];
+    int i = r->flag;
+    if (i < B.n) entry_path(&B.e[i], p, sizeof p);
+    if (i >= B.n || strcmp(p, r->arg))
+        for (i = 0; i < B.n; i++) {
+            entry_path(&B.e[i], p, sizeof p);
+            if (!strcmp(p, r->arg)) break;
+        }
+    if (i >= B.n) return;
+    entry *e = &B.e[i];
+    e->probed = 1;
+    snprintf(e->fmt, sizeof e->fmt, "%s", r->fmt);
+    e->ntensors = r->ntensors;
+    e->nparams = r->nparams;
+    free(e->err);
+    e->err = r->errline;
+    r->errline = NULL;
+}
+
+/* A remote entry is probed on the Hub worker (quiet: a search or an open
+ * the user starts takes its place). */
+static void probe_remote(int i)
+{
+    if (hubtask_running()) return;
+    char p[PATH_MAX + 256];
+    entry_path(&B.e[i], p, sizeof p);
+    hubtask_start(HT_PROBE, p, i, "", probe_done);
+}
+
 int browser_idle(void)
 {
     int h = list_rows();
     for (int i = B.top; i < B.n && i < B.top + h; i++)
         if (!B.e[i].probed) {
+            if (B.remote) {
+                probe_remote(i);
+                return 0;
+            }
             probe(&B.e[i]);
             return 1;
         }

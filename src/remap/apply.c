@@ -15,7 +15,7 @@
 int ckpt__rule_exec(const rule *r, const char *name, ckpt_rx_span *m)
 {
     /* only the groups the rule has: the targets name no others (parse.c) */
-    return ckpt__rx_exec(r->rx, name, strlen(name), m, r->nsub + 1);
+    return ckpt__rx_exec(r->rx, name, strlen(name), m, r->nsub < NMATCH ? r->nsub + 1 : NMATCH);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -104,6 +104,8 @@ static int check_target(cur *c, const rule *r, const char *t, int tcol, char **o
         }
         if (g > r->nsub || g > CKPT_RX_MAXGROUPS) {
             free(o);
+            if (g <= r->nsub)
+                return perr(c->err, c->origin, c->line, tcol + (int)at, "group $%ld: a target names groups up to $%d", g, CKPT_RX_MAXGROUPS);
             return perr(c->err, c->origin, c->line, tcol + (int)at, "group $%ld does not exist (the regex has %d)", g, r->nsub);
         }
     }

@@ -97,6 +97,24 @@ static void test_parse_errors(void)
     expect_err("err_set_value", "set n = x\n", "map.txt:1:9:", "integer");
     expect_err("err_escape", "^a\\qb -> x\n", "map.txt:1:", "unrecognized character follows");
     expect_err("err_empty_target", "^a -> b, , c | split(0)\n", "map.txt:1:", "empty");
+    /* more groups than a match copies out: only those a target may name */
+    {
+        char rule[400] = "^", name[80] = "";
+        for (int i = 0; i < 70; i++) { strcat(rule, "(a)"); strcat(name, "a"); }
+        strcat(rule, " -> x$9");
+        ckpt_remap *g = NULL;
+        ckpt_err ge;
+        ckpt_err_clear(&ge);
+        char out[128];
+        CHECK("many_groups", ckpt_remap_parse(rule, "map.txt", &g, &ge) == 0
+                                 && ckpt_remap_name(g, name, out, sizeof out) == 1 && !strcmp(out, "xa"));
+        ckpt_remap_free(g);
+        rule[strlen(rule) - 2] = 0;
+        strcat(rule, "${64}");
+        g = NULL;
+        CHECK("group_64_refused", ckpt_remap_parse(rule, "map.txt", &g, &ge) != 0 && strstr(ge.msg, "$64"));
+        ckpt_remap_free(g);
+    }
     ckpt_remap *r = NULL;
     ckpt_err e;
     ckpt_err_clear(&e);
