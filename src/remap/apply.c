@@ -156,13 +156,11 @@ static int apply_err(ckpt_err *err, const ckpt_remap *R, const rule *r, int col,
 static int apply_err(ckpt_err *err, const ckpt_remap *R, const rule *r, int col, const char *tensor,
                      const char *fmt, ...)
 {
-    char m[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(m, sizeof m, fmt, ap);
+    int rc = ckpt__remap_vperr(err, r->origin, r->line, col, fmt, ap);
     va_end(ap);
     (void)R;
-    int rc = ckpt_err_set(err, CKPT_E_FORMAT, "%s:%d:%d: %s", r->origin, r->line, col, m);
     ckpt_err_at_tensor(err, tensor);
     return rc;
 }
@@ -234,6 +232,20 @@ static int do_op(const ckpt_remap *R, const rule *r, const rop *o, const cJSON *
     return 0;
 }
 
+/* two parallel int arrays doubled (first size `first`); -1 out of memory */
+static int grow2(int **a, int **b, int *cap, int first)
+{
+    int nc = *cap ? *cap * 2 : first;
+    int *na = realloc(*a, (size_t)nc * sizeof *na);
+    if (!na) return -1;
+    *a = na;
+    int *nb = realloc(*b, (size_t)nc * sizeof *nb);
+    if (!nb) return -1;
+    *b = nb;
+    *cap = nc;
+    return 0;
+}
+
 static int emit(outlist *L, xstate *st, int in_i, ckpt_err *err)
 {
     const ckpt_plan_entry *ie = &L->in->e[in_i];
@@ -250,16 +262,8 @@ static int emit(outlist *L, xstate *st, int in_i, ckpt_err *err)
     if (ckpt__plan_add(&L->out, st->name, st->odt, s->ndim, s->shape, ie->src, err)) return err->code ? err->code : CKPT_E_NOMEM;
     int oi = L->out.n - 1;
     if (ckpt__index_put(L->ix, L->out.e[oi].name, oi) == -2)  /* the index borrows the key */ return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-    if (oi >= L->cap_aux) {
-        int nc = L->cap_aux ? L->cap_aux * 2 : 256;
-        int *a = realloc(L->src_of, (size_t)nc * sizeof *a);
-        if (!a) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-        L->src_of = a;
-        int *b = realloc(L->rule_of, (size_t)nc * sizeof *b);
-        if (!b) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-        L->rule_of = b;
-        L->cap_aux = nc;
-    }
+    if (oi >= L->cap_aux && grow2(&L->src_of, &L->rule_of, &L->cap_aux, 256))
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     L->src_of[oi] = in_i;
     L->rule_of[oi] = st->rule_line;
     /* keep the input entry's own transform (none in practice) out of it:
@@ -276,16 +280,8 @@ static int emit(outlist *L, xstate *st, int in_i, ckpt_err *err)
 
 static int add_drop(outlist *L, int in_i, int line, ckpt_err *err)
 {
-    if (L->ndropped == L->capdropped) {
-        int nc = L->capdropped ? L->capdropped * 2 : 64;
-        int *a = realloc(L->dropped, (size_t)nc * sizeof *a);
-        if (!a) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-        L->dropped = a;
-        int *b = realloc(L->drop_rule, (size_t)nc * sizeof *b);
-        if (!b) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-        L->drop_rule = b;
-        L->capdropped = nc;
-    }
+    if (L->ndropped == L->capdropped && grow2(&L->dropped, &L->drop_rule, &L->capdropped, 64))
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     L->dropped[L->ndropped] = in_i;
     L->drop_rule[L->ndropped++] = line;
     return 0;

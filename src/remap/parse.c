@@ -10,14 +10,20 @@
 
 #include "remap/rules.h"
 
-int ckpt__remap_perr(ckpt_err *err, const char *origin, int line, int col, const char *fmt, ...)
+int ckpt__remap_vperr(ckpt_err *err, const char *origin, int line, int col, const char *fmt, va_list ap)
 {
     char m[600];
+    vsnprintf(m, sizeof m, fmt, ap);
+    return ckpt_err_set(err, CKPT_E_FORMAT, "%s:%d:%d: %s", origin, line, col, m);
+}
+
+int ckpt__remap_perr(ckpt_err *err, const char *origin, int line, int col, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(m, sizeof m, fmt, ap);
+    int rc = ckpt__remap_vperr(err, origin, line, col, fmt, ap);
     va_end(ap);
-    return ckpt_err_set(err, CKPT_E_FORMAT, "%s:%d:%d: %s", origin, line, col, m);
+    return rc;
 }
 #define perr ckpt__remap_perr
 #define skipws ckpt__skipws

@@ -28,6 +28,8 @@
 #ifndef CKPT_REMAP_RULES_H
 #define CKPT_REMAP_RULES_H
 
+#include <stdarg.h>
+
 #include "remap_int.h"
 #include "remap/rx.h"
 
@@ -89,6 +91,8 @@ static inline void ckpt__skipws(cur *c) { while (c->s[c->i] == ' ' || c->s[c->i]
 static inline int ckpt__colof(const cur *c) { return (int)c->i + 1; }
 
 /* "ORIGIN:LINE:COL: message" as a CKPT_E_FORMAT error */
+int ckpt__remap_vperr(ckpt_err *err, const char *origin, int line, int col, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
 int ckpt__remap_perr(ckpt_err *err, const char *origin, int line, int col, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
