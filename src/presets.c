@@ -1,6 +1,6 @@
 /* src/presets.c: remap rule sets shipped with ckpt (`ckpt maps`,
  * `--map preset:NAME`). Texts are compiled in; each is ordinary rules text
- * (see remap.c), so `ckpt maps NAME` prints one to start a custom map from.
+ * (see src/remap/rules.h), so `ckpt maps NAME` prints one to start a custom map from.
  */
 #include <string.h>
 

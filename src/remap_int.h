@@ -1,4 +1,4 @@
-/* src/remap_int.h: what remap.c, xform.c, diff.c and expect.c share.
+/* src/remap_int.h: what the remap engine (src/remap/), xform.c, diff.c and expect.c share.
  *
  * A tensor transform (struct ckpt_xform) is a chain of views over the
  * source tensor's elements, compiled from the rules' transpose / reshape /

@@ -25,6 +25,8 @@ Faults, set by the test: GET /_ctl?kind=K&match=SUBSTR&count=N[&at=BYTES][&secs=
   500      answer 500
   429      answer 429 with Retry-After: secs
   trickle  send the body at ~100 bytes/s (a stalled connection)
+  stall    API requests (search, listing, repo info): say nothing for `secs`
+           (default 60) after the request, then answer normally
   slow     send the body at ~64 KiB/s
   wrong    flip one byte of the body (wrong content, right length)
 count = how many matching requests get it (-1: all); role=hub|cdn limits it to
@@ -280,6 +282,9 @@ class Handler(BaseHTTPRequestHandler):
         if fault["kind"] == "500":
             self._send(500, b'{"error":"injected"}')
             return True
+        if fault["kind"] == "stall":
+            time.sleep(fault.get("secs", 60))
+            return False
         if fault["kind"] == "429":
             self._send(429, b'{"error":"slow down"}', {"Retry-After": str(fault.get("secs", 1))})
             return True
@@ -397,6 +402,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _api(self, rest, qs):
         if rest in ("", "/"):
+            if self._fault_status(self.st.take_fault(self.path, self.role)):
+                return
             q = qs.get("search", [""])[0].lower()
             lim = int(qs.get("limit", ["50"])[0])
             ids = [r for r, v in sorted(self.st.repos.items()) if q in r.lower() and not v.private]

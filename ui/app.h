@@ -89,6 +89,8 @@ void app_err_ckpt(const ckpt_err *e);
 /* Open a model (closing the previous one); on failure shows its one-line
  * error and returns -1, leaving the current screen as it was. */
 int app_open_model(const char *path);
+/* The same, a hf:// path in the background (hubtask.c); -1 if it could not start. */
+int app_open_model_bg(const char *path);
 void app_close_model(void);
 /* Tensors that are weights and those that are optimizer state (as `ckpt info` counts them). */
 void model_tensor_counts(const ckpt_model *m, int *nweights, int *nopt);
@@ -112,6 +114,9 @@ void draw_frame_now(void);  /* draw and show the frame before a slow call */
 /* ---- screens ---- */
 int browser_init(const char *dir);
 int browser_init_remote(const char *url); /* list a Hub repo's files */
+/* The same in the background (hubtask.c); open_model: then open its model
+ * (1: if listed, 2: in any case) */
+void browser_go_remote(const char *url, int open_model);
 void browser_free(void);
 void browser_refresh(void);         /* re-read the folder shown, keeping the selection */
 void browser_draw(void);
@@ -119,6 +124,7 @@ int browser_key(int key);
 int browser_click(int y, int x);    /* select the row at y; 1 if one was hit */
 int browser_pending(void);          /* a visible entry is not probed yet */
 int browser_idle(void);             /* probe one entry; 1 if the screen changed */
+int browser_prompt_open(void);      /* the search / go-to prompt takes the keys */
 
 void tree_attach(ckpt_model *m);    /* new model: reset the tree */
 void tree_detach(void);

@@ -26,6 +26,7 @@
 #include "app.h"
 #include "ckpt/hub.h"
 #include "draw.h"
+#include "hubtask.h"
 #include "keys.h"
 #include "theme.h"
 #include "tui.h"
@@ -175,6 +176,12 @@ void draw_hints(const char *const *pairs)
         draw_status();
         return;
     }
+    if (hubtask_busy()) { /* a Hub call in the background: spinner, elapsed time */
+        char line[800];
+        hubtask_status(line, sizeof line);
+        draw_text(y, 1, line, w - 2, theme_attr(T_MESSAGE), CLIP_RIGHT);
+        return;
+    }
     for (int i = 0; pairs[i] && pairs[i + 1]; i += 2) {
         int need = text_width(pairs[i]) + text_width(pairs[i + 1]) + 2;
         if (x + need > w) break;
@@ -242,17 +249,9 @@ void app_close_model(void)
     }
 }
 
-int app_open_model(const char *path)
+/* the model opened (by either path below) becomes the one shown */
+static void adopt_model(ckpt_model *m, const char *path)
 {
-    ckpt_model *m = NULL;
-    ckpt_err e;
-    ckpt_err_clear(&e);
-    app_msg("opening %s ...", path);
-    if (g_curses_on) draw_frame(); /* a remote or large header can take a moment */
-    if (ckpt_open(path, &m, &e)) {
-        app_err_ckpt(&e);
-        return -1;
-    }
     app_close_model();
     A.m = m;
     model_tensor_counts(m, &A.nt_weights, &A.nt_opt); /* once per open, not per frame */
@@ -260,7 +259,39 @@ int app_open_model(const char *path)
     tree_attach(m);
     A.screen = SCR_MODEL;
     A.msg[0] = 0;
+}
+
+int app_open_model(const char *path)
+{
+    ckpt_model *m = NULL;
+    ckpt_err e;
+    ckpt_err_clear(&e);
+    app_msg("opening %s ...", path);
+    if (g_curses_on) draw_frame(); /* a large header can take a moment */
+    if (ckpt_open(path, &m, &e)) {
+        app_err_ckpt(&e);
+        return -1;
+    }
+    adopt_model(m, path);
     return 0;
+}
+
+static void open_done(ht_result *r)
+{
+    if (r->rc) {
+        if (r->rc != CKPT_E_CANCELLED) app_err_ckpt(&r->err);
+        return;
+    }
+    adopt_model(r->model, r->arg);
+    r->model = NULL;   /* ours now */
+}
+
+int app_open_model_bg(const char *path)
+{
+    if (!ckpt_is_hub_url(path)) return app_open_model(path);
+    char what[600];
+    snprintf(what, sizeof what, "opening %.500s", path);
+    return hubtask_start(HT_OPEN, path, 0, what, open_done);
 }
 
 /* ====================================================================== */
@@ -405,9 +436,10 @@ static int script_key(void)
         line[strcspn(line, "\r\n")] = 0;
         if (!line[0] || line[0] == '#') continue;
         if (!strcmp(line, "@wait")) {
-            while (job_busy()) {
+            while (job_busy() || hubtask_busy()) {
                 usleep(5000);
                 job_poll();
+                hubtask_poll();
             }
             continue;
         }
@@ -480,10 +512,9 @@ static SCREEN *start_curses(void)
     return s;
 }
 
-int tui_main(const char *path, const char *theme_name)
+/* Environment knobs: script and timing files, slow progress, colour. */
+static int read_env(void)
 {
-    memset(&A, 0, sizeof A);
-    pthread_mutex_init(&A.job.mu, NULL);
     const char *cs = nl_langinfo(CODESET);
     A.utf8 = cs && (!strcasecmp(cs, "UTF-8") || !strcasecmp(cs, "utf8"));
     const char *nc = getenv("NO_COLOR");
@@ -500,14 +531,15 @@ int tui_main(const char *path, const char *theme_name)
         fprintf(stderr, "ckpt: %s: %s\n", tp, strerror(errno));
         return 2;
     }
+    return 0;
+}
 
+/* curses on, stderr away from the screen, signals, theme; NULL if no terminal */
+static SCREEN *setup_terminal(const char *theme_name, char *tmsg, size_t tn)
+{
     if (!getenv("ESCDELAY")) set_escdelay(25);
     SCREEN *scr = start_curses();
-    if (!scr) {
-        fprintf(stderr, "ckpt: cannot start the terminal interface (TERM=%s); try 'ckpt info PATH'\n",
-                getenv("TERM") ? getenv("TERM") : "");
-        return 3;
-    }
+    if (!scr) return NULL;
     g_curses_on = 1;
     /* libraries that print (HDF5's error stack) must not scribble on the screen */
     g_saved_stderr = dup(2);
@@ -526,129 +558,156 @@ int tui_main(const char *path, const char *theme_name)
     mousemask(BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
     draw_init(A.utf8);
     theme_init(A.color);
-    char tmsg[1024] = "";
     if (theme_name && *theme_name) {
-        if (!A.color) snprintf(tmsg, sizeof tmsg, "NO_COLOR is set: theme '%s' not used", theme_name);
-        else theme_load(theme_name, tmsg, sizeof tmsg);
+        if (!A.color) snprintf(tmsg, tn, "NO_COLOR is set: theme '%s' not used", theme_name);
+        else theme_load(theme_name, tmsg, tn);
     } else if (A.color) {
-        theme_load("default", tmsg, sizeof tmsg);
+        theme_load("default", tmsg, tn);
     }
+    return scr;
+}
 
-    /* what to show first */
+/* A model that did not open: its folder's files, with the error kept. */
+static void browse_beside(const char *start, int is_dir)
+{
+    char msg[sizeof A.msg];
+    memcpy(msg, A.msg, sizeof msg);
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", start);
+    char *sl = strrchr(dir, '/');
+    if (is_dir) {} /* a folder that looks like a model but does not open: its files */
+    else if (sl && sl != dir) *sl = 0;
+    else if (sl) sl[1] = 0;
+    else snprintf(dir, sizeof dir, ".");
+    if (strstr(start, "://") || (!is_dir && !strcmp(dir, start))) snprintf(dir, sizeof dir, ".");
+    browser_init(dir);
+    A.have_browser = 1;
+    A.screen = SCR_BROWSER;
+    memcpy(A.msg, msg, sizeof msg);
+    A.msg_err = 1;
+}
+
+/* What to show first: the browser, a model, or a Hub repo (listed and
+ * opened in the background over the current folder). */
+static void first_screen(const char *path)
+{
     const char *start = path && *path ? path : ".";
     struct stat st;
     int is_dir = stat(start, &st) == 0 && S_ISDIR(st.st_mode);
     ckpt_err de;
     ckpt_err_clear(&de);
-    /* no argument: always the browser; a folder given: a model if it is one */
     if (!(path && *path) || (is_dir && !ckpt_detect(start, &de))) {
         browser_init(start);
         A.have_browser = 1;
         A.screen = SCR_BROWSER;
     } else if (ckpt_is_hub_url(start)) {
-        /* a Hub repo: its model if it opens as one, with the repo's files
-         * behind it (q); else the files, with the error */
-        A.have_browser = browser_init_remote(start) == 0;
-        if (app_open_model(start) != 0) {
-            if (!A.have_browser) { /* neither: the local folder, with the error */
-                char msg[sizeof A.msg];
-                memcpy(msg, A.msg, sizeof msg);
-                browser_init(".");
-                A.have_browser = 1;
-                memcpy(A.msg, msg, sizeof msg);
-                A.msg_err = 1;
-            }
-            A.screen = SCR_BROWSER;
-        }
-    } else if (app_open_model(start) != 0) {
-        /* keep the error, show the folder it is in */
-        char msg[sizeof A.msg];
-        memcpy(msg, A.msg, sizeof msg);
-        char dir[PATH_MAX];
-        snprintf(dir, sizeof dir, "%s", start);
-        char *sl = strrchr(dir, '/');
-        if (is_dir) {} /* a folder that looks like a model but does not open: its files */
-        else if (sl && sl != dir) *sl = 0;
-        else if (sl) sl[1] = 0;
-        else snprintf(dir, sizeof dir, ".");
-        if (strstr(start, "://") || (!is_dir && !strcmp(dir, start))) snprintf(dir, sizeof dir, ".");
-        browser_init(dir);
+        browser_init(".");
         A.have_browser = 1;
         A.screen = SCR_BROWSER;
-        memcpy(A.msg, msg, sizeof msg);
-        A.msg_err = 1;
+        browser_go_remote(start, 2);
+    } else if (app_open_model(start) != 0) {
+        browse_beside(start, is_dir);
     } else if (is_dir) {
         /* a folder opened as a model (shards, TF.js, a Hugging Face folder):
          * q shows its files, which may hold more than that model */
         browser_init(start);
         A.have_browser = 1;
     }
-    if (*tmsg && !*A.msg) app_err("%s", tmsg);
+}
 
-    int rc = 0;
+static int busy(void) { return job_busy() || hubtask_busy(); }
+
+/* The next key: from the script (background work finished first, so runs
+ * are deterministic) or the terminal (with a timeout while something runs
+ * in the background, to animate it). ERR: nothing yet; -2: end of script. */
+static int next_key(int *dirty)
+{
+    int idle_work = A.screen == SCR_BROWSER && !A.help && browser_pending();
+    if (g_script) {
+        if (idle_work || hubtask_running()) {
+            for (int guard = 0; guard < 100000; guard++) {
+                if (hubtask_running()) { if (!hubtask_poll()) usleep(5000); continue; }
+                if (!(A.screen == SCR_BROWSER && browser_pending())) break;
+                if (!browser_idle() && !hubtask_running()) break;
+            }
+            *dirty = 1;
+            return ERR;
+        }
+        return script_key();
+    }
+    /* a remote probe: look again soon, its result shows as it comes */
+    timeout(busy() ? 100 : hubtask_running() ? 20 : idle_work ? 0 : -1);
+    int k = getch();
+    if (k == ERR) {
+        if (idle_work && browser_idle()) *dirty = 1;
+        if (busy() || hubtask_running()) {
+            A.spin++;
+            *dirty = 1;
+        }
+    }
+    return k;
+}
+
+/* Mouse: wheel to Up/Down, click selects, double click opens. ERR when
+ * nothing is left to dispatch. */
+static int mouse_key(void)
+{
+    MEVENT ev;
+    if (getmouse(&ev) != OK) return ERR;
+    if (ev.bstate & BUTTON4_PRESSED) return KEY_UP;
+    if (ev.bstate & BUTTON5_PRESSED) return KEY_DOWN;
+    if (!(ev.bstate & (BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED)) || A.help) return ERR;
+    int hit = A.screen == SCR_BROWSER ? browser_click(ev.y, ev.x)
+              : A.screen == SCR_MODEL ? model_click(ev.y, ev.x) : 0;
+    if (!hit) return ERR;
+    if (ev.bstate & BUTTON1_DOUBLE_CLICKED) return '\n';
+    A.msg[0] = 0;
+    draw_frame();
+    return ERR;
+}
+
+/* One key through the screens; 1 to quit. */
+static int handle_key(int k, double t0)
+{
+    if (k == KEY_MOUSE && (k = mouse_key()) == ERR) return 0;
+    A.msg[0] = 0;
+    if (k == KEY_ESC && hubtask_busy() && !A.help && !browser_prompt_open()) {
+        hubtask_cancel();      /* Esc cancels the Hub call before anything else */
+        draw_frame();
+        return 0;
+    }
+    int r = dispatch(k);
+    if (r & R_QUIT) return 1;
+    if (r & R_CLEAR) clearok(curscr, TRUE);
+    draw_frame();
+    if (g_timing)
+        fprintf(g_timing, "%s\t%.1f\n", g_script ? g_last_token : keyname(k), (now_sec() - t0) * 1e6);
+    return 0;
+}
+
+static void main_loop(void)
+{
     int dirty = 1;
     for (;;) {
         if (job_poll()) dirty = 1;
+        if (hubtask_poll()) dirty = 1;
         if (A.quit_signal) break;
         if (dirty) draw_frame();
         dirty = 0;
-        int idle_work = A.screen == SCR_BROWSER && !A.help && browser_pending();
-        int k;
-        double t0;
-        if (g_script) {
-            if (idle_work) { /* deterministic: finish probing first */
-                while (browser_pending() && browser_idle()) {}
-                dirty = 1;
-                continue;
-            }
-            k = script_key();
-            if (k == -2) break;
-            t0 = now_sec();
-        } else {
-            timeout(job_busy() ? 100 : idle_work ? 0 : -1);
-            k = getch();
-            t0 = now_sec();
-        }
-        if (k == ERR) {
-            if (idle_work && browser_idle()) dirty = 1;
-            if (job_busy()) {
-                A.spin++;
-                dirty = 1;
-            }
-            continue;
-        }
+        int k = next_key(&dirty);
+        if (k == -2) break;
+        if (k == ERR) continue;
         if (k == KEY_RESIZE) {
             clearok(curscr, TRUE);
             dirty = 1;
             continue;
         }
-        if (k == KEY_MOUSE) {
-            MEVENT ev;
-            if (getmouse(&ev) == OK) {
-                if (ev.bstate & BUTTON4_PRESSED) k = KEY_UP;
-                else if (ev.bstate & BUTTON5_PRESSED) k = KEY_DOWN;
-                else if ((ev.bstate & (BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED)) && !A.help) {
-                    /* a click selects the row; a double click opens it */
-                    int hit = A.screen == SCR_BROWSER ? browser_click(ev.y, ev.x)
-                              : A.screen == SCR_MODEL ? model_click(ev.y, ev.x) : 0;
-                    if (!hit) continue;
-                    if (ev.bstate & BUTTON1_DOUBLE_CLICKED) k = '\n';
-                    else {
-                        A.msg[0] = 0;
-                        draw_frame();
-                        continue;
-                    }
-                } else continue;
-            } else continue;
-        }
-        A.msg[0] = 0;
-        int r = dispatch(k);
-        if (r & R_QUIT) break;
-        if (r & R_CLEAR) clearok(curscr, TRUE);
-        draw_frame();
-        if (g_timing)
-            fprintf(g_timing, "%s\t%.1f\n", g_script ? g_last_token : keyname(k), (now_sec() - t0) * 1e6);
+        if (handle_key(k, now_sec())) break;
     }
+}
+
+static void teardown(SCREEN *scr)
+{
     if (job_busy()) {
         job_cancel();
         while (job_busy()) {
@@ -656,6 +715,7 @@ int tui_main(const char *path, const char *theme_name)
             job_poll();
         }
     }
+    hubtask_shutdown();
     restore_terminal();
     delscreen(scr);
     app_close_model();
@@ -663,6 +723,24 @@ int tui_main(const char *path, const char *theme_name)
     remap_reset();
     if (g_script) fclose(g_script);
     if (g_timing) fclose(g_timing);
-    if (A.quit_signal) rc = 128 + A.quit_signal;
-    return rc;
+}
+
+int tui_main(const char *path, const char *theme_name)
+{
+    memset(&A, 0, sizeof A);
+    pthread_mutex_init(&A.job.mu, NULL);
+    int rc = read_env();
+    if (rc) return rc;
+    char tmsg[1024] = "";
+    SCREEN *scr = setup_terminal(theme_name, tmsg, sizeof tmsg);
+    if (!scr) {
+        fprintf(stderr, "ckpt: cannot start the terminal interface (TERM=%s); try 'ckpt info PATH'\n",
+                getenv("TERM") ? getenv("TERM") : "");
+        return 3;
+    }
+    first_screen(path);
+    if (*tmsg && !*A.msg) app_err("%s", tmsg);
+    main_loop();
+    teardown(scr);
+    return A.quit_signal ? 128 + A.quit_signal : 0;
 }

@@ -12,6 +12,7 @@
 #include "app.h"
 #include "ckpt/hub.h"
 #include "draw.h"
+#include "hubtask.h"
 #include "keys.h"
 
 typedef struct entry {
@@ -200,54 +201,49 @@ int browser_init(const char *dir)
 }
 
 /* Hub search results as rows (repo ids); Enter lists a repo's files. */
-static int show_search(const char *query_in)
+static void search_done(ht_result *r)
 {
-    char query[sizeof H.query];
-    snprintf(query, sizeof query, "%s", query_in); /* query_in may be H.query itself */
-    char **ids = NULL;
-    int n = 0;
-    ckpt_err e;
-    ckpt_err_clear(&e);
-    app_msg("searching the Hub for '%s' ...", query);
-    draw_frame_now();
-    if (ckpt_hub_search(query, 200, &ids, &n, &e)) {
-        app_err_ckpt(&e);
-        return -1;
+    if (r->rc) {
+        if (r->rc != CKPT_E_CANCELLED) app_err_ckpt(&r->err);
+        return;
     }
+    const char *query = r->arg;
+    int n = r->nids;
     if (!B.remote && !H.results) snprintf(H.home, sizeof H.home, "%s", B.dir);
-    snprintf(H.query, sizeof H.query, "%s", query);
+    snprintf(H.query, sizeof H.query, "%.255s", query);
     free_entries();
     memset(&B, 0, sizeof B);
     H.results = 1;
-    snprintf(B.dir, sizeof B.dir, "Hub search '%s': %d repo%s", query, n, n == 1 ? "" : "s");
+    snprintf(B.dir, sizeof B.dir, "Hub search '%.255s': %d repo%s", query, n, n == 1 ? "" : "s");
     B.e = calloc((size_t)(n > 0 ? n : 1), sizeof *B.e);
     for (int i = 0; i < n; i++) {
-        if (B.e && B.n < n && (B.e[B.n].name = ids[i])) {
+        if (B.e && B.n < n && (B.e[B.n].name = r->ids[i])) {
             B.e[B.n].is_dir = 1;
             B.e[B.n].probed = 1;
             B.e[B.n].ntensors = -1;
             B.n++;
         } else {
-            free(ids[i]);
+            free(r->ids[i]);
         }
     }
-    free(ids);
-    A.msg[0] = 0;
+    free(r->ids);
+    r->ids = NULL;
+    r->nids = 0;
     if (n == 0) app_msg("no Hub repo matches '%s'", query);
-    return 0;
+}
+
+/* The search runs in the background (hubtask.c): keys keep working. */
+static int show_search(const char *query)
+{
+    char what[400];
+    snprintf(what, sizeof what, "searching the Hub for '%.300s'", query);
+    return hubtask_start(HT_SEARCH, query, 0, what, search_done);
 }
 
 /* A Hub repo's files (the same screen as a folder, flat: paths keep
  * their folders). Formats and counts are probed lazily, as for files. */
-int browser_init_remote(const char *url)
+static void show_listing(const ckpt_hub_listing *l)
 {
-    ckpt_hub_listing *l = NULL;
-    ckpt_err e;
-    ckpt_err_clear(&e);
-    if (ckpt_hub_list(url, &l, &e)) {
-        app_err_ckpt(&e);
-        return -1;
-    }
     if (!B.remote && !H.results) snprintf(H.home, sizeof H.home, "%s", B.dir);
     free_entries();
     memset(&B, 0, sizeof B);
@@ -267,9 +263,44 @@ int browser_init_remote(const char *url)
         x->ntensors = -1;
         B.n++;
     }
-    ckpt_hub_listing_free(l);
     if (B.n > 1) qsort(B.e, (size_t)B.n, sizeof *B.e, cmp_entry);
+}
+
+int browser_init_remote(const char *url)
+{
+    ckpt_hub_listing *l = NULL;
+    ckpt_err e;
+    ckpt_err_clear(&e);
+    if (ckpt_hub_list(url, &l, &e)) {
+        app_err_ckpt(&e);
+        return -1;
+    }
+    show_listing(l);
+    ckpt_hub_listing_free(l);
     return 0;
+}
+
+/* flag: then open the repo's model: 1 once its files are listed (a typed
+ * hf:// URL), 2 even when the listing failed (the command line's) */
+static void listing_done(ht_result *r)
+{
+    if (r->rc == 0) show_listing(r->listing);
+    else if (r->rc != CKPT_E_CANCELLED) app_err_ckpt(&r->err);
+    if (r->rc == CKPT_E_CANCELLED || !r->flag || (r->rc && r->flag == 1)) return;
+    char keep[sizeof A.msg];
+    snprintf(keep, sizeof keep, "%s", A.msg);
+    int was_err = A.msg_err;
+    if (app_open_model_bg(r->arg) && keep[0]) { /* busy: keep the listing's error */
+        snprintf(A.msg, sizeof A.msg, "%s", keep);
+        A.msg_err = was_err;
+    }
+}
+
+void browser_go_remote(const char *url, int open_model)
+{
+    char what[600];
+    snprintf(what, sizeof what, "listing %.500s", url);
+    hubtask_start(HT_LIST, url, open_model, what, listing_done);
 }
 
 static void entry_path(const entry *e, char *buf, size_t n)
@@ -314,11 +345,47 @@ static void probe(entry *e)
     ckpt_close(m);
 }
 
+static void probe_done(ht_result *r)
+{
+    if (!B.remote) return;       /* the listing is gone */
+    char p[PATH_MAX + 256];
+    int i = r->flag;
+    if (i < B.n) entry_path(&B.e[i], p, sizeof p);
+    if (i >= B.n || strcmp(p, r->arg))
+        for (i = 0; i < B.n; i++) {
+            entry_path(&B.e[i], p, sizeof p);
+            if (!strcmp(p, r->arg)) break;
+        }
+    if (i >= B.n) return;
+    entry *e = &B.e[i];
+    e->probed = 1;
+    snprintf(e->fmt, sizeof e->fmt, "%s", r->fmt);
+    e->ntensors = r->ntensors;
+    e->nparams = r->nparams;
+    free(e->err);
+    e->err = r->errline;
+    r->errline = NULL;
+}
+
+/* A remote entry is probed on the Hub worker (quiet: a search or an open
+ * the user starts takes its place). */
+static void probe_remote(int i)
+{
+    if (hubtask_running()) return;
+    char p[PATH_MAX + 256];
+    entry_path(&B.e[i], p, sizeof p);
+    hubtask_start(HT_PROBE, p, i, "", probe_done);
+}
+
 int browser_idle(void)
 {
     int h = list_rows();
     for (int i = B.top; i < B.n && i < B.top + h; i++)
         if (!B.e[i].probed) {
+            if (B.remote) {
+                probe_remote(i);
+                return 0;
+            }
             probe(&B.e[i]);
             return 1;
         }
@@ -445,9 +512,7 @@ static void enter(int force_folder)
     char p[PATH_MAX + 256];
     if (H.results) { /* a search result: the repo's files */
         snprintf(p, sizeof p, "hf://%s", e->name);
-        app_msg("listing %s ...", p);
-        draw_frame_now();
-        if (browser_init_remote(p) == 0) A.msg[0] = 0;
+        browser_go_remote(p, 0);
         return;
     }
     entry_path(e, p, sizeof p);
@@ -463,12 +528,16 @@ static void enter(int force_folder)
         if (load_dir(p, NULL) == 0 && why[0]) app_err("%s", why);
         return;
     }
+    if (B.remote && !e->probed) { /* not probed yet: open it in the background */
+        app_open_model_bg(p);
+        return;
+    }
     if (!e->probed) probe(e);
     if (e->err) { /* known not to open: say why without trying again */
         app_err("%s", e->err);
         return;
     }
-    app_open_model(p); /* on failure the error is in the status line */
+    app_open_model_bg(p); /* on failure the error is in the status line */
 }
 
 int browser_click(int y, int x)
@@ -486,10 +555,8 @@ static void go_to(const char *where)
 {
     if (!*where) return;
     if (ckpt_is_hub_url(where)) {
-        if (browser_init_remote(where) == 0) {
-            H.query[0] = 0;
-            app_open_model(where); /* on failure the files stay, with the error */
-        }
+        H.query[0] = 0;
+        browser_go_remote(where, 1); /* then its model; on failure the files stay, with the error */
         return;
     }
     char p[PATH_MAX];
@@ -539,6 +606,8 @@ static int prompt_key(int key)
     }
     return R_REDRAW;
 }
+
+int browser_prompt_open(void) { return A.screen == SCR_BROWSER && P.mode != P_NONE; }
 
 int browser_key(int key)
 {

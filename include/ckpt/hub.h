@@ -39,6 +39,14 @@ void ckpt_hub_listing_free(ckpt_hub_listing *l);
 
 /* Model search for the browser: up to `limit` repo ids (malloc'd array of
  * malloc'd strings, caller frees each and the array). */
+/* Hub and remote-file requests made by the calling thread (search,
+ * listing, opening hf:// models, their range reads) call fn (may be NULL:
+ * none) while they wait, at least once a second, and during retry pauses;
+ * a non-zero return cancels the request: the call fails with
+ * CKPT_E_CANCELLED. Per thread: a UI runs these calls on a worker thread
+ * and cancels them from there. */
+void ckpt_hub_set_progress(ckpt_progress_fn fn, void *ud);
+
 int ckpt_hub_search(const char *query, int limit, char ***ids, int *n, ckpt_err *err);
 
 typedef struct ckpt_pull_opts {

@@ -1,5 +1,5 @@
 /* ckpt/remap.h: name remapping rules, targets and presets (issue 6 owns
- * the implementation in src/remap.c; the TUI's remap editor uses this API).
+ * the implementation in src/remap/; the TUI's remap editor uses this API).
  *
  * A rules text has one rule a line, '#' comments, applied top to bottom:
  *   REGEX -> REPLACEMENT            rename ($1.. capture groups)

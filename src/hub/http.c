@@ -33,6 +33,30 @@ static void init_once(void)
 
 uint64_t ckpt__http_bytes_received(void) { return __atomic_load_n(&g_rx, __ATOMIC_RELAXED); }
 
+/* The calling thread's hook (ckpt_hub_set_progress): sync requests ask it
+ * while they wait on the network and stop when it says cancel. */
+static __thread ckpt_progress_fn t_hook;
+static __thread void *t_hook_ud;
+
+void ckpt_hub_set_progress(ckpt_progress_fn fn, void *ud)
+{
+    t_hook = fn;
+    t_hook_ud = ud;
+}
+
+static int hook_cancels(uint64_t done, uint64_t total)
+{
+    if (!t_hook) return 0;
+    ckpt_progress p = {.phase = "hub", .bytes_done = done, .bytes_total = total};
+    return t_hook(t_hook_ud, &p) != 0;
+}
+
+static int xfer_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+    (void)ud; (void)ultotal; (void)ulnow;
+    return hook_cancels(dlnow > 0 ? (uint64_t)dlnow : 0, dltotal > 0 ? (uint64_t)dltotal : 0);
+}
+
 static void add_rx(size_t n) { __atomic_add_fetch(&g_rx, (uint64_t)n, __ATOMIC_RELAXED); }
 
 /* ---------------------------------------------------------------------- */
@@ -320,11 +344,17 @@ double ckpt__http_backoff(int attempt, long retry_after)
     return d > 8 ? 8 : d;
 }
 
-static void sleep_s(double s)
+/* Sleep s seconds in 50 ms steps; 1 if the thread's hook cancelled. */
+static int sleep_s(double s)
 {
-    if (s <= 0) return;
-    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    while (nanosleep(&ts, &ts) && errno == EINTR) {}
+    while (s > 0) {
+        if (hook_cancels(0, 0)) return 1;
+        double d = s < 0.05 ? s : 0.05;
+        struct timespec ts = {(time_t)d, (long)((d - (double)(time_t)d) * 1e9)};
+        while (nanosleep(&ts, &ts) && errno == EINTR) {}
+        s -= d;
+    }
+    return 0;
 }
 
 static int net_retryable(CURLcode c)
@@ -437,6 +467,10 @@ int ckpt__http_do(const http_req *q, http_resp *r, ckpt_err *err)
             curl_easy_setopt(h, CURLOPT_HEADERDATA, &s);
             curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_cb);
             curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
+            if (t_hook) {
+                curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xfer_cb);
+                curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+            }
             cc = curl_easy_perform(h);
             curl_slist_free_all(hd);
             if (cc == CURLE_WRITE_ERROR && s.fixed_full) cc = CURLE_OK;
@@ -467,10 +501,17 @@ int ckpt__http_do(const http_req *q, http_resp *r, ckpt_err *err)
             snprintf(errbuf, sizeof errbuf, "body ended after %llu of %zu bytes",
                      (unsigned long long)s.fixed_got, q->bufn);
         }
+        if (cc == CURLE_ABORTED_BY_CALLBACK) {
+            rc = ckpt_err_set(err, CKPT_E_CANCELLED, "cancelled");
+            goto done;
+        }
         if (cc != CURLE_OK) {
             snprintf(lasterr, sizeof lasterr, "%s", errbuf[0] ? errbuf : curl_easy_strerror(cc));
-            if (net_retryable(cc) && attempt < tries) {
-                sleep_s(ckpt__http_backoff(attempt, -1));
+            /* a refused connection is an answer, not a hiccup: one retry,
+             * so a Hub that is down says so within a second */
+            int again = net_retryable(cc) && attempt < tries && !(cc == CURLE_COULDNT_CONNECT && attempt >= 2);
+            if (again) {
+                if (sleep_s(ckpt__http_backoff(attempt, -1))) { rc = ckpt_err_set(err, CKPT_E_CANCELLED, "cancelled"); goto done; }
                 continue;
             }
             rc = ckpt_err_set(err, CKPT_E_NET, "%s (after %d attempt%s)", lasterr, attempt,
@@ -478,7 +519,7 @@ int ckpt__http_do(const http_req *q, http_resp *r, ckpt_err *err)
             goto done;
         }
         if (ckpt__http_retryable_status(r->status) && attempt < tries) {
-            sleep_s(ckpt__http_backoff(attempt, r->retry_after));
+            if (sleep_s(ckpt__http_backoff(attempt, r->retry_after))) { rc = ckpt_err_set(err, CKPT_E_CANCELLED, "cancelled"); goto done; }
             continue;
         }
         break;

@@ -50,12 +50,21 @@ open(f"{d}/map.txt", "w").write("\n".join(rules) + "\n")
 assert len(rules) - 1 == 200
 PYEOF
 "$CKPT" convert "$B/m.safetensors" -o "$B/warm.safetensors" --quiet; rm -f "$B/warm.safetensors"
-t0=$(best 5 "$CKPT" convert "$B/m.safetensors" -o "$B/o0.safetensors" --quiet); r0=$(cat "$B/rss"); c0=$(cat "$B/cpu")
-t1=$(best 5 "$CKPT" convert "$B/m.safetensors" -o "$B/o1.safetensors" --quiet --map "$B/map.txt"); r1=$(cat "$B/rss"); c1=$(cat "$B/cpu")
+# interleaved (without, with, without, ...) so that load on a shared
+# machine falls on both alike; best of 5 each, wall and CPU apart
+t0= t1= c0= c1=
+for _ in 1 2 3 4 5; do
+    t=$(best 1 "$CKPT" convert "$B/m.safetensors" -o "$B/o0.safetensors" --quiet); c=$(cat "$B/cpu"); r0=$(cat "$B/rss")
+    if [ -z "$t0" ] || awk "BEGIN{exit !($t < $t0)}"; then t0=$t; fi
+    if [ -z "$c0" ] || awk "BEGIN{exit !($c < $c0)}"; then c0=$c; fi
+    t=$(best 1 "$CKPT" convert "$B/m.safetensors" -o "$B/o1.safetensors" --quiet --map "$B/map.txt"); c=$(cat "$B/cpu"); r1=$(cat "$B/rss")
+    if [ -z "$t1" ] || awk "BEGIN{exit !($t < $t1)}"; then t1=$t; fi
+    if [ -z "$c1" ] || awk "BEGIN{exit !($c < $c1)}"; then c1=$c; fi
+done
 "$CKPT" ls "$B/o1.safetensors" | grep -q "blocks.17.attention.q.kernel" || { echo "FAIL bench_remap: map not applied"; exit 1; }
 awk -v a="$t0" -v b="$t1" -v r0="$r0" -v r1="$r1" -v c0="$c0" -v c1="$c1" 'BEGIN{
-  printf "remap 200 rules x 10000 tensors: %.2fs vs %.2fs without (%+.1f%%, target < +5%%; CPU %.2fs vs %.2fs); peak RSS %.1f MiB (without: %.1f MiB)\n",
-         b, a, (b/a-1)*100, c1, c0, r1/1024, r0/1024 }'
+  printf "remap 200 rules x 10000 tensors: wall %.2fs vs %.2fs without (%+.1f%%), CPU %.2fs vs %.2fs (%+.1f%%), target < +5%% each; peak RSS %.1f MiB (without: %.1f MiB)\n",
+         b, a, (b/a-1)*100, c1, c0, (c1/c0-1)*100, r1/1024, r0/1024 }'
 rm -f "$B"/o0.safetensors "$B"/o1.safetensors "$B/m.safetensors"
 
 # ---- 2. diff --values of two ~1 GiB checkpoints ----

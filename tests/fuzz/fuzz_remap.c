@@ -1,11 +1,14 @@
-/* fuzz_remap.c: the remap rules parser (regex translation, error columns,
- * targets, operations) and name mapping on what it accepts. */
+/* fuzz_remap.c: the remap rules parser (Python-syntax translation to
+ * PCRE2, error columns, literal prefilters, targets, operations) and name
+ * mapping on what it accepts; then the same bytes as one regex straight
+ * into the PCRE2 wrapper (src/remap/rx.c), matched against names. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 #include "ckpt/remap.h"
+#include "remap/rx.h"
 
 static const char *const names[] = {
     "model.layers.0.self_attn.q_proj.weight", "h.11.attn.c_attn.bias", "dense_1/kernel:0",
@@ -36,6 +39,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ckpt_remap_name(r, names[0], out, sizeof out);
     }
     ckpt_remap_free(r);
+    /* the bytes as one pattern */
+    if (size <= 1024) {
+        size_t col = 0;
+        char em[256];
+        ckpt_rx *x = ckpt__rx_compile(text, &col, em, sizeof em);
+        if (x) {
+            ckpt_rx_span m[CKPT_RX_MAXGROUPS + 1];
+            for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+                (void)ckpt__rx_exec(x, names[i], strlen(names[i]), m, ckpt__rx_ngroups(x) < CKPT_RX_MAXGROUPS ? ckpt__rx_ngroups(x) + 1 : CKPT_RX_MAXGROUPS + 1);
+            ckpt__rx_free(x);
+        } else if (col > size) {
+            __builtin_trap();   /* an error column past the pattern */
+        }
+    }
     free(text);
     return 0;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hub/hub_int.h"
@@ -18,6 +19,22 @@ static int failures;
         if (cond) printf("PASS %s\n", name);                                   \
         else { printf("FAIL %s: %s (line %d)\n", name, #cond, __LINE__); failures++; } \
     } while (0)
+
+/* the per-thread cancel hook: cancels once 0.3 s have passed */
+static int hook_calls;
+static double t_start;
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+static int cancel_later(void *ud, const ckpt_progress *p)
+{
+    (void)ud; (void)p;
+    hook_calls++;
+    return mono() - t_start > 0.3;
+}
 
 static int last_done, last_total, calls;
 static int on_progress(void *ud, const ckpt_progress *p)
@@ -113,6 +130,26 @@ int main(void)
     ckpt_err_clear(&err);
     rc = ckpt_hub_list("hf://org/sharded@nope", &l, &err);
     CHECK("list_bad_revision", rc == CKPT_E_NOTFOUND && strstr(err.msg, "revision"));
+
+    /* a stalled search, cancelled from the thread's hook: curl aborts */
+    snprintf(cmd, sizeof cmd, "curl -s 'http://127.0.0.1:%d/_ctl?kind=stall&match=search=&count=1&secs=20' >/dev/null", hub);
+    if (system(cmd) == 0) {
+        ckpt_hub_set_progress(cancel_later, NULL);
+        t_start = mono();
+        ckpt_err_clear(&err);
+        rc = ckpt_hub_search("shard", 10, &ids, &n, &err);
+        double took = mono() - t_start;
+        ckpt_hub_set_progress(NULL, NULL);
+        CHECK("search_cancelled", rc == CKPT_E_CANCELLED && hook_calls > 0 && took < 2.0);
+        if (rc != CKPT_E_CANCELLED || took >= 2.0) printf("  rc=%d took %.2f s: %s\n", rc, took, err.msg);
+        ckpt_err_clear(&err);
+        rc = ckpt_hub_search("shard", 10, &ids, &n, &err);   /* the stall was used up */
+        CHECK("search_after_cancel", rc == 0 && n == 1);
+        for (int i = 0; rc == 0 && i < n; i++) free(ids[i]);
+        if (rc == 0) free(ids);
+    } else {
+        printf("SKIP search_cancelled: curl missing\n");
+    }
 
     const char *inc[] = {"*.json"};
     ckpt_pull_opts o = {.include = inc, .ninclude = 1, .progress = on_progress};

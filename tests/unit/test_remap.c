@@ -82,8 +82,11 @@ static void test_parse_errors(void)
     expect_err("err_bad_paren", "ok -> x\n  ^a(b -> x\n", "map.txt:2:5:", "bad regex");
     expect_err("err_unmatched_close", "^ab)c -> x\n", "map.txt:1:4:", "bad regex");
     expect_err("err_bad_bracket", "^a[b -> x\n", "map.txt:1:3:", "unterminated");
-    expect_err("err_noncapturing", "^(?:a) -> x\n", "map.txt:1:3:", "POSIX");
-    expect_err("err_lazy", "^a+?b -> x\n", "map.txt:1:4:", "lazy");
+    expect_err("err_posix_class", "^a[[:digit:]] -> x\n", "map.txt:1:4:", "POSIX class");
+    expect_err("err_quote_escape", "^a\\Q.\\E -> x\n", "map.txt:1:3:", "\\Q");
+    expect_err("err_lookbehind_width", "(?<=a+)b -> x\n", "map.txt:1:", "lookbehind");
+    expect_err("err_named_ref", "^(?P<l>a)b -> x${m}\n", "map.txt:1:16:", "no group 'm'");
+    expect_err("err_locale_flag", "(?L)a -> x\n", "map.txt:1:3:", "(?L)");
     expect_err("err_bad_repeat", "^a{2,1} -> x\n", "map.txt:1:", "bad regex");
     expect_err("err_group_ref", "^(a)b -> x$2\n", "map.txt:1:11:", "$2");
     expect_err("err_unknown_op", "^a -> b | frobnicate\n", "map.txt:1:11:", "unknown operation");
@@ -92,8 +95,26 @@ static void test_parse_errors(void)
     expect_err("err_bad_dtype", "^a -> b | cast(F17)\n", "map.txt:1:16:", "dtype");
     expect_err("err_drop_ops", "^a -> drop | transpose\n", "map.txt:1:", "dropped");
     expect_err("err_set_value", "set n = x\n", "map.txt:1:9:", "integer");
-    expect_err("err_escape", "^a\\qb -> x\n", "map.txt:1:3:", "escape");
+    expect_err("err_escape", "^a\\qb -> x\n", "map.txt:1:", "unrecognized character follows");
     expect_err("err_empty_target", "^a -> b, , c | split(0)\n", "map.txt:1:", "empty");
+    /* more groups than a match copies out: only those a target may name */
+    {
+        char rule[400] = "^", name[80] = "";
+        for (int i = 0; i < 70; i++) { strcat(rule, "(a)"); strcat(name, "a"); }
+        strcat(rule, " -> x$9");
+        ckpt_remap *g = NULL;
+        ckpt_err ge;
+        ckpt_err_clear(&ge);
+        char out[128];
+        CHECK("many_groups", ckpt_remap_parse(rule, "map.txt", &g, &ge) == 0
+                                 && ckpt_remap_name(g, name, out, sizeof out) == 1 && !strcmp(out, "xa"));
+        ckpt_remap_free(g);
+        rule[strlen(rule) - 2] = 0;
+        strcat(rule, "${64}");
+        g = NULL;
+        CHECK("group_64_refused", ckpt_remap_parse(rule, "map.txt", &g, &ge) != 0 && strstr(ge.msg, "$64"));
+        ckpt_remap_free(g);
+    }
     ckpt_remap *r = NULL;
     ckpt_err e;
     ckpt_err_clear(&e);
@@ -324,31 +345,37 @@ static void test_at_naming(void)
     ckpt_close(m);
 }
 
-/* The literal prefix/suffix split (only the middle of a pattern goes to
- * regexec) against plain regexec on the whole pattern, sed-like expansion
- * written out here, over patterns of every shape the split handles. */
-#include <regex.h>
+/* The literal prefilters (rx.c: an anchored literal prefix, a required
+ * literal run, checked before PCRE2 runs) against PCRE2 alone on the same
+ * pattern, sed-like expansion written out here, over patterns of every
+ * shape the prefilter reads (and those it must leave alone). */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 static void ref_map(const char *pat, const char *tgt, const char *name, char *out, size_t n, int *matched)
 {
-    regex_t re;
-    regmatch_t m[10];
+    int ec;
+    PCRE2_SIZE eo;
     *matched = 0;
     snprintf(out, n, "%s", name);
-    if (regcomp(&re, pat, REG_EXTENDED)) return;
-    if (regexec(&re, name, 10, m, 0) == 0) {
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP, &ec, &eo, NULL);
+    if (!re) return;
+    pcre2_match_data *md = pcre2_match_data_create(10, NULL);
+    if (pcre2_match(re, (PCRE2_SPTR)name, strlen(name), 0, 0, md, NULL) > 0) {
+        const PCRE2_SIZE *m = pcre2_get_ovector_pointer(md);
         *matched = 1;
         size_t l = 0;
-        l += (size_t)snprintf(out + l, n - l, "%.*s", (int)m[0].rm_so, name);
+        l += (size_t)snprintf(out + l, n - l, "%.*s", (int)m[0], name);
         for (const char *t = tgt; *t && l < n; t++) {
             if (*t == '$' && t[1] >= '0' && t[1] <= '9') {
                 int g = t[1] - '0';
-                if (m[g].rm_so >= 0) l += (size_t)snprintf(out + l, n - l, "%.*s", (int)(m[g].rm_eo - m[g].rm_so), name + m[g].rm_so);
+                if (m[2 * g] != PCRE2_UNSET) l += (size_t)snprintf(out + l, n - l, "%.*s", (int)(m[2 * g + 1] - m[2 * g]), name + m[2 * g]);
                 t++;
             } else out[l++] = *t, out[l] = 0;
         }
-        if (l < n) snprintf(out + l, n - l, "%s", name + m[0].rm_eo);
+        if (l < n) snprintf(out + l, n - l, "%s", name + m[1]);
     }
-    regfree(&re);
+    pcre2_match_data_free(md);
+    pcre2_code_free(re);
 }
 
 static void test_literal_split(void)
@@ -357,20 +384,25 @@ static void test_literal_split(void)
         "^model\\.layers\\.([0-9]+)\\.self_attn\\.(q|k|v)_proj\\.weight$", "^model\\.layers\\.17\\.mlp$",
         "^abcd", "^abcd$", "^ab(c)?d\\.x$", "^abc[.]d(e+)fgh$", "^abcde*f$", "^abcd(x|y)z*$", "^a.*weight$",
         "^h\\.([0-9]+)\\.attn\\.c_attn\\.weight$", "^(transformer\\.)?h\\.([0-9]+)\\.ln_1\\.bias$", "^abcd(e)$",
-        "^ab[[:digit:]]cdef$", "^layers/([^/]+)/vars/0$", "^xyzw+$", "^abcd{2}$", "^pre(fix)$", "bias$",
+        "^ab[0-9]cdef$", "^layers/([^/]+)/vars/0$", "^xyzw+$", "^abcd{2}$", "^pre(fix)$", "bias$",
         "^a\\.b\\.c\\.d\\.(.*)\\.e\\.f$",
+        /* what the prefilter must read right or leave alone */
+        "^ab(?:c|x)d", "^abc|^xyz", "(?i)^ABCD", "^a\\x62cd", "^ab\\d12", "^abcd?e", "^ab\\.c*?d", "^\xc3\xa9?abcd",
+        "^\xc3\xa9" "abc", "weight\\b", "^(?P<p>ab)cd(?P=p)", "^a(?=b)bcd", "\\Aabcd", "^abc(?#x)d", "^ab{0,2}cd$", "^x{1,23}y$",
     };
     static const char *names[] = {
         "model.layers.3.self_attn.q_proj.weight", "model.layers.17.mlp", "model.layers.17.mlpx", "abcd", "abcdx",
         "abd.x", "abcd.x", "abc.deefgh", "abc.dfgh", "abcdef", "abcdf", "abcdxzz", "abcdy", "a.weight", "aweight",
         "h.11.attn.c_attn.weight", "transformer.h.0.ln_1.bias", "h.2.ln_1.bias", "abcde", "ab7cdef", "layers/dense_1/vars/0",
         "xyzwww", "xyz", "abcdd", "prefix", "dense.bias", "a.b.c.d.q.r.e.f", "a.b.c.d..e.f", "", "model.layers.",
+        "abxd", "xyz.w", "ABCD", "abcdef", "ab712", "abce", "ab.cccd", "ab.d", "\xc3\xa9" "abcd", "abc\n", "abcdab", "abd",
+        "ab.weight.x", "abbcd", "acd", "abbbcd", "abcdxy", "acd", "abbcd", "xy", "xxy", "x1,23y", "\xc3\xa9" "abc.x",
     };
     int bad = 0, n = 0;
     for (size_t i = 0; i < sizeof pats / sizeof *pats; i++) {
         char text[300], tgt[64] = "T$0";
         int ng = 0;
-        for (const char *q = pats[i]; *q; q++) ng += *q == '(';
+        for (const char *q = pats[i]; *q; q++) ng += *q == '(' && (q[1] != '?' || !strncmp(q + 1, "?P<", 3));
         for (int g = 1; g <= ng; g++) snprintf(tgt + strlen(tgt), sizeof tgt - strlen(tgt), "_$%d", g);
         snprintf(text, sizeof text, "%s -> %s\n", pats[i], tgt);
         ckpt_remap *r = NULL;
