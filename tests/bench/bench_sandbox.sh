@@ -17,27 +17,18 @@ export PYTHONPATH=$ROOT/tests
 source "$(dirname "$0")/lib.sh"   # best N CMD...
 
 $PY - "$B/chunked.weights.h5" "$B/many.h5" <<'PYEOF'
-import json, sys, h5py, numpy as np
+import sys, h5py, numpy as np
+import kgen
 from kgen import dense, seq
 r = np.random.default_rng(5)
 with h5py.File(sys.argv[1], "w") as f:   # Keras 3 layout, 64 x 1 MiB, gzip
     for i in range(64):
         w = (r.standard_normal((512, 512)) * 0.02).astype(np.float16).astype(np.float32)
         f.create_dataset(f"layers/dense_{i}/vars/0", data=w, chunks=(64, 512), compression="gzip", compression_opts=1)
-n = 3000
-layers = [dense("dense" if i == 0 else "dense_%d" % i, 8, 8 if i == 0 else None) for i in range(n)]
-with h5py.File(sys.argv[2], "w") as f:
-    f.attrs["keras_version"] = "2.15.0"
-    f.attrs["backend"] = "tensorflow"
-    f.attrs["model_config"] = json.dumps(seq(*layers))
-    g = f.create_group("model_weights")
-    names = [l["config"]["name"] for l in layers]
-    g.attrs["layer_names"] = np.array([x.encode() for x in names])
-    for name in names:
-        lg = g.create_group(name)
-        lg.attrs["weight_names"] = np.array([("%s/kernel:0" % name).encode(), ("%s/bias:0" % name).encode()])
-        lg.create_dataset("%s/kernel:0" % name, data=np.ones((8, 8), np.float32))
-        lg.create_dataset("%s/bias:0" % name, data=np.zeros((8,), np.float32))
+n = 3000   # tiny Dense layers, as tf.keras lays them out (kgen.write)
+names = ["dense" if i == 0 else "dense_%d" % i for i in range(n)]
+kgen.write(sys.argv[2], seq(*[dense(x, 8, 8 if i == 0 else None) for i, x in enumerate(names)]),
+           [[x, [["kernel", [8, 8]], ["bias", [8]]]] for x in names])
 PYEOF
 cat "$B"/*.h5 >/dev/null
 conv() { echo "'$CKPT' convert '$B/chunked.weights.h5' -o '$B/out.safetensors' --quiet && rm -f '$B/out.safetensors'"; }
