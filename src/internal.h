@@ -382,6 +382,8 @@ int ckpt__path_check_inside(const char *dir, const char *path, const char *shown
  * when set, else 1980-01-01 UTC, never the clock, so the same input and
  * options give the same bytes. */
 time_t ckpt__output_time(void);
+/* ckpt__output_time as Keras writes date_saved ("2023-11-14@22:13:20"). */
+void ckpt__output_date(char *buf, size_t n);
 int ckpt__file_exists(const char *path);
 /* Up to n-1 bytes of a small local file, NUL-terminated (malloc'd), or NULL. */
 char *ckpt__read_head(const char *path, size_t n);

@@ -355,6 +355,14 @@ time_t ckpt__output_time(void)
     return (time_t)315532800;   /* 1980-01-01 00:00:00 UTC, the first time a zip can hold */
 }
 
+void ckpt__output_date(char *buf, size_t n)
+{
+    time_t t = ckpt__output_time();
+    struct tm tmv;
+    gmtime_r(&t, &tmv);
+    strftime(buf, n, "%Y-%m-%d@%H:%M:%S", &tmv);   /* Keras' date_saved form */
+}
+
 int ckpt__path_check_inside(const char *dir, const char *path, const char *shown, ckpt_err *err)
 {
     if (ckpt_path_is_remote(path)) return 0;

@@ -1,8 +1,9 @@
 #!/bin/bash
 # libhdf5 fenced off: hostile .h5 files that crash or spin libhdf5 1.10
-# (found by mutating small h5py-made files; kept in tests/data/h5-hostile/:
-# SIGSEGV in H5HG_read via H5T__conv_vlen, a memcpy past a global heap
-# object, a CPU spin) are opened first in the confined child
+# (found by mutating small h5py-made files, and by the fuzz_h5_raw libFuzzer
+# target from tests/fuzz/seeds/fuzz_h5_raw/legacy.h5; kept in
+# tests/data/h5-hostile/: SIGSEGV in H5HG_read via H5T__conv_vlen, a memcpy
+# past a global heap object, a memcpy of ~2^63 bytes (fuzz-*), a CPU spin) are opened first in the confined child
 # (src/sandbox.c): ls and convert give one line and exit 3, bounded in time,
 # and the TUI that opens one stays alive. The child cannot create, open for
 # writing or link files outside its private folder, open sockets or exec.

@@ -1,6 +1,6 @@
 # Output commits (src/txn.c): a failed commit leaves the old output whole, a
-# cancel during the final fsync commits nothing, SIGKILL leaves nothing
-# (O_TMPFILE), the pid-tagged fallback is swept by the next run, and an
+# cancel during the final fsync commits nothing, the pid-tagged fallback is
+# swept by the next run (SIGKILL at random moments: t_kill.sh), and an
 # output far larger than its input is refused before writing. Failures are
 # injected with an LD_PRELOAD shim (tests/shim/failshim.c). References:
 # NumPy (tests/stio.py) for the models, sha256sum/cmp for "intact".
@@ -61,32 +61,13 @@ for sig in INT TERM; do
     [ -z "$(ls -A "$T/fs")" ] && pass "fsync_${sig}_nothing_committed" || fail "fsync_${sig}_nothing_committed" "$(ls -A "$T/fs")"
 done
 
-# ---- SIGKILL at random moments: the folder only ever holds whole outputs ---
-# A 48 MiB model (the issue asks 1 GiB; the shared 2-core machine cannot run 50
-# of those in a test), three runs' outputs sharing one folder.
+# ---- SIGKILL at random moments: tests/t_kill.sh (50 runs, a 1 GiB model) -
+# a 48 MiB model for the fallback below
 PYTHONPATH=$ROOT/tests $PY - "$T/big.safetensors" <<'PY'
 import sys, numpy as np, stio
 r = np.random.default_rng(7)
 stio.write(sys.argv[1], {f"block.{i}.w": r.standard_normal(1 << 20).astype(np.float32) for i in range(12)})
 PY
-"$CKPT" convert "$T/big.safetensors" -o "$T/ref.safetensors" --quiet --dtype F16
-mkdir -p "$T/k"
-killed=0
-for i in $(seq 1 50); do
-    "$CKPT" convert "$T/big.safetensors" -o "$T/k/m$((i % 3)).safetensors" --quiet --dtype F16 2>/dev/null &
-    pid=$!
-    sleep "0.$(printf %03d $((RANDOM % 160)))"
-    kill -9 $pid 2>/dev/null && killed=$((killed + 1))
-    wait $pid 2>/dev/null
-done
-bad=""
-for f in $(ls -A "$T/k"); do
-    case $f in m[012].safetensors) cmp -s "$T/k/$f" "$T/ref.safetensors" || bad="$bad $f(differs)";; *) bad="$bad $f";; esac
-done
-[ -z "$bad" ] && [ "$killed" -ge 25 ] && pass "sigkill_50_leaves_only_whole_outputs" \
-    || fail "sigkill_50_leaves_only_whole_outputs" "killed $killed; stray:$bad"
-"$CKPT" convert "$T/big.safetensors" -o "$T/k/m0.safetensors" --quiet --dtype F16 && cmp -s "$T/k/m0.safetensors" "$T/ref.safetensors" \
-    && pass sigkill_rerun_identical || fail sigkill_rerun_identical "re-run differs"
 
 # ---- no O_TMPFILE: pid-tagged names, swept by the next run, which says so -
 rm -rf "$T/nt"; mkdir -p "$T/nt"

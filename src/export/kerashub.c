@@ -330,10 +330,7 @@ static char *metadata(const kh_family *f, const ckpt_plan *p)
     cJSON_AddStringToObject(o, "keras_hub_version", KH_KERAS_HUB_VERSION);
     cJSON_AddNumberToObject(o, "parameter_count", (double)params);
     char date[32];
-    time_t now = time(NULL);
-    struct tm tmv;
-    gmtime_r(&now, &tmv);
-    strftime(date, sizeof date, "%Y-%m-%d@%H:%M:%S", &tmv);
+    ckpt__output_date(date, sizeof date);   /* reproducible: not the clock */
     cJSON_AddStringToObject(o, "date_saved", date);
     for (const char *t = f->tasks; *t; ) {
         size_t l = strcspn(t, ",");

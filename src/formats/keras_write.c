@@ -341,10 +341,7 @@ static char *metadata_json(const ckpt_model *m)
     /* the archive is Keras 3: keep a Keras 3 version, else say which we target */
     cJSON_AddStringToObject(o, "keras_version", kv && kv[0] == '3' ? kv : "3.6.0");
     char date[32];
-    time_t now = ckpt__output_time();   /* reproducible: not the clock */
-    struct tm tmv;
-    gmtime_r(&now, &tmv);
-    strftime(date, sizeof date, "%Y-%m-%d@%H:%M:%S", &tmv);
+    ckpt__output_date(date, sizeof date);   /* reproducible: not the clock */
     cJSON_AddStringToObject(o, "date_saved", date);
     cJSON_AddStringToObject(o, "converted_by", "ckpt " CKPT_VERSION);
     if (kv && kv[0] != '3') cJSON_AddStringToObject(o, "source_keras_version", kv);

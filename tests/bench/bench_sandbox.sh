@@ -1,0 +1,43 @@
+#!/bin/bash
+# bench_sandbox: what the sandboxed first open of an .h5 (src/sandbox.c)
+# costs, confined against CKPT_SANDBOX=off in the same run, where
+# bench_keras (contiguous data, read by pread) does not look:
+#  - chunked, gzip-compressed tensors (64 MiB), which libhdf5 decodes and the
+#    confined child probes a chunk at each end of: convert, target <= +10%;
+#  - an open-dominated file (3,000 tiny layers): `ls`, where the probe is a
+#    second whole open; the figure is printed, no target (the data read is
+#    what the issue bounds, and this file has next to none).
+set -u
+CKPT=${CKPT:-$(cd "$(dirname "$0")/../.." && pwd)/ckpt}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+PY=/usr/bin/python3
+B=$(mktemp -d /tmp/ckpt-bench-sandbox.XXXXXX)
+trap 'rm -rf "$B"' EXIT
+export PYTHONPATH=$ROOT/tests
+source "$(dirname "$0")/lib.sh"   # best N CMD...
+
+$PY - "$B/chunked.weights.h5" "$B/many.h5" <<'PYEOF'
+import sys, h5py, numpy as np
+import kgen
+from kgen import dense, seq
+r = np.random.default_rng(5)
+with h5py.File(sys.argv[1], "w") as f:   # Keras 3 layout, 64 x 1 MiB, gzip
+    for i in range(64):
+        w = (r.standard_normal((512, 512)) * 0.02).astype(np.float16).astype(np.float32)
+        f.create_dataset(f"layers/dense_{i}/vars/0", data=w, chunks=(64, 512), compression="gzip", compression_opts=1)
+n = 3000   # tiny Dense layers, as tf.keras lays them out (kgen.write)
+names = ["dense" if i == 0 else "dense_%d" % i for i in range(n)]
+kgen.write(sys.argv[2], seq(*[dense(x, 8, 8 if i == 0 else None) for i, x in enumerate(names)]),
+           [[x, [["kernel", [8, 8]], ["bias", [8]]]] for x in names])
+PYEOF
+cat "$B"/*.h5 >/dev/null
+conv() { echo "'$CKPT' convert '$B/chunked.weights.h5' -o '$B/out.safetensors' --quiet && rm -f '$B/out.safetensors'"; }
+tc=$(best 3 sh -c "$(conv)")
+tcu=$(best 3 sh -c "CKPT_SANDBOX=off $(conv)")
+pc=$(awk "BEGIN{printf \"%+.1f\", ($tc - $tcu) / $tcu * 100}")
+echo "sandbox, chunked gzip 64 MiB -> safetensors: ${tc}s confined vs ${tcu}s unconfined: ${pc}% (target within +10%)"
+tl=$(best 3 "$CKPT" ls "$B/many.h5")
+tlu=$(best 3 env CKPT_SANDBOX=off "$CKPT" ls "$B/many.h5")
+pl=$(awk "BEGIN{printf \"%+.1f\", ($tl - $tlu) / $tlu * 100}")
+echo "sandbox, ls of 3,000 tiny layers (open only): ${tl}s confined vs ${tlu}s unconfined: ${pl}% (no target: a second open)"
+awk "BEGIN{exit !($tc <= $tcu * 1.10)}" && echo "bench_sandbox: targets met" || { echo "bench_sandbox: target missed"; exit 1; }
