@@ -116,10 +116,10 @@ int ckpt__model_add_meta(ckpt_model *m, const char *k, const char *v, ckpt_err *
 int ckpt__model_set_fact(ckpt_model *m, const char *k, const char *v, ckpt_err *err);
 int ckpt__model_set_config(ckpt_model *m, const char *json, ckpt_err *err);
 int ckpt__model_set_hf_config(ckpt_model *m, const char *json, ckpt_err *err);
-/* Hook run at the end of ckpt_open (arch.c installs it: reads a Hugging
- * Face config.json beside the weights and adds facts). */
-typedef int (*ckpt_open_hook_fn)(ckpt_model *m, ckpt_err *err);
-extern ckpt_open_hook_fn ckpt_after_open_hook;
+
+/* Facts from a Hugging Face config.json beside the weights (arch.c), run
+ * by ckpt_open after the format's open. */
+int ckpt__arch_after_open(ckpt_model *m, ckpt_err *err);
 
 /* Tree building by formats that know the architecture: add a node under
  * `parent` (0 = root), returns its index or -1. `kind`/`alt` may be NULL. */
@@ -250,16 +250,6 @@ void ckpt__plan_free(ckpt_plan *p);
  * casts the source; applies the transform). Used by the converter and diff. */
 int ckpt__plan_read(ckpt_model *m, const ckpt_plan_entry *e, uint64_t off, void *buf,
                     size_t n, ckpt_err *err);
-/* Hook for transforms (remap.c installs it). */
-typedef int (*ckpt_xform_read_fn)(ckpt_model *m, const ckpt_plan_entry *e, uint64_t off,
-                                  void *buf, size_t n, ckpt_err *err);
-extern ckpt_xform_read_fn ckpt_xform_read_hook;
-typedef void (*ckpt_xform_free_fn)(struct ckpt_xform *xf);
-extern ckpt_xform_free_fn ckpt_xform_free_hook;
-/* Hook for --remap rule application (remap.c installs it): rewrites the plan. */
-typedef int (*ckpt_remap_apply_fn)(const struct ckpt_remap *r, ckpt_model *m, ckpt_plan *p,
-                                   ckpt_err *err);
-extern ckpt_remap_apply_fn ckpt_remap_apply_hook;
 
 /* ====================================================================== */
 /* Output transactions: temporary names, renamed into place when whole.    */
