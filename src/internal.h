@@ -183,7 +183,7 @@ struct ckpt_format {
     int (*write)(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t n, ckpt_err *err);
     int (*write_end)(ckpt_writer *w, ckpt_err *err);
     void (*write_abort)(ckpt_writer *w);
-    /* Optional (added for Keras): the output name of tensor t under a
+    /* Optional: the output name of tensor t under a
      * format-specific naming scheme (convert --naming; Keras: "keras",
      * "index"), before renames and remap rules. Returns a malloc'd name, or
      * NULL with err set (an unknown scheme is CKPT_E_USAGE). */
