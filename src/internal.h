@@ -18,6 +18,11 @@
 #include "ckpt/err.h"
 #include "ckpt/model.h"
 
+/* A malformed input: CKPT_E_FORMAT with the message, and the path, tensor
+ * and byte offset where given (NULL, NULL, CKPT_NO_OFFSET when not). */
+int ckpt__fail(ckpt_err *err, const char *path, const char *tensor, uint64_t off, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
 /* Public entry points accept err == NULL (include/ckpt/err.h): the first
  * line of each points err at a local, so nothing below tests it for NULL. */
 #define CKPT__ERR_LOCAL(err)                                     \

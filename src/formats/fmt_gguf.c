@@ -371,22 +371,7 @@ static int read_value(rd *r, uint32_t type, ckpt_sbuf *txt, int quote, int depth
 /* Open                                                                    */
 /* ====================================================================== */
 
-static int gguf_fail(ckpt_err *err, const char *path, const char *tensor, uint64_t off,
-                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static int gguf_fail(ckpt_err *err, const char *path, const char *tensor, uint64_t off,
-                     const char *fmt, ...)
-{
-    char msg[600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    ckpt_err_set(err, CKPT_E_FORMAT, "%s", msg);
-    ckpt_err_at_path(err, path);
-    if (tensor) ckpt_err_at_tensor(err, tensor);
-    if (off != CKPT_NO_OFFSET) ckpt_err_at_offset(err, off);
-    return err ? (int)err->code : CKPT_E_FORMAT;
-}
+#define gguf_fail ckpt__fail
 
 /* Facts from well-known keys, named as arch.c names them for config.json. */
 static const struct { const char *suffix, *fact; } arch_facts[] = {
