@@ -213,6 +213,9 @@ struct ckpt_format {
 };
 
 const ckpt_format *ckpt__format_find(const char *name);
+/* "safetensors, torch, npz": the formats m can be written to whose name
+ * does not start with skip_prefix (for a can_write reason). */
+void ckpt__writers_for(const ckpt_model *m, const char *skip_prefix, char *buf, size_t n);
 /* 1 when f declares option `name` in .opts (2 when as a flag), else 0. */
 int ckpt__format_has_opt(const ckpt_format *f, const char *name);
 /* The sandboxed first open (sandbox.c): 1 when f is CKPT_FMT_SANDBOX and the
