@@ -52,6 +52,17 @@ struct ckpt_src {
 int ckpt_src_open(const char *path, ckpt_src **out, ckpt_err *err);
 int ckpt_src_pread(ckpt_src *s, void *buf, size_t n, uint64_t off, ckpt_err *err);
 void ckpt_src_close(ckpt_src *s);
+/* A read-ahead window for parsers that read small fields in file order
+ * (GGUF headers): buf holds up to cap bytes of s from start. */
+typedef struct ckpt_srcwin {
+    ckpt_src *s;
+    unsigned char *buf;
+    size_t cap, len;
+    uint64_t start;
+} ckpt_srcwin;
+/* Copy n bytes at pos, refilling the window as needed; the caller has
+ * checked that [pos, pos + n) lies inside the source. */
+int ckpt__srcwin_get(ckpt_srcwin *w, uint64_t pos, void *dst, size_t n, ckpt_err *err);
 /* Read a whole small file (config JSON, index) into a NUL-terminated buffer;
  * fails with CKPT_E_FORMAT if larger than `max`. Caller frees. */
 int ckpt_src_slurp(const char *path, size_t max, char **out, size_t *len, ckpt_err *err);
