@@ -27,7 +27,6 @@
 
 #include "remap_int.h"
 
-int ckpt__arch_after_open(ckpt_model *m, ckpt_err *err);
 
 /* first numeric value among keys (top level, then text_config) */
 static int num(const cJSON *c, double *v, const char *k1, const char *k2, const char *k3)

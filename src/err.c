@@ -52,6 +52,18 @@ int ckpt_err_sys(ckpt_err *e, ckpt_code code, int errnum, const char *fmt, ...)
     return r;
 }
 
+int ckpt__fail(ckpt_err *e, const char *path, const char *tensor, uint64_t off, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vset(e, CKPT_E_FORMAT, 0, fmt, ap);
+    va_end(ap);
+    ckpt_err_at_path(e, path);
+    ckpt_err_at_tensor(e, tensor);
+    if (off != CKPT_NO_OFFSET) ckpt_err_at_offset(e, off);
+    return e && e->code ? (int)e->code : CKPT_E_FORMAT;
+}
+
 void ckpt_err_at_path(ckpt_err *e, const char *path)
 {
     if (e && e->code && !e->path[0] && path) snprintf(e->path, sizeof e->path, "%s", path);

@@ -286,7 +286,6 @@ static int is_prod_equal(int na, const int64_t *a, int nb, const int64_t *b)
 
 /* ---- preset targets: the source names a preset expects ---- */
 
-const char *ckpt__preset_expect(const char *name);
 
 #define PX_MAX 64
 

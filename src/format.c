@@ -85,6 +85,25 @@ int ckpt_format_can_write(const char *format, const ckpt_model *m, char *why, si
     return 1;
 }
 
+void ckpt__writers_for(const ckpt_model *m, const char *skip_prefix, char *buf, size_t n)
+{
+    /* can_write of some formats lists the others (this function): asked
+     * again from inside such a listing, give nothing instead of looping */
+    static __thread int listing;
+    buf[0] = 0;
+    if (listing) return;
+    listing = 1;
+    for (int i = 0; i < NFORMATS; i++) {
+        const ckpt_format *f = formats[i];
+        char why[8];
+        if (!(f->flags & CKPT_FMT_WRITE) || !strncmp(f->name, skip_prefix, strlen(skip_prefix))) continue;
+        if (!ckpt_format_can_write(f->name, m, why, sizeof why)) continue;
+        size_t l = strlen(buf);
+        snprintf(buf + l, n - l, "%s%s", l ? ", " : "", f->name);
+    }
+    listing = 0;
+}
+
 /* An unrecognised file is often one part of a model that is opened through
  * another file: the formats say which (their part_of slot). */
 static const char *why_not_a_model(const char *path, const unsigned char *head, size_t n, char *buf, size_t bn)

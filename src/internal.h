@@ -18,6 +18,11 @@
 #include "ckpt/err.h"
 #include "ckpt/model.h"
 
+/* A malformed input: CKPT_E_FORMAT with the message, and the path, tensor
+ * and byte offset where given (NULL, NULL, CKPT_NO_OFFSET when not). */
+int ckpt__fail(ckpt_err *err, const char *path, const char *tensor, uint64_t off, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
 /* Public entry points accept err == NULL (include/ckpt/err.h): the first
  * line of each points err at a local, so nothing below tests it for NULL. */
 #define CKPT__ERR_LOCAL(err)                                     \
@@ -47,6 +52,17 @@ struct ckpt_src {
 int ckpt_src_open(const char *path, ckpt_src **out, ckpt_err *err);
 int ckpt_src_pread(ckpt_src *s, void *buf, size_t n, uint64_t off, ckpt_err *err);
 void ckpt_src_close(ckpt_src *s);
+/* A read-ahead window for parsers that read small fields in file order
+ * (GGUF headers): buf holds up to cap bytes of s from start. */
+typedef struct ckpt_srcwin {
+    ckpt_src *s;
+    unsigned char *buf;
+    size_t cap, len;
+    uint64_t start;
+} ckpt_srcwin;
+/* Copy n bytes at pos, refilling the window as needed; the caller has
+ * checked that [pos, pos + n) lies inside the source. */
+int ckpt__srcwin_get(ckpt_srcwin *w, uint64_t pos, void *dst, size_t n, ckpt_err *err);
 /* Read a whole small file (config JSON, index) into a NUL-terminated buffer;
  * fails with CKPT_E_FORMAT if larger than `max`. Caller frees. */
 int ckpt_src_slurp(const char *path, size_t max, char **out, size_t *len, ckpt_err *err);
@@ -116,10 +132,10 @@ int ckpt__model_add_meta(ckpt_model *m, const char *k, const char *v, ckpt_err *
 int ckpt__model_set_fact(ckpt_model *m, const char *k, const char *v, ckpt_err *err);
 int ckpt__model_set_config(ckpt_model *m, const char *json, ckpt_err *err);
 int ckpt__model_set_hf_config(ckpt_model *m, const char *json, ckpt_err *err);
-/* Hook run at the end of ckpt_open (arch.c installs it: reads a Hugging
- * Face config.json beside the weights and adds facts). */
-typedef int (*ckpt_open_hook_fn)(ckpt_model *m, ckpt_err *err);
-extern ckpt_open_hook_fn ckpt_after_open_hook;
+
+/* Facts from a Hugging Face config.json beside the weights (arch.c), run
+ * by ckpt_open after the format's open. */
+int ckpt__arch_after_open(ckpt_model *m, ckpt_err *err);
 
 /* Tree building by formats that know the architecture: add a node under
  * `parent` (0 = root), returns its index or -1. `kind`/`alt` may be NULL. */
@@ -183,7 +199,7 @@ struct ckpt_format {
     int (*write)(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t n, ckpt_err *err);
     int (*write_end)(ckpt_writer *w, ckpt_err *err);
     void (*write_abort)(ckpt_writer *w);
-    /* Optional (added for Keras): the output name of tensor t under a
+    /* Optional: the output name of tensor t under a
      * format-specific naming scheme (convert --naming; Keras: "keras",
      * "index"), before renames and remap rules. Returns a malloc'd name, or
      * NULL with err set (an unknown scheme is CKPT_E_USAGE). */
@@ -208,6 +224,9 @@ struct ckpt_format {
 };
 
 const ckpt_format *ckpt__format_find(const char *name);
+/* "safetensors, torch, npz": the formats m can be written to whose name
+ * does not start with skip_prefix (for a can_write reason). */
+void ckpt__writers_for(const ckpt_model *m, const char *skip_prefix, char *buf, size_t n);
 /* 1 when f declares option `name` in .opts (2 when as a flag), else 0. */
 int ckpt__format_has_opt(const ckpt_format *f, const char *name);
 /* The sandboxed first open (sandbox.c): 1 when f is CKPT_FMT_SANDBOX and the
@@ -250,16 +269,6 @@ void ckpt__plan_free(ckpt_plan *p);
  * casts the source; applies the transform). Used by the converter and diff. */
 int ckpt__plan_read(ckpt_model *m, const ckpt_plan_entry *e, uint64_t off, void *buf,
                     size_t n, ckpt_err *err);
-/* Hook for transforms (remap.c installs it). */
-typedef int (*ckpt_xform_read_fn)(ckpt_model *m, const ckpt_plan_entry *e, uint64_t off,
-                                  void *buf, size_t n, ckpt_err *err);
-extern ckpt_xform_read_fn ckpt_xform_read_hook;
-typedef void (*ckpt_xform_free_fn)(struct ckpt_xform *xf);
-extern ckpt_xform_free_fn ckpt_xform_free_hook;
-/* Hook for --remap rule application (remap.c installs it): rewrites the plan. */
-typedef int (*ckpt_remap_apply_fn)(const struct ckpt_remap *r, ckpt_model *m, ckpt_plan *p,
-                                   ckpt_err *err);
-extern ckpt_remap_apply_fn ckpt_remap_apply_hook;
 
 /* ====================================================================== */
 /* Output transactions: temporary names, renamed into place when whole.    */

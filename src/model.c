@@ -6,9 +6,6 @@
 
 #include "internal.h"
 
-int ckpt__arch_after_open(ckpt_model *m, ckpt_err *err);
-
-ckpt_open_hook_fn ckpt_after_open_hook;
 
 #define GROW(arr, n, cap, err)                                                  \
     do {                                                                        \
@@ -222,7 +219,6 @@ int ckpt__open_with(const ckpt_format *f, const char *path, ckpt_model **out, ck
     if (!rc && !m->tree_built) rc = ckpt__tree_from_names(m, err);
     if (!rc) rc = ckpt__tree_finish(m, err);
     if (!rc) rc = ckpt__arch_after_open(m, err);   /* arch.c: HF config.json facts */
-    if (!rc && ckpt_after_open_hook) rc = ckpt_after_open_hook(m, err);
     if (rc) {
         if (err && err->code == CKPT_OK) ckpt_err_set(err, rc, "cannot open");
         ckpt_err_at_path(err, path);

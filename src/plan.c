@@ -6,10 +6,6 @@
 #include "internal.h"
 #include "remap_int.h"
 
-ckpt_xform_read_fn ckpt_xform_read_hook;
-ckpt_xform_free_fn ckpt_xform_free_hook;
-ckpt_remap_apply_fn ckpt_remap_apply_hook;
-
 int ckpt__plan_add(ckpt_plan *p, const char *name, ckpt_dtype dt, int ndim,
                    const int64_t *shape, int src, ckpt_err *err)
 {

@@ -320,7 +320,6 @@ int ckpt_preset_count(void) { return (int)(sizeof presets / sizeof presets[0]); 
 const char *ckpt_preset_name(int i) { return i >= 0 && i < ckpt_preset_count() ? presets[i].name : NULL; }
 const char *ckpt_preset_desc(int i) { return i >= 0 && i < ckpt_preset_count() ? presets[i].desc : NULL; }
 
-const char *ckpt__preset_text(const char *name);
 const char *ckpt__preset_text(const char *name)
 {
     for (int i = 0; i < ckpt_preset_count(); i++)
@@ -331,7 +330,6 @@ const char *ckpt__preset_text(const char *name)
 const char *ckpt_preset_text(const char *name) { return ckpt__preset_text(name); }
 
 /* The names list of a preset (see gpt2_expect), NULL if it has none. */
-const char *ckpt__preset_expect(const char *name);
 const char *ckpt__preset_expect(const char *name)
 {
     for (int i = 0; i < ckpt_preset_count(); i++)

@@ -66,8 +66,13 @@ int ckpt__plan_from_model(ckpt_model *m, int include_optimizer, ckpt_plan *p, ck
 /* expect.c: a names/shapes list (or `ls --json`) parsed from memory. */
 int ckpt__target_parse(const char *text, const char *origin, ckpt_target **out, ckpt_err *err);
 
-/* arch.c: facts from Hugging Face config.json text (the open hook calls it
- * with the config found beside the weights). */
+/* arch.c: facts from Hugging Face config.json text (ckpt__arch_after_open
+ * calls it with the config found beside the weights). */
 int ckpt__arch_analyze_json(ckpt_model *m, const char *json, ckpt_err *err);
+
+/* presets.c: a shipped preset's rule text and its expected names list
+ * (NULL when unknown, or when it has no list). */
+const char *ckpt__preset_text(const char *name);
+const char *ckpt__preset_expect(const char *name);
 
 #endif

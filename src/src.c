@@ -123,6 +123,30 @@ void ckpt_src_close(ckpt_src *s)
     free(s);
 }
 
+int ckpt__srcwin_get(ckpt_srcwin *w, uint64_t pos, void *dst, size_t n, ckpt_err *err)
+{
+    unsigned char *d = dst;
+    while (n) {
+        if (pos < w->start || pos >= w->start + w->len) {
+            uint64_t left = w->s->size - pos;
+            w->start = pos;
+            w->len = left < w->cap ? (size_t)left : w->cap;
+            int rc = ckpt_src_pread(w->s, w->buf, w->len, w->start, err);
+            if (rc) {
+                w->len = 0;
+                return rc;
+            }
+        }
+        size_t at = (size_t)(pos - w->start), k = w->len - at;
+        if (k > n) k = n;
+        memcpy(d, w->buf + at, k);
+        d += k;
+        n -= k;
+        pos += k;
+    }
+    return 0;
+}
+
 int ckpt_src_slurp(const char *path, size_t max, char **out, size_t *len, ckpt_err *err)
 {
     *out = NULL;

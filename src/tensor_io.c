@@ -11,7 +11,7 @@
 
 /* ---- zip members ---- */
 
-void tio_zcache_init(tio_zcache *c, zip_t *z)
+void ckpt__tio_zcache_init(tio_zcache *c, zip_t *z)
 {
     memset(c, 0, sizeof *c);
     c->z = z;
@@ -26,7 +26,7 @@ static void zc_close(tio_zcache *c)
     c->pos = 0;
 }
 
-void tio_zcache_free(tio_zcache *c)
+void ckpt__tio_zcache_free(tio_zcache *c)
 {
     zc_close(c);
     free(c->skip);
@@ -38,7 +38,7 @@ static int zc_open(tio_zcache *c, zip_int64_t idx, ckpt_err *err)
     zc_close(c);
     c->f = zip_fopen_index(c->z, (zip_uint64_t)idx, 0);
     if (!c->f) {
-        const char *why = kz_fopen_why(c->z);
+        const char *why = ckpt__kz_fopen_why(c->z);
         const char *nm = zip_get_name(c->z, (zip_uint64_t)idx, 0);
         return ckpt_err_set(err, CKPT_E_FORMAT, "cannot open zip member '%s': %s", nm ? nm : "?", why);
     }
@@ -77,7 +77,7 @@ static int zc_read_exact(tio_zcache *c, void *buf, size_t n, ckpt_err *err)
     return 0;
 }
 
-int tio_zread(tio_zcache *c, zip_int64_t idx, uint64_t off, void *buf, size_t n, ckpt_err *err)
+int ckpt__tio_zread(tio_zcache *c, zip_int64_t idx, uint64_t off, void *buf, size_t n, ckpt_err *err)
 {
     if (c->idx != idx || !c->f)
         if (zc_open(c, idx, err)) return CKPT_E_FORMAT;
@@ -115,13 +115,13 @@ int tio_zread(tio_zcache *c, zip_int64_t idx, uint64_t off, void *buf, size_t n,
 
 /* ---- views ---- */
 
-void tio_window_free(tio_window *w)
+void ckpt__tio_window_free(tio_window *w)
 {
     free(w->buf);
     memset(w, 0, sizeof *w);
 }
 
-void tio_swap(void *buf, size_t nelems, size_t esz)
+void ckpt__tio_swap(void *buf, size_t nelems, size_t esz)
 {
     unsigned char *p = buf;
     if (esz < 2) return;
@@ -133,7 +133,7 @@ void tio_swap(void *buf, size_t nelems, size_t esz)
         }
 }
 
-int tio_view_contiguous(const tio_view *v)
+int ckpt__tio_view_contiguous(const tio_view *v)
 {
     int64_t want = 1;
     for (int d = v->ndim - 1; d >= 0; d--) {
@@ -144,7 +144,7 @@ int tio_view_contiguous(const tio_view *v)
     return 1;
 }
 
-int tio_view_check(const tio_view *v, ckpt_err *err)
+int ckpt__tio_view_check(const tio_view *v, ckpt_err *err)
 {
     uint64_t last = v->base;
     for (int d = 0; d < v->ndim; d++) {
@@ -219,19 +219,19 @@ static void gather_pass(const tio_view *v, const tio_window *w, uint64_t off, ui
         uint64_t at = src_of(v, idx) * esz;
         if (at < w->lo || at + esz > w->lo + w->len) continue;
         memcpy(tmp, w->buf + (at - w->lo), esz);
-        if (v->swap) tio_swap(tmp, 1, esz);
+        if (v->swap) ckpt__tio_swap(tmp, 1, esz);
         uint64_t a = e * esz, b = a + esz;
         uint64_t lo = a < off ? off : a, hi = b > end ? end : b;
         memcpy(out + (lo - off), tmp + (lo - a), (size_t)(hi - lo));
     }
 }
 
-int tio_view_read(const tio_view *v, tio_read_fn rf, void *ctx, tio_window *w, const void *key,
+int ckpt__tio_view_read(const tio_view *v, tio_read_fn rf, void *ctx, tio_window *w, const void *key,
                   uint64_t off, void *buf, size_t n, ckpt_err *err)
 {
     size_t esz = v->esz;
     if (!n) return 0;
-    if (!v->swap && tio_view_contiguous(v)) return rf(ctx, v->base * esz + off, buf, n, err);
+    if (!v->swap && ckpt__tio_view_contiguous(v)) return rf(ctx, v->base * esz + off, buf, n, err);
     uint64_t end = off + n;
     /* the source span this request touches */
     int64_t idx[CKPT_MAX_DIMS] = {0};

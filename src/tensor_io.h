@@ -24,10 +24,10 @@ typedef struct tio_zcache {
     unsigned char *skip;     /* scratch for skipping forward */
 } tio_zcache;
 
-void tio_zcache_init(tio_zcache *c, zip_t *z);
-void tio_zcache_free(tio_zcache *c);
+void ckpt__tio_zcache_init(tio_zcache *c, zip_t *z);
+void ckpt__tio_zcache_free(tio_zcache *c);
 /* Read n bytes at `off` of member `idx` (decompressed offsets). */
-int tio_zread(tio_zcache *c, zip_int64_t idx, uint64_t off, void *buf, size_t n, ckpt_err *err);
+int ckpt__tio_zread(tio_zcache *c, zip_int64_t idx, uint64_t off, void *buf, size_t n, ckpt_err *err);
 
 /* A window over a storage, kept between calls so gathers of small views
  * read each byte once. */
@@ -37,7 +37,7 @@ typedef struct tio_window {
     const void *key;         /* which storage the window holds */
     uint64_t lo, len;
 } tio_window;
-void tio_window_free(tio_window *w);
+void ckpt__tio_window_free(tio_window *w);
 
 /* A view: element (i0..in-1) of the canonical C-order tensor lives at
  * element base + sum(i_k * stride_k) of the storage. */
@@ -52,14 +52,14 @@ typedef struct tio_view {
 } tio_view;
 
 /* 1 when the view is plain C order (dims of size 1 ignored). */
-int tio_view_contiguous(const tio_view *v);
+int ckpt__tio_view_contiguous(const tio_view *v);
 /* Check the view stays inside storage_bytes; 0 ok or CKPT_E_FORMAT. */
-int tio_view_check(const tio_view *v, ckpt_err *err);
+int ckpt__tio_view_check(const tio_view *v, ckpt_err *err);
 /* Canonical bytes [off, off+n) of the view, gathered through a window of
  * at most a few MiB (memory stays bounded whatever the tensor). */
-int tio_view_read(const tio_view *v, tio_read_fn rf, void *ctx, tio_window *w, const void *key,
+int ckpt__tio_view_read(const tio_view *v, tio_read_fn rf, void *ctx, tio_window *w, const void *key,
                   uint64_t off, void *buf, size_t n, ckpt_err *err);
 
-void tio_swap(void *buf, size_t nelems, size_t esz);
+void ckpt__tio_swap(void *buf, size_t nelems, size_t esz);
 
 #endif

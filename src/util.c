@@ -125,40 +125,40 @@ const char *ckpt__path_basename(const char *path)
     return s ? s + 1 : path;
 }
 
+/* The brackets of JSON text outside strings: the deepest nesting, the
+ * depth at the end, whether a string is still open and any bracket seen. */
+typedef struct json_shape { long max, end; int in_str, seen; } json_shape;
+
+static json_shape json_scan(const char *s, size_t n)
+{
+    json_shape j = {0, 0, 0, 0};
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (j.in_str) {
+            if (c == '\\') i++;
+            else if (c == '"') j.in_str = 0;
+        } else if (c == '"') j.in_str = 1;
+        else if (c == '{' || c == '[') {
+            j.seen = 1;
+            if (++j.end > j.max) j.max = j.end;
+        } else if (c == '}' || c == ']') j.end--;
+    }
+    return j;
+}
+
 /* 1 when JSON text ends with an object, array or string still open: what
  * a download cut short leaves (an empty file included). */
 int ckpt__json_cut_short(const char *s, size_t n)
 {
-    long depth = 0;
-    int in_str = 0, seen = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (in_str) {
-            if (c == '\\') i++;
-            else if (c == '"') in_str = 0;
-        } else if (c == '"') in_str = 1;
-        else if (c == '{' || c == '[') depth++, seen = 1;
-        else if (c == '}' || c == ']') depth--;
-    }
-    return in_str || depth > 0 || !seen;
+    json_shape j = json_scan(s, n);
+    return j.in_str || j.end > 0 || !j.seen;
 }
 
 /* 1 when JSON text nests arrays/objects deeper than cJSON parses
  * (CJSON_NESTING_LIMIT): to say so instead of "parse error at byte N". */
 int ckpt__json_too_deep(const char *s, size_t n)
 {
-    long depth = 0;
-    int in_str = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (in_str) {
-            if (c == '\\') i++;
-            else if (c == '"') in_str = 0;
-        } else if (c == '"') in_str = 1;
-        else if ((c == '{' || c == '[') && ++depth > CKPT_JSON_MAX_DEPTH) return 1;
-        else if (c == '}' || c == ']') depth--;
-    }
-    return 0;
+    return json_scan(s, n).max > CKPT_JSON_MAX_DEPTH;
 }
 
 const char *ckpt__path_problem(const char *p, unsigned flags)

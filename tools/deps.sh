@@ -6,7 +6,7 @@
 set -u
 what=${1:-build}
 BUILD_PKGS="build-essential pkg-config libncurses-dev libhdf5-dev libzip-dev libcjson-dev libcurl4-openssl-dev libssl-dev libseccomp-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libpcre2-dev"
-TEST_PKGS="clang libclang-rt-14-dev tmux hdf5-tools unzip zip python3 python3-numpy python3-h5py python3-torch time curl locales faketime"
+TEST_PKGS="clang libclang-rt-14-dev tmux hdf5-tools unzip zip python3 python3-numpy python3-h5py python3-torch time curl locales faketime strace"
 # node and npm may come from outside Debian (the machine image has them): check commands
 TEST_CMDS="node:nodejs npm:npm"
 

@@ -255,6 +255,14 @@ int cli_open(const char *path, ckpt_model **m)
     return 0;
 }
 
+void cli_json_put(cJSON *root)
+{
+    char *s = cli_json_safe(cJSON_PrintUnformatted(root));
+    if (s) puts(s);
+    free(s);
+    cJSON_Delete(root);
+}
+
 /* ---- human numbers ---- */
 
 const char *cli_human_bytes(unsigned long long n, char *buf, size_t len)

@@ -59,6 +59,9 @@ void cli_install_signals(void);               /* SIGINT/SIGTERM -> cancel */
 extern volatile int cli_cancelled;
 
 /* Human sizes: "1.5 MiB", counts: "1,234,567". Return buf. */
+/* Print a JSON document as one line on stdout (through cli_json_safe) and free it. */
+struct cJSON;
+void cli_json_put(struct cJSON *root);
 const char *cli_human_bytes(unsigned long long n, char *buf, size_t len);
 const char *cli_human_count(unsigned long long n, char *buf, size_t len);
 

@@ -81,10 +81,7 @@ int cmd_check(int argc, char **argv)
         }
         cJSON *notes = cJSON_AddArrayToObject(root, "notes");
         for (int i = 0; i < f.nnotes; i++) cJSON_AddItemToArray(notes, cJSON_CreateString(f.notes[i]));
-        char *s = cli_json_safe(cJSON_PrintUnformatted(root));
-        if (s) puts(s);
-        free(s);
-        cJSON_Delete(root);
+        cli_json_put(root);
     } else {
         for (int i = 0; i < f.n; i++) {
             const ckpt_finding *x = &f.v[i];

@@ -229,10 +229,7 @@ int cmd_convert(int argc, char **argv)
             cJSON_AddNumberToObject(r, "tensors", res.ntensors);
             cJSON_AddNumberToObject(r, "bytes", (double)res.nbytes);
             cJSON_AddNumberToObject(r, "files", res.nfiles);
-            char *s = cli_json_safe(cJSON_PrintUnformatted(r));
-            if (s) puts(s);
-            free(s);
-            cJSON_Delete(r);
+            cli_json_put(r);
         } else if (prog.mode != CLI_PROGRESS_NONE) {
             fprintf(stderr, "wrote %d tensors (%s) in %d file%s: %s\n", res.ntensors,
                     cli_human_bytes(res.nbytes, a, sizeof a), res.nfiles, res.nfiles == 1 ? "" : "s",

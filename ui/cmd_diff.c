@@ -95,10 +95,7 @@ static void print_json(const ckpt_diff *d, const ckpt_diff_opts *o, const char *
         }
         cJSON_Delete(x);
     }
-    char *s = cli_json_safe(cJSON_PrintUnformatted(r));
-    if (s) puts(s);
-    free(s);
-    cJSON_Delete(r);
+    cli_json_put(r);
 }
 
 /* One line per difference, then the summary. */

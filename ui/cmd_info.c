@@ -93,10 +93,7 @@ int cmd_info(int argc, char **argv)
             ckpt_model_fact(m, i, &k, &v);
             cJSON_AddStringToObject(facts, k, v);
         }
-        char *s = cli_json_safe(cJSON_PrintUnformatted(root));
-        if (s) puts(s);
-        free(s);
-        cJSON_Delete(root);
+        cli_json_put(root);
         ckpt_close(m);
         return EXIT_OK;
     }

@@ -47,10 +47,7 @@ int cmd_ls(int argc, char **argv)
             if (t->flags & CKPT_TF_OPTIMIZER) cJSON_AddBoolToObject(o, "optimizer", 1);
             cJSON_AddItemToArray(arr, o);
         }
-        char *s = cli_json_safe(cJSON_PrintUnformatted(root));
-        if (s) puts(s);
-        free(s);
-        cJSON_Delete(root);
+        cli_json_put(root);
         ckpt_close(m);
         return EXIT_OK;
     }

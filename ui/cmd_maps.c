@@ -64,10 +64,7 @@ static int preview(const char *path, const char **maps, int nmaps, const char **
             cJSON_AddItemToArray(d, cJSON_CreateString(ckpt_model_tensor(m, ckpt_remapped_dropped(v, i, NULL))->name));
         cJSON *w = cJSON_AddArrayToObject(root, "warnings");
         for (int i = 0; i < ckpt_remapped_nwarnings(v); i++) cJSON_AddItemToArray(w, cJSON_CreateString(ckpt_remapped_warning(v, i)));
-        char *s = cli_json_safe(cJSON_PrintUnformatted(root));
-        if (s) puts(s);
-        free(s);
-        cJSON_Delete(root);
+        cli_json_put(root);
     } else {
         for (int i = 0; i < ckpt_remapped_ndropped(v); i++) {
             int line = 0;
@@ -142,10 +139,7 @@ int cmd_maps(int argc, char **argv)
             ckpt_remap_free(r);
             cJSON_AddItemToArray(arr, o);
         }
-        char *s = cli_json_safe(cJSON_PrintUnformatted(arr));
-        if (s) puts(s);
-        free(s);
-        cJSON_Delete(arr);
+        cli_json_put(arr);
     } else {
         for (int i = 0; i < ckpt_preset_count(); i++) printf("%-20s %s\n", ckpt_preset_name(i), ckpt_preset_desc(i));
         printf("\nuse: ckpt convert IN -o OUT --map preset:NAME; ckpt maps NAME prints its rules\n");

@@ -40,10 +40,7 @@ int cmd_search(int argc, char **argv)
     if (json) {
         cJSON *arr = cJSON_CreateArray();
         for (int i = 0; i < n; i++) cJSON_AddItemToArray(arr, cJSON_CreateString(ids[i]));
-        char *s = cli_json_safe(cJSON_PrintUnformatted(arr));
-        if (s) puts(s);
-        free(s);
-        cJSON_Delete(arr);
+        cli_json_put(arr);
     } else {
         for (int i = 0; i < n; i++) printf("hf://%s\n", cli_esc(ids[i]));
     }

@@ -38,7 +38,7 @@ typedef struct ckpt_finding {
 typedef struct ckpt_findings {
     ckpt_finding *v;
     int n, cap;
-    /* addition: notes about what was not checked (not findings: they do
+    /* notes about what was not checked (not findings: they do
      * not change the exit status), e.g. "21 optimizer tensors not compared" */
     char **notes;
     int nnotes;
@@ -49,7 +49,7 @@ int ckpt_findings_add(ckpt_findings *f, ckpt_finding_kind kind, const char *laye
                       const char *tensor, int tensor_index, const char *suggestion,
                       const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 void ckpt_findings_free(ckpt_findings *f);
-/* Append a note (addition). Returns 0 or CKPT_E_NOMEM. */
+/* Append a note. Returns 0 or CKPT_E_NOMEM. */
 int ckpt_findings_note(ckpt_findings *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *ckpt_finding_kind_str(ckpt_finding_kind k);
 

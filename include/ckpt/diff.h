@@ -1,4 +1,4 @@
-/* ckpt/diff.h: compare two checkpoints (issue 6; src/diff.c).
+/* ckpt/diff.h: compare two checkpoints (src/diff.c).
  *
  * Names are compared after an optional remap of A's names. Entries report
  * names only in A, only in B, shape and dtype differences between tensors
@@ -26,7 +26,7 @@ typedef struct ckpt_diff_opts {
     size_t chunk_size;               /* 0 = 4 MiB */
     ckpt_progress_fn progress;
     void *progress_ud;
-    int include_optimizer;           /* addition: compare optimizer state too */
+    int include_optimizer;           /* compare optimizer state too */
 } ckpt_diff_opts;
 
 /* entry flags */
@@ -58,7 +58,7 @@ typedef struct ckpt_diff {
     int differ;                      /* anything above (renames included) */
     char **warn;                     /* remap warnings, "FILE:LINE:COL: ..." */
     int nwarn;
-    int nopt_a, nopt_b;              /* addition: optimizer tensors left out (not compared) */
+    int nopt_a, nopt_b;              /* optimizer tensors left out (not compared) */
 } ckpt_diff;
 
 int ckpt_diff_models(ckpt_model *a, ckpt_model *b, const ckpt_diff_opts *o, ckpt_diff **out, ckpt_err *err);

@@ -1,4 +1,4 @@
-/* ckpt/hub.h: Hugging Face Hub access (issue 5 owns src/hub*.c).
+/* ckpt/hub.h: Hugging Face Hub access (src/hub/).
  * URLs: "hf://org/name[@revision][/path]" and "https://huggingface.co/org/name[...]".
  * HF_ENDPOINT, HF_TOKEN / $HF_HOME/token, HF_HUB_CACHE / HF_HOME, HF_HUB_OFFLINE
  * are honoured as huggingface_hub does. ckpt_open() accepts these URLs. */

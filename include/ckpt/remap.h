@@ -1,5 +1,5 @@
-/* ckpt/remap.h: name remapping rules, targets and presets (issue 6 owns
- * the implementation in src/remap/; the TUI's remap editor uses this API).
+/* ckpt/remap.h: name remapping rules, targets and presets (src/remap/,
+ * src/expect.c, src/presets.c; the TUI's remap editor uses this API).
  *
  * A rules text has one rule a line, '#' comments, applied top to bottom:
  *   REGEX -> REPLACEMENT            rename ($1.. capture groups)
@@ -52,7 +52,7 @@ int ckpt_target_has(const ckpt_target *t, const char *name);
  * SHAPE, DTYPE findings, and RENAME findings pairing an unexpected tensor
  * with a missing one of equal shape and similar name; suggestions are rule
  * lines ("^old$ -> new | transpose") ready for a map file. A preset target
- * reports tensors no rule of the preset claims. (issue 6: src/expect.c) */
+ * reports tensors no rule of the preset claims (src/expect.c). */
 int ckpt_check_expect(ckpt_model *m, const ckpt_remap *map, const ckpt_target *t,
                       ckpt_findings *out, ckpt_err *err);
 
@@ -60,8 +60,6 @@ int ckpt_check_expect(ckpt_model *m, const ckpt_remap *map, const ckpt_target *t
 int ckpt_preset_count(void);
 const char *ckpt_preset_name(int i);
 const char *ckpt_preset_desc(int i);
-
-/* ---- additions (issue 6) ---- */
 
 /* The rules text of a shipped preset (NULL if unknown). */
 const char *ckpt_preset_text(const char *name);

@@ -81,4 +81,8 @@ char *kh_tokenizer_config(const kh_family *f, const cJSON *tok_cfg, const cJSON 
 int kh_bpe_from_tokenizer_json(const char *text, size_t len, const char *origin, int with_added,
                                char **vocab_json, char **merges_txt, cJSON **specials, ckpt_err *err);
 
+/* The scaffold's analysis and template values of a config text, without
+ * any file (for tests/fuzz/fuzz_kerashub.c): the number of values, or -1. */
+int ckpt__scaffold_dry(const char *json);
+
 #endif

@@ -401,9 +401,6 @@ int ckpt_scaffold_kerashub(const char *src, const char *outdir, const char *name
     return rc;
 }
 
-/* The analysis and template values of a config text, without any file
- * (tests/fuzz/fuzz_kerashub.c): the number of template values, or -1. */
-int ckpt__scaffold_dry(const char *json);
 int ckpt__scaffold_dry(const char *json)
 {
     cJSON *c = cJSON_Parse(json);

@@ -435,20 +435,8 @@ int ckpt__tfg_can_write(const ckpt_model *m, const char *fmt, char *why, size_t 
 {
     const char *tf = ckpt_model_fact_get(m, "tfjs_format");
     if (ckpt__tfjs_is_graph_model(m)) return 1;
-    /* other formats' can_write may list what a model converts to too (tfjs
-     * does): asked from inside such a listing, give the reason alone */
-    static __thread int listing;
-    char list[400] = "";
-    for (int i = 0; !listing && i < ckpt_format_count(); i++) {
-        const char *f = ckpt_format_name(i);
-        if (!(ckpt_format_flags(i) & CKPT_FMT_WRITE) || !strncmp(f, "tf-", 3)) continue;
-        char w[8];
-        listing = 1;
-        int ok = ckpt_format_can_write(f, m, w, sizeof w);
-        listing = 0;
-        if (!ok) continue;
-        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", *list ? ", " : "", f);
-    }
+    char list[400];
+    ckpt__writers_for(m, "tf-", list, sizeof list);
     snprintf(why, n, "%s is written from TF.js graph models only; this %s model converts to: %s", fmt,
              tf ? "TF.js layers" : m->fmt ? m->fmt->name : "?", *list ? list : "nothing ckpt writes");
     return 0;

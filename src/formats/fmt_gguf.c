@@ -102,12 +102,9 @@ typedef struct {
 /* ====================================================================== */
 
 typedef struct {
-    ckpt_src *s;
+    ckpt_srcwin w;
     const char *path;
     uint64_t size, pos;
-    unsigned char *buf;
-    uint64_t bstart;
-    size_t blen;
     char what[160];        /* what is being read, for messages */
     uint64_t kept;         /* bytes of string values kept in the model so far */
 } rd;
@@ -138,27 +135,10 @@ static int rd_need(rd *r, uint64_t n, ckpt_err *err)
 static int rd_get(rd *r, void *dst, size_t n, ckpt_err *err)
 {
     if (rd_need(r, n, err)) return CKPT_E_FORMAT;
-    unsigned char *d = dst;
-    while (n) {
-        if (r->pos < r->bstart || r->pos >= r->bstart + r->blen) {
-            uint64_t left = r->size - r->pos;
-            r->bstart = r->pos;
-            r->blen = left < GGUF_RDBUF ? (size_t)left : GGUF_RDBUF;
-            int rc = ckpt_src_pread(r->s, r->buf, r->blen, r->bstart, err);
-            if (rc) {
-                r->blen = 0;
-                ckpt_err_at_path(err, r->path);
-                return rc;
-            }
-        }
-        size_t at = (size_t)(r->pos - r->bstart), k = r->blen - at;
-        if (k > n) k = n;
-        memcpy(d, r->buf + at, k);
-        d += k;
-        n -= k;
-        r->pos += k;
-    }
-    return 0;
+    int rc = ckpt__srcwin_get(&r->w, r->pos, dst, n, err);
+    if (rc) ckpt_err_at_path(err, r->path);
+    else r->pos += n;
+    return rc;
 }
 
 static int rd_skip(rd *r, uint64_t n, ckpt_err *err)
@@ -371,22 +351,7 @@ static int read_value(rd *r, uint32_t type, ckpt_sbuf *txt, int quote, int depth
 /* Open                                                                    */
 /* ====================================================================== */
 
-static int gguf_fail(ckpt_err *err, const char *path, const char *tensor, uint64_t off,
-                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static int gguf_fail(ckpt_err *err, const char *path, const char *tensor, uint64_t off,
-                     const char *fmt, ...)
-{
-    char msg[600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    ckpt_err_set(err, CKPT_E_FORMAT, "%s", msg);
-    ckpt_err_at_path(err, path);
-    if (tensor) ckpt_err_at_tensor(err, tensor);
-    if (off != CKPT_NO_OFFSET) ckpt_err_at_offset(err, off);
-    return err ? (int)err->code : CKPT_E_FORMAT;
-}
+#define gguf_fail ckpt__fail
 
 /* Facts from well-known keys, named as arch.c names them for config.json. */
 static const struct { const char *suffix, *fact; } arch_facts[] = {
@@ -597,15 +562,16 @@ static int build_tree(ckpt_model *m, gguf_model *gm, ckpt_err *err)
 static int gguf_open_src(ckpt_model *m, ckpt_src *s, const char *path, ckpt_err *err)
 {
     rd r = {0};
-    r.s = s;
+    r.w.s = s;
+    r.w.cap = GGUF_RDBUF;
     r.path = path;
     r.size = s->size;
-    r.buf = malloc(GGUF_RDBUF);
+    r.w.buf = malloc(GGUF_RDBUF);
     char *arch = NULL;
     ckpt_sbuf txt = {0};
     gguf_model *gm = calloc(1, sizeof *gm);
-    if (!r.buf || !gm) {
-        free(r.buf);
+    if (!r.w.buf || !gm) {
+        free(r.w.buf);
         free(gm);
         return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     }
@@ -634,7 +600,7 @@ out:
     if (rc && err) rc = err->code;
     free(arch);
     free(txt.p);
-    free(r.buf);
+    free(r.w.buf);
     return rc;
 }
 

@@ -458,7 +458,7 @@ static int open_sharded(ckpt_model *m, kx_state *st, const char *path, ckpt_err 
         for (fe = files ? files->child : e; fe && !rc; fe = files ? fe->next : NULL) {
             if (!cJSON_IsString(fe)) continue;
             const char *fn = fe->valuestring;
-            if (!kz_name_safe(fn) || strchr(fn, '/')) {
+            if (!ckpt__kz_name_safe(fn) || strchr(fn, '/')) {
                 rc = ckpt_err_set(err, CKPT_E_UNSAFE, "shard name '%s' leaves the index's directory: refused", fn);
                 break;
             }
@@ -563,9 +563,9 @@ static int keras_open(ckpt_model *m, const char *path, ckpt_err *err)
     m->priv = st;
     int ze = 0;
     zip_t *z = zip_open(path, ZIP_RDONLY | ZIP_CHECKCONS, &ze);
-    if (!z) return kz_open_fail(path, ze, "a valid .keras zip", err);
+    if (!z) return ckpt__kz_open_fail(path, ze, "a valid .keras zip", err);
     kz_members mb;
-    int rc = kz_scan(z, path, &mb, err);
+    int rc = ckpt__kz_scan(z, path, &mb, err);
     if (!rc && mb.weights < 0) {
         if (mb.weights_json >= 0)
             rc = ckpt_err_set(err, CKPT_E_UNSUPPORTED, "sharded weights inside a .keras zip are not supported; extract it and open model.weights.json");
@@ -576,7 +576,7 @@ static int keras_open(ckpt_model *m, const char *path, ckpt_err *err)
     if (!rc && stat(path, &sb) == 0 && ckpt__model_add_file(m, path, (uint64_t)sb.st_size, err) < 0) rc = err->code;
     char *txt = NULL;
     size_t len = 0;
-    if (!rc && mb.metadata >= 0 && !(rc = kz_read_small(z, mb.metadata, KZ_MAX_JSON, &txt, &len, err))) {
+    if (!rc && mb.metadata >= 0 && !(rc = ckpt__kz_read_small(z, mb.metadata, KZ_MAX_JSON, &txt, &len, err))) {
         cJSON *j = cJSON_ParseWithLength(txt, len);
         const cJSON *e;
         if (j) cJSON_ArrayForEach(e, j)
@@ -587,7 +587,7 @@ static int keras_open(ckpt_model *m, const char *path, ckpt_err *err)
         free(txt);
         txt = NULL;
     }
-    if (!rc && mb.config >= 0 && !(rc = kz_read_small(z, mb.config, KZ_MAX_JSON, &txt, &len, err))) {
+    if (!rc && mb.config >= 0 && !(rc = ckpt__kz_read_small(z, mb.config, KZ_MAX_JSON, &txt, &len, err))) {
         rc = set_config(m, st, txt, len, 1, err);
         free(txt);
     }
@@ -600,7 +600,7 @@ static int keras_open(ckpt_model *m, const char *path, ckpt_err *err)
     char *tdir = NULL, *tmpname = NULL;
     if (!rc) fd = anon_tmp(&tdir, &tmpname, err);
     if (!rc && fd < 0) rc = err->code;
-    if (!rc) rc = kz_extract_fd(z, mb.weights, fd, err);
+    if (!rc) rc = ckpt__kz_extract_fd(z, mb.weights, fd, err);
     zip_discard(z);
     if (rc) {
         if (fd >= 0) close(fd);

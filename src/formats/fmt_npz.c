@@ -23,7 +23,7 @@
 
 /* ---- the header ---- */
 
-int npy_preamble(const unsigned char *b, size_t n, uint64_t *total, ckpt_err *err)
+int ckpt__npy_preamble(const unsigned char *b, size_t n, uint64_t *total, ckpt_err *err)
 {
     if (n < 10 || memcmp(b, "\x93NUMPY", 6))
         return ckpt_err_set(err, CKPT_E_FORMAT, "not a .npy array (no \\x93NUMPY magic)");
@@ -130,11 +130,11 @@ static int descr_dtype(const char *d, npy_hdr *h, ckpt_err *err)
     return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "NumPy dtype '%s' is not supported by ckpt", d);
 }
 
-int npy_parse(const unsigned char *b, size_t n, npy_hdr *h, ckpt_err *err)
+int ckpt__npy_parse(const unsigned char *b, size_t n, npy_hdr *h, ckpt_err *err)
 {
     memset(h, 0, sizeof *h);
     uint64_t total;
-    if (npy_preamble(b, n, &total, err)) return err ? err->code : CKPT_E_FORMAT;
+    if (ckpt__npy_preamble(b, n, &total, err)) return err ? err->code : CKPT_E_FORMAT;
     if (total > n) return ckpt_err_set(err, CKPT_E_FORMAT, "truncated .npy header");
     size_t start = b[6] == 1 ? 10 : 12;
     lit L = {(const char *)b + start, (const char *)b + total, err, (const char *)b + start};
@@ -249,7 +249,7 @@ static int add(ckpt_model *m, npz_priv *P, const char *name, zip_int64_t member,
         st *= h->shape[d] ? h->shape[d] : 1;
     }
     t->v.storage_bytes = h->nbytes;
-    int plain = !h->swap && tio_view_contiguous(&t->v);
+    int plain = !h->swap && ckpt__tio_view_contiguous(&t->v);
     int ti = ckpt__model_add_tensor(m, name, NULL, h->dt, h->ndim, h->shape, 0,
                                     member < 0 && plain ? h->data_off : CKPT_NO_OFFSET, err);
     if (ti < 0) return err->code;
@@ -268,7 +268,7 @@ static int raw_read(void *ctx, uint64_t off, void *buf, size_t n, ckpt_err *err)
 {
     rctx *c = ctx;
     if (c->t->member < 0) return ckpt_src_pread(c->P->src, buf, n, c->data_off + off, err);
-    return tio_zread(&c->P->zc, c->t->member, c->data_off + off, buf, n, err);
+    return ckpt__tio_zread(&c->P->zc, c->t->member, c->data_off + off, buf, n, err);
 }
 
 static int open_npy(ckpt_model *m, npz_priv *P, const char *path, ckpt_err *err)
@@ -277,13 +277,13 @@ static int open_npy(ckpt_model *m, npz_priv *P, const char *path, ckpt_err *err)
     uint64_t total;
     if (P->src->size < 12) return ckpt_err_set(err, CKPT_E_FORMAT, "truncated .npy file (%llu bytes)",
                                                 (unsigned long long)P->src->size);
-    if (ckpt_src_pread(P->src, pre, 12, 0, err) || npy_preamble(pre, 12, &total, err)) return err->code;
+    if (ckpt_src_pread(P->src, pre, 12, 0, err) || ckpt__npy_preamble(pre, 12, &total, err)) return err->code;
     if (total > P->src->size) return ckpt_err_set(err, CKPT_E_FORMAT, "truncated .npy header");
     unsigned char *b = malloc((size_t)total);
     if (!b) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     npy_hdr h;
     int rc = ckpt_src_pread(P->src, b, (size_t)total, 0, err);
-    if (!rc) rc = npy_parse(b, (size_t)total, &h, err);
+    if (!rc) rc = ckpt__npy_parse(b, (size_t)total, &h, err);
     free(b);
     if (rc) return rc;
     const char *base = ckpt__path_basename(path);
@@ -299,8 +299,8 @@ static int open_npz(ckpt_model *m, npz_priv *P, const char *path, ckpt_err *err)
 {
     int ze = 0;
     P->z = zip_open(path, ZIP_RDONLY, &ze);
-    if (!P->z) return kz_open_fail(path, ze, "a readable zip", err);
-    tio_zcache_init(&P->zc, P->z);
+    if (!P->z) return ckpt__kz_open_fail(path, ze, "a readable zip", err);
+    ckpt__tio_zcache_init(&P->zc, P->z);
     zip_int64_t n = zip_get_num_entries(P->z, 0);
     if (n < 0 || n > KZ_MAX_MEMBERS) return ckpt_err_set(err, CKPT_E_FORMAT, "zip has %lld members", (long long)n);
     int others = 0, deflated = 0;
@@ -319,12 +319,12 @@ static int open_npz(ckpt_model *m, npz_priv *P, const char *path, ckpt_err *err)
         int rc = 0;
         unsigned char *b = NULL;
         if (st.size < 12) rc = ckpt_err_set(err, CKPT_E_FORMAT, "truncated .npy member (%llu bytes)", (unsigned long long)st.size);
-        if (!rc) rc = tio_zread(&P->zc, i, 0, pre, 12, err);
-        if (!rc) rc = npy_preamble(pre, 12, &total, err);
+        if (!rc) rc = ckpt__tio_zread(&P->zc, i, 0, pre, 12, err);
+        if (!rc) rc = ckpt__npy_preamble(pre, 12, &total, err);
         if (!rc && total > st.size) rc = ckpt_err_set(err, CKPT_E_FORMAT, "truncated .npy header");
         if (!rc && !(b = malloc((size_t)total))) rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-        if (!rc) rc = tio_zread(&P->zc, i, 0, b, (size_t)total, err);
-        if (!rc) rc = npy_parse(b, (size_t)total, &h, err);
+        if (!rc) rc = ckpt__tio_zread(&P->zc, i, 0, b, (size_t)total, err);
+        if (!rc) rc = ckpt__npy_parse(b, (size_t)total, &h, err);
         free(b);
         if (!rc) rc = add(m, P, name, i, &h, st.size, err);
         if (rc) ckpt_err_at_tensor(err, name);
@@ -360,15 +360,15 @@ static int npz_read(ckpt_model *m, int t, uint64_t off, void *buf, size_t n, ckp
     npz_priv *P = m->priv;
     const ntensor *nt = &P->t[m->tpriv[t].u];
     rctx c = {P, nt, nt->data_off};
-    return tio_view_read(&nt->v, raw_read, &c, &P->win, nt, off, buf, n, err);
+    return ckpt__tio_view_read(&nt->v, raw_read, &c, &P->win, nt, off, buf, n, err);
 }
 
 static void npz_close(ckpt_model *m)
 {
     npz_priv *P = m->priv;
     if (!P) return;
-    tio_zcache_free(&P->zc);
-    tio_window_free(&P->win);
+    ckpt__tio_zcache_free(&P->zc);
+    ckpt__tio_window_free(&P->win);
     if (P->z) zip_discard(P->z);
     ckpt_src_close(P->src);
     free(P->t);

@@ -60,22 +60,7 @@ void ckpt__st_header_free(ckpt_st_header *h)
     memset(h, 0, sizeof *h);
 }
 
-static int st_fail(ckpt_err *err, const char *path, const char *tensor, uint64_t off,
-                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static int st_fail(ckpt_err *err, const char *path, const char *tensor, uint64_t off,
-                   const char *fmt, ...)
-{
-    char msg[700];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    ckpt_err_set(err, CKPT_E_FORMAT, "%s", msg);
-    if (path) ckpt_err_at_path(err, path);
-    if (tensor) ckpt_err_at_tensor(err, tensor);
-    if (off != CKPT_NO_OFFSET) ckpt_err_at_offset(err, off);
-    return err ? (int)err->code : CKPT_E_FORMAT;
-}
+#define st_fail ckpt__fail
 
 static int st_nomem(ckpt_err *err, const char *path)
 {

@@ -50,20 +50,7 @@ static const char *tj_dtype(const char *s, ckpt_dtype *dt)
     return NULL;
 }
 
-static int tj_fail(ckpt_err *err, const char *path, const char *tensor, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int tj_fail(ckpt_err *err, const char *path, const char *tensor, const char *fmt, ...)
-{
-    char msg[700];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    ckpt_err_set(err, CKPT_E_FORMAT, "%s", msg);
-    if (path) ckpt_err_at_path(err, path);
-    if (tensor) ckpt_err_at_tensor(err, tensor);
-    return err ? (int)err->code : CKPT_E_FORMAT;
-}
+#define tj_fail(err, path, tensor, ...) ckpt__fail(err, path, tensor, CKPT_NO_OFFSET, __VA_ARGS__)
 
 static int tj_nomem(ckpt_err *err)
 {

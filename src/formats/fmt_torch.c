@@ -221,7 +221,7 @@ static int collect(ckpt_model *m, pk_obj *root, walker *w, ckpt_err *err)
     pk_obj *sd = root;
     if (root->kind == PK_DICT) {
         for (int k = 0; sd_keys[k] && !chosen; k++) {
-            pk_obj *v = pk_dict_get(root, sd_keys[k]);
+            pk_obj *v = ckpt__pk_dict_get(root, sd_keys[k]);
             if (!v || v->kind != PK_DICT) continue;
             walker t = {0};
             t.err = err;
@@ -304,7 +304,7 @@ static int add_tensor(ckpt_model *m, torch_priv *P, const found *f, ckpt_err *er
     if (tdt == PKT_UNTYPED) return tfail(err, f->name, CKPT_E_FORMAT, "untyped storage without a dtype");
     ckpt_dtype dt = dt_of(tdt);
     if (!dt) {
-        ckpt_err_set(err, CKPT_E_UNSUPPORTED, "tensor dtype %s (storage %s) cannot be held by ckpt", pk_tdtype_name(tdt),
+        ckpt_err_set(err, CKPT_E_UNSUPPORTED, "tensor dtype %s (storage %s) cannot be held by ckpt", ckpt__pk_tdtype_name(tdt),
                      p[1]->s);
         ckpt_err_at_tensor(err, f->name);
         return CKPT_E_UNSUPPORTED;
@@ -397,11 +397,11 @@ static int finish_tensors(ckpt_model *m, torch_priv *P, ckpt_err *err)
             return CKPT_E_FORMAT;
         }
         tt->v.storage_bytes = s->nbytes;
-        if (tio_view_check(&tt->v, err)) {
+        if (ckpt__tio_view_check(&tt->v, err)) {
             ckpt_err_at_tensor(err, m->tensors[i].name);
             return err->code;
         }
-        if (P->legacy && !tt->v.swap && tio_view_contiguous(&tt->v))
+        if (P->legacy && !tt->v.swap && ckpt__tio_view_contiguous(&tt->v))
             m->tensors[i].offset = s->file_off + tt->v.base * tt->v.esz;
         if (s->users > 1) shared++;
     }
@@ -419,8 +419,8 @@ static int open_zip(ckpt_model *m, torch_priv *P, const char *path, pk_obj **roo
 {
     int ze = 0;
     P->z = zip_open(path, ZIP_RDONLY, &ze);
-    if (!P->z) return kz_open_fail(path, ze, "a readable zip", err);
-    tio_zcache_init(&P->zc, P->z);
+    if (!P->z) return ckpt__kz_open_fail(path, ze, "a readable zip", err);
+    ckpt__tio_zcache_init(&P->zc, P->z);
     zip_int64_t n = zip_get_num_entries(P->z, 0), pkl = -1;
     if (n < 0 || n > KZ_MAX_MEMBERS) return ckpt_err_set(err, CKPT_E_FORMAT, "zip has %lld members", (long long)n);
     size_t best = (size_t)-1;
@@ -447,7 +447,7 @@ static int open_zip(ckpt_model *m, torch_priv *P, const char *path, pk_obj **roo
     if (bo >= 0) {
         char *b;
         size_t bl;
-        if (kz_read_small(P->z, bo, 64, &b, &bl, err)) return err->code;
+        if (ckpt__kz_read_small(P->z, bo, 64, &b, &bl, err)) return err->code;
         while (bl && (b[bl - 1] == '\n' || b[bl - 1] == ' ')) b[--bl] = 0;
         if (!strcmp(b, "big")) P->big_endian = 1;
         else if (strcmp(b, "little")) {
@@ -459,8 +459,8 @@ static int open_zip(ckpt_model *m, torch_priv *P, const char *path, pk_obj **roo
     }
     char *pk;
     size_t pl;
-    if (kz_read_small(P->z, pkl, PKL_MAX, &pk, &pl, err)) return err->code;
-    int rc = pk_parse(P->vm, (unsigned char *)pk, pl, 0, root, NULL, err);
+    if (ckpt__kz_read_small(P->z, pkl, PKL_MAX, &pk, &pl, err)) return err->code;
+    int rc = ckpt__pk_parse(P->vm, (unsigned char *)pk, pl, 0, root, NULL, err);
     free(pk);
     if (rc) {
         char where[300];
@@ -490,8 +490,8 @@ static int legacy_pickles(torch_priv *P, const char *path, pk_obj **root, pk_obj
         unsigned char *b = malloc(n ? n : 1);
         if (!b) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
         if (legacy_pread(P, b, n, 0, err)) { free(b); return err->code; }
-        pk_free(P->vm);
-        P->vm = pk_new(NULL);
+        ckpt__pk_free(P->vm);
+        P->vm = ckpt__pk_new(NULL);
         if (!P->vm) { free(b); return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
         ckpt_err e;
         ckpt_err_clear(&e);
@@ -499,11 +499,11 @@ static int legacy_pickles(torch_priv *P, const char *path, pk_obj **root, pk_obj
         pk_obj *o[5] = {0};
         int rc = 0;
         for (int i = 0; i < 5 && !rc; i++) {
-            rc = pk_parse(P->vm, b + pos, n - pos, pos, &o[i], &used, &e);
+            rc = ckpt__pk_parse(P->vm, b + pos, n - pos, pos, &o[i], &used, &e);
             pos += used;
         }
         free(b);
-        if (rc && pk_truncated(P->vm) && n < fsize && want < PKL_MAX) {
+        if (rc && ckpt__pk_truncated(P->vm) && n < fsize && want < PKL_MAX) {
             want *= 4;
             continue;
         }
@@ -513,7 +513,7 @@ static int legacy_pickles(torch_priv *P, const char *path, pk_obj **root, pk_obj
         }
         if (o[1]->kind != PK_INT || o[1]->i != 1001)
             return ckpt_err_set(err, CKPT_E_FORMAT, "legacy torch file: protocol version is not 1001");
-        pk_obj *le = pk_dict_get(o[2], "little_endian");
+        pk_obj *le = ckpt__pk_dict_get(o[2], "little_endian");
         if (!le || le->kind != PK_BOOL)
             return ckpt_err_set(err, CKPT_E_FORMAT, "legacy torch file: sys_info has no little_endian");
         if (o[4]->kind != PK_LIST)
@@ -573,7 +573,7 @@ static int torch_open(ckpt_model *m, const char *path, ckpt_err *err)
     unsigned char head[16] = {0};
     size_t hn = P->src->size < sizeof head ? (size_t)P->src->size : sizeof head;
     if (hn && ckpt_src_pread(P->src, head, hn, 0, err)) return err->code;
-    P->vm = pk_new(NULL);
+    P->vm = ckpt__pk_new(NULL);
     if (!P->vm) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     pk_obj *root = NULL, *keys = NULL;
     uint64_t data_at = 0;
@@ -591,7 +591,7 @@ static int torch_open(ckpt_model *m, const char *path, ckpt_err *err)
         b = malloc(n ? n : 1);
         if (!b) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
         rc = ckpt_src_pread(P->src, b, n, 0, err);
-        if (!rc) rc = pk_parse(P->vm, (unsigned char *)b, n, 0, &root, NULL, err);
+        if (!rc) rc = ckpt__pk_parse(P->vm, (unsigned char *)b, n, 0, &root, NULL, err);
         free(b);
         if (!rc)
             rc = ckpt_err_set(err, CKPT_E_UNSUPPORTED,
@@ -608,9 +608,9 @@ static int torch_open(ckpt_model *m, const char *path, ckpt_err *err)
     if (!rc) rc = finish_tensors(m, P, err);
     if (!rc && m->ntensors == 0)
         rc = ckpt_err_set(err, CKPT_E_FORMAT, "no tensors found in the checkpoint (root is a %s)",
-                          pk_kind_name(root->kind));
+                          ckpt__pk_kind_name(root->kind));
     /* the object graph is no longer needed */
-    pk_free(P->vm);
+    ckpt__pk_free(P->vm);
     P->vm = NULL;
     return rc;
 }
@@ -625,7 +625,7 @@ static int storage_read(void *ctx, uint64_t off, void *buf, size_t n, ckpt_err *
     rctx *c = ctx;
     if (off + n > c->s->nbytes) return ckpt_err_set(err, CKPT_E_FORMAT, "read past the end of storage '%s'", c->s->key);
     if (c->P->legacy) return legacy_pread(c->P, buf, n, c->s->file_off + off, err);
-    return tio_zread(&c->P->zc, c->s->member, off, buf, n, err);
+    return ckpt__tio_zread(&c->P->zc, c->s->member, off, buf, n, err);
 }
 
 static int torch_read(ckpt_model *m, int t, uint64_t off, void *buf, size_t n, ckpt_err *err)
@@ -633,18 +633,18 @@ static int torch_read(ckpt_model *m, int t, uint64_t off, void *buf, size_t n, c
     torch_priv *P = m->priv;
     ttensor *tt = &P->tt[m->tpriv[t].u];
     rctx c = {P, &P->st[tt->storage]};
-    return tio_view_read(&tt->v, storage_read, &c, &P->win, c.s, off, buf, n, err);
+    return ckpt__tio_view_read(&tt->v, storage_read, &c, &P->win, c.s, off, buf, n, err);
 }
 
 static void torch_close(ckpt_model *m)
 {
     torch_priv *P = m->priv;
     if (!P) return;
-    tio_zcache_free(&P->zc);
-    tio_window_free(&P->win);
+    ckpt__tio_zcache_free(&P->zc);
+    ckpt__tio_window_free(&P->win);
     if (P->z) zip_discard(P->z);
     ckpt_src_close(P->src);
-    pk_free(P->vm);
+    ckpt__pk_free(P->vm);
     for (int i = 0; i < P->nst; i++) free(P->st[i].key);
     free(P->st);
     ckpt__index_free(P->stix);

@@ -141,11 +141,9 @@ void ckpt__gkv_copy(gguf_kv *kv, uint64_t off, uint64_t len) { add_piece(kv, 0, 
 /* ====================================================================== */
 
 typedef struct {
-    ckpt_src *s;
+    ckpt_srcwin w;
     const char *path;
-    uint64_t size, pos, bstart;
-    unsigned char *buf;
-    size_t blen;
+    uint64_t size, pos;
 } kr;
 
 static int kr_fail(kr *r, uint64_t off, ckpt_err *err, const char *what)
@@ -159,26 +157,10 @@ static int kr_fail(kr *r, uint64_t off, ckpt_err *err, const char *what)
 static int kr_get(kr *r, void *dst, size_t n, ckpt_err *err)
 {
     if (n > r->size - r->pos) return kr_fail(r, r->pos, err, "truncated");
-    unsigned char *d = dst;
-    while (n) {
-        if (r->pos < r->bstart || r->pos >= r->bstart + r->blen) {
-            uint64_t left = r->size - r->pos;
-            r->bstart = r->pos;
-            r->blen = left < KV_RDBUF ? (size_t)left : KV_RDBUF;
-            if (ckpt_src_pread(r->s, r->buf, r->blen, r->bstart, err)) {
-                r->blen = 0;
-                ckpt_err_at_path(err, r->path);
-                return err ? (int)err->code : CKPT_E_IO;
-            }
-        }
-        size_t at = (size_t)(r->pos - r->bstart), k = r->blen - at;
-        if (k > n) k = n;
-        memcpy(d, r->buf + at, k);
-        d += k;
-        n -= k;
-        r->pos += k;
-    }
-    return 0;
+    int rc = ckpt__srcwin_get(&r->w, r->pos, dst, n, err);
+    if (rc) ckpt_err_at_path(err, r->path);
+    else r->pos += n;
+    return rc;
 }
 
 static int kr_u(kr *r, int n, uint64_t *v, ckpt_err *err)
@@ -242,9 +224,9 @@ static int walk(kr *r, gguf_kv_fn cb, void *ud, ckpt_err *err)
 
 int ckpt__gguf_kv_walk(ckpt_src *s, const char *path, gguf_kv_fn cb, void *ud, ckpt_err *err)
 {
-    kr r = {.s = s, .path = path, .size = s->size, .buf = malloc(KV_RDBUF)};
-    if (!r.buf) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    kr r = {.w = {.s = s, .buf = malloc(KV_RDBUF), .cap = KV_RDBUF}, .path = path, .size = s->size};
+    if (!r.w.buf) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     int rc = walk(&r, cb, ud, err);
-    free(r.buf);
+    free(r.w.buf);
     return rc;
 }

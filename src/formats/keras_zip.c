@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int kz_name_safe(const char *n)
+int ckpt__kz_name_safe(const char *n)
 {
     return !ckpt__path_problem(n, CKPT_PATH_NO_DRIVE);
 }
@@ -25,7 +25,7 @@ static int too_expanded(const zip_stat_t *s)
     return s->size / (s->comp_size ? s->comp_size : 1) > KZ_MAX_EXPANSION;
 }
 
-int kz_scan(zip_t *z, const char *shown, kz_members *out, ckpt_err *err)
+int ckpt__kz_scan(zip_t *z, const char *shown, kz_members *out, ckpt_err *err)
 {
     memset(out, 0, sizeof *out);
     out->config = out->metadata = out->weights = out->weights_json = -1;
@@ -37,7 +37,7 @@ int kz_scan(zip_t *z, const char *shown, kz_members *out, ckpt_err *err)
         zip_stat_init(&s);
         if (zip_stat_index(z, (zip_uint64_t)i, 0, &s) < 0 || !(s.valid & ZIP_STAT_NAME))
             return ckpt_err_set(err, CKPT_E_FORMAT, "corrupt zip: member %lld unreadable", (long long)i);
-        if (!kz_name_safe(s.name)) {
+        if (!ckpt__kz_name_safe(s.name)) {
             ckpt_err_set(err, CKPT_E_UNSAFE, "zip member '%s' would land outside the archive (absolute path or '..'): refused", s.name);
             ckpt_err_at_tensor(err, s.name);
             return CKPT_E_UNSAFE;
@@ -58,7 +58,7 @@ int kz_scan(zip_t *z, const char *shown, kz_members *out, ckpt_err *err)
     return 0;
 }
 
-int kz_read_small(zip_t *z, zip_int64_t idx, size_t max, char **out, size_t *len, ckpt_err *err)
+int ckpt__kz_read_small(zip_t *z, zip_int64_t idx, size_t max, char **out, size_t *len, ckpt_err *err)
 {
     *out = NULL;
     zip_stat_t s;
@@ -69,7 +69,7 @@ int kz_read_small(zip_t *z, zip_int64_t idx, size_t max, char **out, size_t *len
         return ckpt_err_set(err, CKPT_E_FORMAT, "zip member '%s' is too large (%llu bytes)", s.name,
                             (unsigned long long)s.size);
     zip_file_t *f = zip_fopen_index(z, (zip_uint64_t)idx, 0);
-    if (!f) return ckpt_err_set(err, CKPT_E_FORMAT, "cannot open zip member '%s': %s", s.name, kz_fopen_why(z));
+    if (!f) return ckpt_err_set(err, CKPT_E_FORMAT, "cannot open zip member '%s': %s", s.name, ckpt__kz_fopen_why(z));
     char *b = malloc((size_t)s.size + 1);
     if (!b) { zip_fclose(f); return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
     zip_int64_t got = 0;
@@ -94,13 +94,13 @@ int kz_read_small(zip_t *z, zip_int64_t idx, size_t max, char **out, size_t *len
     return 0;
 }
 
-int kz_extract_fd(zip_t *z, zip_int64_t idx, int fd, ckpt_err *err)
+int ckpt__kz_extract_fd(zip_t *z, zip_int64_t idx, int fd, ckpt_err *err)
 {
     zip_stat_t s;
     zip_stat_init(&s);
     if (zip_stat_index(z, (zip_uint64_t)idx, 0, &s) < 0) return ckpt_err_set(err, CKPT_E_FORMAT, "corrupt zip member");
     zip_file_t *f = zip_fopen_index(z, (zip_uint64_t)idx, 0);
-    if (!f) return ckpt_err_set(err, CKPT_E_FORMAT, "cannot open zip member '%s': %s", s.name, kz_fopen_why(z));
+    if (!f) return ckpt_err_set(err, CKPT_E_FORMAT, "cannot open zip member '%s': %s", s.name, ckpt__kz_fopen_why(z));
     enum { BUF = 1 << 20 };
     char *b = malloc(BUF);
     if (!b) { zip_fclose(f); return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
@@ -133,7 +133,7 @@ int kz_extract_fd(zip_t *z, zip_int64_t idx, int fd, ckpt_err *err)
     return rc;
 }
 
-int kz_open_fail(const char *path, int ze, const char *what, ckpt_err *err)
+int ckpt__kz_open_fail(const char *path, int ze, const char *what, ckpt_err *err)
 {
     zip_error_t ze_;
     zip_error_init_with_code(&ze_, ze);
@@ -161,7 +161,7 @@ int kz_open_fail(const char *path, int ze, const char *what, ckpt_err *err)
     return CKPT_E_FORMAT;
 }
 
-const char *kz_fopen_why(zip_t *z)
+const char *ckpt__kz_fopen_why(zip_t *z)
 {
     int ze = zip_error_code_zip(zip_get_error(z));
     if (ze == ZIP_ER_NOPASSWD || ze == ZIP_ER_ENCRNOTSUPP)

@@ -21,8 +21,8 @@ typedef struct npy_hdr {
 
 /* The fixed preamble: magic, version, header length. Needs 12 bytes (or
  * 10 for v1). Sets *total = the preamble plus header length. */
-int npy_preamble(const unsigned char *b, size_t n, uint64_t *total, ckpt_err *err);
+int ckpt__npy_preamble(const unsigned char *b, size_t n, uint64_t *total, ckpt_err *err);
 /* Parse the whole preamble + header (b[0..n), n = *total from above). */
-int npy_parse(const unsigned char *b, size_t n, npy_hdr *h, ckpt_err *err);
+int ckpt__npy_parse(const unsigned char *b, size_t n, npy_hdr *h, ckpt_err *err);
 
 #endif

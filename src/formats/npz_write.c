@@ -82,7 +82,7 @@ void ckpt__npz_write_abort(ckpt_writer *w)
 {
     nw *s = w->priv;
     if (!s) return;
-    zw_free(s->z);
+    ckpt__zw_free(s->z);
     free(s->path);
     free(s);
     w->priv = NULL;
@@ -128,7 +128,7 @@ int ckpt__npz_write_begin(ckpt_writer *w, ckpt_err *err)
         ckpt_err_at_path(err, s->path);
         return err && err->code ? (int)err->code : CKPT_E_IO;
     }
-    if (!lone && !(s->z = zw_new(s->fd, s->path))) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    if (!lone && !(s->z = ckpt__zw_new(s->fd, s->path))) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     return CKPT_OK;
 }
 
@@ -152,20 +152,20 @@ int ckpt__npz_write(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t
         if (s->z) {
             char *name = ckpt__asprintf("%s.npy", e->name);
             zw_member m = {.name = name, .size = hn + e->nbytes, .deflate = s->deflate, .zip64 = 1};
-            rc = name ? zw_begin(s->z, &m, err) : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+            rc = name ? ckpt__zw_begin(s->z, &m, err) : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
             free(name);
-            if (!rc) rc = zw_write(s->z, hdr, hn, err);
+            if (!rc) rc = ckpt__zw_write(s->z, hdr, hn, err);
         } else rc = lone_write(s, hdr, hn, err);
     }
-    if (!rc) rc = s->z ? zw_write(s->z, buf, n, err) : lone_write(s, buf, n, err);
-    if (!rc && s->z && off + n == e->nbytes) rc = zw_end(s->z, err);
+    if (!rc) rc = s->z ? ckpt__zw_write(s->z, buf, n, err) : lone_write(s, buf, n, err);
+    if (!rc && s->z && off + n == e->nbytes) rc = ckpt__zw_end(s->z, err);
     return rc;
 }
 
 int ckpt__npz_write_end(ckpt_writer *w, ckpt_err *err)
 {
     nw *s = w->priv;
-    if (s->z && zw_finish(s->z, err)) return err->code;
+    if (s->z && ckpt__zw_finish(s->z, err)) return err->code;
     ckpt_txn_close_fd(w->txn, s->fd);
     if (w->res) {
         w->res->nfiles = 1;

@@ -113,12 +113,12 @@ static const char *const tdtype_names[] = {
     "uint8", "bool", "uint16", "uint32", "uint64", "float8_e4m3fn", "float8_e5m2", "unsupported",
 };
 
-const char *pk_tdtype_name(int t)
+const char *ckpt__pk_tdtype_name(int t)
 {
     return t >= 0 && t <= PKT_UNSUPPORTED ? tdtype_names[t] : "?";
 }
 
-const char *pk_kind_name(pk_kind k)
+const char *ckpt__pk_kind_name(pk_kind k)
 {
     static const char *const n[] = {"None", "bool", "int", "int", "float", "str", "bytes", "tuple",
                                     "list", "dict", "set", "global", "call", "persistent id"};
@@ -127,7 +127,7 @@ const char *pk_kind_name(pk_kind k)
 
 /* ---- VM plumbing ---- */
 
-pk_vm *pk_new(const pk_limits *lim)
+pk_vm *ckpt__pk_new(const pk_limits *lim)
 {
     pk_vm *vm = calloc(1, sizeof *vm);
     if (!vm) return NULL;
@@ -138,7 +138,7 @@ pk_vm *pk_new(const pk_limits *lim)
     return vm;
 }
 
-void pk_free(pk_vm *vm)
+void ckpt__pk_free(pk_vm *vm)
 {
     if (!vm) return;
     arena_blk *b = vm->blocks;
@@ -416,9 +416,9 @@ static int do_call(rd *r, pk_obj *fn, pk_obj *args, int newobj)
     if (fn->kind != PK_GLOBAL)
         return ckpt_err_set(r->err, CKPT_E_UNSAFE,
                             "refused unsafe pickle: %s of a %s (not an allowed global) at byte %llu",
-                            newobj ? "NEWOBJ" : "REDUCE", pk_kind_name(fn->kind), (unsigned long long)r->op_at);
+                            newobj ? "NEWOBJ" : "REDUCE", ckpt__pk_kind_name(fn->kind), (unsigned long long)r->op_at);
     if (args->kind != PK_TUPLE) return bad(r, "%s arguments are a %s, not a tuple", newobj ? "NEWOBJ" : "REDUCE",
-                                           pk_kind_name(args->kind));
+                                           ckpt__pk_kind_name(args->kind));
     pk_obj *o;
     if (fn->g == PKG_ORDERED_DICT) {
         /* OrderedDict() or OrderedDict([(k, v), ...]): plain data */
@@ -476,7 +476,7 @@ static int do_call(rd *r, pk_obj *fn, pk_obj *args, int newobj)
 
 static int setitems(rd *r, pk_obj *d, pk_obj **kv, size_t k)
 {
-    if (d->kind != PK_DICT) return bad(r, "SETITEM on a %s", pk_kind_name(d->kind));
+    if (d->kind != PK_DICT) return bad(r, "SETITEM on a %s", ckpt__pk_kind_name(d->kind));
     if (k % 2) return bad(r, "SETITEMS with an odd number of items");
     for (size_t i = 0; i < k; i++)
         if (obj_push_item(r, d, kv[i])) return r->err->code;
@@ -485,7 +485,7 @@ static int setitems(rd *r, pk_obj *d, pk_obj **kv, size_t k)
 
 static int appends(rd *r, pk_obj *l, pk_obj **it, size_t k)
 {
-    if (l->kind != PK_LIST && l->kind != PK_SET) return bad(r, "APPEND to a %s", pk_kind_name(l->kind));
+    if (l->kind != PK_LIST && l->kind != PK_SET) return bad(r, "APPEND to a %s", ckpt__pk_kind_name(l->kind));
     for (size_t i = 0; i < k; i++)
         if (obj_push_item(r, l, it[i])) return r->err->code;
     return 0;
@@ -800,7 +800,7 @@ static int op_calls(rd *r, unsigned char op)
     case 'b': /* BUILD: the state is recorded, never applied */
         if (!(b = pop(r)) || !(a = top(r))) { rc = CKPT_E_FORMAT; break; }
         if (a->kind != PK_CALL && a->kind != PK_DICT) {
-            rc = bad(r, "BUILD on a %s", pk_kind_name(a->kind));
+            rc = bad(r, "BUILD on a %s", ckpt__pk_kind_name(a->kind));
             break;
         }
         a->state = b;
@@ -903,7 +903,7 @@ static int vm_reset(rd *r)
     return 0;
 }
 
-int pk_parse(pk_vm *vm, const unsigned char *buf, size_t n, uint64_t base, pk_obj **root,
+int ckpt__pk_parse(pk_vm *vm, const unsigned char *buf, size_t n, uint64_t base, pk_obj **root,
              size_t *used, ckpt_err *err)
 {
     rd R = {vm, buf, n, 0, base, base, err};
@@ -930,7 +930,7 @@ int pk_parse(pk_vm *vm, const unsigned char *buf, size_t n, uint64_t base, pk_ob
     return rc;
 }
 
-pk_obj *pk_dict_get(const pk_obj *d, const char *key)
+pk_obj *ckpt__pk_dict_get(const pk_obj *d, const char *key)
 {
     if (!d || d->kind != PK_DICT) return NULL;
     for (int i = 0; i + 1 < d->n; i += 2)
@@ -938,4 +938,4 @@ pk_obj *pk_dict_get(const pk_obj *d, const char *key)
     return NULL;
 }
 
-int pk_truncated(const pk_vm *vm) { return vm && vm->truncated; }
+int ckpt__pk_truncated(const pk_vm *vm) { return vm && vm->truncated; }

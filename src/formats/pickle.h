@@ -1,6 +1,6 @@
 /* src/pickle.h: a pickle reader that never executes anything.
  *
- * pk_parse() interprets the opcodes of one pickle (protocols 0-5, binary
+ * ckpt__pk_parse() interprets the opcodes of one pickle (protocols 0-5, binary
  * opcodes plus GLOBAL/GET/PUT) into a small object tree. Calls are never
  * made: REDUCE/NEWOBJ become PK_CALL nodes (callable + arguments) that the
  * caller interprets, and a GLOBAL is only accepted when it is on the
@@ -83,18 +83,18 @@ typedef struct pk_limits {
 /* Parse one pickle from buf[0..n) (stops at STOP). `base` is added to byte
  * offsets in messages (the pickle's position in its file). On success
  * *root is the result and *used the bytes consumed (through STOP).
- * The objects stay valid until pk_free(vm). */
-pk_vm *pk_new(const pk_limits *lim);
-int pk_parse(pk_vm *vm, const unsigned char *buf, size_t n, uint64_t base, pk_obj **root,
+ * The objects stay valid until ckpt__pk_free(vm). */
+pk_vm *ckpt__pk_new(const pk_limits *lim);
+int ckpt__pk_parse(pk_vm *vm, const unsigned char *buf, size_t n, uint64_t base, pk_obj **root,
              size_t *used, ckpt_err *err);
-void pk_free(pk_vm *vm);
-/* 1 when the last pk_parse failed only because the bytes ran out. */
-int pk_truncated(const pk_vm *vm);
+void ckpt__pk_free(pk_vm *vm);
+/* 1 when the last ckpt__pk_parse failed only because the bytes ran out. */
+int ckpt__pk_truncated(const pk_vm *vm);
 
 /* Helpers for walkers */
-const char *pk_kind_name(pk_kind k);
-const char *pk_tdtype_name(int t);        /* "float32" */
+const char *ckpt__pk_kind_name(pk_kind k);
+const char *ckpt__pk_tdtype_name(int t);        /* "float32" */
 /* Dict lookup by string key, or NULL. */
-pk_obj *pk_dict_get(const pk_obj *d, const char *key);
+pk_obj *ckpt__pk_dict_get(const pk_obj *d, const char *key);
 
 #endif

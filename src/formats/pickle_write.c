@@ -29,24 +29,24 @@ static void put_le(pkw *w, uint64_t v, int bytes)
     put(w, t, (size_t)bytes);
 }
 
-void pkw_op(pkw *w, unsigned char op) { put(w, &op, 1); }
+void ckpt__pkw_op(pkw *w, unsigned char op) { put(w, &op, 1); }
 
-void pkw_proto(pkw *w, int version)
+void ckpt__pkw_proto(pkw *w, int version)
 {
-    pkw_op(w, 0x80);
-    pkw_op(w, (unsigned char)version);
+    ckpt__pkw_op(w, 0x80);
+    ckpt__pkw_op(w, (unsigned char)version);
 }
 
-void pkw_int(pkw *w, int64_t v)
+void ckpt__pkw_int(pkw *w, int64_t v)
 {
     if (v >= 0 && v < 256) {
-        pkw_op(w, 'K');
+        ckpt__pkw_op(w, 'K');
         put_le(w, (uint64_t)v, 1);
     } else if (v >= 0 && v < 65536) {
-        pkw_op(w, 'M');
+        ckpt__pkw_op(w, 'M');
         put_le(w, (uint64_t)v, 2);
     } else if (v >= INT32_MIN && v <= INT32_MAX) {
-        pkw_op(w, 'J');
+        ckpt__pkw_op(w, 'J');
         put_le(w, (uint64_t)(uint32_t)(int32_t)v, 4);
     } else {
         /* LONG1: the shortest two's-complement little-endian bytes */
@@ -56,62 +56,62 @@ void pkw_int(pkw *w, int64_t v)
             if (hi != 0 && hi != -1) break;
             n--;
         }
-        pkw_op(w, 0x8a);
+        ckpt__pkw_op(w, 0x8a);
         put_le(w, (uint64_t)n, 1);
         put_le(w, (uint64_t)v, n);
     }
 }
 
-void pkw_str(pkw *w, const char *s)
+void ckpt__pkw_str(pkw *w, const char *s)
 {
     size_t n = strlen(s);
-    pkw_op(w, 'X');
+    ckpt__pkw_op(w, 'X');
     put_le(w, n, 4);
     put(w, s, n);
 }
 
-void pkw_global(pkw *w, const char *module, const char *name)
+void ckpt__pkw_global(pkw *w, const char *module, const char *name)
 {
-    pkw_op(w, 'c');
+    ckpt__pkw_op(w, 'c');
     put(w, module, strlen(module));
     put(w, "\n", 1);
     put(w, name, strlen(name));
     put(w, "\n", 1);
 }
 
-uint32_t pkw_put(pkw *w)
+uint32_t ckpt__pkw_put(pkw *w)
 {
     uint32_t slot = w->memo++;
     if (slot < 256) {
-        pkw_op(w, 'q');
+        ckpt__pkw_op(w, 'q');
         put_le(w, slot, 1);
     } else {
-        pkw_op(w, 'r');
+        ckpt__pkw_op(w, 'r');
         put_le(w, slot, 4);
     }
     return slot;
 }
 
-void pkw_get(pkw *w, uint32_t slot)
+void ckpt__pkw_get(pkw *w, uint32_t slot)
 {
     if (slot < 256) {
-        pkw_op(w, 'h');
+        ckpt__pkw_op(w, 'h');
         put_le(w, slot, 1);
     } else {
-        pkw_op(w, 'j');
+        ckpt__pkw_op(w, 'j');
         put_le(w, slot, 4);
     }
 }
 
-void pkw_int_tuple(pkw *w, const int64_t *v, int n)
+void ckpt__pkw_int_tuple(pkw *w, const int64_t *v, int n)
 {
-    if (n == 0) { pkw_op(w, PKW_EMPTY_TUPLE); return; }
-    if (n > 3) pkw_op(w, PKW_MARK);
-    for (int i = 0; i < n; i++) pkw_int(w, v[i]);
-    pkw_op(w, n == 1 ? 0x85 : n == 2 ? 0x86 : n == 3 ? 0x87 : PKW_TUPLE);
+    if (n == 0) { ckpt__pkw_op(w, PKW_EMPTY_TUPLE); return; }
+    if (n > 3) ckpt__pkw_op(w, PKW_MARK);
+    for (int i = 0; i < n; i++) ckpt__pkw_int(w, v[i]);
+    ckpt__pkw_op(w, n == 1 ? 0x85 : n == 2 ? 0x86 : n == 3 ? 0x87 : PKW_TUPLE);
 }
 
-void pkw_free(pkw *w)
+void ckpt__pkw_free(pkw *w)
 {
     free(w->p);
     memset(w, 0, sizeof *w);

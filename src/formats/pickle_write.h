@@ -23,15 +23,15 @@ typedef struct pkw {
 #define PKW_BINPERSID ((unsigned char)'Q')
 #define PKW_NEWFALSE ((unsigned char)0x89)
 
-void pkw_op(pkw *w, unsigned char op);
-void pkw_proto(pkw *w, int version);
-void pkw_int(pkw *w, int64_t v);                 /* BININT1 / BININT2 / BININT / LONG1 */
-void pkw_str(pkw *w, const char *s);             /* BINUNICODE (UTF-8) */
-void pkw_global(pkw *w, const char *module, const char *name);   /* GLOBAL */
-uint32_t pkw_put(pkw *w);                        /* memoize the top: BINPUT / LONG_BINPUT */
-void pkw_get(pkw *w, uint32_t slot);             /* BINGET / LONG_BINGET */
+void ckpt__pkw_op(pkw *w, unsigned char op);
+void ckpt__pkw_proto(pkw *w, int version);
+void ckpt__pkw_int(pkw *w, int64_t v);                 /* BININT1 / BININT2 / BININT / LONG1 */
+void ckpt__pkw_str(pkw *w, const char *s);             /* BINUNICODE (UTF-8) */
+void ckpt__pkw_global(pkw *w, const char *module, const char *name);   /* GLOBAL */
+uint32_t ckpt__pkw_put(pkw *w);                        /* memoize the top: BINPUT / LONG_BINPUT */
+void ckpt__pkw_get(pkw *w, uint32_t slot);             /* BINGET / LONG_BINGET */
 /* A tuple of ints: EMPTY_TUPLE, TUPLE1..3, or MARK ... TUPLE. */
-void pkw_int_tuple(pkw *w, const int64_t *v, int n);
-void pkw_free(pkw *w);
+void ckpt__pkw_int_tuple(pkw *w, const int64_t *v, int n);
+void ckpt__pkw_free(pkw *w);
 
 #endif

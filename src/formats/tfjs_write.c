@@ -62,20 +62,6 @@ static int nomem(ckpt_err *err) { return ckpt_err_set(err, CKPT_E_NOMEM, "out of
 
 /* ---- can_write ------------------------------------------------------------ */
 
-/* "safetensors, keras" : the formats this model can be written to besides TF.js. */
-static void other_outputs(const ckpt_model *m, char *buf, size_t n)
-{
-    buf[0] = 0;
-    for (int i = 0; i < ckpt_format_count(); i++) {
-        const char *nm = ckpt_format_name(i);
-        char why[8];
-        if (!strcmp(nm, "tfjs") || !(ckpt_format_flags(i) & CKPT_FMT_WRITE)) continue;
-        if (!ckpt_format_can_write(nm, m, why, sizeof why)) continue;
-        size_t l = strlen(buf);
-        snprintf(buf + l, n - l, "%s%s", l ? ", " : "", nm);
-    }
-}
-
 int ckpt__tfjs_can_write(const ckpt_model *m, char *why, size_t n)
 {
     char alt[160], reason[200];
@@ -93,7 +79,7 @@ int ckpt__tfjs_can_write(const ckpt_model *m, char *why, size_t n)
         }
         snprintf(reason, sizeof reason, "no TF.js layers form: %.170s", e.msg);
     }
-    other_outputs(m, alt, sizeof alt);
+    ckpt__writers_for(m, "tfjs", alt, sizeof alt);
     snprintf(why, n, "%s; convert it to %s", reason, alt[0] ? alt : "another format");
     return 0;
 }

@@ -68,43 +68,43 @@ static void pickle_tensor(pkw *w, memo *mo, const ckpt_plan_entry *e, int key)
 {
     char k[24];
     snprintf(k, sizeof k, "%d", key);
-    if (mo->have_rebuild) pkw_get(w, mo->rebuild);
+    if (mo->have_rebuild) ckpt__pkw_get(w, mo->rebuild);
     else {
-        pkw_global(w, "torch._utils", "_rebuild_tensor_v2");
-        mo->rebuild = pkw_put(w);
+        ckpt__pkw_global(w, "torch._utils", "_rebuild_tensor_v2");
+        mo->rebuild = ckpt__pkw_put(w);
         mo->have_rebuild = 1;
     }
-    pkw_op(w, PKW_MARK);
-    pkw_op(w, PKW_MARK);                       /* the persistent id tuple */
-    if (key == 0 && !mo->storage) { pkw_str(w, "storage"); mo->storage = pkw_put(w) + 1; }
-    else pkw_get(w, mo->storage - 1);
+    ckpt__pkw_op(w, PKW_MARK);
+    ckpt__pkw_op(w, PKW_MARK);                       /* the persistent id tuple */
+    if (key == 0 && !mo->storage) { ckpt__pkw_str(w, "storage"); mo->storage = ckpt__pkw_put(w) + 1; }
+    else ckpt__pkw_get(w, mo->storage - 1);
     int c = (int)e->dtype & 31;
-    if (mo->have_cls[c]) pkw_get(w, mo->cls[c]);
+    if (mo->have_cls[c]) ckpt__pkw_get(w, mo->cls[c]);
     else {
-        pkw_global(w, "torch", storage_class(e->dtype));
-        mo->cls[c] = pkw_put(w);
+        ckpt__pkw_global(w, "torch", storage_class(e->dtype));
+        mo->cls[c] = ckpt__pkw_put(w);
         mo->have_cls[c] = 1;
     }
-    pkw_str(w, k);
-    if (key == 0 && !mo->cpu) { pkw_str(w, "cpu"); mo->cpu = pkw_put(w) + 1; }
-    else pkw_get(w, mo->cpu - 1);
-    pkw_int(w, (int64_t)(e->nbytes / ckpt_dtype_size(e->dtype)));
-    pkw_op(w, PKW_TUPLE);
-    pkw_op(w, PKW_BINPERSID);
-    pkw_int(w, 0);                             /* storage offset */
+    ckpt__pkw_str(w, k);
+    if (key == 0 && !mo->cpu) { ckpt__pkw_str(w, "cpu"); mo->cpu = ckpt__pkw_put(w) + 1; }
+    else ckpt__pkw_get(w, mo->cpu - 1);
+    ckpt__pkw_int(w, (int64_t)(e->nbytes / ckpt_dtype_size(e->dtype)));
+    ckpt__pkw_op(w, PKW_TUPLE);
+    ckpt__pkw_op(w, PKW_BINPERSID);
+    ckpt__pkw_int(w, 0);                             /* storage offset */
     int64_t stride[CKPT_MAX_DIMS], acc = 1;     /* contiguous; a size 0 counts as 1, as in torch */
     for (int d = e->ndim - 1; d >= 0; d--) {
         stride[d] = acc;
         acc *= e->shape[d] > 0 ? e->shape[d] : 1;
     }
-    pkw_int_tuple(w, e->shape, e->ndim);
-    pkw_int_tuple(w, stride, e->ndim);
-    pkw_op(w, PKW_NEWFALSE);                   /* requires_grad */
-    pkw_get(w, mo->od);                        /* backward_hooks: OrderedDict() */
-    pkw_op(w, PKW_EMPTY_TUPLE);
-    pkw_op(w, PKW_REDUCE);
-    pkw_op(w, PKW_TUPLE);
-    pkw_op(w, PKW_REDUCE);
+    ckpt__pkw_int_tuple(w, e->shape, e->ndim);
+    ckpt__pkw_int_tuple(w, stride, e->ndim);
+    ckpt__pkw_op(w, PKW_NEWFALSE);                   /* requires_grad */
+    ckpt__pkw_get(w, mo->od);                        /* backward_hooks: OrderedDict() */
+    ckpt__pkw_op(w, PKW_EMPTY_TUPLE);
+    ckpt__pkw_op(w, PKW_REDUCE);
+    ckpt__pkw_op(w, PKW_TUPLE);
+    ckpt__pkw_op(w, PKW_REDUCE);
 }
 
 /* data.pkl of plan entries [a, b): keys "0".. relative to the shard */
@@ -112,26 +112,26 @@ static int build_pickle(const ckpt_plan *p, int a, int b, pkw *w)
 {
     memo mo;
     memset(&mo, 0, sizeof mo);
-    pkw_proto(w, 2);
-    pkw_global(w, "collections", "OrderedDict");
-    mo.od = pkw_put(w);
-    pkw_op(w, PKW_EMPTY_TUPLE);
-    pkw_op(w, PKW_REDUCE);
-    pkw_put(w);
+    ckpt__pkw_proto(w, 2);
+    ckpt__pkw_global(w, "collections", "OrderedDict");
+    mo.od = ckpt__pkw_put(w);
+    ckpt__pkw_op(w, PKW_EMPTY_TUPLE);
+    ckpt__pkw_op(w, PKW_REDUCE);
+    ckpt__pkw_put(w);
     for (int i = a; i < b; i++) {
-        if ((i - a) % 1000 == 0) pkw_op(w, PKW_MARK);   /* SETITEMS in batches of 1000, as pickle does */
-        pkw_str(w, p->e[i].name);
+        if ((i - a) % 1000 == 0) ckpt__pkw_op(w, PKW_MARK);   /* SETITEMS in batches of 1000, as pickle does */
+        ckpt__pkw_str(w, p->e[i].name);
         pickle_tensor(w, &mo, &p->e[i], i - a);
-        if ((i - a) % 1000 == 999 || i == b - 1) pkw_op(w, PKW_SETITEMS);
+        if ((i - a) % 1000 == 999 || i == b - 1) ckpt__pkw_op(w, PKW_SETITEMS);
     }
-    pkw_op(w, PKW_STOP);
+    ckpt__pkw_op(w, PKW_STOP);
     return w->bad ? -1 : 0;
 }
 
 static int small_member(zw *z, const char *name, const void *data, size_t n, ckpt_err *err)
 {
     zw_member m = {.name = name, .size = n, .align = 64};
-    if (zw_begin(z, &m, err) || zw_write(z, data, n, err) || zw_end(z, err)) return err->code;
+    if (ckpt__zw_begin(z, &m, err) || ckpt__zw_write(z, data, n, err) || ckpt__zw_end(z, err)) return err->code;
     return 0;
 }
 
@@ -140,20 +140,20 @@ static int open_shard(ckpt_writer *w, tw *t, int k, ckpt_err *err)
     const char *path = t->sh.paths[k];
     pkw pk = {0};
     if (build_pickle(w->plan, t->sh.first[k], t->sh.first[k + 1], &pk)) {
-        pkw_free(&pk);
+        ckpt__pkw_free(&pk);
         return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory building data.pkl");
     }
     t->fd = ckpt_txn_create(w->txn, path, err);
     if (t->fd < 0) {
-        pkw_free(&pk);
+        ckpt__pkw_free(&pk);
         ckpt_err_at_path(err, path);
         return err && err->code ? (int)err->code : CKPT_E_IO;
     }
-    t->z = zw_new(t->fd, path);
+    t->z = ckpt__zw_new(t->fd, path);
     int rc = t->z ? CKPT_OK : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     if (!rc) rc = small_member(t->z, ARCHIVE "data.pkl", pk.p, pk.n, err);
     if (!rc) rc = small_member(t->z, ARCHIVE "byteorder", "little", 6, err);
-    pkw_free(&pk);
+    ckpt__pkw_free(&pk);
     t->cur = k;
     return rc;
 }
@@ -162,8 +162,8 @@ static int finish_shard(ckpt_writer *w, tw *t, ckpt_err *err)
 {
     if (t->cur < 0 || !t->z) return CKPT_OK;
     int rc = small_member(t->z, ARCHIVE "version", "3\n", 2, err);
-    if (!rc) rc = zw_finish(t->z, err);
-    zw_free(t->z);
+    if (!rc) rc = ckpt__zw_finish(t->z, err);
+    ckpt__zw_free(t->z);
     t->z = NULL;
     if (!rc) ckpt_txn_close_fd(w->txn, t->fd);
     t->fd = -1;
@@ -184,7 +184,7 @@ void ckpt__torch_write_abort(ckpt_writer *w)
 {
     tw *t = w->priv;
     if (!t) return;
-    zw_free(t->z);
+    ckpt__zw_free(t->z);
     ckpt__shards_free(&t->sh);
     free(t);
     w->priv = NULL;
@@ -227,10 +227,10 @@ int ckpt__torch_write(ckpt_writer *w, int i, uint64_t off, const void *buf, size
         char name[64];
         snprintf(name, sizeof name, ARCHIVE "data/%d", i - t->sh.first[t->cur]);
         zw_member m = {.name = name, .size = e->nbytes, .align = 64};
-        rc = zw_begin(t->z, &m, err);
+        rc = ckpt__zw_begin(t->z, &m, err);
     }
-    if (!rc) rc = zw_write(t->z, buf, n, err);
-    if (!rc && off + n == e->nbytes) rc = zw_end(t->z, err);
+    if (!rc) rc = ckpt__zw_write(t->z, buf, n, err);
+    if (!rc && off + n == e->nbytes) rc = ckpt__zw_end(t->z, err);
     return rc;
 }
 

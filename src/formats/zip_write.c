@@ -95,7 +95,7 @@ static int flush_buf(zw *z, zbuf *b, ckpt_err *err)
     return rc;
 }
 
-zw *zw_new(int fd, const char *path)
+zw *ckpt__zw_new(int fd, const char *path)
 {
     zw *z = calloc(1, sizeof *z);
     if (z) {
@@ -112,7 +112,7 @@ static int ascii(const char *s)
     return 1;
 }
 
-int zw_begin(zw *z, const zw_member *m, ckpt_err *err)
+int ckpt__zw_begin(zw *z, const zw_member *m, ckpt_err *err)
 {
     size_t nl = strlen(m->name);
     if (nl > 0xFFFF) {
@@ -195,7 +195,7 @@ static int deflate_out(zw *z, const void *buf, size_t n, int finish, ckpt_err *e
     return 0;
 }
 
-int zw_write(zw *z, const void *buf, size_t n, ckpt_err *err)
+int ckpt__zw_write(zw *z, const void *buf, size_t n, ckpt_err *err)
 {
     if (!z->open || z->written + n > z->size) {
         ckpt_err_set(err, CKPT_E_IO, "internal: %llu bytes written to a %llu-byte zip member",
@@ -217,7 +217,7 @@ int zw_write(zw *z, const void *buf, size_t n, ckpt_err *err)
     return 0;
 }
 
-int zw_end(zw *z, ckpt_err *err)
+int ckpt__zw_end(zw *z, ckpt_err *err)
 {
     if (!z->open || z->written != z->size) {
         ckpt_err_set(err, CKPT_E_IO, "internal: zip member '%s' got %llu of %llu bytes", z->name ? z->name : "?",
@@ -278,7 +278,7 @@ int zw_end(zw *z, ckpt_err *err)
     return c->bad ? zw_fail(z, err, 0, "the zip directory") : 0;
 }
 
-int zw_finish(zw *z, ckpt_err *err)
+int ckpt__zw_finish(zw *z, ckpt_err *err)
 {
     if (z->cd.bad) return zw_fail(z, err, 0, "the zip directory");
     uint64_t cd_off = z->pos, cd_len = z->cd.n;
@@ -314,7 +314,7 @@ int zw_finish(zw *z, ckpt_err *err)
     return flush_buf(z, &e, err);
 }
 
-void zw_free(zw *z)
+void ckpt__zw_free(zw *z)
 {
     if (!z) return;
     if (z->open && z->deflate) deflateEnd(&z->zs);

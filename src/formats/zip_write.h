@@ -19,12 +19,12 @@ typedef struct zw_member {
 } zw_member;
 
 /* `path` names the file in messages; the fd stays the caller's (txn). */
-zw *zw_new(int fd, const char *path);
-int zw_begin(zw *z, const zw_member *m, ckpt_err *err);
-int zw_write(zw *z, const void *buf, size_t n, ckpt_err *err);
-int zw_end(zw *z, ckpt_err *err);
+zw *ckpt__zw_new(int fd, const char *path);
+int ckpt__zw_begin(zw *z, const zw_member *m, ckpt_err *err);
+int ckpt__zw_write(zw *z, const void *buf, size_t n, ckpt_err *err);
+int ckpt__zw_end(zw *z, ckpt_err *err);
 /* The central directory and end records. */
-int zw_finish(zw *z, ckpt_err *err);
-void zw_free(zw *z);
+int ckpt__zw_finish(zw *z, ckpt_err *err);
+void ckpt__zw_free(zw *z);
 
 #endif

@@ -1,4 +1,4 @@
-/* libFuzzer target: the generic check (issue 9) on names and shapes taken
+/* libFuzzer target: the generic check on names and shapes taken
  * from the input: bad-name detection and escaping (control bytes, broken
  * UTF-8, paths), duplicate names, and the optimizer-slot analysis behind
  * the lost-weights finding. Input: records "FLAGS NDIM DIMS... NAME\0". */

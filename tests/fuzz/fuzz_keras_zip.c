@@ -21,17 +21,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     kz_members mb;
     ckpt_err e;
     ckpt_err_clear(&e);
-    if (kz_scan(z, "fuzz.keras", &mb, &e) == 0) {
+    if (ckpt__kz_scan(z, "fuzz.keras", &mb, &e) == 0) {
         char *txt;
         size_t len;
-        if (mb.config >= 0 && kz_read_small(z, mb.config, 1 << 20, &txt, &len, &e) == 0) free(txt);
+        if (mb.config >= 0 && ckpt__kz_read_small(z, mb.config, 1 << 20, &txt, &len, &e) == 0) free(txt);
         ckpt_err_clear(&e);
-        if (mb.metadata >= 0 && kz_read_small(z, mb.metadata, 1 << 20, &txt, &len, &e) == 0) free(txt);
+        if (mb.metadata >= 0 && ckpt__kz_read_small(z, mb.metadata, 1 << 20, &txt, &len, &e) == 0) free(txt);
         ckpt_err_clear(&e);
         if (mb.weights >= 0 && mb.weights_size < (1u << 22)) {
             FILE *tf = tmpfile();
             if (tf) {
-                kz_extract_fd(z, mb.weights, fileno(tf), &e);
+                ckpt__kz_extract_fd(z, mb.weights, fileno(tf), &e);
                 fclose(tf);
             }
         }

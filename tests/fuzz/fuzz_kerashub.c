@@ -8,8 +8,6 @@
 
 #include "export/kerashub.h"
 
-int ckpt__scaffold_dry(const char *json);
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 1 << 16) return 0;

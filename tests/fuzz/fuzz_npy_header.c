@@ -9,11 +9,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ckpt_err err;
     ckpt_err_clear(&err);
     uint64_t total = 0;
-    if (npy_preamble(data, size, &total, &err)) return 0;
+    if (ckpt__npy_preamble(data, size, &total, &err)) return 0;
     if (total > NPY_MAX_HEADER) __builtin_trap();
     npy_hdr h;
     ckpt_err_clear(&err);
-    if (npy_parse(data, size, &h, &err) == 0) {
+    if (ckpt__npy_parse(data, size, &h, &err) == 0) {
         if (h.ndim < 0 || h.ndim > CKPT_MAX_DIMS || !h.dt || h.data_off != total || h.data_off > size) __builtin_trap();
         uint64_t ne = 1;
         for (int i = 0; i < h.ndim; i++) {

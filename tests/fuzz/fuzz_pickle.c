@@ -23,7 +23,7 @@ static void walk(const pk_obj *o, int depth)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     pk_limits lim = {1u << 16, 1u << 14};
-    pk_vm *vm = pk_new(&lim);
+    pk_vm *vm = ckpt__pk_new(&lim);
     if (!vm) return 0;
     ckpt_err err;
     ckpt_err_clear(&err);
@@ -32,13 +32,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int k = 0; k < 5 && pos < size; k++) {
         pk_obj *root = NULL;
         size_t used = 0;
-        if (pk_parse(vm, data + pos, size - pos, pos, &root, &used, &err)) break;
+        if (ckpt__pk_parse(vm, data + pos, size - pos, pos, &root, &used, &err)) break;
         if (!root || !used || used > size - pos) __builtin_trap();
         visits = 0;
         walk(root, 0);
         pos += used;
     }
     if (err.code && !err.msg[0]) __builtin_trap();   /* every failure says why */
-    pk_free(vm);
+    ckpt__pk_free(vm);
     return 0;
 }

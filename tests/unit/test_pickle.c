@@ -20,10 +20,10 @@ static int failures;
 static int parse(const char *bytes, size_t n, pk_obj **root, ckpt_err *e)
 {
     static pk_vm *vm;
-    if (vm) pk_free(vm);
-    vm = pk_new(NULL);
+    if (vm) ckpt__pk_free(vm);
+    vm = ckpt__pk_new(NULL);
     ckpt_err_clear(e);
-    return pk_parse(vm, (const unsigned char *)bytes, n, 0, root, NULL, e);
+    return ckpt__pk_parse(vm, (const unsigned char *)bytes, n, 0, root, NULL, e);
 }
 
 static void test_vm(void)
@@ -35,7 +35,7 @@ static void test_vm(void)
                              "X\x01\x00\x00\x00" "b]q\x01(\x88Neu.";
     int rc = parse(ok, sizeof ok - 1, &r, &e);
     CHECK("pickle_dict_parses", rc == 0 && r && r->kind == PK_DICT && r->n == 4);
-    pk_obj *a = pk_dict_get(r, "a"), *b = pk_dict_get(r, "b");
+    pk_obj *a = ckpt__pk_dict_get(r, "a"), *b = ckpt__pk_dict_get(r, "b");
     CHECK("pickle_tuple", a && a->kind == PK_TUPLE && a->n == 3 && a->items[0]->i == 1 && a->items[1]->i == -2 &&
                               a->items[2]->f == 3.5);
     CHECK("pickle_list", b && b->kind == PK_LIST && b->n == 2 && b->items[0]->kind == PK_BOOL && b->items[1]->kind == PK_NONE);
@@ -70,13 +70,13 @@ static void test_vm(void)
     CHECK("pickle_no_stop", rc == CKPT_E_FORMAT);
     /* a deep stack is bounded */
     pk_limits lim = {1000, 100};
-    pk_vm *vm = pk_new(&lim);
+    pk_vm *vm = ckpt__pk_new(&lim);
     char deep[400];
     memset(deep, 'N', sizeof deep);
     ckpt_err_clear(&e);
-    rc = pk_parse(vm, (unsigned char *)deep, sizeof deep, 0, &r, NULL, &e);
+    rc = ckpt__pk_parse(vm, (unsigned char *)deep, sizeof deep, 0, &r, NULL, &e);
     CHECK("pickle_stack_bounded", rc == CKPT_E_FORMAT && strstr(e.msg, "stack deeper"));
-    pk_free(vm);
+    ckpt__pk_free(vm);
     /* a self-referencing list (memo cycle) parses; walkers bound their depth */
     static const char cyc[] = "\x80\x02]q\x00h\x00" "a.";
     rc = parse(cyc, sizeof cyc - 1, &r, &e);
@@ -107,14 +107,14 @@ static void test_gather(void)
     tio_window w = {0};
     ckpt_err e;
     ckpt_err_clear(&e);
-    CHECK("gather_view_check", tio_view_check(&v, &e) == 0 && !tio_view_contiguous(&v));
+    CHECK("gather_view_check", ckpt__tio_view_check(&v, &e) == 0 && !ckpt__tio_view_contiguous(&v));
     size_t chunk = (4u << 20) + 2;   /* unaligned chunks */
     unsigned char *out = malloc(chunk);
     int ok = 1;
     uint64_t total = (uint64_t)R * C * 4;
     for (uint64_t off = 0; off < total && ok; off += chunk) {
         size_t n = total - off < chunk ? (size_t)(total - off) : chunk;
-        if (tio_view_read(&v, mem_read, &m, &w, &m, off, out, n, &e)) { ok = 0; break; }
+        if (ckpt__tio_view_read(&v, mem_read, &m, &w, &m, off, out, n, &e)) { ok = 0; break; }
         for (size_t k = 0; k < n; k++) {
             uint64_t b = off + k, el = b / 4;
             uint64_t i = el / R, j = el % R;     /* out[i][j] = st[j][i] */
@@ -124,19 +124,19 @@ static void test_gather(void)
     }
     CHECK("gather_transposed_wide", ok);
     /* big-endian contiguous: swapped */
-    tio_window_free(&w);
+    ckpt__tio_window_free(&w);
     tio_view b = {.ndim = 1, .shape = {4}, .stride = {1}, .base = 1, .esz = 4, .swap = 1, .storage_bytes = 20};
     const unsigned char raw[20] = {0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 1, 0, 0xff, 0xff, 0xff, 0xfe};
     mem m2 = {raw, 20, 0};
     int32_t got[4];
     ckpt_err_clear(&e);
-    int rc = tio_view_read(&b, mem_read, &m2, &w, &m2, 0, got, 16, &e);
+    int rc = ckpt__tio_view_read(&b, mem_read, &m2, &w, &m2, 0, got, 16, &e);
     CHECK("gather_byteswap", rc == 0 && got[0] == 1 && got[1] == 2 && got[2] == 256 && got[3] == -2);
     /* a view reaching past its storage is refused */
     tio_view bad = {.ndim = 2, .shape = {3, 3}, .stride = {4, 1}, .base = 0, .esz = 4, .storage_bytes = 40};
     ckpt_err_clear(&e);
-    CHECK("gather_view_out_of_bounds", tio_view_check(&bad, &e) == CKPT_E_FORMAT);
-    tio_window_free(&w);
+    CHECK("gather_view_out_of_bounds", ckpt__tio_view_check(&bad, &e) == CKPT_E_FORMAT);
+    ckpt__tio_window_free(&w);
     free(out);
     free(st);
 }
@@ -154,7 +154,7 @@ static void test_npy(void)
     memcpy(b + 10, hd, hl);
     b[10 + hl] = '\n';
     ckpt_err_clear(&e);
-    int rc = npy_parse(b, 11 + hl, &h, &e);
+    int rc = ckpt__npy_parse(b, 11 + hl, &h, &e);
     CHECK("npy_header", rc == 0 && h.dt == CKPT_I64 && h.swap && h.fortran && h.ndim == 2 && h.shape[0] == 2 &&
                             h.shape[1] == 3 && h.data_off == 11 + hl && h.nbytes == 48);
     const char *obj = "{'descr': '|O', 'fortran_order': False, 'shape': (2,), }";
@@ -163,7 +163,7 @@ static void test_npy(void)
     memcpy(b + 10, obj, hl);
     b[10 + hl] = '\n';
     ckpt_err_clear(&e);
-    CHECK("npy_object_refused", npy_parse(b, 11 + hl, &h, &e) == CKPT_E_UNSAFE);
+    CHECK("npy_object_refused", ckpt__npy_parse(b, 11 + hl, &h, &e) == CKPT_E_UNSAFE);
 }
 
 int main(void)

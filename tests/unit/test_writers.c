@@ -29,24 +29,24 @@ static void test_pickle_ints(void)
                                 0x80, 0x8000, (int64_t)0x800000, INT64_MAX, INT64_MIN, 3000000000LL};
     int n = (int)(sizeof v / sizeof v[0]);
     pkw w = {0};
-    pkw_proto(&w, 2);
-    pkw_op(&w, PKW_MARK);
-    for (int i = 0; i < n; i++) pkw_int(&w, v[i]);
+    ckpt__pkw_proto(&w, 2);
+    ckpt__pkw_op(&w, PKW_MARK);
+    for (int i = 0; i < n; i++) ckpt__pkw_int(&w, v[i]);
     for (int i = 0; i < 300; i++) {       /* memo slots 0..299: BINPUT then LONG_BINPUT */
-        pkw_str(&w, i == 299 ? "last" : "x");
-        pkw_put(&w);
-        pkw_op(&w, '0');                  /* POP: keep the stack as it was */
+        ckpt__pkw_str(&w, i == 299 ? "last" : "x");
+        ckpt__pkw_put(&w);
+        ckpt__pkw_op(&w, '0');                  /* POP: keep the stack as it was */
     }
-    pkw_get(&w, 299);                     /* LONG_BINGET */
-    pkw_get(&w, 3);                       /* BINGET */
-    pkw_op(&w, PKW_TUPLE);
-    pkw_op(&w, PKW_STOP);
+    ckpt__pkw_get(&w, 299);                     /* LONG_BINGET */
+    ckpt__pkw_get(&w, 3);                       /* BINGET */
+    ckpt__pkw_op(&w, PKW_TUPLE);
+    ckpt__pkw_op(&w, PKW_STOP);
     CHECK("pickle_write_buffer", !w.bad);
-    pk_vm *vm = pk_new(NULL);
+    pk_vm *vm = ckpt__pk_new(NULL);
     pk_obj *root = NULL;
     ckpt_err e;
     ckpt_err_clear(&e);
-    int rc = pk_parse(vm, w.p, w.n, 0, &root, NULL, &e);
+    int rc = ckpt__pk_parse(vm, w.p, w.n, 0, &root, NULL, &e);
     CHECK("pickle_write_parses", rc == 0 && root && root->kind == PK_TUPLE && root->n == n + 2);
     int same = rc == 0 && root->n == n + 2;
     for (int i = 0; same && i < n; i++) same = root->items[i]->kind == PK_INT && root->items[i]->i == v[i];
@@ -55,21 +55,21 @@ static void test_pickle_ints(void)
                                         root->items[n + 1]->kind == PK_STR && !strcmp(root->items[n + 1]->s, "x"));
     int64_t sh[5] = {2, 3, 4, 5, 6};
     pkw t = {0};
-    pkw_proto(&t, 2);
-    pkw_int_tuple(&t, sh, 5);
-    pkw_op(&t, PKW_STOP);
-    rc = pk_parse(vm, t.p, t.n, 0, &root, NULL, &e);
+    ckpt__pkw_proto(&t, 2);
+    ckpt__pkw_int_tuple(&t, sh, 5);
+    ckpt__pkw_op(&t, PKW_STOP);
+    rc = ckpt__pk_parse(vm, t.p, t.n, 0, &root, NULL, &e);
     CHECK("pickle_write_long_tuple", rc == 0 && root->kind == PK_TUPLE && root->n == 5 && root->items[4]->i == 6);
-    pk_free(vm);
-    pkw_free(&w);
-    pkw_free(&t);
+    ckpt__pk_free(vm);
+    ckpt__pkw_free(&w);
+    ckpt__pkw_free(&t);
 }
 
 static void test_zip(void)
 {
     char path[] = "/tmp/ckpt-zw-XXXXXX";
     int fd = mkstemp(path);
-    zw *z = zw_new(fd, path);
+    zw *z = ckpt__zw_new(fd, path);
     ckpt_err e;
     ckpt_err_clear(&e);
     static unsigned char big[300000];
@@ -78,21 +78,21 @@ static void test_zip(void)
                       {"empty", 0, 0, 64, 0}, {"aligned", 100, 0, 64, 0}, {"ünï", 5, 1, 0, 0}};
     int rc = 0;
     for (size_t k = 0; !rc && k < sizeof ms / sizeof ms[0]; k++) {
-        rc = zw_begin(z, &ms[k], &e);
+        rc = ckpt__zw_begin(z, &ms[k], &e);
         for (uint64_t off = 0; !rc && off < ms[k].size; off += 70001) {
             size_t n = ms[k].size - off < 70001 ? (size_t)(ms[k].size - off) : 70001;
-            rc = zw_write(z, big + off, n, &e);
+            rc = ckpt__zw_write(z, big + off, n, &e);
         }
-        if (!rc) rc = zw_end(z, &e);
+        if (!rc) rc = ckpt__zw_end(z, &e);
     }
-    if (!rc) rc = zw_finish(z, &e);
+    if (!rc) rc = ckpt__zw_finish(z, &e);
     CHECK("zip_write_ok", rc == 0);
-    zw_free(z);
+    ckpt__zw_free(z);
     close(fd);
     int nul = open("/dev/null", O_WRONLY);
-    zw *z2 = zw_new(nul, "/dev/null");
-    CHECK("zip_write_overrun_refused", zw_begin(z2, &ms[3], &e) == 0 && zw_write(z2, big, 101, &e) != 0);
-    zw_free(z2);
+    zw *z2 = ckpt__zw_new(nul, "/dev/null");
+    CHECK("zip_write_overrun_refused", ckpt__zw_begin(z2, &ms[3], &e) == 0 && ckpt__zw_write(z2, big, 101, &e) != 0);
+    ckpt__zw_free(z2);
     close(nul);
     int ze = 0;
     zip_t *zr = zip_open(path, ZIP_RDONLY | ZIP_CHECKCONS, &ze);
