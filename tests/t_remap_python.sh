@@ -140,3 +140,15 @@ EOF
 printf '^a[[:digit:]]+$ -> x\n' > "$T/posix.txt"
 expect_exit 3 posix_class_refused "$CKPT" maps --preview "$T/names.safetensors" --map "$T/posix.txt"
 grep -q "posix.txt:1:4: bad regex: POSIX class" "$T/err" && pass posix_class_msg || fail posix_class_msg "$(cat "$T/err")"
+
+# a rule that backtracks without end (Python's re would hang on it) is
+# stopped by the match limit: a clear error naming the rule and the tensor,
+# exit 3, nothing written
+$PY - "$T" <<'PYEOF'
+import sys, numpy as np, stio
+stio.write(f"{sys.argv[1]}/patho.safetensors", {"a" * 40 + "b": np.zeros(1, np.float32)})
+PYEOF
+printf '# nested quantifiers\n^(a+)+$ -> x\n' > "$T/patho.txt"
+expect_exit 3 backtrack_limit_exit timeout 20 "$CKPT" convert "$T/patho.safetensors" -o "$T/po.safetensors" --map "$T/patho.txt"
+grep -q "patho.txt:2:1: the regex gave up on 'aaaa.*backtracking limit" "$T/err" && [ ! -e "$T/po.safetensors" ] \
+    && pass backtrack_limit_msg || fail backtrack_limit_msg "$(cat "$T/err")"

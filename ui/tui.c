@@ -314,6 +314,12 @@ static int job_cb(void *ud, const ckpt_progress *p)
     return j->cancel;
 }
 
+static int job_net_hook(void *ud, const ckpt_progress *p)
+{
+    (void)p;
+    return ((job *)ud)->cancel;
+}
+
 static void *job_main(void *arg)
 {
     job *j = arg;
@@ -324,6 +330,8 @@ static void *job_main(void *arg)
     ckpt_convert_result res;
     memset(&st, 0, sizeof st);
     memset(&res, 0, sizeof res);
+    /* a remote model's range reads stop on Esc too, not only between chunks */
+    ckpt_hub_set_progress(job_net_hook, j);
     if (j->kind == JOB_STATS) rc = ckpt_tensor_stats(A.m, j->tensor, 0, &st, job_cb, j, &e);
     else rc = ckpt_convert(A.m, &j->copts, &res, &e);
     pthread_mutex_lock(&j->mu);
