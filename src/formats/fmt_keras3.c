@@ -423,8 +423,8 @@ int kx_open_k3_h5(ckpt_model *m, const char *path, ckpt_err *err)
     m->priv = st;
     int rc = kx_open_h5(st, path, path, -1, err);
     if (rc) return rc;
-    struct stat sb;
-    if (stat(path, &sb) == 0 && ckpt__model_add_file(m, path, (uint64_t)sb.st_size, err) < 0) return err->code;
+    uint64_t sz = kx_size(st, 0, path);
+    if (sz != UINT64_MAX && ckpt__model_add_file(m, path, sz, err) < 0) return err->code;
     sibling_config(m, st, path, err);
     if (err->code) return err->code;
     return read_k3(m, st, 0, err);
@@ -472,9 +472,9 @@ static int open_sharded(ckpt_model *m, kx_state *st, const char *path, ckpt_err 
                 if (st->nh5 >= 255) rc = ckpt_err_set(err, CKPT_E_UNSUPPORTED, "more than 255 shards");
                 else if (!ckpt__file_exists(sp)) { rc = ckpt_err_set(err, CKPT_E_NOTFOUND, "shard listed in the index is missing"); ckpt_err_at_path(err, sp); }
                 else {
-                    struct stat sb;
-                    if (stat(sp, &sb) == 0) ckpt__model_add_file(m, sp, (uint64_t)sb.st_size, err);
                     rc = kx_open_h5(st, sp, sp, -1, err);
+                    uint64_t sz = rc ? UINT64_MAX : kx_size(st, st->nh5 - 1, sp);
+                    if (sz != UINT64_MAX) ckpt__model_add_file(m, sp, sz, err);
                 }
             }
             free(sp);
@@ -650,6 +650,9 @@ const ckpt_format ckpt_fmt_keras = {
     .write_abort = kw_write_abort,
     .name_as = kx_name_as,
     .namings = kx_namings,
+    .hub_files = "model.keras=60 *.keras=59",
+    .remote_ranges = "*.keras",
+    .companions = "config.json",
 };
 
 const ckpt_format ckpt_fmt_keras_weights = {
@@ -669,4 +672,7 @@ const ckpt_format ckpt_fmt_keras_weights = {
     .write = kw_write_chunk,
     .write_end = kw_weights_end,
     .write_abort = kw_write_abort,
+    .hub_files = "*.weights.h5=58",
+    .remote_ranges = "*.weights.h5",
+    .companions = "config.json",
 };

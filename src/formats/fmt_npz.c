@@ -391,4 +391,7 @@ const ckpt_format ckpt_fmt_npz = {
     .write_end = ckpt__npz_write_end,
     .write_abort = ckpt__npz_write_abort,
     .opts = "compress!",
+    .hub_files = "*.npz=30",
+    .remote_ranges = "*.npz *.npy",
+    .companions = "",
 };

@@ -668,4 +668,7 @@ const ckpt_format ckpt_fmt_torch = {
     .write = ckpt__torch_write,
     .write_end = ckpt__torch_write_end,
     .write_abort = ckpt__torch_write_abort,
+    .hub_files = "pytorch_model.bin.index.json=72 pytorch_model.bin=70 *.pt=40 *.pth=40 *.ckpt=40",
+    .remote_ranges = "*.bin *.pt *.pth *.ckpt",
+    .companions = "config.json pytorch_model*.bin generation_config.json tokenizer.json tokenizer_config.json special_tokens_map.json",
 };

@@ -100,6 +100,8 @@ int kx_open_h5(kx_state *st, const char *path, const char *shown, int fd, ckpt_e
 /* Open `size` bytes of `src` from `base` as an HDF5 file through the
  * ckpt_src driver (h5vfd.c): remote files, members stored inside a zip.
  * Takes src (closed by kx_free). */
+/* Size of file h5 (opened from `path`), UINT64_MAX if unknown. */
+uint64_t kx_size(const kx_state *st, int h5, const char *path);
 int kx_open_h5_src(kx_state *st, ckpt_src *src, uint64_t base, uint64_t size,
                    const char *shown, ckpt_err *err);
 /* Add dataset `dpath` of file h5 as tensor `name`. Returns the tensor index or -1. */

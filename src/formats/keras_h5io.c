@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 kx_state *kx_new(void)
@@ -102,6 +103,13 @@ int kx_open_h5_src(kx_state *st, ckpt_src *src, uint64_t base, uint64_t size,
     return 0;
 fail:
     return err->code ? (int)err->code : CKPT_E_FORMAT;
+}
+
+uint64_t kx_size(const kx_state *st, int h5, const char *path)
+{
+    if (h5 >= 0 && h5 < st->nh5 && st->src[h5]) return st->src[h5]->size;
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (uint64_t)sb.st_size : UINT64_MAX;
 }
 
 int kx_open_h5(kx_state *st, const char *path, const char *shown, int fd, ckpt_err *err)
