@@ -10,13 +10,14 @@
  * shared by every source opened on it (a .keras zip and the HDF5 file
  * stored inside it, a re-open by convert); the fetched ranges are kept as
  * extents under one process-wide budget (CKPT_REMOTE_CACHE_MB, default 64),
- * least recently used dropped first. A random read fetches exactly the bytes
- * asked (metadata is scattered between tensor data, and rounding each read
- * up to a block would fetch the data too); from the third read in sequence
- * on, a read-ahead as large as the sequential run so far (at most 4 MiB) is
- * added, its end aligned to a 64 KiB block, so walking a header costs at
- * most twice its size and streaming tensor data costs few requests. Reads of
- * 1 MiB or more go straight into the caller's buffer.
+ * least recently used dropped first. A random read fetches the 4 KiB-aligned
+ * pages around it (HDF5 metadata is scattered between tensor data: a 64 KiB
+ * block per object header would fetch the data too, single bytes would cost
+ * a request per header); from the third read in sequence on, a read-ahead as
+ * large as the sequential run so far (at most 4 MiB) is added, its end
+ * aligned to a 64 KiB block, so walking a header costs at most about twice
+ * its size and streaming tensor data costs few requests. Reads of 1 MiB or
+ * more go straight into the caller's buffer.
  *
  * Every answer is checked (http.c): a 206 must carry the Content-Range
  * asked for, of the size the listing gave, else the read fails naming the
@@ -35,7 +36,7 @@
 
 #include "hub_int.h"
 
-enum { BLOCK = 64 * 1024, RA_MAX = 4 << 20, BIG = 1 << 20, SMALL_FILE = 16 << 20 };
+enum { PAGE = 4096, BLOCK = 64 * 1024, RA_MAX = 4 << 20, BIG = 1 << 20, SMALL_FILE = 16 << 20 };
 
 typedef struct ext {
     uint64_t off;
@@ -160,7 +161,12 @@ static int fetch(rfile *f, void *buf, size_t n, uint64_t off, ckpt_err *err)
                       .expect_size = f->size, .spill = f->spill_fd >= 0, .spill_fd = f->spill_fd};
         http_resp r;
         int rc = ckpt__http_do(&q, &r, err);
-        if (rc) { ckpt__http_resp_free(&r); return rc; }
+        if (rc) {
+            /* name the file, not the (signed) address it was fetched from */
+            if (err) snprintf(err->path, sizeof err->path, "%s", f->shown);
+            ckpt__http_resp_free(&r);
+            return rc;
+        }
         if (r.status == 206 || r.status == 200) {
             if (u == f->url && r.url && strcmp(r.url, f->url)) {
                 free(f->cdn);
@@ -220,20 +226,28 @@ static int cached_read(rfile *f, unsigned char *out, size_t n, uint64_t off, ckp
             out += g; off += g; n -= g;
             continue;
         }
-        uint64_t end = off + g;
-        if (f->seq_n >= 2) {
+        uint64_t end = off + g, start = off;
+        if (f->seq_n < 2) {
+            /* a random read: the aligned page(s) around it, so neighbouring
+             * metadata (object headers next to each other) costs one request */
+            uint64_t lo = i > 0 ? f->e[i - 1].off + f->e[i - 1].len : 0;
+            start = off / PAGE * PAGE;
+            if (start < lo) start = lo;
+            end = (end + PAGE - 1) / PAGE * PAGE;
+            if (end > limit) end = limit;
+        } else {
             uint64_t ra = f->run < RA_MAX ? f->run : RA_MAX;
             end = (end + ra + BLOCK - 1) / BLOCK * BLOCK;
             if (end > limit) end = limit;
         }
-        size_t want = (size_t)(end - off);
+        size_t want = (size_t)(end - start);
         unsigned char *d = malloc(want);
         if (!d) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-        int rc = fetch(f, d, want, off, err);
+        int rc = fetch(f, d, want, start, err);
         if (rc) { free(d); return rc; }
         if (f->whole_fd >= 0) { free(d); continue; }   /* now read from the full copy */
-        memcpy(out, d, g);
-        ext_put(f, off, d, want);
+        memcpy(out, d + (off - start), g);
+        ext_put(f, start, d, want);
         out += g; off += g; n -= g;
     }
     return 0;
