@@ -97,7 +97,7 @@ CONFIG = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_
           "tie_word_embeddings": False}
 
 
-def build_repos(big=None):
+def build_repos(big=None, big_name="big.bin"):
     """{repo: {"files": {path: bytes}, "private": bool, "extra_tree": [...]}}"""
     repos = {}
     ts = llama_tensors()
@@ -127,7 +127,7 @@ def build_repos(big=None):
     repos["org/evil"] = {"files": {"config.json": b"{}\n"}, "private": False,
                          "extra_tree": [{"type": "file", "path": "../../escape.txt", "oid": "0" * 40, "size": 3}]}
     if big:
-        repos["org/big"] = {"files": {"big.bin": ("file", big)}, "private": False}
+        repos["org/big"] = {"files": {big_name: ("file", big)}, "private": False}
     return repos
 
 
@@ -496,12 +496,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--log")
     ap.add_argument("--big", help="serve this file as org/big/big.bin")
+    ap.add_argument("--big-name", default="big.bin", help="the name --big serves it under")
     ap.add_argument("--serve", action="append", default=[], metavar="REPO=DIR",
                     help="also serve the files under DIR as repo REPO")
     ap.add_argument("--huge", type=int, default=0, help="serve org/huge listing this many extra files")
     ap.add_argument("--dump", help="write the fixture repos' files under this folder and exit")
     a = ap.parse_args()
-    specs = build_repos(a.big)
+    specs = build_repos(a.big, a.big_name)
     if a.huge:
         specs["org/huge"] = {"files": {"config.json": b'{"model_type": "bert"}\n'}, "private": False, "bulk": a.huge}
     for sv in a.serve:

@@ -565,6 +565,41 @@ out:
     return rc;
 }
 
+/* convert --cache: the model file a hf:// URL names (as ckpt_open picks
+ * it) and its companions (the format's .companions in its folder) fetched
+ * into the cache, so the conversion reads them there and they stay. */
+int ckpt_hub_cache_model(const char *url, ckpt_progress_fn fn, void *ud, ckpt_err *err)
+{
+    char *pinned = NULL;
+    int rc = ckpt__hub_resolve(url, &pinned, err);
+    hub_ref r = {0}, m = {0};
+    if (!rc) rc = ckpt__hub_url_parse(url, &r, err);
+    if (!rc) rc = ckpt__hub_url_parse(pinned, &m, err);
+    const ckpt_hub_listing *l = NULL;
+    if (!rc && !ckpt__hub_offline()) rc = ckpt__hub_listing(&m, m.rev, &l, err);
+    unsigned char *want = l ? calloc((size_t)l->nfiles + 1, 1) : NULL;
+    if (!rc && l && !want) rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    if (!rc && l) {
+        char *dir = ckpt__path_dirname(m.path);
+        const char *mb = ckpt__path_basename(m.path);
+        for (int i = 0; dir && i < l->nfiles; i++) {
+            const ckpt_hub_file *f = &l->files[i];
+            char *fd = f->is_dir ? NULL : ckpt__path_dirname(f->path);
+            if (fd && !strcmp(fd, dir))
+                want[i] = !strcmp(f->path, m.path) || ckpt__format_is_companion(mb, ckpt__path_basename(f->path));
+            free(fd);
+        }
+        free(dir);
+        rc = ckpt__hub_fetch(&m, l, r.rev ? r.rev : "main", want, 0, fn, ud, err);
+    }
+    if (rc) ckpt_err_at_path(err, url);
+    free(want);
+    free(pinned);
+    ckpt__hub_ref_free(&r);
+    ckpt__hub_ref_free(&m);
+    return rc;
+}
+
 /* ---------------------------------------------------------------------- */
 /* pull                                                                   */
 /* ---------------------------------------------------------------------- */
