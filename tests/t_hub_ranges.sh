@@ -78,6 +78,14 @@ PYEOF
     fi
 done <<<"$REPOS"
 
+# ---- diff --values reads remote tensor data lazily by ranges, once
+: >"$LOG"
+expect_exit 0 ranges_diff_values env HF_HOME="$T/d/hf" "$CKPT" diff --values hf://org/bigh5 "$G/big_weights.h5"
+got=$(sent big_weights.h5) size=$(stat -c %s "$G/big_weights.h5")
+[ $((got * 100)) -ge $((size * 95)) ] && [ $((got * 100)) -le $((size * 105)) ] && pass ranges_diff_bytes \
+    || fail ranges_diff_bytes "sent $got bytes, file size $size"
+echo "  bigh5 diff --values: $got bytes of $size"
+
 # ---- nothing of the weights went to the cache (only small files, such as model.json)
 [ -z "$(find "$HF_HOME/hub" -name '*.h5' -o -name '*.pt' -o -name '*.gguf' 2>/dev/null)" ] \
     && pass ranges_nothing_cached || fail ranges_nothing_cached "$(find "$HF_HOME/hub" -name '*.h5' -o -name '*.pt' -o -name '*.gguf')"
