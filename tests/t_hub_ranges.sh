@@ -86,6 +86,17 @@ got=$(sent big_weights.h5) size=$(stat -c %s "$G/big_weights.h5")
     || fail ranges_diff_bytes "sent $got bytes, file size $size"
 echo "  bigh5 diff --values: $got bytes of $size"
 
+# ---- convert --cache keeps the model file (and its companions) in the cache, as pull does
+rm -rf "$T/k" && mkdir -p "$T/k"
+expect_exit 0 ranges_convert_cache env HF_HOME="$T/k/hf" "$CKPT" convert hf://org/pt --cache --to safetensors -o "$T/k/out.safetensors"
+snap=$(echo "$T"/k/hf/hub/models--org--pt/snapshots/*)
+cmp -s "$snap/mnist.pt" "$FIX/pytorch/burn-mnist/mnist.pt" && pass ranges_cache_kept || fail ranges_cache_kept "mnist.pt not in $snap"
+"$CKPT" convert "$FIX/pytorch/burn-mnist/mnist.pt" --to safetensors -o "$T/k/local.safetensors" >/dev/null 2>&1
+cmp -s "$T/k/out.safetensors" "$T/k/local.safetensors" && pass ranges_cache_same || fail ranges_cache_same "outputs differ"
+: >"$LOG"
+HF_HOME="$T/k/hf" HF_HUB_OFFLINE=1 "$CKPT" ls hf://org/pt >/dev/null 2>"$T/err" && [ ! -s "$LOG" ] \
+    && pass ranges_cache_offline || fail ranges_cache_offline "$(cat "$T/err")"
+
 # ---- nothing of the weights went to the cache (only small files, such as model.json)
 [ -z "$(find "$HF_HOME/hub" -name '*.h5' -o -name '*.pt' -o -name '*.gguf' 2>/dev/null)" ] \
     && pass ranges_nothing_cached || fail ranges_nothing_cached "$(find "$HF_HOME/hub" -name '*.h5' -o -name '*.pt' -o -name '*.gguf')"
