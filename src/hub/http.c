@@ -550,9 +550,10 @@ int ckpt__http_do(const http_req *q, http_resp *r, ckpt_err *err)
         if (s.bad_range) {
             char cr[96];
             clean_cr(cr, sizeof cr, r->content_range);
+            char of[32] = "";
+            if (q->expect_size) snprintf(of, sizeof of, "/%llu", (unsigned long long)q->expect_size);
             rc = ckpt_err_set(err, CKPT_E_NET, "wrong Content-Range from the server: asked bytes %llu-%llu%s, got '%s'",
-                              (unsigned long long)s.want_from, (unsigned long long)q->to,
-                              q->expect_size ? " of the file's size" : "", cr);
+                              (unsigned long long)s.want_from, (unsigned long long)q->to, of, cr);
             goto done;
         }
         if (s.spill_err) {
