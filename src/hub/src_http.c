@@ -12,9 +12,9 @@
  * extents under one process-wide budget (CKPT_REMOTE_CACHE_MB, default 64),
  * least recently used dropped first. A file's first two reads are fetched as
  * asked (a magic number, then the header it announces); after them a random
- * read fetches the 4 KiB-aligned pages around it (HDF5 metadata is scattered between tensor data: a 64 KiB
- * block per object header would fetch the data too, single bytes would cost
- * a request per header); from the third read in sequence on, a read-ahead as
+ * read fetches the 4 KiB-aligned pages around it (HDF5 metadata is
+ * scattered between tensor data: a 64 KiB block per object header would
+ * fetch the data too, exact reads would cost a request per header); from the third read in sequence on, a read-ahead as
  * large as the sequential run so far (at most 4 MiB) is added, its end
  * aligned to a 64 KiB block, so walking a header costs at most about twice
  * its size and streaming tensor data costs few requests. Reads of 1 MiB or
