@@ -452,3 +452,15 @@ int ckpt__hub_exists(const char *url)
     ckpt__hub_ref_free(&r);
     return yes;
 }
+
+char *ckpt__hub_local_copy(const char *url)
+{
+    if (!ckpt_is_hub_url(url)) return NULL;
+    hub_ref r;
+    ckpt_err e;
+    ckpt_err_clear(&e);
+    if (ckpt__hub_url_parse(url, &r, &e)) return NULL;
+    char *p = r.rev && ckpt__hub_is_commit(r.rev) && *r.path ? ckpt__hub_cached_file(&r, r.rev, r.path) : NULL;
+    ckpt__hub_ref_free(&r);
+    return p;
+}
