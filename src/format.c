@@ -1,5 +1,6 @@
 /* format.c: the format registry and detection. Adding a format is one
  * file (src/formats/fmt_NAME.c) and one line in CKPT_FORMAT_LIST below. */
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,71 @@ int ckpt_format_can_write(const char *format, const ckpt_model *m, char *why, si
     if (f->can_write && m) return f->can_write(m, why, n);
     return 1;
 }
+
+/* ---- what the Hub asks the formats (their hub_files, remote_ranges, companions) ---- */
+
+/* Rank of `base` in a "PATTERN[=RANK] ..." list: the first pattern that
+ * matches gives its rank (1 without one), 0 = none. */
+/* The next word of a space-separated list into w (NUL-terminated; a word
+ * longer than n-1 is skipped); 0 at the end. */
+static int next_word(const char **p, char *w, size_t n)
+{
+    for (;;) {
+        while (**p == ' ') (*p)++;
+        size_t l = strcspn(*p, " ");
+        if (!l) return 0;
+        const char *s = *p;
+        *p += l;
+        if (l < n) {
+            memcpy(w, s, l);
+            w[l] = 0;
+            return 1;
+        }
+    }
+}
+
+static int pattern_rank(const char *list, const char *base)
+{
+    const char *p = list ? list : "";
+    char pat[128];
+    while (next_word(&p, pat, sizeof pat)) {
+        char *eq = strrchr(pat, '=');
+        int rank = 1;
+        if (eq) { *eq = 0; rank = atoi(eq + 1); }
+        if (!fnmatch(pat, base, 0)) return rank;
+    }
+    return 0;
+}
+
+int ckpt__format_hub_rank(const char *base)
+{
+    int best = 0;
+    for (int i = 0; i < NFORMATS; i++) {
+        int r = pattern_rank(formats[i]->hub_files, base);
+        if (r > best) best = r;
+    }
+    return best;
+}
+
+int ckpt__format_remote_ranges(const char *path)
+{
+    const char *base = ckpt__path_basename(path);
+    for (int i = 0; i < NFORMATS; i++)
+        if (pattern_rank(formats[i]->remote_ranges, base)) return 1;
+    return 0;
+}
+
+int ckpt__format_is_companion(const char *model_base, const char *base)
+{
+    const ckpt_format *best = NULL;
+    int br = 0;
+    for (int i = 0; i < NFORMATS; i++) {
+        int r = pattern_rank(formats[i]->hub_files, model_base);
+        if (r > br) { br = r; best = formats[i]; }
+    }
+    return best && pattern_rank(best->companions, base) > 0;
+}
+
 
 void ckpt__writers_for(const ckpt_model *m, const char *skip_prefix, char *buf, size_t n)
 {
@@ -232,17 +298,10 @@ const char *ckpt_format_for_output(const char *path)
     for (int i = 0; i < NFORMATS; i++) {
         if (!(formats[i]->flags & CKPT_FMT_WRITE) || !formats[i]->exts) continue;
         const char *e = formats[i]->exts;
-        while (*e) {
-            while (*e == ' ') e++;
-            size_t l = strcspn(e, " ");
-            if (!l) break;
-            char ext[64];
-            if (l < sizeof ext) {
-                memcpy(ext, e, l);
-                ext[l] = 0;
-                if (l > best_len && ckpt__ends_with(path, ext)) { best = formats[i]; best_len = l; }
-            }
-            e += l;
+        char ext[64];
+        while (next_word(&e, ext, sizeof ext)) {
+            size_t l = strlen(ext);
+            if (l > best_len && ckpt__ends_with(path, ext)) { best = formats[i]; best_len = l; }
         }
     }
     return best ? best->name : NULL;

@@ -238,6 +238,7 @@ char *ckpt__read_head(const char *path, size_t n)
 
 int ckpt__file_exists(const char *path)
 {
+    if (ckpt_path_is_remote(path)) return ckpt_remote_exists_hook ? ckpt_remote_exists_hook(path) : 0;
     struct stat st;
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }

@@ -1012,4 +1012,7 @@ const ckpt_format ckpt_fmt_safetensors = {
     .write = st_write,
     .write_end = st_write_end,
     .write_abort = st_write_abort,
+    .hub_files = "model.safetensors.index.json=100 model.safetensors=95 *.safetensors.index.json=90 *.safetensors=85",
+    .remote_ranges = "*.safetensors",
+    .companions = "config.json *.safetensors generation_config.json tokenizer.json tokenizer_config.json special_tokens_map.json",
 };
