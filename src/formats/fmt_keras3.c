@@ -606,7 +606,7 @@ static int keras_open(ckpt_model *m, const char *path, ckpt_err *err)
          * A local file's member is read through once first, so a damaged
          * one fails on its CRC as the copy did; a remote one is not (that
          * would be the whole download: ls fetches the metadata only) */
-        if (!ckpt_path_is_remote(path) && (rc = kz_extract_fd(z, mb.weights, -1, err))) {
+        if (!ckpt_path_is_remote(path) && (rc = ckpt__kz_extract_fd(z, mb.weights, -1, err))) {
             zip_discard(z);
             ckpt_src_close(zs);
             ckpt_err_at_path(err, path);
