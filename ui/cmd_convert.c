@@ -8,6 +8,7 @@
 
 #include "ckpt/convert.h"
 #include "ckpt/remap.h"
+#include "ckpt/verify.h"
 #include "cli.h"
 #include "safe.h"
 
@@ -44,7 +45,7 @@ static int conv_progress_cb(void *ud, const ckpt_progress *pr)
 int cmd_convert(int argc, char **argv)
 {
     const char *in = NULL, *out = NULL, *to = NULL;
-    int json = 0, rc;
+    int json = 0, verify = 0, rc;
     ckpt_convert_opts o;
     memset(&o, 0, sizeof o);
     cli_progress prog;
@@ -67,6 +68,7 @@ int cmd_convert(int argc, char **argv)
         if (!strcmp(a, "-o") || !strcmp(a, "--output")) { NEED_ARG(); out = argv[++i]; }
         else if (!strcmp(a, "--to")) { NEED_ARG(); to = argv[++i]; }
         else if (!strcmp(a, "--json")) json = 1;
+        else if (!strcmp(a, "--verify")) verify = 1;
         else if (!strcmp(a, "--shard-size")) {
             NEED_ARG();
             if (!ckpt_parse_size(argv[++i], &o.shard_size)) {
@@ -174,6 +176,17 @@ int cmd_convert(int argc, char **argv)
         if (w) fprintf(stderr, "ckpt: warning: %s\n", cli_esc(w));
         free(w);
     }
+    ckpt_verify_result vr = {0};
+    if (!crc && verify) {
+        const char *written = res.main_path[0] ? res.main_path : out;
+        if (ckpt_verify(m, &o, written, &vr, &err)) {
+            rc = cli_fail(&err);
+            fprintf(stderr, "ckpt: the output is kept as written: %s\n", cli_esc(written));
+            goto done;
+        }
+        fprintf(stderr, "verified %d tensors (%d bit for bit%s)\n", vr.ntensors, vr.nexact,
+                vr.nexact < vr.ntensors ? ", the others within their cast or quantization bound" : "");
+    }
     if (crc) {
         rc = cli_fail(&err);
     } else {
@@ -187,6 +200,7 @@ int cmd_convert(int argc, char **argv)
             cJSON_AddNumberToObject(r, "tensors", res.ntensors);
             cJSON_AddNumberToObject(r, "bytes", (double)res.nbytes);
             cJSON_AddNumberToObject(r, "files", res.nfiles);
+            if (verify) cJSON_AddNumberToObject(r, "verified", vr.ntensors);
             char *s = cli_json_safe(cJSON_PrintUnformatted(r));
             if (s) puts(s);
             free(s);
@@ -197,6 +211,7 @@ int cmd_convert(int argc, char **argv)
                     res.main_path[0] ? res.main_path : out);
         }
     }
+done:
     ckpt_close(m);
 out:
     for (int k = 0; k < nkv; k++) free(kv[k]);
