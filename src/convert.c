@@ -224,9 +224,8 @@ int ckpt_convert(ckpt_model *m, const ckpt_convert_opts *o, ckpt_convert_result 
         ckpt__plan_free(&plan);
         return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     }
-    /* --package zip: the package writer (package.c) wraps the --to writer */
-    extern const ckpt_format ckpt_fmt_package;
-    if (ckpt__opt(o, "package")) f = &ckpt_fmt_package;
+    /* --package zip: the registry's package writer (package.c) wraps the --to writer */
+    if (ckpt__opt(o, "package")) f = ckpt__format_find("package");
     ckpt_writer w = {.fmt = f, .opts = o, .src = m, .plan = &plan, .txn = txn, .res = res};
     ckpt_progress pr = {.phase = "convert", .items_total = plan.n};
     for (int i = 0; i < plan.n; i++) pr.bytes_total += plan.e[i].nbytes;
