@@ -42,10 +42,38 @@ static int conv_progress_cb(void *ud, const ckpt_progress *pr)
     return cli_progress_cb(c->bar, pr);
 }
 
+/* --resume: an output that exists and verifies against the input is kept
+ * (what a re-run of a batch skips); one that does not is written again. */
+static int already_done(ckpt_model *m, const ckpt_convert_opts *o, const char *in, int json)
+{
+    struct stat st;
+    if (stat(o->out, &st)) return 0;
+    ckpt_err err;
+    ckpt_err_clear(&err);
+    ckpt_verify_result vr;
+    if (ckpt_verify(m, o, o->out, &vr, &err)) {
+        fprintf(stderr, "ckpt: %s exists but does not verify (%s): converting again\n", cli_esc(o->out), cli_esc(err.msg));
+        return 0;
+    }
+    if (json) {
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddStringToObject(r, "input", in);
+        cJSON_AddStringToObject(r, "output", o->out);
+        cJSON_AddBoolToObject(r, "skipped", 1);
+        cJSON_AddNumberToObject(r, "verified", vr.ntensors);
+        char *s = cli_json_safe(cJSON_PrintUnformatted(r));
+        if (s) puts(s);
+        free(s);
+        cJSON_Delete(r);
+    }
+    fprintf(stderr, "skipped: %s exists and verified %d tensors\n", cli_esc(o->out), vr.ntensors);
+    return 1;
+}
+
 int cmd_convert(int argc, char **argv)
 {
     const char *in = NULL, *out = NULL, *to = NULL;
-    int json = 0, verify = 0, rc;
+    int json = 0, verify = 0, resume = 0, rc;
     ckpt_convert_opts o;
     memset(&o, 0, sizeof o);
     cli_progress prog;
@@ -69,6 +97,8 @@ int cmd_convert(int argc, char **argv)
         else if (!strcmp(a, "--to")) { NEED_ARG(); to = argv[++i]; }
         else if (!strcmp(a, "--json")) json = 1;
         else if (!strcmp(a, "--verify")) verify = 1;
+        else if (!strcmp(a, "--resume")) resume = verify = 1;
+        else if (!strcmp(a, "--batch")) return cmd_convert_batch(argc, argv);
         else if (!strcmp(a, "--shard-size")) {
             NEED_ARG();
             if (!ckpt_parse_size(argv[++i], &o.shard_size)) {
@@ -165,6 +195,7 @@ int cmd_convert(int argc, char **argv)
     ckpt_convert_result res;
     ckpt_err err;
     ckpt_err_clear(&err);
+    if (resume && already_done(m, &o, in, json)) { rc = EXIT_OK; goto done; }
     int crc = ckpt_convert(m, &o, &res, &err);
     cli_progress_done(&prog);
     if (res.stale_removed)
