@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "cli.h"
 #include "safe.h"
 
@@ -169,9 +170,6 @@ static int read_manifest(const char *path, job **out, int *njobs)
 
 static int start_job(job *j, char **common, int ncommon)
 {
-    int po[2], pe[2];
-    if (pipe(po)) return -1;
-    if (pipe(pe)) { close(po[0]); close(po[1]); return -1; }
     char **av = calloc((size_t)(j->argc + ncommon + 6), sizeof *av);
     if (!av) return -1;
     int k = 0;
@@ -182,26 +180,10 @@ static int start_job(job *j, char **common, int ncommon)
     av[k++] = "--resume";          /* verifies; skips an output that exists and verifies */
     av[k++] = "--json";
     av[k++] = "--progress=json";
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(po[1], 1);
-        dup2(pe[1], 2);
-        close(po[0]); close(po[1]); close(pe[0]); close(pe[1]);
-        signal(SIGINT, SIG_IGN);    /* the batch forwards SIGTERM itself */
-        execv("/proc/self/exe", av);
-        fprintf(stderr, "ckpt: cannot run ckpt: %s\n", strerror(errno));
-        _exit(EXIT_INPUT);
-    }
+    int rc = child_spawn(av, &j->pid, &j->ofd, &j->efd);
     free(av);
-    close(po[1]);
-    close(pe[1]);
-    if (pid < 0) { close(po[0]); close(pe[0]); return -1; }
-    j->pid = pid;
-    j->ofd = po[0];
-    j->efd = pe[0];
-    j->state = 1;
-    return 0;
+    if (!rc) j->state = 1;
+    return rc;
 }
 
 /* stderr lines: progress JSON, or a message (the last "ckpt: ..." is the job's error) */
