@@ -25,6 +25,7 @@ int cmd_diff(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_scaffold(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* The command table: one row per subcommand. */
 static const cli_cmd commands[] = {
@@ -143,6 +144,29 @@ static const cli_cmd commands[] = {
      "  Ends with the TODOs left in the code, by file and line. NAME defaults to\n"
      "  the model_type. An architecture it cannot follow (encoder-decoder,\n"
      "  relative position bias, mixture of experts) is listed and nothing is written.\n"},
+    {"serve", cmd_serve, "serve conversions over HTTP: Cog's prediction API (zip package out)",
+     "usage: ckpt serve [--listen HOST:PORT] [--jobs N] [--root DIR] [--output-dir DIR]\n"
+     "                  [--grace S] [--max-body BYTES] [--max-output BYTES]\n"
+     "  Cog's HTTP API on 127.0.0.1:5000 unless --listen says otherwise (port 0:\n"
+     "  any free one, printed in the first log line):\n"
+     "    GET  /health-check, GET /openapi.json (the input schema), GET /\n"
+     "    POST /predictions {\"input\": {...}} -> {\"status\", \"output\", \"logs\",\n"
+     "         \"metrics\": {\"predict_time\"}}, or \"failed\" with \"error\"\n"
+     "    PUT  /predictions/ID (idempotent), Prefer: respond-async -> 202 and\n"
+     "         the prediction posted to \"webhook\" on start and completion\n"
+     "    POST /predictions/ID/cancel\n"
+     "  Inputs: huggingface_repo (required: ORG/NAME, or a path under --root),\n"
+     "  model_type (image_classifier, sound_classifier, text_classifier),\n"
+     "  h5_filename (which .h5 when the repo has several), to, naming, map (rule\n"
+     "  text), dtype, revision. Output: the --package zip as a data: URL, or its\n"
+     "  path when --output-dir is given. Every output is verified (--verify).\n"
+     "  --jobs N      conversions at once (default 2); more get 503 + Retry-After\n"
+     "  --root DIR    local inputs allowed under DIR only (default: none)\n"
+     "  --grace S     on SIGTERM, running jobs get S seconds (default 30), then\n"
+     "                are cancelled; their partial outputs are removed\n"
+     "  --max-body    request bytes (default 1MiB); --max-output: zip bytes (512MiB)\n"
+     "  The Hub token comes from HF_TOKEN / $HF_HOME/token and is never echoed.\n"
+     "  One JSON log line per request on stderr.\n"},
     {"formats", cmd_help, "list the formats ckpt reads and writes", "usage: ckpt formats\n"},
     {"help", cmd_help, "help on a command", "usage: ckpt help [COMMAND]\n"},
 };
