@@ -22,6 +22,7 @@
 
 #define MAX_LOGS (64u << 10)
 #define KEEP_FINISHED 256
+#define KILL_AFTER 5.0
 
 serve_cfg S;
 pthread_mutex_t serve_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -279,7 +280,19 @@ static int run_child(pred *p, char **av, char **why)
     char buf[8192], line[2048] = "", last[1024] = "";
     size_t ll = 0;
     close(ofd);   /* the result is the zip itself */
+    double cancel_at = 0;
     for (;;) {
+        /* a child cancelled while it cannot see it (inside a download) is
+         * killed after KILL_AFTER seconds: its outputs are nameless
+         * temporaries until commit, so nothing partial is left */
+        struct pollfd pf = {.fd = efd, .events = POLLIN};
+        int pr = poll(&pf, 1, 200);
+        pthread_mutex_lock(&serve_mu);
+        int c = p->cancel;
+        pthread_mutex_unlock(&serve_mu);
+        if (c && !cancel_at) cancel_at = serve_now();
+        if (c && serve_now() - cancel_at > KILL_AFTER) kill(pid, SIGKILL);
+        if (pr == 0 || (pr < 0 && errno == EINTR)) continue;
         ssize_t r = read(efd, buf, sizeof buf);
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0) break;
