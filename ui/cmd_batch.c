@@ -366,11 +366,17 @@ int cmd_convert_batch(int argc, char **argv)
     board b = {.tty = isatty(2)};
     char **common = calloc((size_t)argc + 1, sizeof *common);
     if (!common) return EXIT_INPUT;
+    /* the batch's own options (--opt v or --opt=v); the others go to every
+     * job, whose `ckpt convert` parses them */
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--batch") || !strcmp(a, "--jobs") || !strcmp(a, "--part")) {
-            if (i + 1 >= argc) { free(common); return cli_usage("convert", "%s needs a value", a); }
-            const char *v = argv[++i];
+        const char *a = argv[i], *eq = strchr(a, '=');
+        char name[16] = "";
+        if (!strncmp(a, "--", 2) && eq && eq - a < (int)sizeof name) snprintf(name, sizeof name, "%.*s", (int)(eq - a), a);
+        const char *n = name[0] ? name : a;
+        if (!strcmp(n, "--batch") || !strcmp(n, "--jobs") || !strcmp(n, "--part")) {
+            if (!name[0] && i + 1 >= argc) { free(common); return cli_usage("convert", "%s needs a value", a); }
+            const char *v = name[0] ? eq + 1 : argv[++i];
+            a = n;
             char *end;
             if (a[2] == 'b') manifest = v;
             else if (a[2] == 'j') {

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ckpt/convert.h"
+#include "args.h"
 #include "cli.h"
 #include "serve.h"
 
@@ -280,40 +281,55 @@ static int parse_listen(const char *v, struct sockaddr_in *sa)
     return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
 }
 
+/* One option; 0 or the exit code after a usage message. */
+static int serve_opt(int id, const char *v, const char **listen)
+{
+    enum { O_LISTEN = CLI_OPT_FIRST_CMD, O_JOBS, O_ROOT, O_OUTD, O_GRACE, O_MAXBODY, O_MAXOUT };
+    uint64_t sz = 0;
+    char *end = NULL;
+    switch (id) {
+    case O_LISTEN: *listen = v; break;
+    case O_JOBS:
+        S.jobs = (int)strtol(v, &end, 10);
+        if (*end || S.jobs < 1 || S.jobs > 64) return cli_usage("serve", "--jobs wants 1..64, got '%s'", v);
+        break;
+    case O_ROOT: S.root = v; break;
+    case O_OUTD: S.output_dir = v; break;
+    case O_GRACE:
+        S.grace = strtod(v, &end);
+        if (*end || !(S.grace >= 0) || S.grace > 86400) return cli_usage("serve", "--grace wants seconds, got '%s'", v);
+        break;
+    case O_MAXBODY:
+    case O_MAXOUT:
+        if (!ckpt_parse_size(v, &sz)) return cli_usage("serve", "bad size '%s' (examples: 1MiB, 500MB)", v);
+        if (id == O_MAXBODY) S.max_body = (size_t)sz;
+        else S.max_output = sz;
+        break;
+    }
+    return 0;
+}
+
 static int serve_args(int argc, char **argv, struct sockaddr_in *sa)
 {
-    const char *listen = "127.0.0.1:5000";
+    static const struct option rows[] = {
+        {"listen", required_argument, NULL, CLI_OPT_FIRST_CMD}, {"jobs", required_argument, NULL, CLI_OPT_FIRST_CMD + 1},
+        {"root", required_argument, NULL, CLI_OPT_FIRST_CMD + 2}, {"output-dir", required_argument, NULL, CLI_OPT_FIRST_CMD + 3},
+        {"grace", required_argument, NULL, CLI_OPT_FIRST_CMD + 4}, {"max-body", required_argument, NULL, CLI_OPT_FIRST_CMD + 5},
+        {"max-output", required_argument, NULL, CLI_OPT_FIRST_CMD + 6}, {0}};
+    const char *listen = "127.0.0.1:5000", *v;
     S.jobs = 2;
     S.grace = 30;
     S.max_body = 1u << 20;
     S.max_output = 512ull << 20;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--listen") || !strcmp(a, "--jobs") || !strcmp(a, "--root") || !strcmp(a, "--output-dir") ||
-            !strcmp(a, "--grace") || !strcmp(a, "--max-body") || !strcmp(a, "--max-output")) {
-            if (!v) return cli_usage("serve", "%s needs a value", a);
-            i++;
-        }
-        uint64_t sz = 0;
-        char *end = NULL;
-        if (!strcmp(a, "--listen")) listen = v;
-        else if (!strcmp(a, "--jobs")) {
-            S.jobs = (int)strtol(v, &end, 10);
-            if (*end || S.jobs < 1 || S.jobs > 64) return cli_usage("serve", "--jobs wants 1..64, got '%s'", v);
-        } else if (!strcmp(a, "--root")) S.root = v;
-        else if (!strcmp(a, "--output-dir")) S.output_dir = v;
-        else if (!strcmp(a, "--grace")) {
-            S.grace = strtod(v, &end);
-            if (*end || !(S.grace >= 0)) return cli_usage("serve", "--grace wants seconds, got '%s'", v);
-        } else if (!strcmp(a, "--max-body") || !strcmp(a, "--max-output")) {
-            if (!ckpt_parse_size(v, &sz)) return cli_usage("serve", "bad size '%s' (examples: 1MiB, 500MB)", v);
-            if (a[6] == 'b') S.max_body = (size_t)sz;
-            else S.max_output = sz;
-        } else return cli_usage("serve", "unknown argument '%s'", a);
-    }
-    if (parse_listen(listen, sa)) return cli_usage("serve", "--listen wants IPv4:PORT (127.0.0.1:5000), got '%s'", listen);
-    return 0;
+    cli_args a;
+    if (cli_args_init(&a, "serve", argc, argv, rows)) return cli_oom();
+    int id, rc = 0;
+    while (!rc && (id = cli_args_next(&a, &v)) > 0) rc = serve_opt(id, v, &listen);
+    if (!rc && id < 0) rc = EXIT_USAGE;
+    if (!rc && a.npos) rc = cli_usage("serve", "unexpected argument '%s'", a.pos[0]);
+    cli_args_free(&a);
+    if (!rc && parse_listen(listen, sa)) rc = cli_usage("serve", "--listen wants IPv4:PORT (127.0.0.1:5000), got '%s'", listen);
+    return rc;
 }
 
 /* --root and --output-dir as real paths (the prefix checks compare those). */
