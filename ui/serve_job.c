@@ -4,7 +4,6 @@
  * the output: a data URL, or a path under --output-dir. */
 #include <cJSON.h>
 #include <curl/curl.h>
-#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -318,20 +317,6 @@ static int run_child(pred *p, char **av, char **why)
     return -1;
 }
 
-static void rm_work(const char *dir)
-{
-    DIR *d = dir ? opendir(dir) : NULL;
-    struct dirent *e;
-    while (d && (e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            char *f = path_join2(dir, e->d_name);
-            if (f) unlink(f);
-            free(f);
-        }
-    if (d) closedir(d);
-    if (dir) rmdir(dir);
-}
-
 static void *worker(void *arg)
 {
     pred *p = arg;
@@ -351,7 +336,9 @@ static void *worker(void *arg)
     pthread_mutex_unlock(&serve_mu);
     if (ok && !cancel) ok = zip_output(p, &why) == 0;
     if (!ok || cancel) unlink(p->out_path);   /* never a partial or unwanted package */
-    rm_work(p->work);
+    unlink(mapfile);                          /* the job's folder holds the map and, data-URL mode, the zip */
+    if (!S.output_dir) unlink(p->out_path);
+    rmdir(p->work);
     if (S.output_dir && (!ok || cancel)) {
         char *d = strdup(p->out_path), *sl = d ? strrchr(d, '/') : NULL;
         if (sl) { *sl = 0; rmdir(d); }
