@@ -96,3 +96,16 @@ printf 'a.safetensors -o\n' >"$T/bad.txt"
 expect_exit 2 batch_bad_line_usage "$CKPT" convert --batch "$T/bad.txt"
 grep -q "bad.txt:1:" "$T/err" && pass batch_bad_line_named || fail batch_bad_line_named "$(cat "$T/err")"
 expect_exit 2 batch_bad_part "$CKPT" convert --batch "$T/batch.txt" --part 3/2
+
+# on a terminal (tmux, 80x24): the progress display ends with the total line, then the table
+if command -v tmux >/dev/null; then
+    rm -rf "$T/res"; mkdir -p "$T/res"
+    tmux -f /dev/null -L ckpt-batch-$$ new-session -d -x 80 -y 24 \
+        "cd $(printf '%q' "$T") && $(printf '%q' "$CKPT") convert --batch batch.txt --jobs 3 >table.txt; echo EXIT:\$? >done.txt; sleep 30"
+    for _ in $(seq 300); do [ -s "$T/done.txt" ] && break; sleep 0.1; done
+    tmux -L ckpt-batch-$$ capture-pane -p -t 0 >"$T/screen" 2>/dev/null
+    tmux -L ckpt-batch-$$ kill-server 2>/dev/null
+    grep -q "batch: 20/20 done (20 converted, 0 skipped, 0 failed), 0 running" "$T/screen" && grep -q EXIT:0 "$T/done.txt" \
+        && [ "$(grep -c converted "$T/table.txt")" = 21 ] && pass batch_tty_progress_total \
+        || fail batch_tty_progress_total "$(grep -v '^$' "$T/screen" | tail -3 | tr '\n' '|')"
+else skip batch_tty_progress_total "tmux missing"; fi

@@ -215,3 +215,10 @@ p=$(tail -n +3 "$T/od.out" | $PY -c 'import json,sys; print(json.load(sys.stdin)
 case $p in "$T"/outd/*.zip) [ -f "$p" ] && unzip -l "$p" | grep -q model.safetensors && pass serve_output_dir_path || fail serve_output_dir_path "$p";;
     *) fail serve_output_dir_path "$p";; esac
 kill -TERM $SERVE_PID; wait $SERVE_PID
+# --max-output: a package over the bound fails with a message, and none is kept
+rm -rf "$T/outd"; mkdir -p "$T/outd"
+start_serve "$T/serve4.log" --max-output 1KB --output-dir "$T/outd"
+req POST /predictions '{"input": {"huggingface_repo": "org/rnn"}}' >"$T/mo.out"
+grep -q '"status":"failed"' "$T/mo.out" && grep -q 'max-output' "$T/mo.out" && [ -z "$(find "$T/outd" -type f)" ] \
+    && pass serve_max_output_bounded || fail serve_max_output_bounded "$(head -c 300 "$T/mo.out"; find "$T/outd" -type f)"
+kill -TERM $SERVE_PID; wait $SERVE_PID
