@@ -74,7 +74,8 @@ static int pkg_begin(ckpt_writer *w, ckpt_err *err)
     /* the weights are model.EXT whatever the zip is called, as S0's packages
      * (sharded: model-0000K-of-0000N.EXT and model.EXT.index.json) */
     p->outdir = ckpt__path_dirname(w->opts->out);
-    p->inner_out = ckpt__asprintf("%s/model%s", p->outdir ? p->outdir : ".", first_ext(p->inner));
+    const char *ext = first_ext(p->inner);   /* ".safetensors", or a whole name ("model.json") */
+    p->inner_out = ckpt__asprintf("%s/%s%s", p->outdir ? p->outdir : ".", ext[0] == '.' ? "model" : "", ext);
     if (!p->outdir || !p->inner_out) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     p->io = *w->opts;
     p->io.out = p->inner_out;

@@ -150,7 +150,7 @@ static int verify_one(ckpt_model *m, const ckpt_convert_opts *o, const ckpt_plan
 
 /* --package zip: extract every member but the package's own texts into a
  * fresh folder; *weights gets the path to open (index.json when sharded). */
-static int unpack(const char *zpath, char **dir, char **weights, ckpt_err *err)
+static int unpack(const char *zpath, const char *want, char **dir, char **weights, ckpt_err *err)
 {
     int ze = 0;
     zip_t *z = zip_open(zpath, ZIP_RDONLY, &ze);
@@ -175,7 +175,11 @@ static int unpack(const char *zpath, char **dir, char **weights, ckpt_err *err)
             if (fwrite(buf, 1, (size_t)got, f) != (size_t)got) { got = -1; break; }
         if (!f || got < 0 || fclose(f)) rc = ckpt_err_set(err, CKPT_E_IO, "verify: cannot extract %s from %s", name, zpath);
         if (zf) zip_fclose(zf);
-        if (!rc && (!*weights || ckpt__ends_with(name, ".index.json"))) { free(*weights); *weights = ckpt__strdup(p); }
+        /* the weights: the member the package names model.EXT (want), an index, or the first */
+        if (!rc && (!*weights || !strcmp(name, want) || ckpt__ends_with(name, ".index.json"))) {
+            free(*weights);
+            *weights = ckpt__strdup(p);
+        }
         free(p);
     }
     free(buf);
@@ -251,10 +255,17 @@ int ckpt_verify(ckpt_model *src, const ckpt_convert_opts *o, const char *out, ck
     memset(r, 0, sizeof *r);
     if (!src || !o || !o->to || !out) return ckpt_err_set(err, CKPT_E_USAGE, "verify needs the source, options and output");
     char *dir = NULL, *wpath = NULL;
-    int rc = is_package(o) ? unpack(out, &dir, &wpath, err) : 0;
     const char *inner = o->to && strcmp(o->to, "package") ? o->to : "safetensors";
     const ckpt_format *f = ckpt__format_find(inner);
+    char want[64] = "";
+    if (f && f->exts) {   /* as package.c names it: model.EXT, or the format's own file name */
+        size_t l = strcspn(f->exts, " ");
+        snprintf(want, sizeof want, "%s%.*s", f->exts[0] == '.' ? "model" : "", (int)(l < 40 ? l : 40), f->exts);
+    }
+    int rc = is_package(o) ? unpack(out, want, &dir, &wpath, err) : 0;
     ckpt_model *om = NULL;
+    if (!rc && f && !(f->flags & CKPT_FMT_READ))
+        rc = ckpt_err_set(err, CKPT_E_UNSUPPORTED, "verify: ckpt does not read %s outputs back", inner);
     if (!rc) {
         const char *path = wpath ? wpath : out;
         rc = f && (f->flags & CKPT_FMT_READ) ? ckpt_open_as(path, inner, &om, err) : ckpt_open(path, &om, err);

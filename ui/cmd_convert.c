@@ -213,6 +213,15 @@ static int verify_written(ckpt_model *m, const ckpt_convert_opts *o, const char 
     return 0;
 }
 
+/* --verify re-reads the output: the format must be one ckpt reads (the package: its weights) */
+static int verifiable(const char *to)
+{
+    for (int i = 0; i < ckpt_format_count(); i++)
+        if (!strcmp(ckpt_format_name(i), to))
+            return (ckpt_format_flags(i) & (CKPT_FMT_READ | CKPT_FMT_WRAP)) != 0;
+    return 1;   /* unknown: ckpt_convert says so */
+}
+
 static int has_batch(int argc, char **argv)
 {
     for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
@@ -234,6 +243,10 @@ int cmd_convert(int argc, char **argv)
     int rc;
     if (!ca.renames || !ca.kv || !ca.maps || !ca.sets) { rc = cli_oom(); goto out; }
     if ((rc = conv_parse(argc, argv, &ca)) || (rc = conv_format(&ca))) goto out;
+    if (ca.verify && !verifiable(ca.to)) {
+        rc = cli_usage("convert", "--verify: ckpt does not read %s outputs back", ca.to);
+        goto out;
+    }
     ckpt_convert_opts o = ca.o;
     cli_progress prog = ca.prog;
     const char *in = ca.in, *out = ca.out, *to = ca.to;
