@@ -120,7 +120,11 @@ $PY - "$T/hooks" <<'PY' && pass serve_webhook_start_and_completed || fail serve_
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 a = [e for e in ev if e["id"] == "job-a"]
-assert [e["status"] for e in a] == ["processing", "succeeded"], [e["status"] for e in a]
+# start ("starting"), logs ("verified ..."), output, completed, as Cog sends them
+st = [e["status"] for e in a]
+assert st[0] == "starting" and st[-1] == "succeeded" and all(s == "processing" for s in st[1:-1]), st
+assert any("verified" in e["logs"] for e in a[1:-1]), [e["logs"] for e in a]
+assert a[-2]["output"] == a[-1]["output"]
 assert a[-1]["output"].startswith("data:application/zip;base64,") and a[-1]["metrics"]["predict_time"] > 0
 PY
 # --- cancel (the slow repo trickles its .h5)

@@ -169,7 +169,7 @@ static const cli_cmd commands[] = {
      "    POST /predictions {\"input\": {...}} -> {\"status\", \"output\", \"logs\",\n"
      "         \"metrics\": {\"predict_time\"}}, or \"failed\" with \"error\"\n"
      "    PUT  /predictions/ID (idempotent), Prefer: respond-async -> 202 and\n"
-     "         the prediction posted to \"webhook\" on start and completion\n"
+     "         the prediction posted to \"webhook\" on start, logs, output, completion\n"
      "    POST /predictions/ID/cancel\n"
      "  Inputs: huggingface_repo (required: ORG/NAME, or a path under --root),\n"
      "  model_type (image_classifier, sound_classifier, text_classifier),\n"

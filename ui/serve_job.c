@@ -279,7 +279,7 @@ static int run_child(pred *p, char **av, char **why)
     char buf[8192], line[2048] = "", last[1024] = "";
     size_t ll = 0;
     close(ofd);   /* the result is the zip itself */
-    double cancel_at = 0;
+    double cancel_at = 0, last_logs_hook = 0;
     for (;;) {
         /* a child cancelled while it cannot see it (inside a download) is
          * killed after KILL_AFTER seconds: its outputs are nameless
@@ -304,6 +304,10 @@ static int run_child(pred *p, char **av, char **why)
             pthread_mutex_lock(&serve_mu);
             add_log(p, line);
             pthread_mutex_unlock(&serve_mu);
+            if (serve_now() - last_logs_hook >= 0.5) {   /* Cog: logs events at most every 500 ms */
+                webhook(p, CKPT_WH_LOGS);
+                last_logs_hook = serve_now();
+            }
         }
     }
     close(efd);
@@ -321,10 +325,12 @@ static void *worker(void *arg)
 {
     pred *p = arg;
     pthread_mutex_lock(&serve_mu);
-    p->status = PS_PROCESSING;
     p->started = serve_now();
     pthread_mutex_unlock(&serve_mu);
-    webhook(p, CKPT_WH_START);
+    webhook(p, CKPT_WH_START);              /* Cog: once, with status "starting" */
+    pthread_mutex_lock(&serve_mu);
+    p->status = PS_PROCESSING;
+    pthread_mutex_unlock(&serve_mu);
     char *why = NULL, mapfile[4200];
     snprintf(mapfile, sizeof mapfile, "%s/map.txt", p->work);
     char *in = resolve_input(p, &why);
@@ -335,6 +341,7 @@ static void *worker(void *arg)
     int cancel = p->cancel;
     pthread_mutex_unlock(&serve_mu);
     if (ok && !cancel) ok = zip_output(p, &why) == 0;
+    if (ok && !cancel) webhook(p, CKPT_WH_OUTPUT);
     if (!ok || cancel) unlink(p->out_path);   /* never a partial or unwanted package */
     unlink(mapfile);                          /* the job's folder holds the map and, data-URL mode, the zip */
     if (!S.output_dir) unlink(p->out_path);
