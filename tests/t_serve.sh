@@ -105,6 +105,18 @@ req PUT /predictions/pick-b '{"input": {"huggingface_repo": "org/two", "h5_filen
 [ "$(tail -n +3 "$T/pick.out" | $PY -c 'import json,sys; print(json.load(sys.stdin)["created_at"])')" = \
   "$(tail -n +3 "$T/pick2.out" | $PY -c 'import json,sys; print(json.load(sys.stdin)["created_at"])')" ] \
     && pass serve_put_idempotent || fail serve_put_idempotent "$(head -c 300 "$T/pick2.out")"
+# map (rule text), naming and revision reach the conversion: the names in the zip follow the rules
+req POST /predictions '{"input": {"huggingface_repo": "org/rnn", "revision": "main", "naming": "index", "map": "^dense_1\\.(.*)$ -> head.$1\n"}}' >"$T/map.out"
+tail -n +3 "$T/map.out" | $PY -c '
+import base64, io, json, struct, sys, zipfile
+p = json.load(sys.stdin)
+assert p["status"] == "succeeded", p["error"]
+z = zipfile.ZipFile(io.BytesIO(base64.b64decode(p["output"].split(",", 1)[1])))
+b = z.read("model.safetensors")
+names = set(json.loads(b[8:8 + struct.unpack("<Q", b[:8])[0]])) - {"__metadata__"}
+assert {"head.weight_0", "head.weight_1", "dense.weight_0", "simple_rnn.weight_0"} <= names, sorted(names)
+assert json.loads(z.read("config.json"))["metadata"]["naming"] == "index"' \
+    && pass serve_map_naming_revision || fail serve_map_naming_revision "$(head -c 400 "$T/map.out")"
 # a local path under --root
 req POST /predictions "{\"input\": {\"huggingface_repo\": \"$T/root/local.h5\"}}" >"$T/local.out"
 grep -q '"status":"succeeded"' "$T/local.out" && pass serve_local_under_root || fail serve_local_under_root "$(head -c 400 "$T/local.out")"
