@@ -154,6 +154,17 @@ static int build_plan(ckpt_model *m, const ckpt_convert_opts *o, const ckpt_form
     return 0;
 }
 
+int ckpt__convert_plan(ckpt_model *m, const ckpt_convert_opts *o, ckpt_plan *p, ckpt_err *err)
+{
+    const ckpt_format *f = ckpt__format_find(o->to);
+    if (!f) return ckpt_err_set(err, CKPT_E_USAGE, "unknown output format '%s'", o->to);
+    /* a writer that declares "rename" takes --rename for itself
+     * (tf-saved-model: signature keys): the plan keeps the source names */
+    ckpt_convert_opts po = *o;
+    if (ckpt__format_has_opt(f, "rename")) po.nrenames = 0;
+    return build_plan(m, &po, f, p, err);
+}
+
 /* Tiny inputs can describe huge outputs (an HDF5 dataset of fill values, a
  * stride-0 view): refuse more than --max-output-ratio (default 1000) times
  * the input's size before any byte is written, saying both sizes. */
@@ -208,13 +219,9 @@ int ckpt_convert(ckpt_model *m, const ckpt_convert_opts *o, ckpt_convert_result 
         return err->code;
     }
 
-    /* a writer that declares "rename" takes --rename for itself
-     * (tf-saved-model: signature keys): the plan keeps the source names */
-    ckpt_convert_opts po = *o;
-    if (ckpt__format_has_opt(f, "rename")) po.nrenames = 0;
     ckpt_plan plan = {0};
-    int rc = build_plan(m, &po, f, &plan, err);
-    if (!rc) rc = check_ratio(m, &po, &plan, err);
+    int rc = ckpt__convert_plan(m, o, &plan, err);
+    if (!rc) rc = check_ratio(m, o, &plan, err);
     if (rc) { ckpt__plan_free(&plan); return rc; }
 
     size_t chunk = o->chunk_size ? o->chunk_size : DEFAULT_CHUNK;
@@ -228,9 +235,8 @@ int ckpt_convert(ckpt_model *m, const ckpt_convert_opts *o, ckpt_convert_result 
         ckpt__plan_free(&plan);
         return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     }
-    /* --package zip: the package writer (package.c) wraps the --to writer */
-    extern const ckpt_format ckpt_fmt_package;
-    if (ckpt__opt(o, "package")) f = &ckpt_fmt_package;
+    /* --package zip: the registry's package writer (package.c) wraps the --to writer */
+    if (ckpt__opt(o, "package")) f = ckpt__format_find("package");
     ckpt_writer w = {.fmt = f, .opts = o, .src = m, .plan = &plan, .txn = txn, .res = res};
     ckpt_progress pr = {.phase = "convert", .items_total = plan.n};
     for (int i = 0; i < plan.n; i++) pr.bytes_total += plan.e[i].nbytes;

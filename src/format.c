@@ -22,6 +22,7 @@
     X(tf_frozen)            \
     X(tf_saved_model)       \
     X(kerashub)             \
+    X(package)              \
     /* end of the list */
 
 #define CKPT_FORMAT_DECLARE_(n) extern const ckpt_format ckpt_fmt_##n;

@@ -293,6 +293,10 @@ int ckpt__plan_add(ckpt_plan *p, const char *name, ckpt_dtype dt, int ndim,
                    const int64_t *shape, int src, ckpt_err *err);
 void ckpt__plan_free(ckpt_plan *p);
 
+/* The plan ckpt_convert writes for `o` (renames, remap, naming, the
+ * format's prepare hook; names checked): convert.c, reused by verify.c. */
+int ckpt__convert_plan(ckpt_model *m, const ckpt_convert_opts *o, ckpt_plan *p, ckpt_err *err);
+
 /* Produce `n` bytes at `off` of a plan entry's output bytes (reads and
  * casts the source; applies the transform). Used by the converter and diff. */
 int ckpt__plan_read(ckpt_model *m, const ckpt_plan_entry *e, uint64_t off, void *buf,

@@ -17,6 +17,7 @@
 #include <cJSON.h>
 
 #include "internal.h"
+#include "json_pretty.h"
 #include "zip_out.h"
 
 typedef struct pkg {
@@ -57,8 +58,10 @@ static int pkg_begin(ckpt_writer *w, ckpt_err *err)
     pkg *p = calloc(1, sizeof *p);
     if (!p) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     w->priv = p;
-    p->inner = ckpt__format_find(w->opts->to);
-    if (!p->inner || !p->inner->write_begin) return ckpt_err_set(err, CKPT_E_USAGE, "cannot write %s", w->opts->to);
+    /* --to package (or a .zip output): safetensors inside; --package zip --to X: X inside */
+    const char *to = w->opts->to && strcmp(w->opts->to, "package") ? w->opts->to : "safetensors";
+    p->inner = ckpt__format_find(to);
+    if (!p->inner || !p->inner->write_begin) return ckpt_err_set(err, CKPT_E_USAGE, "cannot write %s", to);
     const char *mt = ckpt__opt(w->opts, "model-type");
     if (mt && strcmp(mt, "image_classifier") && strcmp(mt, "sound_classifier") && strcmp(mt, "text_classifier"))
         return ckpt_err_set(err, CKPT_E_USAGE, "--model-type wants image_classifier, sound_classifier or text_classifier, got '%s'", mt);
@@ -68,12 +71,11 @@ static int pkg_begin(ckpt_writer *w, ckpt_err *err)
     int fd = ckpt_txn_create(w->txn, w->opts->out, err);
     if (fd < 0) return err->code;
     p->zip_fd = fd;
-    /* the weights, named after the zip: model.zip -> model.safetensors */
+    /* the weights are model.EXT whatever the zip is called, as S0's packages
+     * (sharded: model-0000K-of-0000N.EXT and model.EXT.index.json) */
     p->outdir = ckpt__path_dirname(w->opts->out);
-    char stem[512];
-    snprintf(stem, sizeof stem, "%s", ckpt__path_basename(w->opts->out));
-    if (ckpt__ends_with(stem, ".zip")) stem[strlen(stem) - 4] = 0;
-    p->inner_out = ckpt__asprintf("%s/%s%s", p->outdir ? p->outdir : ".", stem, w->opts->shard_size ? "" : first_ext(p->inner));
+    const char *ext = first_ext(p->inner);   /* ".safetensors", or a whole name ("model.json") */
+    p->inner_out = ckpt__asprintf("%s/%s%s", p->outdir ? p->outdir : ".", ext[0] == '.' ? "model" : "", ext);
     if (!p->outdir || !p->inner_out) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     p->io = *w->opts;
     p->io.out = p->inner_out;
@@ -194,7 +196,7 @@ static char *config_json(ckpt_writer *w, pkg *p, int nlabels)
     cJSON_AddStringToObject(md, "weights_file", ckpt__path_basename(p->inner_out));
     cJSON_AddStringToObject(md, "naming", w->opts->naming ? w->opts->naming : "keras");
     cJSON_AddStringToObject(md, "converted_by", "ckpt " CKPT_VERSION);
-    char *s = cJSON_Print(root);
+    char *s = ckpt__json_indent2(root);   /* two-space indent, as Hugging Face configs */
     cJSON_Delete(root);
     return s;
 }
@@ -296,13 +298,22 @@ static void pkg_abort(ckpt_writer *w)
     w->priv = NULL;
 }
 
-/* Not in the registry: ckpt_convert uses it when --package is given. */
+static int pkg_can_write(const ckpt_model *m, char *why, size_t n)
+{
+    return ckpt_format_can_write("safetensors", m, why, n);
+}
+
+/* In the registry (format.c): `--to package` or a .zip output packages
+ * safetensors; `--package zip --to X` (convert.c) wraps the X writer. */
 const ckpt_format ckpt_fmt_package = {
     .name = "package",
-    .desc = "zip package: weights, config.json, labels.txt, README.md",
-    .flags = CKPT_FMT_WRITE,
+    .desc = "zip package as S0 makes it: model.safetensors (or --to's weights), config.json, labels.txt, README.md",
+    .exts = ".zip",
+    .flags = CKPT_FMT_WRITE | CKPT_FMT_WRAP,
+    .can_write = pkg_can_write,
     .write_begin = pkg_begin,
     .write = pkg_write,
     .write_end = pkg_end,
     .write_abort = pkg_abort,
+    .opts = "package labels model-type",
 };

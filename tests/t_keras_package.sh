@@ -15,7 +15,7 @@ import io, json, struct, sys, zipfile
 import h5py, numpy as np
 h5, arch, zp, labels = sys.argv[1:5]
 z = zipfile.ZipFile(zp)
-assert sorted(z.namelist()) == ["README.md", "config.json", "labels.txt", "pkg.safetensors"], z.namelist()
+assert sorted(z.namelist()) == ["README.md", "config.json", "labels.txt", "model.safetensors"], z.namelist()
 cfg = json.loads(z.read("config.json"))
 assert cfg["architecture"] == json.load(open(arch))
 f = h5py.File(h5, "r")
@@ -34,7 +34,7 @@ kv = kv.decode() if isinstance(kv, bytes) else kv
 assert md["keras_version"] == kv, (md, kv)
 assert md["input_shape"] == "(None, 16)" and md["output_shape"] == "(None, 5)" and md["naming"] == "index", md
 assert z.read("labels.txt").decode() == open(labels).read()
-b = z.read("pkg.safetensors")
+b = z.read("model.safetensors")
 hl = struct.unpack("<Q", b[:8])[0]
 hd = json.loads(b[8:8 + hl])
 hd.pop("__metadata__", None)
@@ -44,7 +44,7 @@ for k, v in hd.items():
     arr = np.frombuffer(b[8 + hl + s:8 + hl + e], dtype="<f4").reshape(v["shape"])
     assert np.array_equal(arr, want[k]), k
 readme = z.read("README.md").decode()
-assert "weight_{i}" in readme and "pkg.safetensors" in readme
+assert "weight_{i}" in readme and "model.safetensors" in readme
 PY
 else fail package_zip_contents "$(cat "$T/err")"; fi
 [ "$(ls -A "$T/o1")" = "pkg.zip" ] && pass package_leaves_only_the_zip || fail package_leaves_only_the_zip "$(ls -A "$T/o1")"
@@ -62,7 +62,7 @@ if "$CKPT" convert "$T/m2/clf.h5" --package zip --to keras -o "$T/o2/clf.zip" >/
 import json, sys, zipfile
 z = zipfile.ZipFile(sys.argv[1])
 assert z.read("labels.txt").decode() == "cat\ndog\nbird\n", z.read("labels.txt")
-assert "clf.keras" in z.namelist(), z.namelist()
+assert "model.keras" in z.namelist(), z.namelist()
 assert json.loads(z.read("config.json"))["metadata"]["num_classes"] == 3
 PY
 else fail package_labels_found_beside "$(cat "$T/err")"; fi
@@ -70,3 +70,30 @@ else fail package_labels_found_beside "$(cat "$T/err")"; fi
 expect_exit 2 package_bad_model_type "$CKPT" convert "$W" --package zip --model-type toaster -o "$T/o1/x.zip"
 expect_exit 2 package_not_zip "$CKPT" convert "$W" --package tar --to safetensors -o "$T/o1/x.tar"
 [ "$(ls -A "$T/o1")" = "pkg.zip" ] && pass package_failures_write_nothing || fail package_failures_write_nothing "$(ls -A "$T/o1")"
+
+# S0's package exactly: the weights are model.<ext> whatever the zip is called,
+# config.json is laid out as Hugging Face's json.dumps(indent=2)
+mkdir -p "$T/o3"
+if "$CKPT" convert "$W" --package zip -o "$T/o3/Some Name-v2.zip" >/dev/null 2>"$T/err" &&
+   "$CKPT" convert "$W" -o "$T/o3/auto.zip" >/dev/null 2>>"$T/err" &&
+   "$CKPT" convert "$W" --to package -o "$T/o3/to.zip" >/dev/null 2>>"$T/err" &&
+   "$CKPT" convert "$W" --package zip --to keras-weights -o "$T/o3/kw.zip" >/dev/null 2>>"$T/err" &&
+   "$CKPT" convert "$W" --package zip --shard-size 10KB -o "$T/o3/sh.zip" >/dev/null 2>>"$T/err"; then
+    $PY - "$T/o3" "$W" <<'PY' && pass package_s0_names_and_indent || fail package_s0_names_and_indent
+import json, sys, zipfile, h5py, numpy as np
+d, h5 = sys.argv[1:3]
+for z in ("Some Name-v2.zip", "auto.zip", "to.zip"):
+    n = zipfile.ZipFile(d + "/" + z).namelist()
+    assert sorted(n) == ["README.md", "config.json", "model.safetensors"], (z, n)
+assert "model.weights.h5" in zipfile.ZipFile(d + "/kw.zip").namelist()
+sh = sorted(zipfile.ZipFile(d + "/sh.zip").namelist())
+assert "model.safetensors.index.json" in sh and any(x.startswith("model-00001-of-") for x in sh), sh
+raw = zipfile.ZipFile(d + "/auto.zip").read("config.json").decode()
+assert "\t" not in raw
+assert raw == json.dumps(json.loads(raw), indent=2, ensure_ascii=False) + "\n", raw[:200]
+assert json.loads(raw)["metadata"]["weights_file"] == "model.safetensors"
+PY
+else fail package_s0_names_and_indent "$(cat "$T/err")"; fi
+# --verify of a package reads the weights back out of the zip
+expect_exit 0 package_verify "$CKPT" convert "$W" --package zip --verify -o "$T/o3/v.zip"
+grep -q '^verified 8 tensors' "$T/err" && pass package_verify_count || fail package_verify_count "$(cat "$T/err")"

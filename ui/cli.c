@@ -29,6 +29,7 @@ int cmd_diff(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_scaffold(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* The command table: one row per subcommand. */
 static const cli_cmd commands[] = {
@@ -74,9 +75,22 @@ static const cli_cmd commands[] = {
      "  --quantize TYPE     GGUF output: F32 F16 BF16 Q8_0 Q4_0 (matrices; norms stay F32)\n"
      "  --naming SCHEME     output naming where the format has choices (Keras input:\n"
      "                      keras, index, keras3 = the Keras 3 weight paths)\n"
-     "  --package zip       one zip: the weights (--to, default safetensors), config.json,\n"
-     "                      labels.txt, README.md; with --labels FILE and\n"
+     "  --package zip       one zip as S0 makes it: model.safetensors (or model.EXT of\n"
+     "                      --to), config.json (two-space indent), labels.txt, README.md;\n"
+     "                      --to package or OUT.zip do the same; with --labels FILE and\n"
      "                      --model-type image_classifier|sound_classifier|text_classifier\n"
+     "  --verify            re-read the output and compare every tensor with the source\n"
+     "                      (bit for bit, or within half an ulp for --dtype and one step\n"
+     "                      for --quantize): \"verified N tensors\", else exit 3 naming\n"
+     "                      the tensor and byte offset (the output is kept)\n"
+     "  --resume            keep OUT when it exists and verifies; else convert (--verify)\n"
+     "  --batch FILE        run a manifest: one job a line, `IN -o OUT [options]` or a\n"
+     "                      JSON object {\"input\", \"output\", OPTION: VALUE}; options\n"
+     "                      after --batch apply to every job; each job is verified and\n"
+     "                      skipped when its output exists and verifies (re-runs resume);\n"
+     "                      a summary table; exit 3 when any job failed\n"
+     "  --jobs N            batch: jobs at once (default 1)\n"
+     "  --part K/N          batch: only jobs K, K+N, K+2N... (Slurm arrays, parallel)\n"
      "  --to kerashub       a KerasHub preset folder from a Hugging Face checkpoint\n"
      "                      (gpt2, bert, llama, llama3, mistral, gemma, qwen2): config.json,\n"
      "                      metadata.json, model.weights.h5, tokenizer.json, assets/tokenizer/;\n"
@@ -150,6 +164,29 @@ static const cli_cmd commands[] = {
      "  Ends with the TODOs left in the code, by file and line. NAME defaults to\n"
      "  the model_type. An architecture it cannot follow (encoder-decoder,\n"
      "  relative position bias, mixture of experts) is listed and nothing is written.\n"},
+    {"serve", cmd_serve, "serve conversions over HTTP: Cog's prediction API (zip package out)",
+     "usage: ckpt serve [--listen HOST:PORT] [--jobs N] [--root DIR] [--output-dir DIR]\n"
+     "                  [--grace S] [--max-body BYTES] [--max-output BYTES]\n"
+     "  Cog's HTTP API on 127.0.0.1:5000 unless --listen says otherwise (port 0:\n"
+     "  any free one, printed in the first log line):\n"
+     "    GET  /health-check, GET /openapi.json (the input schema), GET /\n"
+     "    POST /predictions {\"input\": {...}} -> {\"status\", \"output\", \"logs\",\n"
+     "         \"metrics\": {\"predict_time\"}}, or \"failed\" with \"error\"\n"
+     "    PUT  /predictions/ID (idempotent), Prefer: respond-async -> 202 and\n"
+     "         the prediction posted to \"webhook\" on start, logs, output, completion\n"
+     "    POST /predictions/ID/cancel\n"
+     "  Inputs: huggingface_repo (required: ORG/NAME, or a path under --root),\n"
+     "  model_type (image_classifier, sound_classifier, text_classifier),\n"
+     "  h5_filename (which .h5 when the repo has several), to, naming, map (rule\n"
+     "  text), dtype, revision. Output: the --package zip as a data: URL, or its\n"
+     "  path when --output-dir is given. Every output is verified (--verify).\n"
+     "  --jobs N      conversions at once (default 2); more get 503 + Retry-After\n"
+     "  --root DIR    local inputs allowed under DIR only (default: none)\n"
+     "  --grace S     on SIGTERM, running jobs get S seconds (default 30), then\n"
+     "                are cancelled; their partial outputs are removed\n"
+     "  --max-body    request bytes (default 1MiB); --max-output: zip bytes (512MiB)\n"
+     "  The Hub token comes from HF_TOKEN / $HF_HOME/token and is never echoed.\n"
+     "  One JSON log line per request on stderr.\n"},
     {"formats", cmd_help, "list the formats ckpt reads and writes", "usage: ckpt formats\n"},
     {"help", cmd_help, "help on a command", "usage: ckpt help [COMMAND]\n"},
 };

@@ -22,6 +22,8 @@ typedef struct cli_cmd {
 } cli_cmd;
 
 int cli_main(int argc, char **argv);
+/* `ckpt convert --batch FILE` (cmd_batch.c), called from cmd_convert. */
+int cmd_convert_batch(int argc, char **argv);
 const cli_cmd *cli_find(const char *name);
 
 /* Print "ckpt: <one-line error>" to stderr; returns the exit code for it. */

@@ -9,12 +9,15 @@
 #include "ckpt/convert.h"
 #include "ckpt/hub.h"
 #include "ckpt/remap.h"
+#include "ckpt/verify.h"
 #include "args.h"
 #include "cli.h"
 #include "safe.h"
 
-/* options that pass straight to the writer as key=value */
-static const char *const writer_opts[] = {"package", "labels", "model-type", "max-output-ratio", NULL};
+/* options that pass straight to the writer as key=value (the package
+ * writer declares package, labels and model-type in its .opts) */
+static const char *const writer_opts[] = {"max-output-ratio", NULL};
+#define NWRITER_FIXED 1
 
 /* "KEY=VALUE", malloc'd (NULL when out of memory: the writer then misses it) */
 static char *cli_kv(const char *k, const char *v)
@@ -46,7 +49,7 @@ static int conv_progress_cb(void *ud, const ckpt_progress *pr)
 /* What the command line asked for. */
 typedef struct conv_args {
     const char *in, *out, *to;
-    int json, cache;
+    int json, cache, verify, resume;
     ckpt_convert_opts o;
     cli_progress prog;
     const char **renames, **maps, **sets;
@@ -55,7 +58,7 @@ typedef struct conv_args {
     int nkv;
 } conv_args;
 
-enum { O_TO = CLI_OPT_FIRST_CMD, O_SHARD, O_RENAME, O_MAP, O_SET, O_DTYPE, O_NAMING, O_INCL, O_OPT, O_CACHE,
+enum { O_TO = CLI_OPT_FIRST_CMD, O_SHARD, O_RENAME, O_MAP, O_SET, O_DTYPE, O_NAMING, O_INCL, O_OPT, O_CACHE, O_VERIFY, O_RESUME,
        O_WRITER /* + index into the writer option names */ };
 
 /* The fixed rows, then every writer option a format declares (.opts), so
@@ -70,7 +73,8 @@ static int conv_rows(cli_args *a, int argc, char **argv, conv_wnames *wn)
         {"rename", required_argument, NULL, O_RENAME}, {"map", required_argument, NULL, O_MAP},
         {"set", required_argument, NULL, O_SET}, {"dtype", required_argument, NULL, O_DTYPE},
         {"naming", required_argument, NULL, O_NAMING}, {"include-optimizer", no_argument, NULL, O_INCL},
-        {"opt", required_argument, NULL, O_OPT}, {"cache", no_argument, NULL, O_CACHE}, {0}};
+        {"opt", required_argument, NULL, O_OPT}, {"cache", no_argument, NULL, O_CACHE},
+        {"verify", no_argument, NULL, O_VERIFY}, {"resume", no_argument, NULL, O_RESUME}, {0}};
     if (cli_args_init(a, "convert", argc, argv, rows)) return -1;
     const char **names = wn->name;
     char *buf = wn->buf;
@@ -92,7 +96,7 @@ static int conv_rows(cli_args *a, int argc, char **argv, conv_wnames *wn)
         }
     }
     for (int k = 0; k < n; k++) {
-        int kind = k < 4 ? 1 : ckpt_writer_opt_kind(names[k]);
+        int kind = k < NWRITER_FIXED ? 1 : ckpt_writer_opt_kind(names[k]);
         if (cli_args_add(a, names[k], kind == 2 ? no_argument : required_argument, O_WRITER + k)) return -1;
     }
     return 0;
@@ -122,6 +126,8 @@ static int conv_opt(conv_args *c, int id, const char *v, const char **wnames)
     case O_NAMING: c->o.naming = v; break;
     case O_INCL: c->o.include_optimizer = 1; break;
     case O_CACHE: c->cache = 1; break;
+    case O_VERIFY: c->verify = 1; break;
+    case O_RESUME: c->resume = c->verify = 1; break;
     case O_OPT:
         if (!strchr(v, '=')) return cli_usage("convert", "--opt wants KEY=VALUE");
         c->kv[c->nkv++] = strdup(v);
@@ -165,8 +171,69 @@ static int conv_format(conv_args *c)
     return 0;
 }
 
+/* --resume: an output that exists and verifies against the input is kept
+ * (what a re-run of a batch skips); one that does not is written again. */
+static int already_done(ckpt_model *m, const ckpt_convert_opts *o, const char *in, int json)
+{
+    struct stat st;
+    if (stat(o->out, &st)) return 0;
+    ckpt_err err;
+    ckpt_err_clear(&err);
+    ckpt_verify_result vr;
+    if (ckpt_verify(m, o, o->out, &vr, &err)) {
+        fprintf(stderr, "ckpt: %s exists but does not verify (%s): converting again\n", cli_esc(o->out), cli_esc(err.msg));
+        return 0;
+    }
+    if (json) {
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddStringToObject(r, "input", in);
+        cJSON_AddStringToObject(r, "output", o->out);
+        cJSON_AddBoolToObject(r, "skipped", 1);
+        cJSON_AddNumberToObject(r, "verified", vr.ntensors);
+        char *s = cli_json_safe(cJSON_PrintUnformatted(r));
+        if (s) puts(s);
+        free(s);
+        cJSON_Delete(r);
+    }
+    fprintf(stderr, "skipped: %s exists and verified %d tensors\n", cli_esc(o->out), vr.ntensors);
+    return 1;
+}
+
+/* --verify after a successful write: "verified N tensors", else the
+ * difference (exit 3) and the output left as written. */
+static int verify_written(ckpt_model *m, const ckpt_convert_opts *o, const char *written, ckpt_verify_result *vr)
+{
+    ckpt_err err;
+    ckpt_err_clear(&err);
+    if (ckpt_verify(m, o, written, vr, &err)) {
+        int rc = cli_fail(&err);
+        fprintf(stderr, "ckpt: the output is kept as written: %s\n", cli_esc(written));
+        return rc;
+    }
+    fprintf(stderr, "verified %d tensors (%d bit for bit%s)\n", vr->ntensors, vr->nexact,
+            vr->nexact < vr->ntensors ? ", the others within their cast or quantization bound" : "");
+    return 0;
+}
+
+/* --verify re-reads the output: the format must be one ckpt reads (the package: its weights) */
+static int verifiable(const char *to)
+{
+    for (int i = 0; i < ckpt_format_count(); i++)
+        if (!strcmp(ckpt_format_name(i), to))
+            return (ckpt_format_flags(i) & (CKPT_FMT_READ | CKPT_FMT_WRAP)) != 0;
+    return 1;   /* unknown: ckpt_convert says so */
+}
+
+static int has_batch(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "--batch") || !strncmp(argv[i], "--batch=", 8)) return 1;
+    return 0;
+}
+
 int cmd_convert(int argc, char **argv)
 {
+    if (has_batch(argc, argv)) return cmd_convert_batch(argc, argv);
     conv_args ca;
     memset(&ca, 0, sizeof ca);
     cli_progress_init(&ca.prog);
@@ -178,6 +245,10 @@ int cmd_convert(int argc, char **argv)
     int rc;
     if (!ca.renames || !ca.kv || !ca.maps || !ca.sets) { rc = cli_oom(); goto out; }
     if ((rc = conv_parse(argc, argv, &ca)) || (rc = conv_format(&ca))) goto out;
+    if (ca.verify && !verifiable(ca.to)) {
+        rc = cli_usage("convert", "--verify: ckpt does not read %s outputs back", ca.to);
+        goto out;
+    }
     ckpt_convert_opts o = ca.o;
     cli_progress prog = ca.prog;
     const char *in = ca.in, *out = ca.out, *to = ca.to;
@@ -214,6 +285,8 @@ int cmd_convert(int argc, char **argv)
     ckpt_convert_result res;
     ckpt_err err;
     ckpt_err_clear(&err);
+    ckpt_verify_result vr = {0};
+    if (ca.resume && already_done(m, &o, in, json)) { rc = EXIT_OK; goto done; }
     int crc = ckpt_convert(m, &o, &res, &err);
     cli_progress_done(&prog);
     if (res.stale_removed)
@@ -225,6 +298,7 @@ int cmd_convert(int argc, char **argv)
         if (w) fprintf(stderr, "ckpt: warning: %s\n", cli_esc(w));
         free(w);
     }
+    if (!crc && ca.verify && (rc = verify_written(m, &o, res.main_path[0] ? res.main_path : out, &vr))) goto done;
     if (crc) {
         rc = cli_fail(&err);
     } else {
@@ -238,6 +312,7 @@ int cmd_convert(int argc, char **argv)
             cJSON_AddNumberToObject(r, "tensors", res.ntensors);
             cJSON_AddNumberToObject(r, "bytes", (double)res.nbytes);
             cJSON_AddNumberToObject(r, "files", res.nfiles);
+            if (ca.verify) cJSON_AddNumberToObject(r, "verified", vr.ntensors);
             cli_json_put(r);
         } else if (prog.mode != CLI_PROGRESS_NONE) {
             fprintf(stderr, "wrote %d tensors (%s) in %d file%s: %s\n", res.ntensors,
@@ -245,6 +320,7 @@ int cmd_convert(int argc, char **argv)
                     res.main_path[0] ? res.main_path : out);
         }
     }
+done:
     ckpt_close(m);
 out:
     for (int k = 0; k < ca.nkv; k++) free(ca.kv[k]);

@@ -135,7 +135,7 @@ void convert_open(void)
     V.whynot = 0;
     size_t no = 0;
     for (int i = 0; i < ckpt_format_count() && V.nfmt < 64; i++) {
-        if (!(ckpt_format_flags(i) & CKPT_FMT_WRITE)) continue;
+        if (!(ckpt_format_flags(i) & CKPT_FMT_WRITE) || (ckpt_format_flags(i) & CKPT_FMT_WRAP)) continue;
         char why[256] = "";
         if (!ckpt_format_can_write(ckpt_format_name(i), A.m, why, sizeof why)) {
             if (V.nno < 64) {

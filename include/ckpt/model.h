@@ -121,6 +121,10 @@ const char *ckpt_shape_str(const ckpt_tensor *t, char *buf, size_t n);
 /* Opened first in a confined child process (src/sandbox.c): its parser is a
  * library ckpt cannot vouch for (libhdf5). CKPT_SANDBOX=off skips it. */
 #define CKPT_FMT_SANDBOX 0x4u
+/* A writer that wraps another (the zip package around --to's weights):
+ * chosen by its own option (--package zip) or --to, not listed by itself
+ * among the TUI's output formats (its dialog has a package toggle). */
+#define CKPT_FMT_WRAP 0x8u
 int ckpt_format_count(void);
 const char *ckpt_format_name(int i);
 const char *ckpt_format_desc(int i);
