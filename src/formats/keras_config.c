@@ -121,6 +121,14 @@ static const char *jstr(const cJSON *o, const char *k)
     const cJSON *v = jget(o, k);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
+/* A JSON number as int64, or dflt when it is not one that fits (a hostile
+ * config's 1e300 must not reach a cast, which would be undefined). */
+static int64_t jnum_i64(const cJSON *v, int64_t dflt)
+{
+    if (!cJSON_IsNumber(v) || !(v->valuedouble > -9e15 && v->valuedouble < 9e15)) return dflt;
+    return (int64_t)v->valuedouble;
+}
+
 static int64_t jint(const cJSON *o, const char *k, int64_t dflt)
 {
     const cJSON *v = jget(o, k);
@@ -138,7 +146,7 @@ static int jints(const cJSON *o, const char *k, int rank, int64_t *out)
 {
     const cJSON *v = jget(o, k);
     if (cJSON_IsNumber(v)) {
-        for (int i = 0; i < rank; i++) out[i] = (int64_t)v->valuedouble;
+        for (int i = 0; i < rank; i++) out[i] = jnum_i64(v, -1);
         return 0;
     }
     if (cJSON_IsArray(v) && cJSON_GetArraySize(v) == rank) {
@@ -147,7 +155,7 @@ static int jints(const cJSON *o, const char *k, int rank, int64_t *out)
         cJSON_ArrayForEach(e, v)
         {
             if (!cJSON_IsNumber(e)) return -1;
-            out[i++] = (int64_t)e->valuedouble;
+            out[i++] = jnum_i64(e, -1);
         }
         return 0;
     }
@@ -301,9 +309,9 @@ int kc_layer_weights(kc_layer *L)
         int64_t ch = -1;
         const cJSON *ax = jget(cfg, "axis");
         int64_t a = -1;
-        if (cJSON_IsNumber(ax)) a = (int64_t)ax->valuedouble;
+        if (cJSON_IsNumber(ax)) a = jnum_i64(ax, 999);
         else if (cJSON_IsArray(ax) && cJSON_GetArraySize(ax) == 1 && cJSON_IsNumber(cJSON_GetArrayItem(ax, 0)))
-            a = (int64_t)cJSON_GetArrayItem(ax, 0)->valuedouble;
+            a = jnum_i64(cJSON_GetArrayItem(ax, 0), 999);
         else if (ax) a = 999; /* several axes: leave the shape open */
         if (L->in_ndim > 0 && a != 999) {
             int64_t ia = a < 0 ? L->in_ndim + a : a;
@@ -336,7 +344,7 @@ int kc_layer_weights(kc_layer *L)
         int64_t h = jint(cfg, "num_heads", -1), kd = jint(cfg, "key_dim", -1);
         int64_t vd = jint(cfg, "value_dim", kd);
         const cJSON *osh = jget(cfg, "output_shape");
-        int64_t od = cJSON_IsNumber(osh) ? (int64_t)osh->valuedouble : -1;
+        int64_t od = jnum_i64(osh, -1);
         static const char *subs[4] = {"query_dense", "key_dense", "value_dense", "output_dense"};
         static const char *nm[4] = {"query", "key", "value", "attention_output"};
         for (int i = 0; i < 4; i++) {
@@ -626,7 +634,7 @@ static int walk_model(kc_model *km, const char *cls, const cJSON *cfg, int paren
                     /* sum the concatenation axis (default -1) */
                     int64_t ax = -1;
                     const cJSON *a = jget(lcfg, "axis");
-                    if (cJSON_IsNumber(a)) ax = (int64_t)a->valuedouble;
+                    if (cJSON_IsNumber(a)) ax = jnum_i64(a, ax);
                     L->in_ndim = km->L[src].out_ndim;
                     memcpy(L->in_shape, km->L[src].out_shape, sizeof L->in_shape);
                     int64_t ia = ax < 0 ? L->in_ndim + ax : ax;
