@@ -113,9 +113,8 @@ void draw_frame_now(void);  /* draw and show the frame before a slow call */
 
 /* ---- screens ---- */
 int browser_init(const char *dir);
-int browser_init_remote(const char *url); /* list a Hub repo's files */
-/* The same in the background (hubtask.c); open_model: then open its model
- * (1: if listed, 2: in any case) */
+/* List a Hub repo's files in the background (hubtask.c); open_model: then
+ * open its model (1: if listed, 2: in any case) */
 void browser_go_remote(const char *url, int open_model);
 void browser_free(void);
 void browser_refresh(void);         /* re-read the folder shown, keeping the selection */

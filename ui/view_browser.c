@@ -266,20 +266,6 @@ static void show_listing(const ckpt_hub_listing *l)
     if (B.n > 1) qsort(B.e, (size_t)B.n, sizeof *B.e, cmp_entry);
 }
 
-int browser_init_remote(const char *url)
-{
-    ckpt_hub_listing *l = NULL;
-    ckpt_err e;
-    ckpt_err_clear(&e);
-    if (ckpt_hub_list(url, &l, &e)) {
-        app_err_ckpt(&e);
-        return -1;
-    }
-    show_listing(l);
-    ckpt_hub_listing_free(l);
-    return 0;
-}
-
 /* flag: then open the repo's model: 1 once its files are listed (a typed
  * hf:// URL), 2 even when the listing failed (the command line's) */
 static void listing_done(ht_result *r)
