@@ -77,6 +77,14 @@ typedef struct ckpt_tensor_priv {
 
 struct ckpt_name_index;
 
+/* A string pool (pool.c): strings freed all at once with the pool. */
+typedef struct ckpt_pool ckpt_pool;
+ckpt_pool *ckpt__pool_new(void);
+void ckpt__pool_free(ckpt_pool *p);
+void *ckpt__pool_alloc(ckpt_pool *p, size_t n);           /* 8-aligned, NULL on NOMEM */
+char *ckpt__pool_strndup(ckpt_pool *p, const char *s, size_t n);
+char *ckpt__pool_strdup(ckpt_pool *p, const char *s);
+
 struct ckpt_model {
     const ckpt_format *fmt;
     char *path;
@@ -93,6 +101,7 @@ struct ckpt_model {
     struct ckpt_name_index *index;       /* tensor name -> index */
     struct ckpt_name_index *node_index;  /* node path -> index */
     void *priv;                  /* format state, freed by fmt->close */
+    ckpt_pool *pool;             /* tensor names and node names/paths (never free() them) */
     int tree_built;              /* format built its own tree */
 };
 

@@ -75,12 +75,10 @@ int ckpt__model_add_tensor(ckpt_model *m, const char *name, const char *src_name
     ckpt_tensor *t = &m->tensors[m->ntensors];
     memset(t, 0, sizeof *t);
     memset(&m->tpriv[m->ntensors], 0, sizeof m->tpriv[0]);
-    char *nm = strdup(name);
-    char *sn = (src_name && strcmp(src_name, name)) ? strdup(src_name) : nm;
-    if (!nm || !sn) {
-        free(nm);
-        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
-    }
+    if (!m->pool && !(m->pool = ckpt__pool_new())) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
+    char *nm = ckpt__pool_strdup(m->pool, name);
+    char *sn = (src_name && strcmp(src_name, name)) ? ckpt__pool_strdup(m->pool, src_name) : nm;
+    if (!nm || !sn) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
     t->name = nm;
     t->src_name = sn;
     t->dtype = dtv;
@@ -91,11 +89,8 @@ int ckpt__model_add_tensor(ckpt_model *m, const char *name, const char *src_name
     t->file = file;
     t->offset = offset;
     t->node = -1;
-    if (ckpt__index_put(m->index, nm, m->ntensors) == -2) {
-        if (sn != nm) free(sn);
-        free(nm);
+    if (ckpt__index_put(m->index, nm, m->ntensors) == -2)
         return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
-    }
     return m->ntensors++;
 }
 
@@ -172,17 +167,11 @@ static void model_free(ckpt_model *m)
         ckpt_src_close(m->files[i].src);
     }
     free(m->files);
-    for (int i = 0; i < m->ntensors; i++) {
-        if (m->tensors[i].src_name != m->tensors[i].name) free((char *)m->tensors[i].src_name);
-        free((char *)m->tensors[i].name);
-    }
-    free(m->tensors);
+    free(m->tensors);   /* names are in m->pool */
     free(m->tpriv);
-    for (int i = 0; i < m->nnodes; i++) {
-        free((char *)m->nodes[i].name);
+    for (int i = 0; i < m->nnodes; i++) {   /* name and path are in m->pool */
         free((char *)m->nodes[i].kind);
         free((char *)m->nodes[i].alt_name);
-        free((char *)m->nodes[i].path);
     }
     free(m->nodes);
     free(m->node_last);
@@ -197,6 +186,7 @@ static void model_free(ckpt_model *m)
     ckpt__index_free(m->index);
     ckpt__index_free(m->node_index);
     free(m->path);
+    ckpt__pool_free(m->pool);
     free(m);
 }
 
