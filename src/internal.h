@@ -102,6 +102,7 @@ struct ckpt_model {
     struct ckpt_name_index *node_index;  /* node path -> index */
     void *priv;                  /* format state, freed by fmt->close */
     ckpt_pool *pool;             /* tensor names and node names/paths (never free() them) */
+    int dup_of;                  /* ckpt__model_add_tensor: earlier tensor of that name, or -1 */
     int tree_built;              /* format built its own tree */
 };
 

@@ -89,8 +89,9 @@ int ckpt__model_add_tensor(ckpt_model *m, const char *name, const char *src_name
     t->file = file;
     t->offset = offset;
     t->node = -1;
-    if (ckpt__index_put(m->index, nm, m->ntensors) == -2)
-        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
+    int prev = ckpt__index_put(m->index, nm, m->ntensors);
+    if (prev == -2) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
+    m->dup_of = prev >= 0 ? prev : -1;
     return m->ntensors++;
 }
 

@@ -14,6 +14,7 @@
  */
 #include "fmt_safetensors.h"
 #include "formats/shards.h"
+#include "formats/st_fast.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -384,11 +385,64 @@ typedef struct st_model {
     int index_meta_from;  /* first meta entry taken from index.json, -1 if none */
 } st_model;
 
-/* Read the header of one shard and add its file and tensors to the model.
- * `seen` maps names already added (across shards) to their shard. */
-static int open_shard(ckpt_model *m, const char *path, struct ckpt_name_index *seen,
-                      ckpt_st_header *h, int *file_out, ckpt_err *err)
+/* A tensor just added (m->dup_of set) whose name an earlier shard has. */
+static int dup_across(ckpt_model *m, const char *path, int fi, int ti, ckpt_err *err)
 {
+    const ckpt_tensor *t = &m->tensors[ti];
+    return st_fail(err, path, t->name, t->offset, "tensor also present in shard %s",
+                   m->files[m->tensors[m->dup_of].file].path);
+}
+
+static int add_meta_kv(ckpt_model *m, char **k, char **v, int n, ckpt_err *err)
+{
+    for (int i = 0; i < n; i++)
+        if (!ckpt_model_meta_get(m, k[i]) && ckpt__model_add_meta(m, k[i], v[i], err))
+            return err->code ? (int)err->code : CKPT_E_NOMEM;
+    return CKPT_OK;
+}
+
+/* The fast path (st_fast.c): 0 with the tensors added, 1 when the full
+ * parser must decide (the text unchanged), else an error. */
+static int open_fast(ckpt_model *m, const char *path, ckpt_src **s, char *json, uint64_t n,
+                     int *file_out, ckpt_err *err)
+{
+    ckpt_st_fast f;
+    uint64_t data_start = 8 + n;
+    int rc = ckpt__st_fast_parse(json, (size_t)n, (*s)->size - data_start, &f);
+    if (rc == -2) return st_nomem(err, path);
+    if (rc) return 1;
+    int fi = ckpt__model_add_file(m, path, (*s)->size, err);
+    if (fi < 0) { ckpt__st_fast_free(&f); return err->code ? (int)err->code : CKPT_E_NOMEM; }
+    m->files[fi].src = *s;
+    *s = NULL;
+    for (int i = 0; i < f.n && !rc; i++) {
+        const ckpt_st_fent *t = &f.e[i];
+        int ti = ckpt__model_add_tensor(m, json + t->name, NULL, (ckpt_dtype)t->dtype, t->ndim,
+                                        f.dims + t->dim0, fi, data_start + t->begin, err);
+        if (ti < 0) rc = err->code ? (int)err->code : CKPT_E_NOMEM;
+        else if (m->dup_of >= 0) {
+            /* a name twice in this header is the full parser's error (the
+             * first in header order); else an earlier shard has it */
+            for (char *q = json; (q = memchr(q, 0, (size_t)(json + n - q))); q++) *q = '"';
+            ckpt_st_header h;
+            rc = ckpt__st_parse_header(json, (size_t)n, m->files[fi].size, path, &h, err);
+            if (!rc) {
+                ckpt__st_header_free(&h);
+                rc = dup_across(m, path, fi, ti, err);
+            }
+        }
+    }
+    if (!rc) rc = add_meta_kv(m, f.meta_k, f.meta_v, f.nmeta, err);
+    ckpt__st_fast_free(&f);
+    if (!rc) *file_out = fi;
+    return rc;
+}
+
+/* Read the header of one shard and add its file and tensors to the model
+ * (a name an earlier shard has is an error). */
+static int open_shard(ckpt_model *m, const char *path, int *file_out, ckpt_err *err)
+{
+    ckpt_st_header hh, *h = &hh;
     memset(h, 0, sizeof *h);
     ckpt_src *s = NULL;
     int rc = ckpt_src_open(path, &s, err);
@@ -414,6 +468,17 @@ static int open_shard(ckpt_model *m, const char *path, struct ckpt_name_index *s
         buf = nb;
         if ((rc = ckpt_src_pread(s, buf + first, (size_t)(8 + n - first), first, err))) goto fail;
     }
+    /* the checks the full parser starts with, then the fast path */
+    if (n && buf[8] == '{' && !memchr(buf + 8, 0, (size_t)n) && ckpt__utf8_valid(buf + 8, (size_t)n)) {
+        rc = open_fast(m, path, &s, buf + 8, n, file_out, err);
+        if (rc != 1) {
+            free(buf);
+            if (s) ckpt_src_close(s);
+            if (rc) ckpt_err_at_path(err, path);
+            return rc;
+        }
+        rc = CKPT_OK;
+    }
     if ((rc = ckpt__st_parse_header(buf + 8, (size_t)n, s->size, path, h, err))) goto fail;
     free(buf);
     buf = NULL;
@@ -428,30 +493,17 @@ static int open_shard(ckpt_model *m, const char *path, struct ckpt_name_index *s
                                         h->data_start + t->begin, err);
         if (ti < 0) {
             rc = err->code ? (int)err->code : CKPT_E_NOMEM;
-            goto fail_h;
+            goto fail;
         }
-        /* the index keeps the key pointer: use the model's copy of the name */
-        int prev = ckpt__index_put(seen, m->tensors[ti].name, fi);
-        if (prev == -2) { rc = st_nomem(err, path); goto fail_h; }
-        if (prev >= 0) {
-            rc = st_fail(err, path, t->name, h->data_start + t->begin,
-                         "tensor also present in shard %s", m->files[prev].path);
-            goto fail_h;
-        }
+        if (m->dup_of >= 0) { rc = dup_across(m, path, fi, ti, err); goto fail; }
     }
-    for (int i = 0; i < h->nmeta; i++)
-        if (!ckpt_model_meta_get(m, h->meta_k[i]) &&
-            (rc = ckpt__model_add_meta(m, h->meta_k[i], h->meta_v[i], err)))
-            goto fail_h;
+    if ((rc = add_meta_kv(m, h->meta_k, h->meta_v, h->nmeta, err))) goto fail;
+    ckpt__st_header_free(h);
     *file_out = fi;
     return CKPT_OK;
 fail:
     free(buf);
     if (s) ckpt_src_close(s);
-    ckpt__st_header_free(h);
-    ckpt_err_at_path(err, path);
-    return rc;
-fail_h:
     ckpt__st_header_free(h);
     ckpt_err_at_path(err, path);
     return rc;
@@ -507,8 +559,6 @@ static int open_shards(ckpt_model *m, char **files, char **names, int nfiles, co
     for (int i = 0; i < nfiles; i++)
         if (ckpt__path_check_inside(root, files[i], names[i], err)) { free(root); return err->code; }
     free(root);
-    struct ckpt_name_index *seen = ckpt__index_new();
-    if (!seen) return st_nomem(err, index_path);
     int rc = CKPT_OK, matched = 0;
     /* cJSON finds object members by a linear scan: hash the weight_map */
     struct ckpt_name_index *wix = NULL;
@@ -524,37 +574,35 @@ static int open_shards(ckpt_model *m, char **files, char **names, int nfiles, co
         }
     }
     for (int k = 0; k < nfiles && !rc; k++) {
-        ckpt_st_header h;
-        int fi;
-        if ((rc = open_shard(m, files[k], seen, &h, &fi, err))) break;
-        for (int i = 0; wmap && i < h.n; i++) {
-            int wi = ckpt__index_get(wix, h.t[i].name);
+        int fi, t0 = m->ntensors;
+        if ((rc = open_shard(m, files[k], &fi, err))) break;
+        for (int i = t0; wmap && i < m->ntensors; i++) {
+            const char *name = m->tensors[i].name;
+            int wi = ckpt__index_get(wix, name);
             const cJSON *w = wi >= 0 ? witem[wi] : NULL;
             if (!w) {
-                rc = st_fail(err, index_path, h.t[i].name, CKPT_NO_OFFSET,
+                rc = st_fail(err, index_path, name, CKPT_NO_OFFSET,
                              "tensor of shard %s is missing from the index weight_map", names[k]);
                 break;
             }
             if (strcmp(w->valuestring, names[k])) {
-                rc = st_fail(err, index_path, h.t[i].name, CKPT_NO_OFFSET,
+                rc = st_fail(err, index_path, name, CKPT_NO_OFFSET,
                              "weight_map places the tensor in %.200s but it is in %.200s",
                              w->valuestring, names[k]);
                 break;
             }
             matched++;
         }
-        ckpt__st_header_free(&h);
     }
     if (!rc && wmap && matched != cJSON_GetArraySize(wmap)) {
         for (const cJSON *w = wmap->child; w; w = w->next)
-            if (ckpt__index_get(seen, w->string) < 0) {
+            if (ckpt_model_find(m, w->string) < 0) {
                 rc = st_fail(err, index_path, w->string, CKPT_NO_OFFSET,
                              "weight_map lists the tensor in %.200s but that shard has no such tensor",
                              w->valuestring);
                 break;
             }
     }
-    ckpt__index_free(seen);
     ckpt__index_free(wix);
     free(witem);
     return rc;
@@ -756,12 +804,8 @@ static int st_open(ckpt_model *m, const char *path, ckpt_err *err)
     } else if (ckpt__ends_with(path, ".index.json")) {
         rc = open_index(m, path, err);
     } else {
-        ckpt_st_header h;
         int fi;
-        struct ckpt_name_index *seen = ckpt__index_new();
-        rc = seen ? open_shard(m, path, seen, &h, &fi, err) : st_nomem(err, path);
-        if (!rc) ckpt__st_header_free(&h);
-        ckpt__index_free(seen);
+        rc = open_shard(m, path, &fi, err);
     }
     return rc;
 }
