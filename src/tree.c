@@ -155,9 +155,16 @@ int ckpt__tree_from_names(ckpt_model *m, ckpt_err *err)
     if (ensure_root(m, err)) return err ? err->code : CKPT_E_NOMEM;
     char *buf = NULL;
     size_t cap = 0;
+    /* the group nodes of the previous name, by depth: a name that shares
+     * a prefix with it (the usual case, names in file order) finds those
+     * groups without a lookup */
+    int prevn[64];
+    const char *prev = "";
     for (int i = 0; i < m->ntensors; i++) {
         const char *name = m->tensors[i].name;
-        size_t l = strlen(name);
+        size_t l = strlen(name), same = 0;
+        while (name[same] && name[same] == prev[same]) same++;
+        int depth = 0;
         if (l + 1 > cap) {
             cap = l + 64;
             char *nb = realloc(buf, cap);
@@ -181,7 +188,7 @@ int ckpt__tree_from_names(ckpt_model *m, ckpt_err *err)
                 break;
             }
             *s = 0;
-            int c = ckpt__index_get(m->node_index, buf);
+            int c = (size_t)(s - buf) < same && depth < 64 ? prevn[depth] : ckpt__index_get(m->node_index, buf);
             if (c < 0 || m->nodes[c].tensor >= 0) {
                 /* a group; reuse an existing group node but never a tensor leaf */
                 int g = -1;
@@ -199,9 +206,12 @@ int ckpt__tree_from_names(ckpt_model *m, ckpt_err *err)
                 c = g;
             }
             *s = m->sep;
+            if (depth < 64) prevn[depth] = c;
+            depth++;
             node = c;
             seg = s + 1;
         }
+        prev = name;
     }
     free(buf);
     /* natural order of children ("layers.2" before "layers.10") */

@@ -59,6 +59,14 @@ int ckpt__utf8_valid(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s, *e = p + n;
     while (p < e) {
+        /* ASCII runs (nearly all of a header) eight bytes at a time */
+        while (e - p >= 8) {
+            uint64_t w;
+            memcpy(&w, p, 8);
+            if (w & 0x8080808080808080ull) break;
+            p += 8;
+        }
+        if (p >= e) break;
         unsigned c = *p;
         if (c < 0x80) { p++; continue; }
         int len;
