@@ -12,7 +12,7 @@
 #include "safe.h"
 
 /* options that pass straight to the writer as key=value */
-static const char *const writer_opts[] = {"package", "labels", "model-type", "max-output-ratio", NULL};
+static const char *const writer_opts[] = {"package", "labels", "model-type", "max-output-ratio", "fsync", NULL};
 
 /* "KEY=VALUE", malloc'd (NULL when out of memory: the writer then misses it) */
 static char *cli_kv(const char *k, const char *v)

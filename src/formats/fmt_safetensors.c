@@ -825,6 +825,22 @@ static int st_read(ckpt_model *m, int t, uint64_t off, void *buf, size_t n, ckpt
     return rc;
 }
 
+/* Every tensor of a local safetensors file is its file's bytes. */
+static int st_raw_span(ckpt_model *m, int t, int *fd, uint64_t *off)
+{
+    const ckpt_tensor *ct = &m->tensors[t];
+    ckpt_file *f = &m->files[ct->file];
+    if (!f->src) {
+        ckpt_err e;
+        ckpt_err_clear(&e);
+        if (ckpt_src_open(f->path, &f->src, &e)) return 0;
+    }
+    if (f->src->fd < 0 || ct->offset == CKPT_NO_OFFSET) return 0;
+    *fd = f->src->fd;
+    *off = ct->offset;
+    return 1;
+}
+
 static int st_probe(const char *path, int is_dir, const unsigned char *head, size_t n)
 {
     if (is_dir) {
@@ -1058,25 +1074,23 @@ static int st_write_begin(ckpt_writer *w, ckpt_err *err)
     return CKPT_OK;
 }
 
-static int st_write(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t n, ckpt_err *err)
+/* Before a chunk of entry i at off: the right shard, in order. */
+static int chunk_at(ckpt_writer *w, int i, uint64_t off, ckpt_err *err)
 {
     st_writer *s = w->priv;
     int rc = advance_to(w, s->S.of[i], err);
     if (rc) return rc;
-    const char *path = s->sh[s->cur].path;
     if (s->pos != s->data_start + s->off[i] + off) {
         ckpt_err_set(err, CKPT_E_IO, "internal: chunks out of order");
-        ckpt_err_at_path(err, path);
+        ckpt_err_at_path(err, s->sh[s->cur].path);
         ckpt_err_at_tensor(err, w->plan->e[i].name);
         return err->code;
     }
-    if (ckpt__write_full(s->fd, buf, n)) {
-        ckpt_err_sys(err, CKPT_E_IO, errno, "cannot write");
-        ckpt_err_at_path(err, path);
-        ckpt_err_at_tensor(err, w->plan->e[i].name);
-        ckpt_err_at_offset(err, s->pos);
-        return err->code;
-    }
+    return CKPT_OK;
+}
+
+static void chunk_done(st_writer *s, size_t n)
+{
     s->pos += n;
     /* The engine fsyncs every output before renaming it: start writeback as
      * we go so the disk works while we copy, instead of all at the end. */
@@ -1084,6 +1098,42 @@ static int st_write(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t
         sync_file_range(s->fd, (off_t)s->flushed, (off_t)(s->pos - s->flushed), SYNC_FILE_RANGE_WRITE);
         s->flushed = s->pos;
     }
+}
+
+static int st_write(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t n, ckpt_err *err)
+{
+    st_writer *s = w->priv;
+    int rc = chunk_at(w, i, off, err);
+    if (rc) return rc;
+    if (ckpt__write_full(s->fd, buf, n)) {
+        ckpt_err_sys(err, CKPT_E_IO, errno, "cannot write");
+        ckpt_err_at_path(err, s->sh[s->cur].path);
+        ckpt_err_at_tensor(err, w->plan->e[i].name);
+        ckpt_err_at_offset(err, s->pos);
+        return err->code;
+    }
+    chunk_done(s, n);
+    return CKPT_OK;
+}
+
+/* The same chunk copied by the kernel from the source file. */
+static int st_write_copy(ckpt_writer *w, int i, uint64_t off, int fd, uint64_t src_off, size_t n,
+                         ckpt_err *err)
+{
+    st_writer *s = w->priv;
+    int rc = chunk_at(w, i, off, err);
+    if (rc) return rc;
+    if (ckpt__copy_fd(fd, src_off, s->fd, n, &w->kernel_copy)) {
+        const ckpt_tensor *t = ckpt_model_tensor(w->src, w->plan->e[i].src);
+        const char *from = t ? w->src->files[t->file].path : "?";
+        if (errno) ckpt_err_sys(err, CKPT_E_IO, errno, "cannot copy from %s", from);
+        else ckpt_err_set(err, CKPT_E_FORMAT, "%s: truncated (file shrank while reading)", from);
+        ckpt_err_at_path(err, s->sh[s->cur].path);
+        ckpt_err_at_tensor(err, w->plan->e[i].name);
+        ckpt_err_at_offset(err, s->pos);
+        return err->code;
+    }
+    chunk_done(s, n);
     return CKPT_OK;
 }
 
@@ -1116,4 +1166,6 @@ const ckpt_format ckpt_fmt_safetensors = {
     .write = st_write,
     .write_end = st_write_end,
     .write_abort = st_write_abort,
+    .raw_span = st_raw_span,
+    .write_copy = st_write_copy,
 };

@@ -197,6 +197,15 @@ int kx_add(ckpt_model *m, kx_state *st, int h5, const char *dpath, const char *n
     return ti;
 }
 
+int kx_raw_span(ckpt_model *m, int t, int *fd, uint64_t *off)
+{
+    kx_state *st = m->priv;
+    if (!st || t < 0 || t >= st->nt || st->t[t].foff == CKPT_NO_OFFSET || st->fd[st->t[t].h5] < 0) return 0;
+    *fd = st->fd[st->t[t].h5];
+    *off = st->t[t].foff;
+    return 1;
+}
+
 int kx_read(ckpt_model *m, int t, uint64_t off, void *buf, size_t n, ckpt_err *err)
 {
     kx_state *st = m->priv;
