@@ -1,6 +1,7 @@
 /* format.c: the format registry and detection. Adding a format is one
  * file (fmt_NAME.c) and one line in `formats` below. */
 #include <dirent.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,59 @@ int ckpt_format_can_write(const char *format, const ckpt_model *m, char *why, si
     }
     if (f->can_write && m) return f->can_write(m, why, n);
     return 1;
+}
+
+/* ---- what the Hub asks the formats (their hub_files, remote_ranges, companions) ---- */
+
+/* Rank of `base` in a "PATTERN[=RANK] ..." list: the first pattern that
+ * matches gives its rank (1 without one), 0 = none. */
+static int pattern_rank(const char *list, const char *base)
+{
+    for (const char *p = list ? list : ""; *p; ) {
+        while (*p == ' ') p++;
+        size_t w = strcspn(p, " ");
+        if (!w) break;
+        char pat[128];
+        if (w < sizeof pat) {
+            memcpy(pat, p, w);
+            pat[w] = 0;
+            char *eq = strrchr(pat, '=');
+            int rank = 1;
+            if (eq) { *eq = 0; rank = atoi(eq + 1); }
+            if (!fnmatch(pat, base, 0)) return rank;
+        }
+        p += w;
+    }
+    return 0;
+}
+
+int ckpt__format_hub_rank(const char *base)
+{
+    int best = 0;
+    for (int i = 0; i < NFORMATS; i++) {
+        int r = pattern_rank(formats[i]->hub_files, base);
+        if (r > best) best = r;
+    }
+    return best;
+}
+
+int ckpt__format_remote_ranges(const char *path)
+{
+    const char *base = ckpt__path_basename(path);
+    for (int i = 0; i < NFORMATS; i++)
+        if (pattern_rank(formats[i]->remote_ranges, base)) return 1;
+    return 0;
+}
+
+int ckpt__format_is_companion(const char *model_base, const char *base)
+{
+    const ckpt_format *best = NULL;
+    int br = 0;
+    for (int i = 0; i < NFORMATS; i++) {
+        int r = pattern_rank(formats[i]->hub_files, model_base);
+        if (r > br) { br = r; best = formats[i]; }
+    }
+    return best && pattern_rank(best->companions, base) > 0;
 }
 
 /* Up to n-1 bytes of a small local file, NUL-terminated (malloc'd). */

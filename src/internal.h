@@ -56,6 +56,21 @@ int ckpt_path_is_remote(const char *path);
  * read by HTTP ranges (safetensors), or a local path in the shared cache. */
 int ckpt__hub_src_open(const char *url, ckpt_src **out, ckpt_err *err);
 int ckpt__hub_resolve(const char *url, char **out, ckpt_err *err);
+/* Is there a file at this remote URL (the listing says; nothing fetched)?
+ * ckpt__file_exists asks it for remote paths. */
+int ckpt__hub_exists(const char *url);
+extern int (*ckpt_remote_exists_hook)(const char *url);
+/* A note about how remote files were read (a server that ignored Range
+ * requests), or NULL; ckpt_open adds it to the model's facts. */
+const char *ckpt__remote_note(void);
+/* 1 when some format reads a file of this name in place by HTTP ranges
+ * (its .remote_ranges); other remote files are fetched whole first. */
+int ckpt__format_remote_ranges(const char *path);
+/* Rank of a file name as a repo's model file (the formats' .hub_files), 0 = none. */
+int ckpt__format_hub_rank(const char *base);
+/* 1 when `base` is a companion (.companions) of model file `model_base`
+ * for the format that ranks model_base highest. */
+int ckpt__format_is_companion(const char *model_base, const char *base);
 
 /* ====================================================================== */
 /* The model's insides.                                                    */
@@ -208,6 +223,16 @@ struct ckpt_format {
      * tensors whose reader has a raw_span. */
     int (*write_copy)(ckpt_writer *w, int i, uint64_t off, int fd, uint64_t src_off, size_t n,
                       ckpt_err *err);
+    /* The Hub (src/hub/ knows no format by name: it asks these).
+     * hub_files: "PATTERN=RANK ..." the file names that are this format's
+     *   model file in a repo, PATTERN a shell pattern on the base name; the
+     *   highest rank of any format picks a repo's model file.
+     * remote_ranges: patterns of files this reader reads in place by HTTP
+     *   ranges (header and metadata only for ls/info, data when asked);
+     *   other remote files are fetched whole into the cache first.
+     * companions: patterns of files in the model file's folder that belong
+     *   with it (kept with it by convert --cache). */
+    const char *hub_files, *remote_ranges, *companions;
 };
 
 const ckpt_format *ckpt__format_find(const char *name);

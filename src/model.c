@@ -208,8 +208,10 @@ int ckpt__open_with(const ckpt_format *f, const char *path, ckpt_model **out, ck
     }
     /* a library parser that may crash on hostile bytes meets them first in a
      * confined child; the in-process open follows only a clean answer */
-    int rc = ckpt__sandbox_wanted(f) ? ckpt__sandbox_probe(f, path, err) : 0;
+    int rc = ckpt__sandbox_wanted(f) && !ckpt_path_is_remote(path) ? ckpt__sandbox_probe(f, path, err) : 0;
     if (!rc) rc = f->open(m, path, err);
+    /* how remote bytes came (a server that ignored Range requests) */
+    if (!rc && ckpt__remote_note() && ckpt__model_set_fact(m, "remote_read", ckpt__remote_note(), err)) rc = err->code;
     if (!rc && !m->tree_built) rc = ckpt__tree_from_names(m, err);
     if (!rc) rc = ckpt__tree_finish(m, err);
     if (!rc) rc = ckpt__arch_after_open(m, err);   /* arch.c: HF config.json facts */

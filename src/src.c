@@ -10,6 +10,7 @@
 #include "internal.h"
 
 ckpt_remote_open_fn ckpt_remote_open_hook = ckpt__hub_src_open;
+int (*ckpt_remote_exists_hook)(const char *url) = ckpt__hub_exists;
 
 int ckpt_path_is_remote(const char *path)
 {

@@ -181,6 +181,7 @@ int ckpt__is_dir(const char *path)
 
 int ckpt__file_exists(const char *path)
 {
+    if (ckpt_path_is_remote(path)) return ckpt_remote_exists_hook ? ckpt_remote_exists_hook(path) : 0;
     struct stat st;
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }

@@ -27,6 +27,9 @@ Faults, set by the test: GET /_ctl?kind=K&match=SUBSTR&count=N[&at=BYTES][&secs=
   trickle  send the body at ~100 bytes/s (a stalled connection)
   slow     send the body at ~64 KiB/s
   wrong    flip one byte of the body (wrong content, right length)
+  norange  ignore the Range header: 200 with the whole body
+  badrange answer 206 with a Content-Range one byte off the range sent
+Each log record's "bytes" is the body bytes actually sent.
 count = how many matching requests get it (-1: all); role=hub|cdn limits it to
 one server (an LFS file's path appears in both). GET /_ctl?reset=1 clears.
 Prints "HUB_PORT=N CDN_PORT=M" on its first line once listening (127.0.0.1).
@@ -94,7 +97,7 @@ CONFIG = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_
           "tie_word_embeddings": False}
 
 
-def build_repos(big=None):
+def build_repos(big=None, big_name="big.bin"):
     """{repo: {"files": {path: bytes}, "private": bool, "extra_tree": [...]}}"""
     repos = {}
     ts = llama_tensors()
@@ -124,7 +127,7 @@ def build_repos(big=None):
     repos["org/evil"] = {"files": {"config.json": b"{}\n"}, "private": False,
                          "extra_tree": [{"type": "file", "path": "../../escape.txt", "oid": "0" * 40, "size": 3}]}
     if big:
-        repos["org/big"] = {"files": {"big.bin": ("file", big)}, "private": False}
+        repos["org/big"] = {"files": {big_name: ("file", big)}, "private": False}
     return repos
 
 
@@ -226,6 +229,12 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
 
+    def setup(self):
+        super().setup()
+        # headers and body go out in separate writes: without this, Nagle's
+        # algorithm and delayed ACKs hold every small answer back 40 ms
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     @property
     def st(self):
         return self.server.state
@@ -290,6 +299,8 @@ class Handler(BaseHTTPRequestHandler):
         size = f["size"]
         start, end, status = 0, size - 1, 200
         rng = self.headers.get("Range")
+        if fault and fault["kind"] == "norange":
+            rng = None
         if rng and rng.startswith("bytes="):
             a, _, b = rng[6:].partition("-")
             try:
@@ -309,7 +320,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(n))
         self.send_header("Accept-Ranges", "bytes")
         if status == 206:
-            self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+            off = 1 if fault and fault["kind"] == "badrange" else 0
+            self.send_header("Content-Range", f"bytes {start + off}-{end + off}/{size}")
         self.end_headers()
         if self.command == "HEAD":
             self._log(status, 0)
@@ -484,12 +496,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--log")
     ap.add_argument("--big", help="serve this file as org/big/big.bin")
+    ap.add_argument("--big-name", default="big.bin", help="the name --big serves it under")
     ap.add_argument("--serve", action="append", default=[], metavar="REPO=DIR",
                     help="also serve the files under DIR as repo REPO")
     ap.add_argument("--huge", type=int, default=0, help="serve org/huge listing this many extra files")
     ap.add_argument("--dump", help="write the fixture repos' files under this folder and exit")
     a = ap.parse_args()
-    specs = build_repos(a.big)
+    specs = build_repos(a.big, a.big_name)
     if a.huge:
         specs["org/huge"] = {"files": {"config.json": b'{"model_type": "bert"}\n'}, "private": False, "bulk": a.huge}
     for sv in a.serve:

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Conversions that copy bytes unchanged (safetensors -> safetensors, Keras
-# HDF5 contiguous datasets -> safetensors) go file to file through
+# HDF5 contiguous datasets, .keras stored weights -> safetensors) go file
+# to file through
 # copy_file_range: the outputs are byte-identical with the fast path and
 # without it (CKPT_COPY_FILE_RANGE=0), hold the input's values (NumPy /
 # h5py read them), strace shows copy_file_range used (when strace is
@@ -71,6 +72,21 @@ with h5py.File(T + "/in.h5") as f:
 assert seen == 4 and len(out) == 4, (seen, list(out))
 EOF
 
+# .keras (model.weights.h5 stored): read in place inside the zip, copied from it
+conv k3_make X=1 -- "$T/in.h5" --to keras -o "$T/in.keras"
+conv k3_fast X=1 -- "$T/in.keras" -o "$T/k3f.safetensors"
+conv k3_plain CKPT_COPY_FILE_RANGE=0 -- "$T/in.keras" -o "$T/k3p.safetensors"
+cmp -s "$T/k3f.safetensors" "$T/k3p.safetensors" && pass keras_zip_identical || fail keras_zip_identical "outputs differ"
+"$PY" - "$T" <<'EOF' && pass keras_zip_values || fail keras_zip_values "values differ from h5py's"
+import sys, h5py, numpy as np, stio
+T = sys.argv[1]
+a = sorted(v.tobytes() for v in stio.read(T + "/k3f.safetensors").values())
+b = []
+with h5py.File(T + "/in.h5") as f:
+    f.visititems(lambda n, o: b.append(o[()].astype("<f4").tobytes()) if isinstance(o, h5py.Dataset) else None)
+assert a == sorted(b) and len(a) == 4
+EOF
+
 # the kernel copies: strace sees copy_file_range with the fast path, none without
 if command -v strace >/dev/null; then
     strace -f -qq -e trace=copy_file_range -o "$T/s1" "$CKPT" convert "$T/in.safetensors" -o "$T/s1.safetensors" --quiet
@@ -79,6 +95,8 @@ if command -v strace >/dev/null; then
     [ "$n1" -ge 40 ] && [ "$n2" = 0 ] && pass strace_copy_file_range || fail strace_copy_file_range "fast $n1 calls, plain $n2"
     strace -f -qq -e trace=copy_file_range -o "$T/s3" "$CKPT" convert "$T/in.h5" -o "$T/s3.safetensors" --quiet
     grep -q 'copy_file_range(.*= [1-9]' "$T/s3" && pass strace_h5_copy || fail strace_h5_copy "$(head -3 "$T/s3")"
+    strace -f -qq -e trace=copy_file_range -o "$T/s4" "$CKPT" convert "$T/in.keras" -o "$T/s4.safetensors" --quiet
+    [ "$(grep -c 'copy_file_range(.*= [1-9]' "$T/s4")" = 4 ] && pass strace_keras_zip_copy || fail strace_keras_zip_copy "$(head -3 "$T/s4")"
     strace -f -qq -e trace=fsync,fdatasync -o "$T/f1" "$CKPT" convert "$T/in.safetensors" -o "$T/f1.safetensors" --quiet --fsync never
     strace -f -qq -e trace=fsync,fdatasync -o "$T/f2" "$CKPT" convert "$T/in.safetensors" -o "$T/f2.safetensors" --quiet
     [ "$(grep -c fsync "$T/f1")" = 0 ] && [ "$(grep -c 'fsync(' "$T/f2")" -ge 2 ] && pass fsync_policy \

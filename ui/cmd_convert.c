@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "ckpt/convert.h"
+#include "ckpt/hub.h"
 #include "ckpt/remap.h"
 #include "args.h"
 #include "cli.h"
@@ -45,7 +46,7 @@ static int conv_progress_cb(void *ud, const ckpt_progress *pr)
 /* What the command line asked for. */
 typedef struct conv_args {
     const char *in, *out, *to;
-    int json;
+    int json, cache;
     ckpt_convert_opts o;
     cli_progress prog;
     const char **renames, **maps, **sets;
@@ -54,7 +55,7 @@ typedef struct conv_args {
     int nkv;
 } conv_args;
 
-enum { O_TO = CLI_OPT_FIRST_CMD, O_SHARD, O_RENAME, O_MAP, O_SET, O_DTYPE, O_NAMING, O_INCL, O_OPT,
+enum { O_TO = CLI_OPT_FIRST_CMD, O_SHARD, O_RENAME, O_MAP, O_SET, O_DTYPE, O_NAMING, O_INCL, O_OPT, O_CACHE,
        O_WRITER /* + index into the writer option names */ };
 
 /* The fixed rows, then every writer option a format declares (.opts), so
@@ -69,7 +70,7 @@ static int conv_rows(cli_args *a, int argc, char **argv, conv_wnames *wn)
         {"rename", required_argument, NULL, O_RENAME}, {"map", required_argument, NULL, O_MAP},
         {"set", required_argument, NULL, O_SET}, {"dtype", required_argument, NULL, O_DTYPE},
         {"naming", required_argument, NULL, O_NAMING}, {"include-optimizer", no_argument, NULL, O_INCL},
-        {"opt", required_argument, NULL, O_OPT}, {0}};
+        {"opt", required_argument, NULL, O_OPT}, {"cache", no_argument, NULL, O_CACHE}, {0}};
     if (cli_args_init(a, "convert", argc, argv, rows)) return -1;
     const char **names = wn->name;
     char *buf = wn->buf;
@@ -120,6 +121,7 @@ static int conv_opt(conv_args *c, int id, const char *v, const char **wnames)
         break;
     case O_NAMING: c->o.naming = v; break;
     case O_INCL: c->o.include_optimizer = 1; break;
+    case O_CACHE: c->cache = 1; break;
     case O_OPT:
         if (!strchr(v, '=')) return cli_usage("convert", "--opt wants KEY=VALUE");
         c->kv[c->nkv++] = strdup(v);
@@ -187,6 +189,13 @@ int cmd_convert(int argc, char **argv)
     if (ca.nmaps || ca.nsets) {
         if ((rc = cli_remap_build(renames, nren, ca.maps, ca.nmaps, ca.sets, ca.nsets, &remap))) goto out;
         nren = 0;
+    }
+    if (ca.cache && ckpt_is_hub_url(in)) {
+        /* keep the model's files in the Hugging Face cache, as `pull` does;
+         * without --cache a remote model is streamed from HTTP ranges */
+        ckpt_err e;
+        ckpt_err_clear(&e);
+        if (ckpt_hub_cache_model(in, NULL, NULL, &e)) { rc = cli_fail(&e); goto out; }
     }
     ckpt_model *m;
     rc = cli_open(in, &m);

@@ -54,4 +54,11 @@ typedef struct ckpt_pull_opts {
 int ckpt_hub_pull(const char *url, const ckpt_pull_opts *o, char *snapshot_dir, size_t n,
                   ckpt_err *err);
 
+/* For `convert --cache`: fetch the model file the URL opens (as ckpt_open
+ * picks it) and the files that belong with it (config.json, the shards of
+ * an index, tokenizer files: its format's companions) into the shared
+ * cache, so reading it then happens there and the files stay, as `pull`
+ * leaves them. Without it a remote model is read by ranges, nothing stored. */
+int ckpt_hub_cache_model(const char *url, ckpt_progress_fn fn, void *ud, ckpt_err *err);
+
 #endif

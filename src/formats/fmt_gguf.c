@@ -828,4 +828,7 @@ const ckpt_format ckpt_fmt_gguf = {
     .write_abort = ckpt__gguf_write_abort,
     .opts = "quantize",
     .empty_ok = 1,
+    .hub_files = "*.gguf=45",
+    .remote_ranges = "*.gguf",
+    .companions = "config.json tokenizer.json tokenizer_config.json",
 };

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "formats/zip_src.h"
 #include "h5util.h"
 #include "keras.h"
 #include "keras_zip.h"
@@ -422,8 +423,8 @@ int kx_open_k3_h5(ckpt_model *m, const char *path, ckpt_err *err)
     m->priv = st;
     int rc = kx_open_h5(st, path, path, -1, err);
     if (rc) return rc;
-    struct stat sb;
-    if (stat(path, &sb) == 0 && ckpt__model_add_file(m, path, (uint64_t)sb.st_size, err) < 0) return err->code;
+    uint64_t sz = kx_size(st, 0, path);
+    if (sz != UINT64_MAX && ckpt__model_add_file(m, path, sz, err) < 0) return err->code;
     sibling_config(m, st, path, err);
     if (err->code) return err->code;
     return read_k3(m, st, 0, err);
@@ -471,9 +472,9 @@ static int open_sharded(ckpt_model *m, kx_state *st, const char *path, ckpt_err 
                 if (st->nh5 >= 255) rc = ckpt_err_set(err, CKPT_E_UNSUPPORTED, "more than 255 shards");
                 else if (!ckpt__file_exists(sp)) { rc = ckpt_err_set(err, CKPT_E_NOTFOUND, "shard listed in the index is missing"); ckpt_err_at_path(err, sp); }
                 else {
-                    struct stat sb;
-                    if (stat(sp, &sb) == 0) ckpt__model_add_file(m, sp, (uint64_t)sb.st_size, err);
                     rc = kx_open_h5(st, sp, sp, -1, err);
+                    uint64_t sz = rc ? UINT64_MAX : kx_size(st, st->nh5 - 1, sp);
+                    if (sz != UINT64_MAX) ckpt__model_add_file(m, sp, sz, err);
                 }
             }
             free(sp);
@@ -562,8 +563,10 @@ static int keras_open(ckpt_model *m, const char *path, ckpt_err *err)
     if (!st) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     m->priv = st;
     int ze = 0;
-    zip_t *z = zip_open(path, ZIP_RDONLY | ZIP_CHECKCONS, &ze);
-    if (!z) return kz_open_fail(path, ze, "a valid .keras zip", err);
+    ckpt_src *zs;
+    if (ckpt_src_open(path, &zs, err)) return err->code;
+    zip_t *z = ckpt__zip_open_src(zs, ZIP_CHECKCONS, &ze);
+    if (!z) { ckpt_src_close(zs); return kz_open_fail(path, ze, "a valid .keras zip", err); }
     kz_members mb;
     int rc = kz_scan(z, path, &mb, err);
     if (!rc && mb.weights < 0) {
@@ -572,8 +575,7 @@ static int keras_open(ckpt_model *m, const char *path, ckpt_err *err)
         else
             rc = ckpt_err_set(err, CKPT_E_FORMAT, "not a Keras 3 archive: no model.weights.h5 member");
     }
-    struct stat sb;
-    if (!rc && stat(path, &sb) == 0 && ckpt__model_add_file(m, path, (uint64_t)sb.st_size, err) < 0) rc = err->code;
+    if (!rc && ckpt__model_add_file(m, path, zs->size, err) < 0) rc = err->code;
     char *txt = NULL;
     size_t len = 0;
     if (!rc && mb.metadata >= 0 && !(rc = kz_read_small(z, mb.metadata, KZ_MAX_JSON, &txt, &len, err))) {
@@ -596,12 +598,22 @@ static int keras_open(ckpt_model *m, const char *path, ckpt_err *err)
         snprintf(b, sizeof b, "%d", mb.nassets);
         ckpt__model_add_meta(m, "assets", b, err);
     }
+    char shown[1200];
+    snprintf(shown, sizeof shown, "%s:model.weights.h5", path);
+    uint64_t at;
+    if (!rc && !ckpt__zip_member_offset(z, mb.weights, &at)) {
+        /* stored uncompressed (as Keras writes it): libhdf5 reads it in place */
+        zip_discard(z);
+        rc = kx_open_h5_src(st, zs, at, mb.weights_size, shown, err);
+        return rc ? rc : read_k3(m, st, 0, err);
+    }
     int fd = -1;
     char *tdir = NULL, *tmpname = NULL;
     if (!rc) fd = anon_tmp(&tdir, &tmpname, err);
     if (!rc && fd < 0) rc = err->code;
     if (!rc) rc = kz_extract_fd(z, mb.weights, fd, err);
     zip_discard(z);
+    ckpt_src_close(zs);
     if (rc) {
         if (fd >= 0) close(fd);
         if (tmpname) { unlink(tmpname); free(tmpname); }
@@ -609,8 +621,6 @@ static int keras_open(ckpt_model *m, const char *path, ckpt_err *err)
         ckpt_err_at_path(err, path);
         return rc;
     }
-    char shown[1200];
-    snprintf(shown, sizeof shown, "%s:model.weights.h5", path);
     rc = open_tmp_h5(st, fd, tdir, tmpname, shown, err);
     free(tdir);
     if (rc) return rc;
@@ -641,6 +651,9 @@ const ckpt_format ckpt_fmt_keras = {
     .write_abort = kw_write_abort,
     .name_as = kx_name_as,
     .namings = kx_namings,
+    .hub_files = "model.keras=60 *.keras=59",
+    .remote_ranges = "*.keras",
+    .companions = "config.json",
 };
 
 const ckpt_format ckpt_fmt_keras_weights = {
@@ -661,4 +674,7 @@ const ckpt_format ckpt_fmt_keras_weights = {
     .write = kw_write_chunk,
     .write_end = kw_weights_end,
     .write_abort = kw_write_abort,
+    .hub_files = "*.weights.h5=58",
+    .remote_ranges = "*.weights.h5",
+    .companions = "config.json",
 };

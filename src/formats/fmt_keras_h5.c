@@ -289,8 +289,8 @@ static int kh5_open(ckpt_model *m, const char *path, ckpt_err *err)
         ckpt_err_at_path(err, path);
         return CKPT_E_FORMAT;
     }
-    struct stat sb;
-    if (stat(path, &sb) == 0 && ckpt__model_add_file(m, path, (uint64_t)sb.st_size, err) < 0) return err->code;
+    uint64_t sz = kx_size(st, 0, path);
+    if (sz != UINT64_MAX && ckpt__model_add_file(m, path, sz, err) < 0) return err->code;
 
     hid_t root = rootpath[0] ? H5Gopen2(f, rootpath, H5P_DEFAULT) : H5Gopen2(f, "/", H5P_DEFAULT);
     if (root < 0) return ckpt_h5_fail(err, CKPT_E_FORMAT, path, rootpath, "cannot open weights group");
@@ -351,4 +351,7 @@ const ckpt_format ckpt_fmt_keras_h5 = {
     .check = kx_check,
     .name_as = kx_name_as,
     .namings = kx_namings,
+    .hub_files = "tf_model.h5=62 *.h5=55 *.hdf5=55",
+    .remote_ranges = "*.h5 *.hdf5",
+    .companions = "config.json *.json",
 };

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <zip.h>
 
+#include "formats/zip_src.h"
 #include "internal.h"
 #include "keras_zip.h"
 #include "npy.h"
@@ -298,7 +299,7 @@ static int open_npy(ckpt_model *m, npz_priv *P, const char *path, ckpt_err *err)
 static int open_npz(ckpt_model *m, npz_priv *P, const char *path, ckpt_err *err)
 {
     int ze = 0;
-    P->z = zip_open(path, ZIP_RDONLY, &ze);
+    P->z = ckpt__zip_open_src(P->src, 0, &ze);
     if (!P->z) return kz_open_fail(path, ze, "a readable zip", err);
     tio_zcache_init(&P->zc, P->z);
     zip_int64_t n = zip_get_num_entries(P->z, 0);
@@ -390,4 +391,7 @@ const ckpt_format ckpt_fmt_npz = {
     .write_end = ckpt__npz_write_end,
     .write_abort = ckpt__npz_write_abort,
     .opts = "compress!",
+    .hub_files = "*.npz=30",
+    .remote_ranges = "*.npz *.npy",
+    .companions = "",
 };

@@ -1168,4 +1168,7 @@ const ckpt_format ckpt_fmt_safetensors = {
     .write_abort = st_write_abort,
     .raw_span = st_raw_span,
     .write_copy = st_write_copy,
+    .hub_files = "model.safetensors.index.json=100 model.safetensors=95 *.safetensors.index.json=90 *.safetensors=85",
+    .remote_ranges = "*.safetensors",
+    .companions = "config.json *.safetensors generation_config.json tokenizer.json tokenizer_config.json special_tokens_map.json",
 };

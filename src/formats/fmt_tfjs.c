@@ -761,4 +761,7 @@ const ckpt_format ckpt_fmt_tfjs = {
     .write_end = ckpt__tfjs_write_end,
     .write_abort = ckpt__tfjs_write_abort,
     .opts = "quantize quantize-only",
+    .hub_files = "model.json=50",
+    .remote_ranges = "*.bin",
+    .companions = "*.bin",
 };

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <zip.h>
 
+#include "formats/zip_src.h"
 #include "internal.h"
 #include "keras_zip.h"
 #include "pickle.h"
@@ -418,7 +419,7 @@ static int finish_tensors(ckpt_model *m, torch_priv *P, ckpt_err *err)
 static int open_zip(ckpt_model *m, torch_priv *P, const char *path, pk_obj **root, ckpt_err *err)
 {
     int ze = 0;
-    P->z = zip_open(path, ZIP_RDONLY, &ze);
+    P->z = ckpt__zip_open_src(P->src, 0, &ze);
     if (!P->z) return kz_open_fail(path, ze, "a readable zip", err);
     tio_zcache_init(&P->zc, P->z);
     zip_int64_t n = zip_get_num_entries(P->z, 0), pkl = -1;
@@ -667,4 +668,7 @@ const ckpt_format ckpt_fmt_torch = {
     .write = ckpt__torch_write,
     .write_end = ckpt__torch_write_end,
     .write_abort = ckpt__torch_write_abort,
+    .hub_files = "pytorch_model.bin.index.json=72 pytorch_model.bin=70 *.pt=40 *.pth=40 *.ckpt=40",
+    .remote_ranges = "*.bin *.pt *.pth *.ckpt",
+    .companions = "config.json pytorch_model*.bin generation_config.json tokenizer.json tokenizer_config.json special_tokens_map.json",
 };

@@ -84,6 +84,7 @@ typedef struct kx_t {
 
 typedef struct kx_state {
     hid_t *h5; int *fd; char **h5path; int nh5;
+    ckpt_src **src; uint64_t *base;   /* per file: the byte source read through the VFD (or NULL) */
     kc_model km; int have_km;
     kx_t *t; int nt, capt;     /* parallel to m->tensors */
     int keras3;                /* Keras 3 layout (paths after classes) */
@@ -96,6 +97,13 @@ kx_state *kx_new(void);
 void kx_free(kx_state *st);
 /* Open an HDF5 file read-only; `fd` >= 0 is used for direct reads (owned). */
 int kx_open_h5(kx_state *st, const char *path, const char *shown, int fd, ckpt_err *err);
+/* Open `size` bytes of `src` from `base` as an HDF5 file through the
+ * ckpt_src driver (h5vfd.c): remote files, members stored inside a zip.
+ * Takes src (closed by kx_free). */
+/* Size of file h5 (opened from `path`), UINT64_MAX if unknown. */
+uint64_t kx_size(const kx_state *st, int h5, const char *path);
+int kx_open_h5_src(kx_state *st, ckpt_src *src, uint64_t base, uint64_t size,
+                   const char *shown, ckpt_err *err);
 /* Add dataset `dpath` of file h5 as tensor `name`. Returns the tensor index or -1. */
 int kx_add(ckpt_model *m, kx_state *st, int h5, const char *dpath, const char *name,
            unsigned tflags, int layer, int widx, const char *group, int file, int expose_offset,

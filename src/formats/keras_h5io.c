@@ -4,12 +4,14 @@
  * and the config-vs-weights check. */
 #include "h5util.h"
 #include "keras.h"
+#include "formats/h5vfd.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 kx_state *kx_new(void)
@@ -33,8 +35,11 @@ void kx_free(kx_state *st)
     for (int i = 0; i < st->nh5; i++) {
         if (st->h5[i] >= 0) H5Fclose(st->h5[i]);
         if (st->fd[i] >= 0) close(st->fd[i]);
+        if (st->src) ckpt_src_close(st->src[i]);
         free(st->h5path[i]);
     }
+    free(st->src);
+    free(st->base);
     free(st->h5);
     free(st->fd);
     free(st->h5path);
@@ -42,9 +47,9 @@ void kx_free(kx_state *st)
     free(st);
 }
 
-int kx_open_h5(kx_state *st, const char *path, const char *shown, int fd, ckpt_err *err)
+/* One more file slot; -1 when out of memory. */
+static int slot(kx_state *st, int fd, const char *shown)
 {
-    ckpt_h5_init();
     int n = st->nh5;
     hid_t *nh = realloc(st->h5, (size_t)(n + 1) * sizeof *nh);
     if (nh) st->h5 = nh;
@@ -52,14 +57,74 @@ int kx_open_h5(kx_state *st, const char *path, const char *shown, int fd, ckpt_e
     if (nf) st->fd = nf;
     char **np = realloc(st->h5path, (size_t)(n + 1) * sizeof *np);
     if (np) st->h5path = np;
-    if (!nh || !nf || !np) {
+    ckpt_src **ns = realloc(st->src, (size_t)(n + 1) * sizeof *ns);
+    if (ns) st->src = ns;
+    uint64_t *nb = realloc(st->base, (size_t)(n + 1) * sizeof *nb);
+    if (nb) st->base = nb;
+    if (!nh || !nf || !np || !ns || !nb) return -1;
+    st->h5[n] = -1;
+    st->fd[n] = fd;
+    st->src[n] = NULL;
+    st->base[n] = 0;
+    st->h5path[n] = ckpt__strdup(shown);
+    st->nh5 = n + 1;
+    return n;
+}
+
+int kx_open_h5_src(kx_state *st, ckpt_src *src, uint64_t base, uint64_t size,
+                   const char *shown, ckpt_err *err)
+{
+    ckpt_h5_init();
+    int n = slot(st, -1, shown);
+    if (n < 0) {
+        ckpt_src_close(src);
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    }
+    st->src[n] = src;
+    st->base[n] = base;
+    unsigned char sig[8];
+    if (size < 8 || ckpt_src_pread(src, sig, 8, base, err) || memcmp(sig, "\x89HDF\r\n\x1a\n", 8)) {
+        if (!err->code) ckpt_err_set(err, CKPT_E_FORMAT, "not an HDF5 file (no signature at byte %llu)", (unsigned long long)base);
+        ckpt_err_at_path(err, shown);
+        goto fail;
+    }
+    hid_t fapl = ckpt__h5vfd_fapl(src, base, size, err);
+    if (fapl < 0) goto fail;
+    hid_t f = H5Fopen(shown, H5F_ACC_RDONLY, fapl);
+    H5Pclose(fapl);
+    if (f < 0) {
+        /* the byte source's own error (network, range) says more than libhdf5's */
+        if (!ckpt__h5vfd_take_error(err)) ckpt_h5_fail(err, CKPT_E_FORMAT, shown, NULL, "cannot open HDF5 file");
+        H5Eclear2(H5E_DEFAULT);
+        ckpt_err_at_path(err, shown);
+        goto fail;
+    }
+    st->h5[n] = f;
+    return 0;
+fail:
+    return err->code ? (int)err->code : CKPT_E_FORMAT;
+}
+
+uint64_t kx_size(const kx_state *st, int h5, const char *path)
+{
+    if (h5 >= 0 && h5 < st->nh5 && st->src[h5]) return st->src[h5]->size;
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (uint64_t)sb.st_size : UINT64_MAX;
+}
+
+int kx_open_h5(kx_state *st, const char *path, const char *shown, int fd, ckpt_err *err)
+{
+    if (ckpt_path_is_remote(path) && fd < 0) {
+        ckpt_src *s;
+        if (ckpt_src_open(path, &s, err)) return err->code;
+        return kx_open_h5_src(st, s, 0, s->size, shown ? shown : path, err);
+    }
+    ckpt_h5_init();
+    int n = slot(st, fd, shown ? shown : path);
+    if (n < 0) {
         if (fd >= 0) close(fd);
         return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     }
-    st->h5[n] = -1;
-    st->fd[n] = fd;
-    st->h5path[n] = ckpt__strdup(shown ? shown : path);
-    st->nh5 = n + 1;
     {
         int tfd = fd >= 0 ? fd : open(path, O_RDONLY | O_CLOEXEC);
         uint64_t have = 0, need = 0;
@@ -155,7 +220,7 @@ int kx_add(ckpt_model *m, kx_state *st, int h5, const char *dpath, const char *n
     for (int i = 0; i < ndim; i++)
         if (ckpt__mul_u64(nbytes, (uint64_t)shape[i], &nbytes)) { nbytes = UINT64_MAX; break; }
     /* bytes elsewhere (allowed external data) are read through libhdf5 only */
-    uint64_t foff = direct && !ext && st->fd[h5] >= 0 ? ckpt_h5_contig_offset(d, nbytes) : CKPT_NO_OFFSET;
+    uint64_t foff = direct && !ext && (st->fd[h5] >= 0 || st->src[h5]) ? ckpt_h5_contig_offset(d, nbytes) : CKPT_NO_OFFSET;
     if (foff != CKPT_NO_OFFSET) {
         /* H5Dget_offset is relative to the HDF5 base address (after a user block) */
         if (st->ublock_of != h5) {
@@ -200,10 +265,13 @@ int kx_add(ckpt_model *m, kx_state *st, int h5, const char *dpath, const char *n
 int kx_raw_span(ckpt_model *m, int t, int *fd, uint64_t *off)
 {
     kx_state *st = m->priv;
-    if (!st || t < 0 || t >= st->nt || st->t[t].foff == CKPT_NO_OFFSET || st->fd[st->t[t].h5] < 0) return 0;
-    *fd = st->fd[st->t[t].h5];
-    *off = st->t[t].foff;
-    return 1;
+    if (!st || t < 0 || t >= st->nt || st->t[t].foff == CKPT_NO_OFFSET) return 0;
+    int h5 = st->t[t].h5;
+    /* a .keras member read in place: the zip's own descriptor, from the member's base */
+    const ckpt_src *s = st->src[h5];
+    *fd = s ? s->fd : st->fd[h5];
+    *off = st->t[t].foff + (s ? st->base[h5] : 0);
+    return *fd >= 0;
 }
 
 int kx_read(ckpt_model *m, int t, uint64_t off, void *buf, size_t n, ckpt_err *err)
@@ -217,6 +285,11 @@ int kx_read(ckpt_model *m, int t, uint64_t off, void *buf, size_t n, ckpt_err *e
         /* contiguous, unfiltered, little-endian: plain pread */
         uint64_t at;
         if (ckpt__add_u64(x->foff, off, &at)) return ckpt_err_set(err, CKPT_E_FORMAT, "offset overflow");
+        if (st->src[x->h5]) {
+            int rc = ckpt_src_pread(st->src[x->h5], buf, n, st->base[x->h5] + at, err);
+            if (rc) { ckpt_err_at_tensor(err, ct->name); return rc; }
+            return 0;
+        }
         if (ckpt__pread_full(st->fd[x->h5], buf, n, at)) {
             int e = errno;
             if (e == 0) ckpt_err_set(err, CKPT_E_FORMAT, "file is truncated: dataset bytes end past the end of the file");

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -112,6 +113,34 @@ long ckpt__http_retry_after(const char *v, size_t n)
     return s;
 }
 
+int ckpt__http_content_range(const char *v, size_t n, uint64_t *from, uint64_t *to, uint64_t *total)
+{
+    const char *p = skip_ws(v, v + n), *e = v + n;
+    while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n')) e--;
+    if (e - p < 6 || strncasecmp(p, "bytes", 5) || (p[5] != ' ' && p[5] != '\t')) return -1;
+    p = skip_ws(p + 5, e);
+    uint64_t x[3];
+    for (int k = 0; k < 3; k++) {
+        if (k == 2 && p < e && *p == '*' && p + 1 == e) { x[2] = UINT64_MAX; p++; break; }
+        if (p >= e || !isdigit((unsigned char)*p)) return -1;
+        uint64_t val = 0;
+        for (; p < e && isdigit((unsigned char)*p); p++) {
+            if (val > (UINT64_MAX - 9) / 10) return -1;
+            val = val * 10 + (uint64_t)(*p - '0');
+        }
+        x[k] = val;
+        if (k < 2) {
+            if (p >= e || *p != (k == 0 ? '-' : '/')) return -1;
+            p++;
+        }
+    }
+    if (p != e || x[1] < x[0] || (x[2] != UINT64_MAX && x[1] >= x[2])) return -1;
+    *from = x[0];
+    *to = x[1];
+    *total = x[2];
+    return 0;
+}
+
 char *ckpt__http_etag_norm(const char *v, size_t n)
 {
     const char *p = skip_ws(v, v + n), *e = v + n;
@@ -120,6 +149,15 @@ char *ckpt__http_etag_norm(const char *v, size_t n)
     if (e > p && *p == '"') p++;
     if (e > p && e[-1] == '"') e--;
     return ckpt__strndup(p, (size_t)(e - p));
+}
+
+static void clean_cr(char *dst, size_t n, const char *src)
+{
+    size_t k = 0;
+    for (; src && *src && k + 1 < n; src++)
+        dst[k++] = (unsigned char)*src < 0x20 || (unsigned char)*src >= 0x7f ? '?' : *src;
+    dst[k] = 0;
+    if (!src) snprintf(dst, n, "(none)");
 }
 
 static void set_str(char **dst, const char *v, size_t n)
@@ -350,9 +388,27 @@ typedef struct sink {
     uint64_t want_from;      /* first byte asked in this attempt */
     int fixed_full;          /* buffer filled: stop the transfer */
     int ignored_range;
+    int bad_range;           /* a 206 whose Content-Range is not the range asked */
+    uint64_t body_pos;       /* bytes of this answer's body seen */
+    uint64_t spill_got;      /* whole-body bytes written to q->spill_fd */
+    int spill_err;
     size_t cap;
     size_t errlen;
 } sink;
+
+static int ckpt__pwrite_full(int fd, const void *b, size_t n, uint64_t off)
+{
+    const char *p = b;
+    while (n) {
+        ssize_t k = pwrite(fd, p, n, (off_t)off);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return -1;
+        p += k;
+        n -= (size_t)k;
+        off += (uint64_t)k;
+    }
+    return 0;
+}
 
 static size_t hdr_cb(char *b, size_t sz, size_t n, void *ud)
 {
@@ -369,6 +425,39 @@ static size_t body_cb(char *b, size_t sz, size_t n, void *ud)
     add_rx(len);
     r->got += len;
     int ok2xx = r->status >= 200 && r->status < 300;
+    const http_req *q = s->q;
+    uint64_t pos = s->body_pos;
+    s->body_pos += len;
+    if (q->buf && q->has_range && q->spill && r->status == 200) {
+        /* the server ignored the Range: keep the whole body (once), and
+         * hand the caller the part it asked for as it passes */
+        if (pos + len > s->spill_got) {
+            uint64_t from = pos > s->spill_got ? pos : s->spill_got;
+            if (ckpt__pwrite_full(q->spill_fd, b + (from - pos), (size_t)(pos + len - from), from)) {
+                s->spill_err = errno ? errno : EIO;
+                return 0;
+            }
+            s->spill_got = pos + len;
+        }
+        uint64_t lo = pos > q->from ? pos : q->from, hi = pos + len < q->to + 1 ? pos + len : q->to + 1;
+        if (lo < hi) {
+            memcpy((char *)q->buf + (lo - q->from), b + (lo - pos), (size_t)(hi - lo));
+            if (hi - q->from > s->fixed_got) s->fixed_got = hi - q->from;
+        }
+        return len;
+    }
+    if (q->buf && r->status == 206 && pos == 0) {
+        /* the answer must be the bytes asked for, of the file we know */
+        uint64_t a, z, t;
+        uint64_t want_to = q->to == UINT64_MAX ? UINT64_MAX : q->to;
+        if (!r->content_range ||
+            ckpt__http_content_range(r->content_range, strlen(r->content_range), &a, &z, &t) ||
+            a != s->want_from || (want_to != UINT64_MAX && z != want_to) ||
+            (q->expect_size && t != q->expect_size)) {
+            s->bad_range = 1;
+            return 0;
+        }
+    }
     if (s->q->buf && ok2xx) {
         if (r->status == 200 && s->q->has_range) {
             /* server ignored the Range: usable only when we asked from byte 0 */
@@ -430,6 +519,7 @@ int ckpt__http_do(const http_req *q, http_resp *r, ckpt_err *err)
             r->status = 0;
             resp_clear_headers(r);
             s.want_from = q->from + s.fixed_got;
+            s.body_pos = 0;
             struct curl_slist *hd = NULL;
             curl_easy_reset(h);
             ckpt__http_easy_setup(h, cur, q->head, q->has_range, q->from + s.fixed_got, q->to, &hd, errbuf);
@@ -457,6 +547,23 @@ int ckpt__http_do(const http_req *q, http_resp *r, ckpt_err *err)
         }
         free(r->url);
         r->url = cur;
+        if (s.bad_range) {
+            char cr[96];
+            clean_cr(cr, sizeof cr, r->content_range);
+            char of[32] = "";
+            if (q->expect_size) snprintf(of, sizeof of, "/%llu", (unsigned long long)q->expect_size);
+            rc = ckpt_err_set(err, CKPT_E_NET, "wrong Content-Range from the server: asked bytes %llu-%llu%s, got '%s'",
+                              (unsigned long long)s.want_from, (unsigned long long)q->to, of, cr);
+            goto done;
+        }
+        if (s.spill_err) {
+            rc = ckpt_err_sys(err, CKPT_E_IO, s.spill_err, "cannot keep the whole answer of a server that ignores Range");
+            goto done;
+        }
+        if (q->spill && q->has_range && r->status == 200 && cc == CURLE_OK) {
+            r->range_ignored = 1;
+            r->spilled = s.spill_got;
+        }
         if (s.ignored_range) {
             rc = ckpt_err_set(err, CKPT_E_NET, "server ignored the Range request (answered 200)");
             goto done;

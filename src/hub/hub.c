@@ -482,31 +482,6 @@ int ckpt_hub_search(const char *query, int limit, char ***ids, int *n, ckpt_err 
 /* ckpt_open(hf://...): pick the model file, decide how it is read         */
 /* ---------------------------------------------------------------------- */
 
-static int weight_score(const char *base)
-{
-    if (!strcmp(base, "model.safetensors.index.json")) return 100;
-    if (!strcmp(base, "model.safetensors")) return 95;
-    if (ckpt__ends_with(base, ".safetensors.index.json")) return 90;
-    if (ckpt__ends_with(base, ".safetensors")) return 85;
-    if (!strcmp(base, "pytorch_model.bin.index.json")) return 72;
-    if (!strcmp(base, "pytorch_model.bin")) return 70;
-    if (!strcmp(base, "tf_model.h5")) return 62;
-    if (!strcmp(base, "model.keras")) return 60;
-    if (ckpt__ends_with(base, ".keras")) return 59;
-    if (ckpt__ends_with(base, ".weights.h5")) return 58;
-    if (ckpt__ends_with(base, ".h5") || ckpt__ends_with(base, ".hdf5")) return 55;
-    if (!strcmp(base, "model.json")) return 50;
-    if (ckpt__ends_with(base, ".gguf")) return 45;
-    if (ckpt__ends_with(base, ".pt") || ckpt__ends_with(base, ".pth") || ckpt__ends_with(base, ".ckpt")) return 40;
-    if (ckpt__ends_with(base, ".npz")) return 30;
-    return 0;
-}
-
-static int is_safetensors(const char *p)
-{
-    return ckpt__ends_with(p, ".safetensors") || ckpt__ends_with(p, ".safetensors.index.json");
-}
-
 /* Best weights file under `dir` ("" = root): in dir itself first, then deeper. */
 static const ckpt_hub_file *pick_model(const ckpt_hub_listing *l, const char *dir)
 {
@@ -520,7 +495,7 @@ static const ckpt_hub_file *pick_model(const ckpt_hub_listing *l, const char *di
         const char *rel = f->path + (dl ? dl + 1 : 0);
         int depth = 0;
         for (const char *p = rel; *p; p++) depth += *p == '/';
-        int sc = weight_score(ckpt__path_basename(rel));
+        int sc = ckpt__format_hub_rank(ckpt__path_basename(rel));
         if (!sc) continue;
         if (depth < best_depth || (depth == best_depth && (sc > best_sc || (sc == best_sc && strcmp(f->path, best->path) < 0)))) {
             best = f;
@@ -529,62 +504,6 @@ static const ckpt_hub_file *pick_model(const ckpt_hub_listing *l, const char *di
         }
     }
     return best;
-}
-
-static int same_dir(const char *a, const char *b)
-{
-    const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');
-    size_t la = sa ? (size_t)(sa - a) : 0, lb = sb ? (size_t)(sb - b) : 0;
-    return la == lb && !strncmp(a, b, la);
-}
-
-static void mark(const ckpt_hub_listing *l, unsigned char *want, const char *path)
-{
-    for (int i = 0; i < l->nfiles; i++)
-        if (!l->files[i].is_dir && !strcmp(l->files[i].path, path)) want[i] = 1;
-}
-
-/* Files a non-safetensors model needs beside the main one: TF.js shards
- * (*.bin beside model.json), shards named by an index's weight_map, and a
- * config.json in the same folder. */
-static int companions(const hub_ref *r, const ckpt_hub_listing *l, const ckpt_hub_file *main_f,
-                      unsigned char *want, ckpt_err *err)
-{
-    char *dir = ckpt__path_dirname(main_f->path);
-    if (!dir) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-    char *cfg = strcmp(dir, ".") ? ckpt__path_join(dir, "config.json") : ckpt__strdup("config.json");
-    if (cfg) mark(l, want, cfg);
-    free(cfg);
-    int rc = 0;
-    if (!strcmp(ckpt__path_basename(main_f->path), "model.json")) {
-        for (int i = 0; i < l->nfiles; i++)
-            if (!l->files[i].is_dir && same_dir(l->files[i].path, main_f->path) && ckpt__ends_with(l->files[i].path, ".bin"))
-                want[i] = 1;
-    } else if (ckpt__ends_with(main_f->path, ".index.json")) {
-        /* the index first, then what it names */
-        unsigned char *w1 = calloc((size_t)l->nfiles + 1, 1);
-        if (!w1) { free(dir); return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
-        mark(l, w1, main_f->path);
-        rc = ckpt__hub_fetch(r, l, l->revision, w1, 0, NULL, NULL, err);
-        free(w1);
-        char *local = rc ? NULL : ckpt__hub_cached_file(r, l->commit, main_f->path);
-        char *text = NULL;
-        if (!rc && local && !ckpt_src_slurp(local, 64u << 20, &text, NULL, err)) {
-            cJSON *j = cJSON_Parse(text);
-            const cJSON *wm = cJSON_GetObjectItemCaseSensitive(j, "weight_map"), *e;
-            cJSON_ArrayForEach(e, wm) {
-                if (!cJSON_IsString(e) || !ckpt__hub_path_safe(e->valuestring)) continue;
-                char *p = strcmp(dir, ".") ? ckpt__path_join(dir, e->valuestring) : ckpt__strdup(e->valuestring);
-                if (p) mark(l, want, p);
-                free(p);
-            }
-            cJSON_Delete(j);
-        }
-        free(text);
-        free(local);
-    }
-    free(dir);
-    return rc;
 }
 
 int ckpt__hub_resolve(const char *url, char **out, ckpt_err *err)
@@ -625,38 +544,59 @@ int ckpt__hub_resolve(const char *url, char **out, ckpt_err *err)
             goto out;
         }
     }
+    /* the reader opens the commit-pinned hf:// URL: its format reads it by
+     * ranges (src_http.c) or it is fetched whole into the cache on open;
+     * files beside it (config.json, shards) are found the same way.
+     * Offline, a file missing from the cache is said so here. */
     if (offline) {
-        /* the cache only: safetensors keep the pinned hf:// form so a missing
-         * shard is reported as such; other formats get the local path */
         char *local = ckpt__hub_cached_file(&r, l->commit, f->path);
-        if (!local)
+        if (!local) {
             rc = ckpt_err_set(err, CKPT_E_NOTFOUND, "offline (HF_HUB_OFFLINE=1) and %s@%s/%s is not in the cache; run `ckpt pull` with the network first",
                               r.repo, rev, f->path);
-        else if (is_safetensors(f->path) && !(*out = ckpt__hub_file_url(&r, l->commit, f->path)))
-            rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-        if (!rc && !*out) { *out = local; local = NULL; }
+            goto out;
+        }
         free(local);
-        goto out;
     }
-    if (is_safetensors(f->path)) {
-        /* read header-only through ckpt__hub_src_open, pinned to the commit */
-        *out = ckpt__hub_file_url(&r, l->commit, f->path);
-        if (!*out) rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-        goto out;
-    }
-    /* other formats are read from the cache as local files */
-    unsigned char *want = calloc((size_t)l->nfiles + 1, 1);
-    if (!want) { rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); goto out; }
-    mark(l, want, f->path);
-    rc = companions(&r, l, f, want, err);
-    if (!rc) rc = ckpt__hub_fetch(&r, l, rev, want, 0, NULL, NULL, err);
-    free(want);
-    if (!rc && !(*out = ckpt__hub_cached_file(&r, l->commit, f->path)))
-        rc = ckpt_err_set(err, CKPT_E_IO, "%s: downloaded but not found in the cache", f->path);
+    if (!(*out = ckpt__hub_file_url(&r, l->commit, f->path))) rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
 out:
     if (rc) ckpt_err_at_path(err, url);
     ckpt_hub_listing_free(own);
     ckpt__hub_ref_free(&r);
+    return rc;
+}
+
+/* convert --cache: the model file a hf:// URL names (as ckpt_open picks
+ * it) and its companions (the format's .companions in its folder) fetched
+ * into the cache, so the conversion reads them there and they stay. */
+int ckpt_hub_cache_model(const char *url, ckpt_progress_fn fn, void *ud, ckpt_err *err)
+{
+    char *pinned = NULL;
+    int rc = ckpt__hub_resolve(url, &pinned, err);
+    hub_ref r = {0}, m = {0};
+    if (!rc) rc = ckpt__hub_url_parse(url, &r, err);
+    if (!rc) rc = ckpt__hub_url_parse(pinned, &m, err);
+    const ckpt_hub_listing *l = NULL;
+    if (!rc && !ckpt__hub_offline()) rc = ckpt__hub_listing(&m, m.rev, &l, err);
+    unsigned char *want = l ? calloc((size_t)l->nfiles + 1, 1) : NULL;
+    if (!rc && l && !want) rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    if (!rc && l) {
+        char *dir = ckpt__path_dirname(m.path);
+        const char *mb = ckpt__path_basename(m.path);
+        for (int i = 0; dir && i < l->nfiles; i++) {
+            const ckpt_hub_file *f = &l->files[i];
+            char *fd = f->is_dir ? NULL : ckpt__path_dirname(f->path);
+            if (fd && !strcmp(fd, dir))
+                want[i] = !strcmp(f->path, m.path) || ckpt__format_is_companion(mb, ckpt__path_basename(f->path));
+            free(fd);
+        }
+        free(dir);
+        rc = ckpt__hub_fetch(&m, l, r.rev ? r.rev : "main", want, 0, fn, ud, err);
+    }
+    if (rc) ckpt_err_at_path(err, url);
+    free(want);
+    free(pinned);
+    ckpt__hub_ref_free(&r);
+    ckpt__hub_ref_free(&m);
     return rc;
 }
 

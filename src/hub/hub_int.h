@@ -63,6 +63,8 @@ typedef struct http_resp {
     int64_t content_length;  /* -1 if absent */
     long retry_after;        /* seconds, -1 if absent or not an integer */
     char *url;               /* the URL that answered last (after redirects) */
+    int range_ignored;       /* a Range request answered 200: the whole body went to spill_fd */
+    uint64_t spilled;        /* bytes of it written there */
 } http_resp;
 
 typedef struct http_req {
@@ -75,6 +77,8 @@ typedef struct http_req {
     size_t bufn;
     int no_follow;           /* give 3xx back instead of following */
     int max_tries;           /* 0 = default */
+    uint64_t expect_size;    /* Range reads: the file's size, checked in Content-Range (0 = unknown) */
+    int spill, spill_fd;     /* Range reads: a 200 answer (Range ignored) is written whole to spill_fd */
 } http_req;
 
 /* One request with retries (5xx, 408, 429 with Retry-After, dropped
@@ -88,6 +92,9 @@ void ckpt__http_resp_free(http_resp *r);
 char *ckpt__http_link_next(const char *value, size_t n);
 long ckpt__http_retry_after(const char *value, size_t n);
 char *ckpt__http_etag_norm(const char *value, size_t n);
+/* "bytes A-B/T" (T may be '*': *total = UINT64_MAX). 0 ok, -1 malformed
+ * (B < A, B >= T, overflow, anything after). */
+int ckpt__http_content_range(const char *value, size_t n, uint64_t *from, uint64_t *to, uint64_t *total);
 /* Does `url` have the endpoint's scheme, host and port? */
 int ckpt__http_same_origin(const char *url, const char *endpoint);
 /* Resolve a (possibly relative) Location against base; malloc'd or NULL. */
