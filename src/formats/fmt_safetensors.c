@@ -423,7 +423,7 @@ static int open_fast(ckpt_model *m, const char *path, ckpt_src **s, char *json, 
         else if (m->dup_of >= 0) {
             /* a name twice in this header is the full parser's error (the
              * first in header order); else an earlier shard has it */
-            for (char *q = json; (q = memchr(q, 0, (size_t)(json + n - q))); q++) *q = '"';
+            ckpt__st_fast_restore(json, (size_t)n);
             ckpt_st_header h;
             rc = ckpt__st_parse_header(json, (size_t)n, m->files[fi].size, path, &h, err);
             if (!rc) {
@@ -547,10 +547,27 @@ static int add_str(char ***v, int *n, int *cap, const char *s)
     return 0;
 }
 
+/* An index's weight_map: names and shard names, and a hash of the names. */
+typedef struct st_wmap {
+    const char *const *k, *const *v;
+    int n;
+    struct ckpt_name_index *ix;  /* name -> position */
+} st_wmap;
+
+/* Position of `name` in the weight_map: the next entry after the last one
+ * found, when the map lists names in file order (no hashing), else by hash. */
+static int wmap_find(const st_wmap *w, const char *name, int *next)
+{
+    if (*next < w->n && !strcmp(w->k[*next], name)) return (*next)++;
+    int i = ckpt__index_get(w->ix, name);
+    if (i >= 0) *next = i + 1;
+    return i;
+}
+
 /* Open shards `files` (full paths, in order) as one model; with a
  * weight_map (name -> shard base name as written in the index), check
  * both directions. */
-static int open_shards(ckpt_model *m, char **files, char **names, int nfiles, const cJSON *wmap,
+static int open_shards(ckpt_model *m, char **files, char **names, int nfiles, const st_wmap *wm,
                        const char *index_path, ckpt_err *err)
 {
     /* a shard symlinked out of the model's folder (to /etc/passwd ...) is not read */
@@ -559,52 +576,36 @@ static int open_shards(ckpt_model *m, char **files, char **names, int nfiles, co
     for (int i = 0; i < nfiles; i++)
         if (ckpt__path_check_inside(root, files[i], names[i], err)) { free(root); return err->code; }
     free(root);
-    int rc = CKPT_OK, matched = 0;
-    /* cJSON finds object members by a linear scan: hash the weight_map */
-    struct ckpt_name_index *wix = NULL;
-    const cJSON **witem = NULL;
-    if (wmap) {
-        int nw = cJSON_GetArraySize(wmap), k = 0;
-        wix = ckpt__index_new();
-        witem = malloc(((size_t)nw + 1) * sizeof *witem);
-        if (!wix || !witem) rc = st_nomem(err, index_path);
-        for (const cJSON *w = wmap->child; w && !rc; w = w->next, k++) {
-            witem[k] = w;
-            if (ckpt__index_put(wix, w->string, k) == -2) rc = st_nomem(err, index_path);
-        }
-    }
+    int rc = CKPT_OK, matched = 0, next = 0;
     for (int k = 0; k < nfiles && !rc; k++) {
         int fi, t0 = m->ntensors;
         if ((rc = open_shard(m, files[k], &fi, err))) break;
-        for (int i = t0; wmap && i < m->ntensors; i++) {
+        for (int i = t0; wm && i < m->ntensors; i++) {
             const char *name = m->tensors[i].name;
-            int wi = ckpt__index_get(wix, name);
-            const cJSON *w = wi >= 0 ? witem[wi] : NULL;
-            if (!w) {
+            int wi = wmap_find(wm, name, &next);
+            if (wi < 0) {
                 rc = st_fail(err, index_path, name, CKPT_NO_OFFSET,
                              "tensor of shard %s is missing from the index weight_map", names[k]);
                 break;
             }
-            if (strcmp(w->valuestring, names[k])) {
+            if (strcmp(wm->v[wi], names[k])) {
                 rc = st_fail(err, index_path, name, CKPT_NO_OFFSET,
                              "weight_map places the tensor in %.200s but it is in %.200s",
-                             w->valuestring, names[k]);
+                             wm->v[wi], names[k]);
                 break;
             }
             matched++;
         }
     }
-    if (!rc && wmap && matched != cJSON_GetArraySize(wmap)) {
-        for (const cJSON *w = wmap->child; w; w = w->next)
-            if (ckpt_model_find(m, w->string) < 0) {
-                rc = st_fail(err, index_path, w->string, CKPT_NO_OFFSET,
+    if (!rc && wm && matched != wm->n) {
+        for (int i = 0; i < wm->n; i++)
+            if (ckpt_model_find(m, wm->k[i]) < 0) {
+                rc = st_fail(err, index_path, wm->k[i], CKPT_NO_OFFSET,
                              "weight_map lists the tensor in %.200s but that shard has no such tensor",
-                             w->valuestring);
+                             wm->v[i]);
                 break;
             }
     }
-    ckpt__index_free(wix);
-    free(witem);
     return rc;
 }
 
@@ -679,42 +680,123 @@ int ckpt__st_parse_index(const char *txt, size_t len, const char *index_path, cJ
     return CKPT_OK;
 }
 
+/* The shard paths beside the index, for shard names[0..nn). */
+static int shard_paths(const char *index_path, char **names, int nn, char ***files, int *nf, ckpt_err *err)
+{
+    int capf = 0;
+    char *dir = ckpt__path_dirname(index_path);
+    if (!dir) return st_nomem(err, index_path);
+    for (int i = 0; i < nn; i++) {
+        char *p = ckpt__path_join(dir, names[i]);
+        if (!p || add_str(files, nf, &capf, p)) { free(p); free(dir); return st_nomem(err, index_path); }
+        free(p);
+    }
+    free(dir);
+    return CKPT_OK;
+}
+
+/* The index's "metadata" members as model metadata (after the shards' own). */
+static int index_meta(ckpt_model *m, const cJSON *meta, const char *index_path, ckpt_err *err)
+{
+    st_model *sm = m->priv;
+    sm->index_meta_from = m->nmeta;
+    for (const cJSON *e = cJSON_IsObject(meta) ? meta->child : NULL; e; e = e->next) {
+        if (ckpt_model_meta_get(m, e->string)) continue;
+        char *v = meta_value_text(e);
+        if (!v) return st_nomem(err, index_path);
+        int rc = ckpt__model_add_meta(m, e->string, v, err);
+        free(v);
+        if (rc) return rc;
+    }
+    return CKPT_OK;
+}
+
+/* The fast path (st_fast.c) over txt (changed in place): 0 opened, 1 when
+ * the full parser must decide (txt as it was, the model untouched), else
+ * an error. Its checks are the full parser's; any failure goes there for
+ * the message. */
+static int open_index_fast(ckpt_model *m, const char *index_path, char *txt, size_t len, ckpt_err *err)
+{
+    if (memchr(txt, 0, len) || !ckpt__utf8_valid(txt, len)) return 1;
+    ckpt_st_findex x;
+    int rc = ckpt__st_fast_index(txt, len, &x);
+    if (rc == -2) return st_nomem(err, index_path);
+    if (rc) return 1;
+    st_wmap wm = {(const char *const *)x.k, (const char *const *)x.v, x.n, ckpt__index_new()};
+    char **names = NULL, **files = NULL, *mt = NULL;
+    int nn = 0, capn = 0, nf = 0, slow = 0;
+    cJSON *meta = NULL;
+    if (!wm.ix) rc = st_nomem(err, index_path);
+    for (int i = 0; i < x.n && !rc && !slow; i++) {
+        int prev = ckpt__index_put(wm.ix, x.k[i], i);
+        if (prev == -2) rc = st_nomem(err, index_path);
+        else if (prev >= 0) slow = 1;   /* a duplicate name: the full parser says so */
+        else if (nn && !strcmp(names[nn - 1], x.v[i])) continue;
+        else if (!shard_name_ok(x.v[i])) slow = 1;
+        else {
+            int known = 0;
+            for (int j = nn - 1; j >= 0 && !known; j--) known = !strcmp(names[j], x.v[i]);
+            if (!known && add_str(&names, &nn, &capn, x.v[i])) rc = st_nomem(err, index_path);
+        }
+    }
+    if (!rc && !slow && x.meta) {
+        const char *end = NULL;
+        if (!(mt = ckpt__strndup(x.meta, x.meta_len))) rc = st_nomem(err, index_path);
+        else if (!(meta = cJSON_ParseWithLengthOpts(mt, x.meta_len + 1, &end, 1))) slow = 1;
+    }
+    if (!rc && !slow && nn == 0) slow = 1;
+    if (!rc && !slow) {
+        /* from here on the model changes: errors are final */
+        qsort(names, (size_t)nn, sizeof *names, cmp_natstr);
+        rc = shard_paths(index_path, names, nn, &files, &nf, err);
+        if (!rc) rc = open_shards(m, files, names, nf, &wm, index_path, err);
+        if (!rc) rc = index_meta(m, meta, index_path, err);
+    }
+    if (slow) ckpt__st_fast_restore(txt, len);
+    cJSON_Delete(meta);
+    free(mt);
+    ckpt__index_free(wm.ix);
+    ckpt__st_fast_index_free(&x);
+    free_strv(names, nn);
+    free_strv(files, nf);
+    return slow ? 1 : rc;
+}
+
 static int open_index(ckpt_model *m, const char *index_path, ckpt_err *err)
 {
     char *txt = NULL;
     size_t len = 0;
     int rc = ckpt_src_slurp(index_path, INDEX_MAX, &txt, &len, err);
     if (rc) { ckpt_err_at_path(err, index_path); return rc; }
+    if ((rc = open_index_fast(m, index_path, txt, len, err)) != 1) {
+        free(txt);
+        return rc;
+    }
     cJSON *root = NULL;
     char **files = NULL, **names = NULL;
-    int nf = 0, capf = 0, nn = 0;
-    char *dir = NULL;
+    int nf = 0, nn = 0;
+    st_wmap wm = {0};
     if ((rc = ckpt__st_parse_index(txt, len, index_path, &root, &names, &nn, err))) goto out;
     const cJSON *wmap = cJSON_GetObjectItemCaseSensitive(root, "weight_map");
-    dir = ckpt__path_dirname(index_path);
-    if (!dir) { rc = st_nomem(err, index_path); goto out; }
-    for (int i = 0; i < nn; i++) {
-        char *p = ckpt__path_join(dir, names[i]);
-        if (!p || add_str(&files, &nf, &capf, p)) { free(p); rc = st_nomem(err, index_path); goto out; }
-        free(p);
+    /* the weight_map as arrays, for open_shards */
+    int nw = cJSON_GetArraySize(wmap), k = 0;
+    const char **wk = malloc(((size_t)nw + 1) * sizeof *wk), **wv = malloc(((size_t)nw + 1) * sizeof *wv);
+    wm = (st_wmap){wk, wv, nw, ckpt__index_new()};
+    if (!wk || !wv || !wm.ix) rc = st_nomem(err, index_path);
+    for (const cJSON *w = wmap->child; w && !rc; w = w->next, k++) {
+        wk[k] = w->string;
+        wv[k] = w->valuestring;
+        if (ckpt__index_put(wm.ix, w->string, k) == -2) rc = st_nomem(err, index_path);
     }
-    if ((rc = open_shards(m, files, names, nf, wmap, index_path, err))) goto out;
-
-    st_model *sm = m->priv;
-    sm->index_meta_from = m->nmeta;
-    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(root, "metadata");
-    for (const cJSON *e = cJSON_IsObject(meta) ? meta->child : NULL; e; e = e->next) {
-        if (ckpt_model_meta_get(m, e->string)) continue;
-        char *v = meta_value_text(e);
-        if (!v) { rc = st_nomem(err, index_path); goto out; }
-        rc = ckpt__model_add_meta(m, e->string, v, err);
-        free(v);
-        if (rc) goto out;
-    }
+    if (!rc) rc = shard_paths(index_path, names, nn, &files, &nf, err);
+    if (!rc) rc = open_shards(m, files, names, nf, &wm, index_path, err);
+    if (!rc) rc = index_meta(m, cJSON_GetObjectItemCaseSensitive(root, "metadata"), index_path, err);
 out:
+    free((void *)wm.k);
+    free((void *)wm.v);
+    ckpt__index_free(wm.ix);
     cJSON_Delete(root);
     free(txt);
-    free(dir);
     free_strv(files, nf);
     free_strv(names, nn);
     return rc;

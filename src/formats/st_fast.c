@@ -291,9 +291,127 @@ int ckpt__st_fast_parse(char *json, size_t n, uint64_t data_len, ckpt_st_fast *f
     cur c = {json, json + n};
     int rc = body(&c, f, data_len);
     if (rc) {
-        /* give the text back as it was: every NUL in it was a closing quote */
-        for (char *q = json; (q = memchr(q, 0, (size_t)(json + n - q))); q++) *q = '"';
+        ckpt__st_fast_restore(json, n);   /* the text as it was */
         ckpt__st_fast_free(f);
+    }
+    return rc;
+}
+
+/* ---- the index.json of a sharded set ---- */
+
+/* Skip one JSON value (the "metadata" object, which cJSON then parses alone). */
+static int skip_value(cur *c, int depth)
+{
+    ws(c);
+    if (c->p >= c->e || depth > 64) return -1;
+    char ch = *c->p;
+    if (ch == '"') {
+        for (c->p++; c->p < c->e && *c->p != '"'; c->p++) {
+            if ((unsigned char)*c->p < 0x20) return -1;
+            if (*c->p == '\\' && ++c->p >= c->e) return -1;
+        }
+        if (c->p >= c->e) return -1;
+        c->p++;
+        return 0;
+    }
+    if (ch == '{' || ch == '[') {
+        char close = ch == '{' ? '}' : ']';
+        c->p++;
+        ws(c);
+        if (c->p < c->e && *c->p == close) { c->p++; return 0; }
+        for (;;) {
+            if (ch == '{' && (skip_value(c, depth + 1) || eat(c, ':'))) return -1;
+            if (skip_value(c, depth + 1)) return -1;
+            ws(c);
+            if (c->p < c->e && *c->p == ',') { c->p++; continue; }
+            return eat(c, close);
+        }
+    }
+    const char *q = c->p;
+    while (q < c->e && ((*q >= '0' && *q <= '9') || *q == '-' || *q == '+' || *q == '.' || *q == 'e' ||
+                        *q == 'E' || (*q >= 'a' && *q <= 'z')))
+        q++;
+    if (q == c->p) return -1;
+    c->p = (char *)q;
+    return 0;
+}
+
+static int wmap(cur *c, ckpt_st_findex *x)
+{
+    if (eat(c, '{')) return BAIL;
+    ws(c);
+    if (c->p < c->e && *c->p == '}') { c->p++; return 0; }
+    for (;;) {
+        char *k, *v;
+        size_t kn, vn;
+        if (str_plain(c, &k, &kn) || eat(c, ':') || str_plain(c, &v, &vn)) return BAIL;
+        if (x->n == x->cap) {
+            int nc = x->cap ? x->cap * 2 : 1024;
+            char **nk = realloc(x->k, (size_t)nc * sizeof *nk);
+            if (!nk) return NOMEM;
+            x->k = nk;
+            char **nv = realloc(x->v, (size_t)nc * sizeof *nv);
+            if (!nv) return NOMEM;
+            x->v = nv;
+            x->cap = nc;
+        }
+        k[kn] = 0;
+        v[vn] = 0;
+        x->k[x->n] = k;
+        x->v[x->n++] = v;
+        ws(c);
+        if (c->p < c->e && *c->p == ',') { c->p++; continue; }
+        return eat(c, '}') ? BAIL : 0;
+    }
+}
+
+static int index_body(cur *c, ckpt_st_findex *x)
+{
+    int rc, have_w = 0;
+    if (eat(c, '{')) return BAIL;
+    for (;;) {
+        char *k;
+        size_t kn;
+        if (str_plain(c, &k, &kn) || eat(c, ':')) return BAIL;
+        if (kn == 10 && !memcmp(k, "weight_map", 10) && !have_w++) {
+            if ((rc = wmap(c, x))) return rc;
+        } else if (kn == 8 && !memcmp(k, "metadata", 8) && !x->meta) {
+            ws(c);
+            x->meta = c->p;
+            if (skip_value(c, 0)) return BAIL;
+            x->meta_len = (size_t)(c->p - x->meta);
+        } else {
+            return BAIL;   /* other members, repeated ones: the full parser */
+        }
+        ws(c);
+        if (c->p < c->e && *c->p == ',') { c->p++; continue; }
+        if (eat(c, '}')) return BAIL;
+        break;
+    }
+    ws(c);
+    return have_w && c->p == c->e ? 0 : BAIL;
+}
+
+void ckpt__st_fast_index_free(ckpt_st_findex *x)
+{
+    free(x->k);
+    free(x->v);
+    memset(x, 0, sizeof *x);
+}
+
+void ckpt__st_fast_restore(char *txt, size_t n)
+{
+    for (char *q = txt; (q = memchr(q, 0, (size_t)(txt + n - q))); q++) *q = '"';
+}
+
+int ckpt__st_fast_index(char *txt, size_t n, ckpt_st_findex *x)
+{
+    memset(x, 0, sizeof *x);
+    cur c = {txt, txt + n};
+    int rc = index_body(&c, x);
+    if (rc) {
+        ckpt__st_fast_restore(txt, n);
+        ckpt__st_fast_index_free(x);
     }
     return rc;
 }

@@ -29,4 +29,20 @@ typedef struct ckpt_st_fast {
 int ckpt__st_fast_parse(char *json, size_t n, uint64_t data_len, ckpt_st_fast *f);
 void ckpt__st_fast_free(ckpt_st_fast *f);
 
+/* A sharded set's index.json: "weight_map" of plain strings (names and
+ * shard names NUL-terminated in place) and an optional "metadata" value,
+ * its span given for cJSON; no other member. Same answers as above; the
+ * caller checks names, duplicates and shard names (and on any doubt
+ * restores the text and runs the full parser). */
+typedef struct ckpt_st_findex {
+    char **k, **v;
+    int n, cap;
+    const char *meta;            /* the metadata value's text, or NULL */
+    size_t meta_len;
+} ckpt_st_findex;
+int ckpt__st_fast_index(char *txt, size_t n, ckpt_st_findex *x);
+void ckpt__st_fast_index_free(ckpt_st_findex *x);
+/* Put back the quotes the fast paths turned into NULs (the text had none). */
+void ckpt__st_fast_restore(char *txt, size_t n);
+
 #endif
