@@ -118,6 +118,8 @@ struct ckpt_model {
     void *priv;                  /* format state, freed by fmt->close */
     ckpt_pool *pool;             /* tensor names and node names/paths (never free() them) */
     int dup_of;                  /* ckpt__model_add_tensor: earlier tensor of that name, or -1 */
+    uint64_t tot_params, tot_bytes;      /* totals at open, valid while tot_n == ntensors + 1 */
+    int tot_n;
     int tree_built;              /* format built its own tree */
 };
 

@@ -195,6 +195,8 @@ void ckpt_close(ckpt_model *m) { model_free(m); }
 
 
 
+static void totals(const ckpt_model *m, uint64_t *params, uint64_t *bytes);
+
 int ckpt__open_with(const ckpt_format *f, const char *path, ckpt_model **out, ckpt_err *err)
 {
     *out = NULL;
@@ -222,6 +224,8 @@ int ckpt__open_with(const ckpt_format *f, const char *path, ckpt_model **out, ck
         model_free(m);
         return rc;
     }
+    totals(m, &m->tot_params, &m->tot_bytes);
+    m->tot_n = m->ntensors + 1;
     *out = m;
     return 0;
 }
@@ -242,20 +246,34 @@ int ckpt_model_find(const ckpt_model *m, const char *name)
     return ckpt__index_get(m->index, name);
 }
 
+/* Totals without optimizer state; ckpt_open computes them once (the TUI
+ * asks every frame), a model changed since is summed again. */
+static void totals(const ckpt_model *m, uint64_t *params, uint64_t *bytes)
+{
+    uint64_t p = 0, b = 0;
+    for (int i = 0; i < m->ntensors; i++)
+        if (!(m->tensors[i].flags & CKPT_TF_OPTIMIZER)) {
+            p += m->tensors[i].nelems;
+            b += m->tensors[i].nbytes;
+        }
+    *params = p;
+    *bytes = b;
+}
+
 uint64_t ckpt_model_nparams(const ckpt_model *m)
 {
-    uint64_t s = 0;
-    for (int i = 0; i < m->ntensors; i++)
-        if (!(m->tensors[i].flags & CKPT_TF_OPTIMIZER)) s += m->tensors[i].nelems;
-    return s;
+    uint64_t p, b;
+    if (m->tot_n == m->ntensors + 1) return m->tot_params;
+    totals(m, &p, &b);
+    return p;
 }
 
 uint64_t ckpt_model_nbytes(const ckpt_model *m)
 {
-    uint64_t s = 0;
-    for (int i = 0; i < m->ntensors; i++)
-        if (!(m->tensors[i].flags & CKPT_TF_OPTIMIZER)) s += m->tensors[i].nbytes;
-    return s;
+    uint64_t p, b;
+    if (m->tot_n == m->ntensors + 1) return m->tot_bytes;
+    totals(m, &p, &b);
+    return b;
 }
 
 int ckpt_model_nnodes(const ckpt_model *m) { return m->nnodes; }

@@ -122,6 +122,8 @@ int browser_idle(void);             /* probe one entry; 1 if the screen changed 
 
 void tree_attach(ckpt_model *m);    /* new model: reset the tree */
 void tree_detach(void);
+int tree_filter_pending(void);      /* the filter is still scanning names */
+int tree_filter_step(void);         /* scan ~8 ms more; 1 if the matches changed */
 void model_draw(void);              /* header + tree + detail */
 int model_key(int key);
 int model_click(int y, int x);      /* select the row (or pane) at y, x; 1 if hit */

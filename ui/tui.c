@@ -592,12 +592,14 @@ int tui_main(const char *path, const char *theme_name)
         if (A.quit_signal) break;
         if (dirty) draw_frame();
         dirty = 0;
-        int idle_work = A.screen == SCR_BROWSER && !A.help && browser_pending();
+        /* work between keys: the browser's probes, the filter's scan */
+        int filtering = A.screen == SCR_MODEL && tree_filter_pending();
+        int idle_work = (A.screen == SCR_BROWSER && !A.help && browser_pending()) || filtering;
         int k;
         double t0;
         if (g_script) {
-            if (idle_work) { /* deterministic: finish probing first */
-                while (browser_pending() && browser_idle()) {}
+            if (idle_work) { /* deterministic: finish probing (and filtering) first */
+                while (filtering ? tree_filter_step() && tree_filter_pending() : browser_pending() && browser_idle()) {}
                 dirty = 1;
                 continue;
             }
@@ -610,7 +612,7 @@ int tui_main(const char *path, const char *theme_name)
             t0 = now_sec();
         }
         if (k == ERR) {
-            if (idle_work && browser_idle()) dirty = 1;
+            if (idle_work && (filtering ? tree_filter_step() : browser_idle())) dirty = 1;
             if (job_busy()) {
                 A.spin++;
                 dirty = 1;
