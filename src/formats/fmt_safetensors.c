@@ -1182,6 +1182,16 @@ static void chunk_done(st_writer *s, size_t n)
     }
 }
 
+/* A chunk that failed: where (the shard, the tensor, the shard's offset). */
+static int chunk_fail(ckpt_writer *w, int i, ckpt_err *err)
+{
+    st_writer *s = w->priv;
+    ckpt_err_at_path(err, s->sh[s->cur].path);
+    ckpt_err_at_tensor(err, w->plan->e[i].name);
+    ckpt_err_at_offset(err, s->pos);
+    return err->code;
+}
+
 static int st_write(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t n, ckpt_err *err)
 {
     st_writer *s = w->priv;
@@ -1189,10 +1199,7 @@ static int st_write(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t
     if (rc) return rc;
     if (ckpt__write_full(s->fd, buf, n)) {
         ckpt_err_sys(err, CKPT_E_IO, errno, "cannot write");
-        ckpt_err_at_path(err, s->sh[s->cur].path);
-        ckpt_err_at_tensor(err, w->plan->e[i].name);
-        ckpt_err_at_offset(err, s->pos);
-        return err->code;
+        return chunk_fail(w, i, err);
     }
     chunk_done(s, n);
     return CKPT_OK;
@@ -1210,10 +1217,7 @@ static int st_write_copy(ckpt_writer *w, int i, uint64_t off, int fd, uint64_t s
         const char *from = t ? w->src->files[t->file].path : "?";
         if (errno) ckpt_err_sys(err, CKPT_E_IO, errno, "cannot copy from %s", from);
         else ckpt_err_set(err, CKPT_E_FORMAT, "%s: truncated (file shrank while reading)", from);
-        ckpt_err_at_path(err, s->sh[s->cur].path);
-        ckpt_err_at_tensor(err, w->plan->e[i].name);
-        ckpt_err_at_offset(err, s->pos);
-        return err->code;
+        return chunk_fail(w, i, err);
     }
     chunk_done(s, n);
     return CKPT_OK;
