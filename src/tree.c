@@ -47,6 +47,11 @@ static size_t child_path_into(const ckpt_model *m, int parent, const char *name,
 int ckpt__node_child(const ckpt_model *m, int parent, const char *name)
 {
     if (!m->nnodes || parent < 0 || parent >= m->nnodes) return -1;
+    if (!m->node_index) {   /* after the open (the index is gone): the children in turn */
+        for (int c = m->nodes[parent].first_child; c >= 0; c = m->nodes[c].next_sibling)
+            if (!strcmp(m->nodes[c].name, name)) return c;
+        return -1;
+    }
     char small[512];
     size_t k = child_path_into(m, parent, name, small, sizeof small);
     if (k < sizeof small) return ckpt__index_get(m->node_index, small);
