@@ -88,22 +88,33 @@ int ckpt_format_can_write(const char *format, const ckpt_model *m, char *why, si
 
 /* Rank of `base` in a "PATTERN[=RANK] ..." list: the first pattern that
  * matches gives its rank (1 without one), 0 = none. */
+/* The next word of a space-separated list into w (NUL-terminated; a word
+ * longer than n-1 is skipped); 0 at the end. */
+static int next_word(const char **p, char *w, size_t n)
+{
+    for (;;) {
+        while (**p == ' ') (*p)++;
+        size_t l = strcspn(*p, " ");
+        if (!l) return 0;
+        const char *s = *p;
+        *p += l;
+        if (l < n) {
+            memcpy(w, s, l);
+            w[l] = 0;
+            return 1;
+        }
+    }
+}
+
 static int pattern_rank(const char *list, const char *base)
 {
-    for (const char *p = list ? list : ""; *p; ) {
-        while (*p == ' ') p++;
-        size_t w = strcspn(p, " ");
-        if (!w) break;
-        char pat[128];
-        if (w < sizeof pat) {
-            memcpy(pat, p, w);
-            pat[w] = 0;
-            char *eq = strrchr(pat, '=');
-            int rank = 1;
-            if (eq) { *eq = 0; rank = atoi(eq + 1); }
-            if (!fnmatch(pat, base, 0)) return rank;
-        }
-        p += w;
+    const char *p = list ? list : "";
+    char pat[128];
+    while (next_word(&p, pat, sizeof pat)) {
+        char *eq = strrchr(pat, '=');
+        int rank = 1;
+        if (eq) { *eq = 0; rank = atoi(eq + 1); }
+        if (!fnmatch(pat, base, 0)) return rank;
     }
     return 0;
 }
@@ -316,17 +327,10 @@ const char *ckpt_format_for_output(const char *path)
     for (int i = 0; i < NFORMATS; i++) {
         if (!(formats[i]->flags & CKPT_FMT_WRITE) || !formats[i]->exts) continue;
         const char *e = formats[i]->exts;
-        while (*e) {
-            while (*e == ' ') e++;
-            size_t l = strcspn(e, " ");
-            if (!l) break;
-            char ext[64];
-            if (l < sizeof ext) {
-                memcpy(ext, e, l);
-                ext[l] = 0;
-                if (l > best_len && ckpt__ends_with(path, ext)) { best = formats[i]; best_len = l; }
-            }
-            e += l;
+        char ext[64];
+        while (next_word(&e, ext, sizeof ext)) {
+            size_t l = strlen(ext);
+            if (l > best_len && ckpt__ends_with(path, ext)) { best = formats[i]; best_len = l; }
         }
     }
     return best ? best->name : NULL;

@@ -59,6 +59,9 @@ int ckpt__hub_resolve(const char *url, char **out, ckpt_err *err);
 /* Is there a file at this remote URL (the listing says; nothing fetched)?
  * ckpt__file_exists asks it for remote paths. */
 int ckpt__hub_exists(const char *url);
+/* The whole local copy in the cache of a commit-pinned hf:// file URL
+ * (malloc'd), or NULL: the sandboxed open probes that file. */
+char *ckpt__hub_local_copy(const char *url);
 extern int (*ckpt_remote_exists_hook)(const char *url);
 /* A note about how remote files were read (a server that ignored Range
  * requests), or NULL; ckpt_open adds it to the model's facts. */

@@ -210,7 +210,14 @@ int ckpt__open_with(const ckpt_format *f, const char *path, ckpt_model **out, ck
     }
     /* a library parser that may crash on hostile bytes meets them first in a
      * confined child; the in-process open follows only a clean answer */
-    int rc = ckpt__sandbox_wanted(f) && !ckpt_path_is_remote(path) ? ckpt__sandbox_probe(f, path, err) : 0;
+    int rc = 0;
+    if (ckpt__sandbox_wanted(f)) {
+        /* the sandbox has no network: a remote file is probed there only
+         * when the cache holds it whole (pull, convert --cache, offline) */
+        char *local = ckpt_path_is_remote(path) ? ckpt__hub_local_copy(path) : NULL;
+        if (!ckpt_path_is_remote(path) || local) rc = ckpt__sandbox_probe(f, local ? local : path, err);
+        free(local);
+    }
     if (!rc) rc = f->open(m, path, err);
     /* how remote bytes came (a server that ignored Range requests) */
     if (!rc && ckpt__remote_note() && ckpt__model_set_fact(m, "remote_read", ckpt__remote_note(), err)) rc = err->code;

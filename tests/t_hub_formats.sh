@@ -36,3 +36,12 @@ expect_exit 0 hub_keras_pull "$CKPT" pull hf://org/kerasrnn --quiet
 : >"$LOG"
 HF_HUB_OFFLINE=1 "$CKPT" ls hf://org/kerasrnn --json >"$T/off.json" 2>"$T/err"
 [ $? -eq 0 ] && [ ! -s "$LOG" ] && pass hub_keras_offline || fail hub_keras_offline "$(cat "$T/err")"
+# the sandboxed HDF5 open: a cached copy is probed in the confined child (its
+# selftest answers instead of opening: the child ran); a remote one, read by
+# ranges, cannot be (no network there) and opens in-process
+mkdir -p "$T/st"
+HF_HUB_OFFLINE=1 CKPT_SANDBOX_SELFTEST=$T/st "$CKPT" ls hf://org/kerasrnn >/dev/null 2>"$T/err"
+[ $? -eq 3 ] && grep -q "sandbox selftest" "$T/err" && pass hub_keras_cached_sandboxed \
+    || fail hub_keras_cached_sandboxed "$(cat "$T/err")"
+HF_HOME=$T/hf2 CKPT_SANDBOX_SELFTEST=$T/st "$CKPT" ls hf://org/kerasrnn >/dev/null 2>"$T/err" \
+    && pass hub_keras_remote_in_process || fail hub_keras_remote_in_process "$(cat "$T/err")"

@@ -602,7 +602,16 @@ static int keras_open(ckpt_model *m, const char *path, ckpt_err *err)
     snprintf(shown, sizeof shown, "%s:model.weights.h5", path);
     uint64_t at;
     if (!rc && !ckpt__zip_member_offset(z, mb.weights, &at)) {
-        /* stored uncompressed (as Keras writes it): libhdf5 reads it in place */
+        /* stored uncompressed (as Keras writes it): libhdf5 reads it in place.
+         * A local file's member is read through once first, so a damaged
+         * one fails on its CRC as the copy did; a remote one is not (that
+         * would be the whole download: ls fetches the metadata only) */
+        if (!ckpt_path_is_remote(path) && (rc = kz_extract_fd(z, mb.weights, -1, err))) {
+            zip_discard(z);
+            ckpt_src_close(zs);
+            ckpt_err_at_path(err, path);
+            return rc;
+        }
         zip_discard(z);
         rc = kx_open_h5_src(st, zs, at, mb.weights_size, shown, err);
         return rc ? rc : read_k3(m, st, 0, err);

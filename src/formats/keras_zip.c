@@ -134,7 +134,7 @@ int kz_extract_fd(zip_t *z, zip_int64_t idx, int fd, ckpt_err *err)
             rc = ckpt_err_set(err, CKPT_E_FORMAT, "zip member '%s' is longer than declared", s.name);
             break;
         }
-        if (ckpt__write_full(fd, b, (size_t)r)) {
+        if (fd >= 0 && ckpt__write_full(fd, b, (size_t)r)) {
             rc = ckpt_err_sys(err, CKPT_E_IO, errno, "cannot write the temporary copy of '%s'", s.name);
             break;
         }

@@ -32,7 +32,8 @@ int kz_name_safe(const char *name);
 int kz_scan(zip_t *z, const char *shown, kz_members *out, ckpt_err *err);
 /* Read a small member (JSON) whole, NUL-terminated, CRC checked. */
 int kz_read_small(zip_t *z, zip_int64_t idx, size_t max, char **out, size_t *len, ckpt_err *err);
-/* Stream a member into fd in 1 MiB pieces. */
+/* Stream a member into fd in 1 MiB pieces (fd < 0: read it through only,
+ * so its size and CRC are checked). */
 int kz_extract_fd(zip_t *z, zip_int64_t idx, int fd, ckpt_err *err);
 
 #endif

@@ -1,4 +1,5 @@
 /* src/formats/zip_src.c: a read-only libzip source over ckpt_src (see zip_src.h). */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,9 +12,11 @@ typedef struct zsrc {
     zip_error_t error;
 } zsrc;
 
-/* sources by archive, for ckpt__zip_member_offset */
+/* sources by archive, for ckpt__zip_member_offset (process-wide: an archive
+ * may be discarded by another thread than the one that opened it) */
 typedef struct zreg { zip_t *z; zsrc *zs; struct zreg *next; } zreg;
-static __thread zreg *g_reg;
+static zreg *g_reg;
+static pthread_mutex_t g_reg_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static zip_int64_t cb(void *ud, void *data, zip_uint64_t len, zip_source_cmd_t cmd)
 {
@@ -56,8 +59,10 @@ static zip_int64_t cb(void *ud, void *data, zip_uint64_t len, zip_source_cmd_t c
     }
     case ZIP_SOURCE_ERROR: return zip_error_to_data(&z->error, data, len);
     case ZIP_SOURCE_FREE:
+        pthread_mutex_lock(&g_reg_mu);
         for (zreg **r = &g_reg; *r; r = &(*r)->next)
             if ((*r)->zs == z) { zreg *d = *r; *r = d->next; free(d); break; }
+        pthread_mutex_unlock(&g_reg_mu);
         zip_error_fini(&z->error);
         free(z);
         return 0;
@@ -86,14 +91,18 @@ zip_t *ckpt__zip_open_src(ckpt_src *s, int flags, int *ze)
         return NULL;
     }
     r->zs = z;
+    pthread_mutex_lock(&g_reg_mu);
     r->next = g_reg;
     g_reg = r;
+    pthread_mutex_unlock(&g_reg_mu);
     zip_t *a = zip_open_from_source(src, flags | ZIP_RDONLY, &err);
     if (!a) {
         *ze = zip_error_code_zip(&err);
         zip_source_free(src);   /* frees z and its registration */
     } else {
+        pthread_mutex_lock(&g_reg_mu);
         r->z = a;
+        pthread_mutex_unlock(&g_reg_mu);
     }
     zip_error_fini(&err);
     return a;
@@ -102,8 +111,10 @@ zip_t *ckpt__zip_open_src(ckpt_src *s, int flags, int *ze)
 int ckpt__zip_member_offset(zip_t *a, zip_int64_t idx, uint64_t *off)
 {
     zsrc *z = NULL;
+    pthread_mutex_lock(&g_reg_mu);
     for (zreg *r = g_reg; r; r = r->next)
         if (r->z == a) z = r->zs;
+    pthread_mutex_unlock(&g_reg_mu);
     zip_stat_t st;
     zip_stat_init(&st);
     if (!z || zip_stat_index(a, (zip_uint64_t)idx, 0, &st) || !(st.valid & ZIP_STAT_COMP_METHOD) ||

@@ -10,10 +10,11 @@
  * shared by every source opened on it (a .keras zip and the HDF5 file
  * stored inside it, a re-open by convert); the fetched ranges are kept as
  * extents under one process-wide budget (CKPT_REMOTE_CACHE_MB, default 64),
- * least recently used dropped first. A random read fetches the 4 KiB-aligned
- * pages around it (HDF5 metadata is scattered between tensor data: a 64 KiB
- * block per object header would fetch the data too, single bytes would cost
- * a request per header); from the third read in sequence on, a read-ahead as
+ * least recently used dropped first. A file's first two reads are fetched as
+ * asked (a magic number, then the header it announces); after them a random
+ * read fetches the 4 KiB-aligned pages around it (HDF5 metadata is
+ * scattered between tensor data: a 64 KiB block per object header would
+ * fetch the data too, exact reads would cost a request per header); from the third read in sequence on, a read-ahead as
  * large as the sequential run so far (at most 4 MiB) is added, its end
  * aligned to a 64 KiB block, so walking a header costs at most about twice
  * its size and streaming tensor data costs few requests. Reads of 1 MiB or
@@ -52,7 +53,7 @@ typedef struct rfile {
     uint64_t size;
     ext *e; int ne, cap; /* sorted by off, disjoint */
     uint64_t seq_end, run;
-    int seq_n;
+    int seq_n, nreads;
     int spill_fd;        /* temporary file for a Range-ignoring answer, -1 */
     int ranges_ok;       /* a 206 seen: no spill file needed any more */
     int whole_fd;        /* the whole file, when the server ignored Range; -1 */
@@ -198,6 +199,7 @@ static int fetch(rfile *f, void *buf, size_t n, uint64_t off, ckpt_err *err)
 /* Fill [off, off+n) from the cache and the network (g_mu held). */
 static int cached_read(rfile *f, unsigned char *out, size_t n, uint64_t off, ckpt_err *err)
 {
+    int first = f->nreads++ < 2;
     int seq = off == f->seq_end;
     f->seq_n = seq ? f->seq_n + 1 : 0;
     f->run = seq ? f->run + n : n;
@@ -227,7 +229,10 @@ static int cached_read(rfile *f, unsigned char *out, size_t n, uint64_t off, ckp
             continue;
         }
         uint64_t end = off + g, start = off;
-        if (f->seq_n < 2) {
+        if (first) {
+            /* a file's first two reads are exact: a magic number and the
+             * header it announces (safetensors: 8 bytes, then the JSON) */
+        } else if (f->seq_n < 2) {
             /* a random read: the aligned page(s) around it, so neighbouring
              * metadata (object headers next to each other) costs one request */
             uint64_t lo = i > 0 ? f->e[i - 1].off + f->e[i - 1].len : 0;
@@ -446,4 +451,16 @@ int ckpt__hub_exists(const char *url)
     }
     ckpt__hub_ref_free(&r);
     return yes;
+}
+
+char *ckpt__hub_local_copy(const char *url)
+{
+    if (!ckpt_is_hub_url(url)) return NULL;
+    hub_ref r;
+    ckpt_err e;
+    ckpt_err_clear(&e);
+    if (ckpt__hub_url_parse(url, &r, &e)) return NULL;
+    char *p = r.rev && ckpt__hub_is_commit(r.rev) && *r.path ? ckpt__hub_cached_file(&r, r.rev, r.path) : NULL;
+    ckpt__hub_ref_free(&r);
+    return p;
 }

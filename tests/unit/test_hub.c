@@ -1,5 +1,5 @@
 /* test_hub.c: the hub module's pure parts: URL forms, path safety, the
- * hand-parsed headers (Link, Retry-After, ETag), origins for the token,
+ * hand-parsed headers (Link, Retry-After, ETag, Content-Range), origins for the token,
  * relative redirects, tree listings, git blob sha1 (value from
  * `git hash-object`), the cache folder name. */
 #include <stdio.h>
@@ -92,6 +92,18 @@ int main(void)
     free(n);
     CHECK("retry_after_int", ckpt__http_retry_after(" 7 ", 3) == 7);
     CHECK("retry_after_date", ckpt__http_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 29) == -1);
+    /* Content-Range (RFC 9110 14.4): the range a 206 says it carries */
+    uint64_t cra, crb, crt;
+    CHECK("content_range", !ckpt__http_content_range("bytes 96-57031/57032", 20, &cra, &crb, &crt) &&
+                               cra == 96 && crb == 57031 && crt == 57032);
+    CHECK("content_range_star", !ckpt__http_content_range("bytes 0-0/*\r\n", 13, &cra, &crb, &crt) &&
+                                    cra == 0 && crb == 0 && crt == UINT64_MAX);
+    CHECK("content_range_backwards", ckpt__http_content_range("bytes 5-4/10", 12, &cra, &crb, &crt) == -1);
+    CHECK("content_range_past_end", ckpt__http_content_range("bytes 0-10/10", 13, &cra, &crb, &crt) == -1);
+    CHECK("content_range_unsatisfied", ckpt__http_content_range("bytes */10", 10, &cra, &crb, &crt) == -1);
+    CHECK("content_range_overflow", ckpt__http_content_range("bytes 0-99999999999999999999/*", 30, &cra, &crb, &crt) == -1);
+    CHECK("content_range_trailing", ckpt__http_content_range("bytes 0-1/2x", 12, &cra, &crb, &crt) == -1);
+    CHECK("content_range_unit", ckpt__http_content_range("items 0-1/2", 11, &cra, &crb, &crt) == -1);
     char *e = ckpt__http_etag_norm("W/\"abc123\"", 10);
     CHECK("etag_weak_quoted", e && !strcmp(e, "abc123"));
     free(e);
