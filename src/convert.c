@@ -190,6 +190,29 @@ static int check_ratio(const ckpt_model *m, const ckpt_convert_opts *o, const ck
     return CKPT_E_UNSAFE;
 }
 
+/* --fsync end (default: every output durable before it is renamed into
+ * place) or never: 1, 0, or -1 with err set. */
+static int fsync_policy(const ckpt_convert_opts *o, ckpt_err *err)
+{
+    const char *v = ckpt__opt(o, "fsync");
+    if (!v || !strcmp(v, "end")) return 1;
+    if (!strcmp(v, "never")) return 0;
+    ckpt_err_set(err, CKPT_E_USAGE, "--fsync wants 'end' or 'never', got '%s'", v);
+    return -1;
+}
+
+/* A plan entry whose bytes are a source file's, unchanged: its fd and
+ * offset. CKPT_COPY_FILE_RANGE=0 (w->kernel_copy) turns this path off, so
+ * tests and benches can compare both. */
+static int raw_source(ckpt_model *m, const ckpt_format *f, ckpt_writer *w, const ckpt_plan_entry *e,
+                      int *fd, uint64_t *off)
+{
+    if (!w->kernel_copy || !f->write_copy || e->xf || !m->fmt->raw_span) return 0;
+    const ckpt_tensor *t = ckpt_model_tensor(m, e->src);
+    if (!t || t->dtype != e->dtype || t->nbytes != e->nbytes) return 0;
+    return m->fmt->raw_span(m, e->src, fd, off) == 1;
+}
+
 /* After the fsync and before anything is renamed: a cancel (Ctrl-C or
  * SIGTERM during the flush) still commits nothing. */
 static int commit(ckpt_txn *txn, const ckpt_convert_opts *o, ckpt_progress *pr, ckpt_err *err)
@@ -222,6 +245,8 @@ int ckpt_convert(ckpt_model *m, const ckpt_convert_opts *o, ckpt_convert_result 
     ckpt_plan plan = {0};
     int rc = ckpt__convert_plan(m, o, &plan, err);
     if (!rc) rc = check_ratio(m, o, &plan, err);
+    int fsync_end = rc ? 1 : fsync_policy(o, err);
+    if (fsync_end < 0) rc = CKPT_E_USAGE;
     if (rc) { ckpt__plan_free(&plan); return rc; }
 
     size_t chunk = o->chunk_size ? o->chunk_size : DEFAULT_CHUNK;
@@ -238,6 +263,9 @@ int ckpt_convert(ckpt_model *m, const ckpt_convert_opts *o, ckpt_convert_result 
     /* --package zip: the registry's package writer (package.c) wraps the --to writer */
     if (ckpt__opt(o, "package")) f = ckpt__format_find("package");
     ckpt_writer w = {.fmt = f, .opts = o, .src = m, .plan = &plan, .txn = txn, .res = res};
+    ckpt_txn_set_fsync(txn, fsync_end);
+    const char *k = getenv("CKPT_COPY_FILE_RANGE");
+    w.kernel_copy = !(k && !strcmp(k, "0"));
     ckpt_progress pr = {.phase = "convert", .items_total = plan.n};
     for (int i = 0; i < plan.n; i++) pr.bytes_total += plan.e[i].nbytes;
 
@@ -247,11 +275,16 @@ int ckpt_convert(ckpt_model *m, const ckpt_convert_opts *o, ckpt_convert_result 
     for (int i = 0; !rc && i < plan.n; i++) {
         const ckpt_plan_entry *e = &plan.e[i];
         pr.current = e->name;
-        uint64_t off = 0;
+        uint64_t off = 0, soff = 0;
+        int sfd = -1, raw = raw_source(m, f, &w, e, &sfd, &soff);
         do {
             size_t n = e->nbytes - off < chunk ? (size_t)(e->nbytes - off) : chunk;
-            if (n) rc = ckpt__plan_read(m, e, off, buf, n, err);
-            if (!rc) rc = f->write(&w, i, off, buf, n, err);
+            /* unchanged bytes go file to file, in the same chunks (progress, cancel) */
+            if (raw && n) rc = f->write_copy(&w, i, off, sfd, soff + off, n, err);
+            else {
+                if (n) rc = ckpt__plan_read(m, e, off, buf, n, err);
+                if (!rc) rc = f->write(&w, i, off, buf, n, err);
+            }
             if (rc) {
                 ckpt_err_at_tensor(err, e->name);
                 break;

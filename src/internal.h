@@ -117,6 +117,14 @@ typedef struct ckpt_tensor_priv {
 
 struct ckpt_name_index;
 
+/* A string pool (pool.c): strings freed all at once with the pool. */
+typedef struct ckpt_pool ckpt_pool;
+ckpt_pool *ckpt__pool_new(void);
+void ckpt__pool_free(ckpt_pool *p);
+void *ckpt__pool_alloc(ckpt_pool *p, size_t n);           /* 8-aligned, NULL on NOMEM */
+char *ckpt__pool_strndup(ckpt_pool *p, const char *s, size_t n);
+char *ckpt__pool_strdup(ckpt_pool *p, const char *s);
+
 struct ckpt_model {
     const ckpt_format *fmt;
     char *path;
@@ -133,6 +141,10 @@ struct ckpt_model {
     struct ckpt_name_index *index;       /* tensor name -> index */
     struct ckpt_name_index *node_index;  /* node path -> index */
     void *priv;                  /* format state, freed by fmt->close */
+    ckpt_pool *pool;             /* tensor names and node names/paths (never free() them) */
+    int dup_of;                  /* ckpt__model_add_tensor: earlier tensor of that name, or -1 */
+    uint64_t tot_params, tot_bytes;      /* totals at open, valid while tot_n == ntensors + 1 */
+    int tot_n;
     int tree_built;              /* format built its own tree */
 };
 
@@ -239,6 +251,15 @@ struct ckpt_format {
     /* 1: an input without any tensor still makes a useful output (GGUF: a
      * vocabulary-only file); else converting it is "nothing to write". */
     int empty_ok;
+    /* Optional, reading: 1 when tensor t's canonical bytes are exactly the
+     * nbytes at *off of the local file open as *fd (contiguous, unfiltered,
+     * little-endian: the converter then copies them file to file). */
+    int (*raw_span)(ckpt_model *m, int t, int *fd, uint64_t *off);
+    /* Optional, writing: like write(), the bytes taken from `fd` at
+     * `src_off` (ckpt__copy_fd). The engine uses it for plain copies of
+     * tensors whose reader has a raw_span. */
+    int (*write_copy)(ckpt_writer *w, int i, uint64_t off, int fd, uint64_t src_off, size_t n,
+                      ckpt_err *err);
     /* The Hub (src/hub/ knows no format by name: it asks these).
      * hub_files: "PATTERN=RANK ..." the file names that are this format's
      *   model file in a repo, PATTERN a shell pattern on the base name; the
@@ -335,6 +356,9 @@ void ckpt_txn_unname(ckpt_txn *t, int fd);
 /* fsync every file (commit does it if not done yet; ckpt_convert calls it
  * first so a cancel during the fsync still commits nothing). */
 int ckpt_txn_sync(ckpt_txn *t, ckpt_err *err);
+/* 0: no fsync at all, of files or folders (convert --fsync never: the
+ * output is renamed into place from the page cache). Default 1. */
+void ckpt_txn_set_fsync(ckpt_txn *t, int on);
 /* Put every file in place (in creation order). If a step fails, outputs
  * already replaced are restored: the folder holds the complete old output
  * or the complete new one. */
@@ -368,6 +392,7 @@ struct ckpt_writer {
     ckpt_txn *txn;
     ckpt_convert_result *res;    /* writer sets nfiles and main_path */
     void *priv;
+    int kernel_copy;             /* for write_copy: copy_file_range still worth trying */
 };
 
 /* Value of "key=value" in opts->kv, or NULL. */
@@ -378,6 +403,11 @@ const char *ckpt__opt(const ckpt_convert_opts *o, const char *key);
 /* ====================================================================== */
 
 int ckpt__pread_full(int fd, void *buf, size_t n, uint64_t off);  /* 0 ok, -1 errno */
+/* Copy n bytes at in_off of `in` to the file position of `out` (copy.c):
+ * copy_file_range while *kernel, which a kernel or filesystem that cannot
+ * clears (EXDEV, ENOSYS, EINVAL ...) before read/write takes over. 0 ok,
+ * -1 errno (0: `in` ended early). */
+int ckpt__copy_fd(int in, uint64_t in_off, int out, size_t n, int *kernel);
 int ckpt__write_full(int fd, const void *buf, size_t n);          /* 0 ok, -1 errno */
 int ckpt__mul_u64(uint64_t a, uint64_t b, uint64_t *out);         /* 0 ok, -1 overflow */
 int ckpt__add_u64(uint64_t a, uint64_t b, uint64_t *out);

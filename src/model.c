@@ -72,12 +72,10 @@ int ckpt__model_add_tensor(ckpt_model *m, const char *name, const char *src_name
     ckpt_tensor *t = &m->tensors[m->ntensors];
     memset(t, 0, sizeof *t);
     memset(&m->tpriv[m->ntensors], 0, sizeof m->tpriv[0]);
-    char *nm = strdup(name);
-    char *sn = (src_name && strcmp(src_name, name)) ? strdup(src_name) : nm;
-    if (!nm || !sn) {
-        free(nm);
-        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
-    }
+    if (!m->pool && !(m->pool = ckpt__pool_new())) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
+    char *nm = ckpt__pool_strdup(m->pool, name);
+    char *sn = (src_name && strcmp(src_name, name)) ? ckpt__pool_strdup(m->pool, src_name) : nm;
+    if (!nm || !sn) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
     t->name = nm;
     t->src_name = sn;
     t->dtype = dtv;
@@ -88,11 +86,9 @@ int ckpt__model_add_tensor(ckpt_model *m, const char *name, const char *src_name
     t->file = file;
     t->offset = offset;
     t->node = -1;
-    if (ckpt__index_put(m->index, nm, m->ntensors) == -2) {
-        if (sn != nm) free(sn);
-        free(nm);
-        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
-    }
+    int prev = ckpt__index_put(m->index, nm, m->ntensors);
+    if (prev == -2) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
+    m->dup_of = prev >= 0 ? prev : -1;
     return m->ntensors++;
 }
 
@@ -169,17 +165,11 @@ static void model_free(ckpt_model *m)
         ckpt_src_close(m->files[i].src);
     }
     free(m->files);
-    for (int i = 0; i < m->ntensors; i++) {
-        if (m->tensors[i].src_name != m->tensors[i].name) free((char *)m->tensors[i].src_name);
-        free((char *)m->tensors[i].name);
-    }
-    free(m->tensors);
+    free(m->tensors);   /* names are in m->pool */
     free(m->tpriv);
-    for (int i = 0; i < m->nnodes; i++) {
-        free((char *)m->nodes[i].name);
+    for (int i = 0; i < m->nnodes; i++) {   /* name and path are in m->pool */
         free((char *)m->nodes[i].kind);
         free((char *)m->nodes[i].alt_name);
-        free((char *)m->nodes[i].path);
     }
     free(m->nodes);
     free(m->node_last);
@@ -194,12 +184,15 @@ static void model_free(ckpt_model *m)
     ckpt__index_free(m->index);
     ckpt__index_free(m->node_index);
     free(m->path);
+    ckpt__pool_free(m->pool);
     free(m);
 }
 
 void ckpt_close(ckpt_model *m) { model_free(m); }
 
 
+
+static void totals(const ckpt_model *m, uint64_t *params, uint64_t *bytes);
 
 int ckpt__open_with(const ckpt_format *f, const char *path, ckpt_model **out, ckpt_err *err)
 {
@@ -234,6 +227,8 @@ int ckpt__open_with(const ckpt_format *f, const char *path, ckpt_model **out, ck
         model_free(m);
         return rc;
     }
+    totals(m, &m->tot_params, &m->tot_bytes);
+    m->tot_n = m->ntensors + 1;
     *out = m;
     return 0;
 }
@@ -254,20 +249,34 @@ int ckpt_model_find(const ckpt_model *m, const char *name)
     return ckpt__index_get(m->index, name);
 }
 
+/* Totals without optimizer state; ckpt_open computes them once (the TUI
+ * asks every frame), a model changed since is summed again. */
+static void totals(const ckpt_model *m, uint64_t *params, uint64_t *bytes)
+{
+    uint64_t p = 0, b = 0;
+    for (int i = 0; i < m->ntensors; i++)
+        if (!(m->tensors[i].flags & CKPT_TF_OPTIMIZER)) {
+            p += m->tensors[i].nelems;
+            b += m->tensors[i].nbytes;
+        }
+    *params = p;
+    *bytes = b;
+}
+
 uint64_t ckpt_model_nparams(const ckpt_model *m)
 {
-    uint64_t s = 0;
-    for (int i = 0; i < m->ntensors; i++)
-        if (!(m->tensors[i].flags & CKPT_TF_OPTIMIZER)) s += m->tensors[i].nelems;
-    return s;
+    uint64_t p, b;
+    if (m->tot_n == m->ntensors + 1) return m->tot_params;
+    totals(m, &p, &b);
+    return p;
 }
 
 uint64_t ckpt_model_nbytes(const ckpt_model *m)
 {
-    uint64_t s = 0;
-    for (int i = 0; i < m->ntensors; i++)
-        if (!(m->tensors[i].flags & CKPT_TF_OPTIMIZER)) s += m->tensors[i].nbytes;
-    return s;
+    uint64_t p, b;
+    if (m->tot_n == m->ntensors + 1) return m->tot_bytes;
+    totals(m, &p, &b);
+    return b;
 }
 
 int ckpt_model_nnodes(const ckpt_model *m) { return m->nnodes; }

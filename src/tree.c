@@ -14,13 +14,12 @@ static int ensure_root(ckpt_model *m, ckpt_err *err)
     if (m->nnodes) return 0;
     if (!m->node_index && !(m->node_index = ckpt__index_new()))
         return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    if (!m->pool && !(m->pool = ckpt__pool_new())) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     m->nodes = calloc(16, sizeof *m->nodes);
     if (!m->nodes) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     m->capnodes = 16;
     ckpt_node *r = &m->nodes[0];
-    r->name = strdup("");
-    r->path = strdup("");
-    if (!r->name || !r->path) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    r->name = r->path = "";
     r->parent = -1;
     r->first_child = r->next_sibling = -1;
     r->tensor = -1;
@@ -32,25 +31,43 @@ static int ensure_root(ckpt_model *m, ckpt_err *err)
     return 0;
 }
 
-static char *child_path(const ckpt_model *m, int parent, const char *name)
+/* PARENT_PATH SEP NAME (or NAME under the root) into out[cap]; the length,
+ * which may be >= cap (then out holds nothing useful). */
+static size_t child_path_into(const ckpt_model *m, int parent, const char *name, char *out, size_t cap)
 {
     const char *pp = m->nodes[parent].path;
-    if (!pp[0]) return strdup(name);
-    return ckpt__asprintf("%s%c%s", pp, sep_of(m), name);
+    size_t lp = strlen(pp), ln = strlen(name), k = lp ? lp + 1 + ln : ln;
+    if (k < cap) {
+        if (lp) { memcpy(out, pp, lp); out[lp] = sep_of(m); memcpy(out + lp + 1, name, ln + 1); }
+        else memcpy(out, name, ln + 1);
+    }
+    return k;
 }
 
 int ckpt__node_child(const ckpt_model *m, int parent, const char *name)
 {
     if (!m->nnodes || parent < 0 || parent >= m->nnodes) return -1;
-    char *p = child_path(m, parent, name);
+    if (!m->node_index) {   /* after the open (the index is gone): the children in turn */
+        for (int c = m->nodes[parent].first_child; c >= 0; c = m->nodes[c].next_sibling)
+            if (!strcmp(m->nodes[c].name, name)) return c;
+        return -1;
+    }
+    char small[512];
+    size_t k = child_path_into(m, parent, name, small, sizeof small);
+    if (k < sizeof small) return ckpt__index_get(m->node_index, small);
+    char *p = malloc(k + 1);
     if (!p) return -1;
+    child_path_into(m, parent, name, p, k + 1);
     int r = ckpt__index_get(m->node_index, p);
     free(p);
     return r;
 }
 
-int ckpt__node_add(ckpt_model *m, int parent, const char *name, const char *kind,
-                   const char *alt, unsigned flags, ckpt_err *err)
+/* Add a node; `path`, when given, is its full path, kept by the model as
+ * long as the node (a tensor's name for its leaf), else it is built in the
+ * pool. The node's name is the tail of its path. */
+static int node_add(ckpt_model *m, int parent, const char *name, const char *kind,
+                    const char *alt, unsigned flags, const char *path, int indexed, ckpt_err *err)
 {
     if (ensure_root(m, err)) return -1;
     if (parent < 0 || parent >= m->nnodes) {
@@ -64,15 +81,22 @@ int ckpt__node_add(ckpt_model *m, int parent, const char *name, const char *kind
         m->nodes = np;
         m->capnodes = nc;
     }
+    if (!path) {
+        size_t k = child_path_into(m, parent, name, NULL, 0);
+        char *p = ckpt__pool_alloc(m->pool, k + 1);
+        if (!p) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
+        child_path_into(m, parent, name, p, k + 1);
+        path = p;
+    }
     int idx = m->nnodes;
     ckpt_node *n = &m->nodes[idx];
     memset(n, 0, sizeof *n);
-    n->name = strdup(name);
+    n->path = path;
+    n->name = path + strlen(path) - strlen(name);
     n->kind = kind ? strdup(kind) : NULL;
     n->alt_name = alt ? strdup(alt) : NULL;
-    n->path = child_path(m, parent, name);
-    if (!n->name || !n->path || (kind && !n->kind) || (alt && !n->alt_name)) {
-        free((char *)n->name); free((char *)n->kind); free((char *)n->alt_name); free((char *)n->path);
+    if ((kind && !n->kind) || (alt && !n->alt_name)) {
+        free((char *)n->kind); free((char *)n->alt_name);
         return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
     }
     n->parent = parent;
@@ -94,9 +118,17 @@ int ckpt__node_add(ckpt_model *m, int parent, const char *name, const char *kind
     m->node_last[parent] = idx;
     m->nnodes++;
     /* a second node with the same path keeps the first in the index */
-    if (ckpt__index_put(m->node_index, n->path, idx) == -2)
+    if (!m->node_index && !(m->node_index = ckpt__index_new()))
+        return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
+    if (indexed && ckpt__index_put(m->node_index, n->path, idx) == -2)
         return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
     return idx;
+}
+
+int ckpt__node_add(ckpt_model *m, int parent, const char *name, const char *kind,
+                   const char *alt, unsigned flags, ckpt_err *err)
+{
+    return node_add(m, parent, name, kind, alt, flags, NULL, 1, err);
 }
 
 int ckpt__node_attach(ckpt_model *m, int parent, const char *leaf, int t, ckpt_err *err)
@@ -128,30 +160,40 @@ int ckpt__tree_from_names(ckpt_model *m, ckpt_err *err)
     if (ensure_root(m, err)) return err ? err->code : CKPT_E_NOMEM;
     char *buf = NULL;
     size_t cap = 0;
+    /* the group nodes of the previous name, by depth: a name that shares
+     * a prefix with it (the usual case, names in file order) finds those
+     * groups without a lookup */
+    int prevn[64];
+    const char *prev = "";
     for (int i = 0; i < m->ntensors; i++) {
         const char *name = m->tensors[i].name;
-        size_t l = strlen(name);
+        size_t l = strlen(name), same = 0;
+        while (name[same] && name[same] == prev[same]) same++;
+        int depth = 0;
         if (l + 1 > cap) {
             cap = l + 64;
             char *nb = realloc(buf, cap);
             if (!nb) { free(buf); return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
             buf = nb;
         }
+        /* buf is the name; cut at each separator in turn it is the path of
+         * the group node to find or make (no path is built for a lookup).
+         * Leaves stay out of the path index: lookups here want groups. */
         memcpy(buf, name, l + 1);
         int node = 0;
         char *seg = buf;
         for (;;) {
             char *s = strchr(seg, m->sep);
-            if (s) *s = 0;
             if (!s) {
-                /* the leaf; an empty last segment ("a.") still gets a node */
-                int n = ckpt__node_add(m, node, seg, NULL, NULL, 0, err);
+                /* the leaf, its path the tensor's name; an empty last segment ("a.") still gets a node */
+                int n = node_add(m, node, seg, NULL, NULL, 0, name, 0, err);
                 if (n < 0) { free(buf); return err ? err->code : CKPT_E_NOMEM; }
                 m->nodes[n].tensor = i;
                 m->tensors[i].node = n;
                 break;
             }
-            int c = ckpt__node_child(m, node, seg);
+            *s = 0;
+            int c = (size_t)(s - buf) < same && depth < 64 ? prevn[depth] : ckpt__index_get(m->node_index, buf);
             if (c < 0 || m->nodes[c].tensor >= 0) {
                 /* a group; reuse an existing group node but never a tensor leaf */
                 int g = -1;
@@ -160,13 +202,21 @@ int ckpt__tree_from_names(ckpt_model *m, ckpt_err *err)
                     for (int k = m->nodes[node].first_child; k >= 0; k = m->nodes[k].next_sibling)
                         if (m->nodes[k].tensor < 0 && !strcmp(m->nodes[k].name, seg)) { g = k; break; }
                 }
-                if (g < 0) g = ckpt__node_add(m, node, seg, NULL, NULL, 0, err);
+                if (g < 0) {
+                    const char *gp = ckpt__pool_strndup(m->pool, buf, (size_t)(s - buf));
+                    if (gp) g = node_add(m, node, seg, NULL, NULL, 0, gp, 1, err);
+                    else ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+                }
                 if (g < 0) { free(buf); return err ? err->code : CKPT_E_NOMEM; }
                 c = g;
             }
+            *s = m->sep;
+            if (depth < 64) prevn[depth] = c;
+            depth++;
             node = c;
             seg = s + 1;
         }
+        prev = name;
     }
     free(buf);
     /* natural order of children ("layers.2" before "layers.10") */
@@ -222,5 +272,8 @@ int ckpt__tree_finish(ckpt_model *m, ckpt_err *err)
             p->nbytes += n->nbytes;
         }
     }
+    /* the path index serves building only: formats add nodes during open */
+    ckpt__index_free(m->node_index);
+    m->node_index = NULL;
     return 0;
 }

@@ -48,6 +48,7 @@ struct ckpt_txn {
     int nswept;
     int stale;      /* stale temporaries removed */
     int synced;
+    int nosync;     /* --fsync never: the page cache only */
     int done;       /* committed or aborted */
 };
 
@@ -266,9 +267,11 @@ void ckpt_txn_unname(ckpt_txn *t, int fd)
         if (t->f[i].fd == fd && t->f[i].anon) drop_name(&t->f[i].named);
 }
 
+void ckpt_txn_set_fsync(ckpt_txn *t, int on) { t->nosync = !on; }
+
 int ckpt_txn_sync(ckpt_txn *t, ckpt_err *err)
 {
-    if (t->synced) return 0;
+    if (t->synced || t->nosync) return 0;
     for (int i = 0; i < t->n; i++) {
         int fd = t->f[i].fd >= 0 ? t->f[i].fd : open(t->f[i].tmp, O_RDONLY | O_CLOEXEC);
         if (fd < 0 || fsync(fd) != 0) {
@@ -350,6 +353,7 @@ static int commit_fail(ckpt_txn *t, int e, const char *what, const char *path, c
 
 static void sync_dirs(ckpt_txn *t)
 {
+    if (t->nosync) return;
     for (int i = 0; i < t->n; i++) {
         char *dir = ckpt__path_dirname(t->f[i].final);
         int seen = 0;

@@ -61,6 +61,14 @@ int ckpt__utf8_valid(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s, *e = p + n;
     while (p < e) {
+        /* ASCII runs (nearly all of a header) eight bytes at a time */
+        while (e - p >= 8) {
+            uint64_t w;
+            memcpy(&w, p, 8);
+            if (w & 0x8080808080808080ull) break;
+            p += 8;
+        }
+        if (p >= e) break;
         unsigned c = *p;
         if (c < 0x80) { p++; continue; }
         int len;
@@ -269,18 +277,28 @@ int ckpt__natcmp(const char *a, const char *b)
     return *a ? 1 : *b ? -1 : 0;
 }
 
-/* ---- name index: open addressing, FNV-1a, keys are borrowed pointers ---- */
+/* ---- name index: open addressing, keys are borrowed pointers ----
+ * Each slot keeps 32 bits of the hash beside the key, so a probe compares
+ * strings only when the hashes agree; FNV-1a alone leaves its low bits (the
+ * slot) weakly mixed for names that share a suffix (".weight"), hence the
+ * final mix. Grown at 3/4 full. */
+
+typedef struct ix_slot {
+    const char *key;
+    uint32_t hash;
+    int val;
+} ix_slot;
 
 struct ckpt_name_index {
-    const char **keys;
-    int *vals;
+    ix_slot *s;
     size_t cap, n;
 };
 
-static uint64_t fnv(const char *s)
+static uint64_t name_hash(const char *s)
 {
     uint64_t h = 1469598103934665603ull;
     while (*s) { h ^= (unsigned char)*s++; h *= 1099511628211ull; }
+    h ^= h >> 33; h *= 0xff51afd7ed558ccdull; h ^= h >> 33;   /* murmur3's fmix64 */
     return h;
 }
 
@@ -292,42 +310,43 @@ struct ckpt_name_index *ckpt__index_new(void)
 void ckpt__index_free(struct ckpt_name_index *ix)
 {
     if (!ix) return;
-    free(ix->keys);
-    free(ix->vals);
+    free(ix->s);
     free(ix);
 }
 
 static int grow(struct ckpt_name_index *ix)
 {
     size_t ncap = ix->cap ? ix->cap * 2 : 64;
-    const char **nk = calloc(ncap, sizeof *nk);
-    int *nv = calloc(ncap, sizeof *nv);
-    if (!nk || !nv) { free(nk); free(nv); return -1; }
+    ix_slot *ns = calloc(ncap, sizeof *ns);
+    if (!ns) return -1;
     for (size_t i = 0; i < ix->cap; i++) {
-        if (!ix->keys[i]) continue;
-        size_t j = fnv(ix->keys[i]) & (ncap - 1);
-        while (nk[j]) j = (j + 1) & (ncap - 1);
-        nk[j] = ix->keys[i];
-        nv[j] = ix->vals[i];
+        if (!ix->s[i].key) continue;
+        size_t j = ix->s[i].hash & (ncap - 1);
+        while (ns[j].key) j = (j + 1) & (ncap - 1);
+        ns[j] = ix->s[i];
     }
-    free(ix->keys);
-    free(ix->vals);
-    ix->keys = nk;
-    ix->vals = nv;
+    free(ix->s);
+    ix->s = ns;
     ix->cap = ncap;
     return 0;
 }
 
+/* The slot holding `name`, or the empty slot where it would go. */
+static size_t ix_find(const struct ckpt_name_index *ix, const char *name, uint32_t h)
+{
+    size_t j = h & (ix->cap - 1);
+    while (ix->s[j].key && (ix->s[j].hash != h || strcmp(ix->s[j].key, name)))
+        j = (j + 1) & (ix->cap - 1);
+    return j;
+}
+
 int ckpt__index_put(struct ckpt_name_index *ix, const char *name, int value)
 {
-    if ((ix->n + 1) * 2 > ix->cap && grow(ix)) return -2;
-    size_t j = fnv(name) & (ix->cap - 1);
-    while (ix->keys[j]) {
-        if (!strcmp(ix->keys[j], name)) return ix->vals[j];
-        j = (j + 1) & (ix->cap - 1);
-    }
-    ix->keys[j] = name;
-    ix->vals[j] = value;
+    if ((ix->n + 1) * 4 > ix->cap * 3 && grow(ix)) return -2;
+    uint32_t h = (uint32_t)name_hash(name);
+    size_t j = ix_find(ix, name, h);
+    if (ix->s[j].key) return ix->s[j].val;
+    ix->s[j] = (ix_slot){name, h, value};
     ix->n++;
     return -1;
 }
@@ -335,12 +354,8 @@ int ckpt__index_put(struct ckpt_name_index *ix, const char *name, int value)
 int ckpt__index_get(const struct ckpt_name_index *ix, const char *name)
 {
     if (!ix || !ix->cap) return -1;
-    size_t j = fnv(name) & (ix->cap - 1);
-    while (ix->keys[j]) {
-        if (!strcmp(ix->keys[j], name)) return ix->vals[j];
-        j = (j + 1) & (ix->cap - 1);
-    }
-    return -1;
+    size_t j = ix_find(ix, name, (uint32_t)name_hash(name));
+    return ix->s[j].key ? ix->s[j].val : -1;
 }
 
 time_t ckpt__output_time(void)

@@ -15,9 +15,10 @@
 #include "safe.h"
 
 /* options that pass straight to the writer as key=value (the package
- * writer declares package, labels and model-type in its .opts) */
-static const char *const writer_opts[] = {"max-output-ratio", NULL};
-#define NWRITER_FIXED 1
+ * writer declares package, labels and model-type in its .opts; fsync is
+ * every writer's) */
+static const char *const writer_opts[] = {"max-output-ratio", "fsync", NULL};
+#define NWRITER_FIXED 2
 
 /* "KEY=VALUE", malloc'd (NULL when out of memory: the writer then misses it) */
 static char *cli_kv(const char *k, const char *v)

@@ -1,11 +1,11 @@
 /* cmd_ls.c: `ckpt ls PATH [--json] [--grep TEXT]` */
-#include <cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "args.h"
 #include "cli.h"
+#include "outbuf.h"
 #include "safe.h"
 
 int cmd_ls(int argc, char **argv)
@@ -29,27 +29,41 @@ int cmd_ls(int argc, char **argv)
     int rc = cli_open(path, &m);
     if (rc) return rc;
     int n = ckpt_model_ntensors(m);
+    /* rows go into one buffer, written in large blocks: 100,000 tensors
+     * without a printf per field or a JSON tree (the bytes are those of
+     * cJSON_PrintUnformatted + cli_json_safe, and of the printf table) */
+    outbuf b;
+    ob_init(&b, stdout);
     if (json) {
-        cJSON *root = cJSON_CreateObject();
-        cJSON_AddStringToObject(root, "format", ckpt_model_format(m));
-        cJSON *arr = cJSON_AddArrayToObject(root, "tensors");
+        ob_puts(&b, "{\"format\":");
+        ob_json_str(&b, ckpt_model_format(m));
+        ob_puts(&b, ",\"tensors\":[");
+        int first = 1;
         for (int i = 0; i < n; i++) {
             const ckpt_tensor *t = ckpt_model_tensor(m, i);
             if (grep && !strstr(t->name, grep)) continue;
-            cJSON *o = cJSON_CreateObject();
-            cJSON_AddStringToObject(o, "name", t->name);
-            cJSON_AddStringToObject(o, "dtype", ckpt_dtype_name(t->dtype));
-            cJSON *sh = cJSON_AddArrayToObject(o, "shape");
-            for (int d = 0; d < t->ndim; d++) cJSON_AddItemToArray(sh, cJSON_CreateNumber((double)t->shape[d]));
-            cJSON_AddNumberToObject(o, "nbytes", (double)t->nbytes);
-            if (t->src_name != t->name && strcmp(t->src_name, t->name))
-                cJSON_AddStringToObject(o, "source_name", t->src_name);
-            if (t->flags & CKPT_TF_OPTIMIZER) cJSON_AddBoolToObject(o, "optimizer", 1);
-            cJSON_AddItemToArray(arr, o);
+            ob_puts(&b, first ? "{\"name\":" : ",{\"name\":");
+            first = 0;
+            ob_json_str(&b, t->name);
+            ob_puts(&b, ",\"dtype\":");
+            ob_json_str(&b, ckpt_dtype_name(t->dtype));
+            ob_puts(&b, ",\"shape\":[");
+            for (int d = 0; d < t->ndim; d++) {
+                if (d) ob_put(&b, ",", 1);
+                ob_json_num(&b, (double)t->shape[d]);
+            }
+            ob_puts(&b, "],\"nbytes\":");
+            ob_json_num(&b, (double)t->nbytes);
+            if (t->src_name != t->name && strcmp(t->src_name, t->name)) {
+                ob_puts(&b, ",\"source_name\":");
+                ob_json_str(&b, t->src_name);
+            }
+            if (t->flags & CKPT_TF_OPTIMIZER) ob_puts(&b, ",\"optimizer\":true");
+            ob_put(&b, "}", 1);
         }
-        cli_json_put(root);
+        ob_puts(&b, "]}\n");
         ckpt_close(m);
-        return EXIT_OK;
+        return ob_finish(&b) ? EXIT_INPUT : EXIT_OK;
     }
     int wname = 4, wdt = 5, wsh = 5;
     char sh[256];
@@ -65,13 +79,19 @@ int cmd_ls(int argc, char **argv)
     }
     if (wname > 72) wname = 72;
     printf("%-*s  %-*s  %-*s  %s\n", wname, "NAME", wdt, "DTYPE", wsh, "SHAPE", "BYTES");
+    fflush(stdout);
     for (int i = 0; i < n; i++) {
         const ckpt_tensor *t = ckpt_model_tensor(m, i);
         if (grep && !strstr(t->name, grep)) continue;
-        printf("%-*s  %-*s  %-*s  %llu%s\n", wname, cli_esc(t->name), wdt, ckpt_dtype_name(t->dtype), wsh,
-               ckpt_shape_str(t, sh, sizeof sh), (unsigned long long)t->nbytes,
-               t->flags & CKPT_TF_OPTIMIZER ? "  (optimizer)" : "");
+        ob_pad(&b, cli_esc(t->name), wname);
+        ob_put(&b, "  ", 2);
+        ob_pad(&b, ckpt_dtype_name(t->dtype), wdt);
+        ob_put(&b, "  ", 2);
+        ob_pad(&b, ckpt_shape_str(t, sh, sizeof sh), wsh);
+        ob_put(&b, "  ", 2);
+        ob_u64(&b, (unsigned long long)t->nbytes);
+        ob_puts(&b, t->flags & CKPT_TF_OPTIMIZER ? "  (optimizer)\n" : "\n");
     }
     ckpt_close(m);
-    return EXIT_OK;
+    return ob_finish(&b) ? EXIT_INPUT : EXIT_OK;
 }

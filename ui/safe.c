@@ -222,3 +222,42 @@ FILE *cli_safe_streams(void)
     cli_term_err = raw;
     return raw;
 }
+
+/* ---- one JSON string, as cJSON prints it and cli_json_safe then rewrites it ---- */
+
+size_t cli_json_str_into(const char *str, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *s = (const unsigned char *)(str ? str : "");
+    size_t o = 0, n = strlen((const char *)s);
+    out[o++] = '"';
+    for (size_t i = 0; i < n;) {
+        unsigned c = s[i];
+        unsigned cp;
+        if (c >= 0x20 && c < 0x7f) {
+            if (c == '"' || c == '\\') out[o++] = '\\';
+            out[o++] = (char)c;
+            i++;
+            continue;
+        }
+        if (c < 0x20) {   /* cJSON's escapes */
+            const char *e = c == '\b' ? "\\b" : c == '\f' ? "\\f" : c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
+            if (e) { memcpy(out + o, e, 2); o += 2; i++; continue; }
+            cp = c;
+            i++;
+        } else {
+            int esc, inc;
+            size_t k = unit(s + i, n - i, &esc, &inc);
+            if (!esc) { memcpy(out + o, s + i, k); o += k; i += k; continue; }
+            /* DEL and C1 as their code points; a byte that is not UTF-8 as a lone surrogate */
+            cp = c == 0x7f ? 0x7f : (k == 2 && c == 0xc2) ? s[i + 1] : 0xdc00u | c;
+            i += k;
+        }
+        out[o++] = '\\'; out[o++] = 'u';
+        out[o++] = hex[(cp >> 12) & 15]; out[o++] = hex[(cp >> 8) & 15];
+        out[o++] = hex[(cp >> 4) & 15]; out[o++] = hex[cp & 15];
+    }
+    out[o++] = '"';
+    out[o] = 0;
+    return o;
+}

@@ -27,6 +27,10 @@ char *cli_esc_into(const char *s, char *out, size_t n);
  * s.encode('utf-8', 'surrogateescape') gives the file's bytes back). Frees
  * `json`, returns a new string (or NULL when out of memory). */
 char *cli_json_safe(char *json);
+/* One JSON string literal (quotes included) exactly as cJSON prints `s`
+ * and cli_json_safe then rewrites it, into out (room for 6 * strlen(s) + 3
+ * bytes); returns its length. For output written without a cJSON tree. */
+size_t cli_json_str_into(const char *s, char *out);
 
 /* Filter stdout and stderr (CLI commands only; the TUI draws with curses,
  * which escapes on its own). Returns the unfiltered stderr for terminal

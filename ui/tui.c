@@ -630,8 +630,15 @@ static int busy(void) { return job_busy() || hubtask_busy(); }
  * in the background, to animate it). ERR: nothing yet; -2: end of script. */
 static int next_key(int *dirty)
 {
-    int idle_work = A.screen == SCR_BROWSER && !A.help && browser_pending();
+    /* work between keys: the browser's probes, the filter's scan */
+    int filtering = A.screen == SCR_MODEL && tree_filter_pending();
+    int idle_work = (A.screen == SCR_BROWSER && !A.help && browser_pending()) || filtering;
     if (g_script) {
+        if (filtering) { /* deterministic: finish filtering first */
+            while (tree_filter_step() && tree_filter_pending()) {}
+            *dirty = 1;
+            return ERR;
+        }
         if (idle_work || hubtask_running()) {
             for (int guard = 0; guard < 100000; guard++) {
                 if (hubtask_running()) { if (!hubtask_poll()) usleep(5000); continue; }
@@ -647,7 +654,7 @@ static int next_key(int *dirty)
     timeout(busy() ? 100 : hubtask_running() ? 20 : idle_work ? 0 : -1);
     int k = getch();
     if (k == ERR) {
-        if (idle_work && browser_idle()) *dirty = 1;
+        if (idle_work && (filtering ? tree_filter_step() : browser_idle())) *dirty = 1;
         if (busy() || hubtask_running()) {
             A.spin++;
             *dirty = 1;

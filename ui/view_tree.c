@@ -38,6 +38,10 @@ static struct {
     char last_pat[256];   /* pattern `match` was computed for */
     int last_re, last_icase;
     int fcur, ftop;
+    /* a scan in progress (filter_step): candidates are tensors pos..end
+     * (full) or match[pos..end) (narrowing); matches found so far are
+     * match[0..nmatch) */
+    int scanning, scan_list, scan_pos, scan_end;
 } T;
 
 static const ckpt_node *N(int i) { return ckpt_model_node(T.m, i); }
@@ -244,6 +248,7 @@ static void filter_update(void)
         int rc = regcomp(&T.re, T.pat, REG_EXTENDED | (T.icase ? REG_ICASE : 0));
         if (rc) {
             regerror(rc, &T.re, T.re_err, sizeof T.re_err);
+            T.scanning = 0;
             return; /* keep the previous matches while the regex is incomplete */
         }
         T.re_ok = 1;
@@ -258,27 +263,60 @@ static void filter_update(void)
         T.match = nm;
         T.capmatch = nt;
     }
-    size_t f, t;
-    /* a longer substring only narrows: rescan just the previous matches */
+    /* a longer substring only narrows: rescan just the previous matches,
+     * with what an unfinished scan had not reached yet */
     int narrow = !T.is_re && !T.last_re && T.last_pat[0] && T.icase == T.last_icase &&
                  (T.icase ? strcasestr(T.pat, T.last_pat) : strstr(T.pat, T.last_pat)) != NULL;
-    int k = 0;
+    int n = 0;
     if (narrow) {
-        for (int i = 0; i < T.nmatch; i++)
-            if (match_at(ckpt_model_tensor(T.m, T.match[i])->name, &f, &t)) T.match[k++] = T.match[i];
-    } else if (T.pat[0]) {
-        for (int i = 0; i < nt; i++)
-            if (match_at(ckpt_model_tensor(T.m, i)->name, &f, &t)) T.match[k++] = i;
+        n = T.nmatch;
+        if (T.scanning && T.scan_list) {
+            memmove(T.match + n, T.match + T.scan_pos, (size_t)(T.scan_end - T.scan_pos) * sizeof(int));
+            n += T.scan_end - T.scan_pos;
+        } else if (T.scanning) {
+            for (int i = T.scan_pos; i < T.scan_end; i++) T.match[n++] = i;
+        }
     }
-    T.nmatch = k;
+    T.scanning = T.pat[0] != 0;
+    T.scan_list = narrow;
+    T.scan_pos = 0;
+    T.scan_end = narrow ? n : nt;
+    T.nmatch = 0;
     snprintf(T.last_pat, sizeof T.last_pat, "%s", T.pat);
     T.last_re = T.is_re;
     T.last_icase = T.icase;
     T.fcur = T.ftop = 0;
+    tree_filter_step();   /* the first slice now: the frame after the key shows matches */
 }
+
+/* Scan on for about 8 ms; the main loop calls this between keys while
+ * tree_filter_pending(), so a keystroke on a million names costs one slice
+ * and the list fills in behind it. Returns 1 when the matches changed. */
+int tree_filter_step(void)
+{
+    if (!T.scanning) return 0;
+    double t0 = now_sec();
+    size_t f, t;
+    int k = T.nmatch, i = T.scan_pos;
+    while (i < T.scan_end) {
+        int stop = i + 2048 < T.scan_end ? i + 2048 : T.scan_end;
+        for (; i < stop; i++) {
+            int ti = T.scan_list ? T.match[i] : i;
+            if (match_at(ckpt_model_tensor(T.m, ti)->name, &f, &t)) T.match[k++] = ti;
+        }
+        if (now_sec() - t0 > 0.008) break;
+    }
+    T.nmatch = k;
+    T.scan_pos = i;
+    if (i >= T.scan_end) T.scanning = 0;
+    return 1;
+}
+
+int tree_filter_pending(void) { return T.scanning; }
 
 static void filter_clear(void)
 {
+    T.scanning = 0;
     T.pat[0] = 0;
     T.last_pat[0] = 0;
     T.nmatch = 0;
@@ -419,8 +457,8 @@ static void draw_prompt(void)
     draw_fill(y, 0, COLS, a);
     char info[200];
     if (T.re_err[0]) snprintf(info, sizeof info, "  regex: %s", T.re_err);
-    else snprintf(info, sizeof info, "  %d match%s%s", T.nmatch, T.nmatch == 1 ? "" : "es",
-                  T.is_re ? " (regex)" : "");
+    else snprintf(info, sizeof info, "  %d match%s%s%s", T.nmatch, T.nmatch == 1 ? "" : "es",
+                  T.is_re ? " (regex)" : "", T.scanning ? " ..." : "");
     int iw = text_width(info);
     int x = draw_text(y, 0, "/", COLS, theme_attr(T_TITLE), CLIP_RIGHT);
     int pw = COLS - x - iw - 1;
@@ -654,6 +692,7 @@ int model_key(int key)
             T.pat[0] = 0;
             T.last_pat[0] = 0;
             T.nmatch = 0;
+            T.scanning = 0;
         }
         return R_REDRAW;
     case ACT_NEXT_MATCH: next_match(1); return R_REDRAW;

@@ -366,6 +366,7 @@ const ckpt_format ckpt_fmt_keras_h5 = {
     .part_of = config_part,
     .open = kh5_open,
     .read = kx_read,
+    .raw_span = kx_raw_span,
     .close = kh5_close,
     .check = kx_check,
     .name_as = kx_name_as,

@@ -14,6 +14,7 @@
  */
 #include "fmt_safetensors.h"
 #include "formats/shards.h"
+#include "formats/st_fast.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -358,11 +359,64 @@ typedef struct st_model {
     int index_meta_from;  /* first meta entry taken from index.json, -1 if none */
 } st_model;
 
-/* Read the header of one shard and add its file and tensors to the model.
- * `seen` maps names already added (across shards) to their shard. */
-static int open_shard(ckpt_model *m, const char *path, struct ckpt_name_index *seen,
-                      ckpt_st_header *h, int *file_out, ckpt_err *err)
+/* A tensor just added (m->dup_of set) whose name an earlier shard has. */
+static int dup_across(ckpt_model *m, const char *path, int fi, int ti, ckpt_err *err)
 {
+    const ckpt_tensor *t = &m->tensors[ti];
+    return st_fail(err, path, t->name, t->offset, "tensor also present in shard %s",
+                   m->files[m->tensors[m->dup_of].file].path);
+}
+
+static int add_meta_kv(ckpt_model *m, char **k, char **v, int n, ckpt_err *err)
+{
+    for (int i = 0; i < n; i++)
+        if (!ckpt_model_meta_get(m, k[i]) && ckpt__model_add_meta(m, k[i], v[i], err))
+            return err->code ? (int)err->code : CKPT_E_NOMEM;
+    return CKPT_OK;
+}
+
+/* The fast path (st_fast.c): 0 with the tensors added, 1 when the full
+ * parser must decide (the text unchanged), else an error. */
+static int open_fast(ckpt_model *m, const char *path, ckpt_src **s, char *json, uint64_t n,
+                     int *file_out, ckpt_err *err)
+{
+    ckpt_st_fast f;
+    uint64_t data_start = 8 + n;
+    int rc = ckpt__st_fast_parse(json, (size_t)n, (*s)->size - data_start, &f);
+    if (rc == -2) return st_nomem(err, path);
+    if (rc) return 1;
+    int fi = ckpt__model_add_file(m, path, (*s)->size, err);
+    if (fi < 0) { ckpt__st_fast_free(&f); return err->code ? (int)err->code : CKPT_E_NOMEM; }
+    m->files[fi].src = *s;
+    *s = NULL;
+    for (int i = 0; i < f.n && !rc; i++) {
+        const ckpt_st_fent *t = &f.e[i];
+        int ti = ckpt__model_add_tensor(m, json + t->name, NULL, (ckpt_dtype)t->dtype, t->ndim,
+                                        f.dims + t->dim0, fi, data_start + t->begin, err);
+        if (ti < 0) rc = err->code ? (int)err->code : CKPT_E_NOMEM;
+        else if (m->dup_of >= 0) {
+            /* a name twice in this header is the full parser's error (the
+             * first in header order); else an earlier shard has it */
+            ckpt__st_fast_restore(json, (size_t)n);
+            ckpt_st_header h;
+            rc = ckpt__st_parse_header(json, (size_t)n, m->files[fi].size, path, &h, err);
+            if (!rc) {
+                ckpt__st_header_free(&h);
+                rc = dup_across(m, path, fi, ti, err);
+            }
+        }
+    }
+    if (!rc) rc = add_meta_kv(m, f.meta_k, f.meta_v, f.nmeta, err);
+    ckpt__st_fast_free(&f);
+    if (!rc) *file_out = fi;
+    return rc;
+}
+
+/* Read the header of one shard and add its file and tensors to the model
+ * (a name an earlier shard has is an error). */
+static int open_shard(ckpt_model *m, const char *path, int *file_out, ckpt_err *err)
+{
+    ckpt_st_header hh, *h = &hh;
     memset(h, 0, sizeof *h);
     ckpt_src *s = NULL;
     int rc = ckpt_src_open(path, &s, err);
@@ -388,6 +442,17 @@ static int open_shard(ckpt_model *m, const char *path, struct ckpt_name_index *s
         buf = nb;
         if ((rc = ckpt_src_pread(s, buf + first, (size_t)(8 + n - first), first, err))) goto fail;
     }
+    /* the checks the full parser starts with, then the fast path */
+    if (n && buf[8] == '{' && !memchr(buf + 8, 0, (size_t)n) && ckpt__utf8_valid(buf + 8, (size_t)n)) {
+        rc = open_fast(m, path, &s, buf + 8, n, file_out, err);
+        if (rc != 1) {
+            free(buf);
+            if (s) ckpt_src_close(s);
+            if (rc) ckpt_err_at_path(err, path);
+            return rc;
+        }
+        rc = CKPT_OK;
+    }
     if ((rc = ckpt__st_parse_header(buf + 8, (size_t)n, s->size, path, h, err))) goto fail;
     free(buf);
     buf = NULL;
@@ -402,30 +467,17 @@ static int open_shard(ckpt_model *m, const char *path, struct ckpt_name_index *s
                                         h->data_start + t->begin, err);
         if (ti < 0) {
             rc = err->code ? (int)err->code : CKPT_E_NOMEM;
-            goto fail_h;
+            goto fail;
         }
-        /* the index keeps the key pointer: use the model's copy of the name */
-        int prev = ckpt__index_put(seen, m->tensors[ti].name, fi);
-        if (prev == -2) { rc = st_nomem(err, path); goto fail_h; }
-        if (prev >= 0) {
-            rc = st_fail(err, path, t->name, h->data_start + t->begin,
-                         "tensor also present in shard %s", m->files[prev].path);
-            goto fail_h;
-        }
+        if (m->dup_of >= 0) { rc = dup_across(m, path, fi, ti, err); goto fail; }
     }
-    for (int i = 0; i < h->nmeta; i++)
-        if (!ckpt_model_meta_get(m, h->meta_k[i]) &&
-            (rc = ckpt__model_add_meta(m, h->meta_k[i], h->meta_v[i], err)))
-            goto fail_h;
+    if ((rc = add_meta_kv(m, h->meta_k, h->meta_v, h->nmeta, err))) goto fail;
+    ckpt__st_header_free(h);
     *file_out = fi;
     return CKPT_OK;
 fail:
     free(buf);
     if (s) ckpt_src_close(s);
-    ckpt__st_header_free(h);
-    ckpt_err_at_path(err, path);
-    return rc;
-fail_h:
     ckpt__st_header_free(h);
     ckpt_err_at_path(err, path);
     return rc;
@@ -456,10 +508,27 @@ static int add_str(char ***v, int *n, int *cap, const char *s)
     return 0;
 }
 
+/* An index's weight_map: names and shard names, and a hash of the names. */
+typedef struct st_wmap {
+    const char *const *k, *const *v;
+    int n;
+    struct ckpt_name_index *ix;  /* name -> position */
+} st_wmap;
+
+/* Position of `name` in the weight_map: the next entry after the last one
+ * found, when the map lists names in file order (no hashing), else by hash. */
+static int wmap_find(const st_wmap *w, const char *name, int *next)
+{
+    if (*next < w->n && !strcmp(w->k[*next], name)) return (*next)++;
+    int i = ckpt__index_get(w->ix, name);
+    if (i >= 0) *next = i + 1;
+    return i;
+}
+
 /* Open shards `files` (full paths, in order) as one model; with a
  * weight_map (name -> shard base name as written in the index), check
  * both directions. */
-static int open_shards(ckpt_model *m, char **files, char **names, int nfiles, const cJSON *wmap,
+static int open_shards(ckpt_model *m, char **files, char **names, int nfiles, const st_wmap *wm,
                        const char *index_path, ckpt_err *err)
 {
     /* a shard symlinked out of the model's folder (to /etc/passwd ...) is not read */
@@ -468,56 +537,36 @@ static int open_shards(ckpt_model *m, char **files, char **names, int nfiles, co
     for (int i = 0; i < nfiles; i++)
         if (ckpt__path_check_inside(root, files[i], names[i], err)) { free(root); return err->code; }
     free(root);
-    struct ckpt_name_index *seen = ckpt__index_new();
-    if (!seen) return st_nomem(err, index_path);
-    int rc = CKPT_OK, matched = 0;
-    /* cJSON finds object members by a linear scan: hash the weight_map */
-    struct ckpt_name_index *wix = NULL;
-    const cJSON **witem = NULL;
-    if (wmap) {
-        int nw = cJSON_GetArraySize(wmap), k = 0;
-        wix = ckpt__index_new();
-        witem = malloc(((size_t)nw + 1) * sizeof *witem);
-        if (!wix || !witem) rc = st_nomem(err, index_path);
-        for (const cJSON *w = wmap->child; w && !rc; w = w->next, k++) {
-            witem[k] = w;
-            if (ckpt__index_put(wix, w->string, k) == -2) rc = st_nomem(err, index_path);
-        }
-    }
+    int rc = CKPT_OK, matched = 0, next = 0;
     for (int k = 0; k < nfiles && !rc; k++) {
-        ckpt_st_header h;
-        int fi;
-        if ((rc = open_shard(m, files[k], seen, &h, &fi, err))) break;
-        for (int i = 0; wmap && i < h.n; i++) {
-            int wi = ckpt__index_get(wix, h.t[i].name);
-            const cJSON *w = wi >= 0 ? witem[wi] : NULL;
-            if (!w) {
-                rc = st_fail(err, index_path, h.t[i].name, CKPT_NO_OFFSET,
+        int fi, t0 = m->ntensors;
+        if ((rc = open_shard(m, files[k], &fi, err))) break;
+        for (int i = t0; wm && i < m->ntensors; i++) {
+            const char *name = m->tensors[i].name;
+            int wi = wmap_find(wm, name, &next);
+            if (wi < 0) {
+                rc = st_fail(err, index_path, name, CKPT_NO_OFFSET,
                              "tensor of shard %s is missing from the index weight_map", names[k]);
                 break;
             }
-            if (strcmp(w->valuestring, names[k])) {
-                rc = st_fail(err, index_path, h.t[i].name, CKPT_NO_OFFSET,
+            if (strcmp(wm->v[wi], names[k])) {
+                rc = st_fail(err, index_path, name, CKPT_NO_OFFSET,
                              "weight_map places the tensor in %.200s but it is in %.200s",
-                             w->valuestring, names[k]);
+                             wm->v[wi], names[k]);
                 break;
             }
             matched++;
         }
-        ckpt__st_header_free(&h);
     }
-    if (!rc && wmap && matched != cJSON_GetArraySize(wmap)) {
-        for (const cJSON *w = wmap->child; w; w = w->next)
-            if (ckpt__index_get(seen, w->string) < 0) {
-                rc = st_fail(err, index_path, w->string, CKPT_NO_OFFSET,
+    if (!rc && wm && matched != wm->n) {
+        for (int i = 0; i < wm->n; i++)
+            if (ckpt_model_find(m, wm->k[i]) < 0) {
+                rc = st_fail(err, index_path, wm->k[i], CKPT_NO_OFFSET,
                              "weight_map lists the tensor in %.200s but that shard has no such tensor",
-                             w->valuestring);
+                             wm->v[i]);
                 break;
             }
     }
-    ckpt__index_free(seen);
-    ckpt__index_free(wix);
-    free(witem);
     return rc;
 }
 
@@ -592,42 +641,123 @@ int ckpt__st_parse_index(const char *txt, size_t len, const char *index_path, cJ
     return CKPT_OK;
 }
 
+/* The shard paths beside the index, for shard names[0..nn). */
+static int shard_paths(const char *index_path, char **names, int nn, char ***files, int *nf, ckpt_err *err)
+{
+    int capf = 0;
+    char *dir = ckpt__path_dirname(index_path);
+    if (!dir) return st_nomem(err, index_path);
+    for (int i = 0; i < nn; i++) {
+        char *p = ckpt__path_join(dir, names[i]);
+        if (!p || add_str(files, nf, &capf, p)) { free(p); free(dir); return st_nomem(err, index_path); }
+        free(p);
+    }
+    free(dir);
+    return CKPT_OK;
+}
+
+/* The index's "metadata" members as model metadata (after the shards' own). */
+static int index_meta(ckpt_model *m, const cJSON *meta, const char *index_path, ckpt_err *err)
+{
+    st_model *sm = m->priv;
+    sm->index_meta_from = m->nmeta;
+    for (const cJSON *e = cJSON_IsObject(meta) ? meta->child : NULL; e; e = e->next) {
+        if (ckpt_model_meta_get(m, e->string)) continue;
+        char *v = meta_value_text(e);
+        if (!v) return st_nomem(err, index_path);
+        int rc = ckpt__model_add_meta(m, e->string, v, err);
+        free(v);
+        if (rc) return rc;
+    }
+    return CKPT_OK;
+}
+
+/* The fast path (st_fast.c) over txt (changed in place): 0 opened, 1 when
+ * the full parser must decide (txt as it was, the model untouched), else
+ * an error. Its checks are the full parser's; any failure goes there for
+ * the message. */
+static int open_index_fast(ckpt_model *m, const char *index_path, char *txt, size_t len, ckpt_err *err)
+{
+    if (memchr(txt, 0, len) || !ckpt__utf8_valid(txt, len)) return 1;
+    ckpt_st_findex x;
+    int rc = ckpt__st_fast_index(txt, len, &x);
+    if (rc == -2) return st_nomem(err, index_path);
+    if (rc) return 1;
+    st_wmap wm = {(const char *const *)x.k, (const char *const *)x.v, x.n, ckpt__index_new()};
+    char **names = NULL, **files = NULL, *mt = NULL;
+    int nn = 0, capn = 0, nf = 0, slow = 0;
+    cJSON *meta = NULL;
+    if (!wm.ix) rc = st_nomem(err, index_path);
+    for (int i = 0; i < x.n && !rc && !slow; i++) {
+        int prev = ckpt__index_put(wm.ix, x.k[i], i);
+        if (prev == -2) rc = st_nomem(err, index_path);
+        else if (prev >= 0) slow = 1;   /* a duplicate name: the full parser says so */
+        else if (nn && !strcmp(names[nn - 1], x.v[i])) continue;
+        else if (ckpt__path_problem(x.v[i], CKPT_PATH_NO_DOT)) slow = 1;
+        else {
+            int known = 0;
+            for (int j = nn - 1; j >= 0 && !known; j--) known = !strcmp(names[j], x.v[i]);
+            if (!known && add_str(&names, &nn, &capn, x.v[i])) rc = st_nomem(err, index_path);
+        }
+    }
+    if (!rc && !slow && x.meta) {
+        const char *end = NULL;
+        if (!(mt = ckpt__strndup(x.meta, x.meta_len))) rc = st_nomem(err, index_path);
+        else if (!(meta = cJSON_ParseWithLengthOpts(mt, x.meta_len + 1, &end, 1))) slow = 1;
+    }
+    if (!rc && !slow && nn == 0) slow = 1;
+    if (!rc && !slow) {
+        /* from here on the model changes: errors are final */
+        qsort(names, (size_t)nn, sizeof *names, cmp_natstr);
+        rc = shard_paths(index_path, names, nn, &files, &nf, err);
+        if (!rc) rc = open_shards(m, files, names, nf, &wm, index_path, err);
+        if (!rc) rc = index_meta(m, meta, index_path, err);
+    }
+    if (slow) ckpt__st_fast_restore(txt, len);
+    cJSON_Delete(meta);
+    free(mt);
+    ckpt__index_free(wm.ix);
+    ckpt__st_fast_index_free(&x);
+    free_strv(names, nn);
+    free_strv(files, nf);
+    return slow ? 1 : rc;
+}
+
 static int open_index(ckpt_model *m, const char *index_path, ckpt_err *err)
 {
     char *txt = NULL;
     size_t len = 0;
     int rc = ckpt_src_slurp(index_path, INDEX_MAX, &txt, &len, err);
     if (rc) { ckpt_err_at_path(err, index_path); return rc; }
+    if ((rc = open_index_fast(m, index_path, txt, len, err)) != 1) {
+        free(txt);
+        return rc;
+    }
     cJSON *root = NULL;
     char **files = NULL, **names = NULL;
-    int nf = 0, capf = 0, nn = 0;
-    char *dir = NULL;
+    int nf = 0, nn = 0;
+    st_wmap wm = {0};
     if ((rc = ckpt__st_parse_index(txt, len, index_path, &root, &names, &nn, err))) goto out;
     const cJSON *wmap = cJSON_GetObjectItemCaseSensitive(root, "weight_map");
-    dir = ckpt__path_dirname(index_path);
-    if (!dir) { rc = st_nomem(err, index_path); goto out; }
-    for (int i = 0; i < nn; i++) {
-        char *p = ckpt__path_join(dir, names[i]);
-        if (!p || add_str(&files, &nf, &capf, p)) { free(p); rc = st_nomem(err, index_path); goto out; }
-        free(p);
+    /* the weight_map as arrays, for open_shards */
+    int nw = cJSON_GetArraySize(wmap), k = 0;
+    const char **wk = malloc(((size_t)nw + 1) * sizeof *wk), **wv = malloc(((size_t)nw + 1) * sizeof *wv);
+    wm = (st_wmap){wk, wv, nw, ckpt__index_new()};
+    if (!wk || !wv || !wm.ix) rc = st_nomem(err, index_path);
+    for (const cJSON *w = wmap->child; w && !rc; w = w->next, k++) {
+        wk[k] = w->string;
+        wv[k] = w->valuestring;
+        if (ckpt__index_put(wm.ix, w->string, k) == -2) rc = st_nomem(err, index_path);
     }
-    if ((rc = open_shards(m, files, names, nf, wmap, index_path, err))) goto out;
-
-    st_model *sm = m->priv;
-    sm->index_meta_from = m->nmeta;
-    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(root, "metadata");
-    for (const cJSON *e = cJSON_IsObject(meta) ? meta->child : NULL; e; e = e->next) {
-        if (ckpt_model_meta_get(m, e->string)) continue;
-        char *v = meta_value_text(e);
-        if (!v) { rc = st_nomem(err, index_path); goto out; }
-        rc = ckpt__model_add_meta(m, e->string, v, err);
-        free(v);
-        if (rc) goto out;
-    }
+    if (!rc) rc = shard_paths(index_path, names, nn, &files, &nf, err);
+    if (!rc) rc = open_shards(m, files, names, nf, &wm, index_path, err);
+    if (!rc) rc = index_meta(m, cJSON_GetObjectItemCaseSensitive(root, "metadata"), index_path, err);
 out:
+    free((void *)wm.k);
+    free((void *)wm.v);
+    ckpt__index_free(wm.ix);
     cJSON_Delete(root);
     free(txt);
-    free(dir);
     free_strv(files, nf);
     free_strv(names, nn);
     return rc;
@@ -717,12 +847,8 @@ static int st_open(ckpt_model *m, const char *path, ckpt_err *err)
     } else if (ckpt__ends_with(path, ".index.json")) {
         rc = open_index(m, path, err);
     } else {
-        ckpt_st_header h;
         int fi;
-        struct ckpt_name_index *seen = ckpt__index_new();
-        rc = seen ? open_shard(m, path, seen, &h, &fi, err) : st_nomem(err, path);
-        if (!rc) ckpt__st_header_free(&h);
-        ckpt__index_free(seen);
+        rc = open_shard(m, path, &fi, err);
     }
     return rc;
 }
@@ -740,6 +866,22 @@ static int st_read(ckpt_model *m, int t, uint64_t off, void *buf, size_t n, ckpt
         ckpt_err_at_offset(err, ct->offset + off);
     }
     return rc;
+}
+
+/* Every tensor of a local safetensors file is its file's bytes. */
+static int st_raw_span(ckpt_model *m, int t, int *fd, uint64_t *off)
+{
+    const ckpt_tensor *ct = &m->tensors[t];
+    ckpt_file *f = &m->files[ct->file];
+    if (!f->src) {
+        ckpt_err e;
+        ckpt_err_clear(&e);
+        if (ckpt_src_open(f->path, &f->src, &e)) return 0;
+    }
+    if (f->src->fd < 0 || ct->offset == CKPT_NO_OFFSET) return 0;
+    *fd = f->src->fd;
+    *off = ct->offset;
+    return 1;
 }
 
 static int st_probe(const char *path, int is_dir, const unsigned char *head, size_t n)
@@ -954,25 +1096,23 @@ static int st_write_begin(ckpt_writer *w, ckpt_err *err)
     return CKPT_OK;
 }
 
-static int st_write(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t n, ckpt_err *err)
+/* Before a chunk of entry i at off: the right shard, in order. */
+static int chunk_at(ckpt_writer *w, int i, uint64_t off, ckpt_err *err)
 {
     st_writer *s = w->priv;
     int rc = advance_to(w, s->S.of[i], err);
     if (rc) return rc;
-    const char *path = s->sh[s->cur].path;
     if (s->pos != s->data_start + s->off[i] + off) {
         ckpt_err_set(err, CKPT_E_IO, "internal: chunks out of order");
-        ckpt_err_at_path(err, path);
+        ckpt_err_at_path(err, s->sh[s->cur].path);
         ckpt_err_at_tensor(err, w->plan->e[i].name);
         return err->code;
     }
-    if (ckpt__write_full(s->fd, buf, n)) {
-        ckpt_err_sys(err, CKPT_E_IO, errno, "cannot write");
-        ckpt_err_at_path(err, path);
-        ckpt_err_at_tensor(err, w->plan->e[i].name);
-        ckpt_err_at_offset(err, s->pos);
-        return err->code;
-    }
+    return CKPT_OK;
+}
+
+static void chunk_done(st_writer *s, size_t n)
+{
     s->pos += n;
     /* The engine fsyncs every output before renaming it: start writeback as
      * we go so the disk works while we copy, instead of all at the end. */
@@ -980,6 +1120,46 @@ static int st_write(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t
         sync_file_range(s->fd, (off_t)s->flushed, (off_t)(s->pos - s->flushed), SYNC_FILE_RANGE_WRITE);
         s->flushed = s->pos;
     }
+}
+
+/* A chunk that failed: where (the shard, the tensor, the shard's offset). */
+static int chunk_fail(ckpt_writer *w, int i, ckpt_err *err)
+{
+    st_writer *s = w->priv;
+    ckpt_err_at_path(err, s->sh[s->cur].path);
+    ckpt_err_at_tensor(err, w->plan->e[i].name);
+    ckpt_err_at_offset(err, s->pos);
+    return err->code;
+}
+
+static int st_write(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t n, ckpt_err *err)
+{
+    st_writer *s = w->priv;
+    int rc = chunk_at(w, i, off, err);
+    if (rc) return rc;
+    if (ckpt__write_full(s->fd, buf, n)) {
+        ckpt_err_sys(err, CKPT_E_IO, errno, "cannot write");
+        return chunk_fail(w, i, err);
+    }
+    chunk_done(s, n);
+    return CKPT_OK;
+}
+
+/* The same chunk copied by the kernel from the source file. */
+static int st_write_copy(ckpt_writer *w, int i, uint64_t off, int fd, uint64_t src_off, size_t n,
+                         ckpt_err *err)
+{
+    st_writer *s = w->priv;
+    int rc = chunk_at(w, i, off, err);
+    if (rc) return rc;
+    if (ckpt__copy_fd(fd, src_off, s->fd, n, &w->kernel_copy)) {
+        const ckpt_tensor *t = ckpt_model_tensor(w->src, w->plan->e[i].src);
+        const char *from = t ? w->src->files[t->file].path : "?";
+        if (errno) ckpt_err_sys(err, CKPT_E_IO, errno, "cannot copy from %s", from);
+        else ckpt_err_set(err, CKPT_E_FORMAT, "%s: truncated (file shrank while reading)", from);
+        return chunk_fail(w, i, err);
+    }
+    chunk_done(s, n);
     return CKPT_OK;
 }
 
@@ -1012,6 +1192,8 @@ const ckpt_format ckpt_fmt_safetensors = {
     .write = st_write,
     .write_end = st_write_end,
     .write_abort = st_write_abort,
+    .raw_span = st_raw_span,
+    .write_copy = st_write_copy,
     .hub_files = "model.safetensors.index.json=100 model.safetensors=95 *.safetensors.index.json=90 *.safetensors=85",
     .remote_ranges = "*.safetensors",
     .companions = "config.json *.safetensors generation_config.json tokenizer.json tokenizer_config.json special_tokens_map.json",

@@ -109,6 +109,8 @@ int kx_add(ckpt_model *m, kx_state *st, int h5, const char *dpath, const char *n
            unsigned tflags, int layer, int widx, const char *group, int file, int expose_offset,
            ckpt_err *err);
 int kx_read(ckpt_model *m, int t, uint64_t off, void *buf, size_t n, ckpt_err *err);
+/* Contiguous, unfiltered, little-endian datasets: their bytes in the file (the converter copies them file to file). */
+int kx_raw_span(ckpt_model *m, int t, int *fd, uint64_t *off);
 /* Tree from config layers then tensor names; facts. */
 int kx_finish(ckpt_model *m, kx_state *st, ckpt_err *err);
 /* Just the config layer nodes (idempotent; kx_finish calls it). */

@@ -262,6 +262,18 @@ int kx_add(ckpt_model *m, kx_state *st, int h5, const char *dpath, const char *n
     return ti;
 }
 
+int kx_raw_span(ckpt_model *m, int t, int *fd, uint64_t *off)
+{
+    kx_state *st = m->priv;
+    if (!st || t < 0 || t >= st->nt || st->t[t].foff == CKPT_NO_OFFSET) return 0;
+    int h5 = st->t[t].h5;
+    /* a .keras member read in place: the zip's own descriptor, from the member's base */
+    const ckpt_src *s = st->src[h5];
+    *fd = s ? s->fd : st->fd[h5];
+    *off = st->t[t].foff + (s ? st->base[h5] : 0);
+    return *fd >= 0;
+}
+
 int kx_read(ckpt_model *m, int t, uint64_t off, void *buf, size_t n, ckpt_err *err)
 {
     kx_state *st = m->priv;

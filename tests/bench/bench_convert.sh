@@ -38,12 +38,20 @@ ckpt_conv() {
     /usr/bin/time -f %M -a -o "$W/rss" "$CKPT" convert "$big" -o "$W/out/" --to safetensors \
         --shard-size 200MB --quiet && [ -f "$W/out/model.safetensors.index.json" ]
 }
+ckpt_nosync() {
+    "$CKPT" convert "$big" -o "$W/out/" --to safetensors --shard-size 200MB --quiet --fsync never
+}
+ckpt_rw() {
+    CKPT_COPY_FILE_RANGE=0 "$CKPT" convert "$big" -o "$W/out/" --to safetensors --shard-size 200MB --quiet
+}
 cat "$big" > /dev/null                       # warm the page cache
-cat_s= catsync_s= ck_s=
+cat_s= catsync_s= ck_s= ckn_s= ckrw_s=
 for _ in 1 2 3; do
     d=$(timed cat_plain) || { echo "bench_convert: cat failed"; exit 1; }; cat_s=$(min "$cat_s" "$d")
     d=$(timed cat_fsync) || { echo "bench_convert: cat failed"; exit 1; }; catsync_s=$(min "$catsync_s" "$d")
     d=$(timed ckpt_conv) || { echo "bench_convert: ckpt convert failed"; exit 1; }; ck_s=$(min "$ck_s" "$d")
+    d=$(timed ckpt_nosync) || { echo "bench_convert: ckpt convert --fsync never failed"; exit 1; }; ckn_s=$(min "$ckn_s" "$d")
+    d=$(timed ckpt_rw) || { echo "bench_convert: ckpt convert (read/write) failed"; exit 1; }; ckrw_s=$(min "$ckrw_s" "$d")
 done
 nsh=$(ls "$W/out" | grep -c '\.safetensors$')
 rss_kb=$(sort -n "$W/rss" | tail -1)
@@ -53,4 +61,7 @@ rss_kb=$(sort -n "$W/rss" | tail -1)
 cat_s, catsync_s, ck_s, rss = $cat_s, $catsync_s, $ck_s, $rss_kb / 1024
 print(f'convert safetensors->safetensors (sharded): {catsync_s / ck_s:.2f} x cat+fsync throughput (target >= 0.8), '
       f'peak RSS {rss:.0f} MiB (target < 64)  [1 GiB, $nsh shards, best of 3: ckpt {ck_s:.2f}s, '
-      f'cat+fsync {catsync_s:.2f}s, plain cat {cat_s:.2f}s = {cat_s / ck_s:.2f} x]')"
+      f'cat+fsync {catsync_s:.2f}s, plain cat {cat_s:.2f}s = {cat_s / ck_s:.2f} x]')
+ckn_s, ckrw_s = $ckn_s, $ckrw_s
+print(f'convert --fsync never: {cat_s / ckn_s:.2f} x plain cat ({ckn_s:.2f}s); copy_file_range off (read/write): '
+      f'{catsync_s / ckrw_s:.2f} x cat+fsync ({ckrw_s:.2f}s) vs {catsync_s / ck_s:.2f} x with it')"

@@ -1,0 +1,73 @@
+/* pool.c: a string pool (arena). A model's tensor and node names live in
+ * one: 100,000 names are a few large blocks instead of 300,000 mallocs,
+ * and closing the model frees them at once. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define POOL_BLOCK (256u << 10)
+
+struct pool_block { struct pool_block *next; size_t cap; char data[]; };
+
+struct ckpt_pool {
+    struct pool_block *head;
+    char *cur;
+    size_t left;
+};
+
+ckpt_pool *ckpt__pool_new(void) { return calloc(1, sizeof(ckpt_pool)); }
+
+void ckpt__pool_free(ckpt_pool *p)
+{
+    if (!p) return;
+    for (struct pool_block *b = p->head, *nx; b; b = nx) {
+        nx = b->next;
+        free(b);
+    }
+    free(p);
+}
+
+static void *take(ckpt_pool *p, size_t n, size_t align)
+{
+    size_t pad = (size_t)(-(uintptr_t)p->cur & (align - 1));
+    if (!p->head || n + pad > p->left) {
+        /* a string bigger than a quarter block gets its own block; the
+         * current one stays open for the next small ones */
+        size_t cap = n > POOL_BLOCK / 4 ? n : POOL_BLOCK;
+        struct pool_block *b = malloc(sizeof *b + cap);
+        if (!b) return NULL;
+        b->cap = cap;
+        if (cap == n && p->head) {
+            b->next = p->head->next;
+            p->head->next = b;
+            return b->data;
+        }
+        b->next = p->head;
+        p->head = b;
+        p->cur = b->data;
+        p->left = cap;
+        pad = 0;
+    }
+    void *r = p->cur + pad;
+    p->cur += n + pad;
+    p->left -= n + pad;
+    return r;
+}
+
+void *ckpt__pool_alloc(ckpt_pool *p, size_t n) { return take(p, n ? n : 1, 8); }
+
+char *ckpt__pool_strndup(ckpt_pool *p, const char *s, size_t n)
+{
+    char *d = take(p, n + 1, 1);
+    if (!d) return NULL;
+    memcpy(d, s, n);
+    d[n] = 0;
+    return d;
+}
+
+char *ckpt__pool_strdup(ckpt_pool *p, const char *s)
+{
+    return s ? ckpt__pool_strndup(p, s, strlen(s)) : NULL;
+}
