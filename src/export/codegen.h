@@ -19,6 +19,7 @@ typedef struct cg {
     int *wplan;          /* model tensor -> plan entry, -1 */
     char **wid;          /* plan entry -> identifier of its weight (NULL = not used) */
     uint64_t *woff;      /* plan entry -> byte offset in the weights file */
+    int nplan;           /* plan entries (wid, woff) */
     void *priv;          /* the emitter's own state */
 } cg;
 
