@@ -339,15 +339,15 @@ static void ck_gru(const float *x, float *y, const float *k, const float *r, con
                     for (long q = 0; q < u; q++) v += (double)h[q] * r[q * 3 * u + j];
                 zh[j] = v;
             }
-            float hn[CK_MAXU];
+            float hn[CK_MAXU], rg[CK_MAXU];
+            for (long j = 0; j < u; j++) rg[j] = ck_act1((float)(zx[u + j] + zh[u + j]), act2, a2);
             for (long j = 0; j < u; j++) {
                 float zg = ck_act1((float)(zx[j] + zh[j]), act2, a2);
-                float rg = ck_act1((float)(zx[u + j] + zh[u + j]), act2, a2);
                 double hh;
-                if (reset_after) hh = zx[2 * u + j] + rg * zh[2 * u + j];
-                else {
+                if (reset_after) hh = zx[2 * u + j] + rg[j] * zh[2 * u + j];
+                else {   /* (r * h) R_h: the reset gate scales h before the product */
                     hh = zx[2 * u + j];
-                    for (long q = 0; q < u; q++) hh += (double)(rg * h[q]) * r[q * 3 * u + 2 * u + j];
+                    for (long q = 0; q < u; q++) hh += (double)(rg[q] * h[q]) * r[q * 3 * u + 2 * u + j];
                 }
                 float c = ck_act1((float)hh, act, a);
                 hn[j] = zg * h[j] + (1 - zg) * c;
