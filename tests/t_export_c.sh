@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/node_lib.sh" export_c_tfjs
 D=$ROOT/tests/data/export_c
 CC=${CC:-cc}
-CFLAGS="-std=c99 -Wall -Wextra -Werror -fsanitize=address,undefined -fno-sanitize-recover=all -g"
+CFLAGS="-std=c99 -O1 -Wall -Wextra -Werror -fsanitize=address,undefined -fno-sanitize-recover=all -g"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
 if ! command -v "$CC" >/dev/null; then skip export_c "no C compiler"; exit 0; fi

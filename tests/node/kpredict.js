@@ -7,6 +7,8 @@
 //   OUTDIR/in_B.bin   inputs, float32 LE: input 0 for the whole batch, then input 1, ...
 //   OUTDIR/out_B.bin  the outputs of model.predict, laid out the same way
 //   OUTDIR/meta.json  per-sample input/output sizes and shapes
+// With a Masking layer, the trailing steps of every even sample are set to
+// its mask value, so the masked path is what is compared.
 //   node kpredict.js MODEL_JSON OUTDIR B...
 const fs = require('fs');
 const path = require('path');
@@ -33,6 +35,12 @@ function vocabOf(m, k) {
   return 0;
 }
 
+// A Masking layer's mask value when the model has one (first input only).
+function maskOf(m) {
+  const l = m.layers.find((x) => x.getClassName() === 'Masking');
+  return l ? l.getConfig().maskValue : null;
+}
+
 function f32(arrs) {
   const n = arrs.reduce((s, a) => s + a.length, 0), out = new Float32Array(n);
   let o = 0;
@@ -52,6 +60,14 @@ function f32(arrs) {
       const shape = [b, ...t.shape.slice(1)], n = shape.reduce((p, d) => p * d, 1), v = new Float32Array(n);
       const vocab = vocabOf(m, k);
       for (let i = 0; i < n; i++) v[i] = vocab ? Math.floor(r() * vocab) : 2 * r() - 1;
+      // with Masking: the last third of the steps of every even sample are masked
+      const mv = k === 0 ? maskOf(m) : null;
+      if (mv !== null && shape.length === 3) {
+        const [, T, F] = shape;
+        for (let s = 0; s < b; s += 2)
+          for (let t = T - Math.max(1, Math.floor(T / 3)); t < T; t++)
+            for (let f = 0; f < F; f++) v[(s * T + t) * F + f] = mv;
+      }
       return tf.tensor(v, shape);
     });
     let ys = m.predict(xs.length === 1 ? xs[0] : xs);
