@@ -14,6 +14,7 @@ extern const ckpt_format ckpt_fmt_gguf, ckpt_fmt_tfjs;
 extern const ckpt_format ckpt_fmt_torch, ckpt_fmt_npz;
 extern const ckpt_format ckpt_fmt_tf_frozen, ckpt_fmt_tf_saved_model;
 extern const ckpt_format ckpt_fmt_kerashub;
+extern const ckpt_format ckpt_fmt_numpy;
 
 /* registry: one line per format, in probe tie-break order */
 static const ckpt_format *const formats[] = {
@@ -23,6 +24,7 @@ static const ckpt_format *const formats[] = {
     &ckpt_fmt_torch, &ckpt_fmt_npz,
     &ckpt_fmt_tf_frozen, &ckpt_fmt_tf_saved_model,
     &ckpt_fmt_kerashub,
+    &ckpt_fmt_numpy,
     NULL /* sentinel */
 };
 #define NFORMATS ((int)(sizeof formats / sizeof formats[0]) - 1)
