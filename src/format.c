@@ -14,6 +14,7 @@ extern const ckpt_format ckpt_fmt_gguf, ckpt_fmt_tfjs;
 extern const ckpt_format ckpt_fmt_torch, ckpt_fmt_npz;
 extern const ckpt_format ckpt_fmt_tf_frozen, ckpt_fmt_tf_saved_model;
 extern const ckpt_format ckpt_fmt_kerashub;
+extern const ckpt_format ckpt_fmt_numpy;
 extern const ckpt_format ckpt_fmt_c;
 
 /* registry: one line per format, in probe tie-break order */
@@ -24,6 +25,7 @@ static const ckpt_format *const formats[] = {
     &ckpt_fmt_torch, &ckpt_fmt_npz,
     &ckpt_fmt_tf_frozen, &ckpt_fmt_tf_saved_model,
     &ckpt_fmt_kerashub,
+    &ckpt_fmt_numpy,
     &ckpt_fmt_c,
     NULL /* sentinel */
 };

@@ -141,6 +141,6 @@ PY
     bad_case bad_weights_opt "--weights takes embed or file, got 'inline'" 2 "$FIX/tfjs_layers/tfjsex-abalone/model.json" --weights inline
     rm -rf "$T/bad"; mkdir -p "$T/bad"
     expect_exit 2 wrong_extension "$CKPT" convert "$FIX/tfjs_layers/tfjsex-abalone/model.json" --to c -o "$T/bad/m.py"
-    grep -q "give -o NAME.c" "$T/err" && [ -z "$(ls -A "$T/bad")" ] && pass wrong_extension_message \
+    grep -q "writes NAME.c: give -o a file name ending in .c" "$T/err" && [ -z "$(ls -A "$T/bad")" ] && pass wrong_extension_message \
         || fail wrong_extension_message "$(cat "$T/err")"
 fi

@@ -1,13 +1,15 @@
-/* src/export/codegen.c: what the code exporters share (see codegen.h): text
- * buffers, the writer begin (graph + weights mapped to plan entries) and
- * the layer calls' ops and inputs. */
+/* src/export/codegen.c: what the code exporters share (codegen.h): text
+ * buffers, the writer begin (graph + weights), the plan trimmed to the
+ * weights the graph uses, and the layout of calls and ops. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "export/codegen.h"
+#include "remap_int.h"
+
+/* ---- text ------------------------------------------------------------------ */
 
 void cg_put(cg_buf *b, const char *s, size_t n)
 {
@@ -27,13 +29,13 @@ void cg_put(cg_buf *b, const char *s, size_t n)
 
 void cg_printf(cg_buf *b, const char *fmt, ...)
 {
-    char tmp[512];
+    char small[512];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
     va_end(ap);
     if (n < 0) { b->oom = 1; return; }
-    if ((size_t)n < sizeof tmp) { cg_put(b, tmp, (size_t)n); return; }
+    if ((size_t)n < sizeof small) { cg_put(b, small, (size_t)n); return; }
     char *big = malloc((size_t)n + 1);
     if (!big) { b->oom = 1; return; }
     va_start(ap, fmt);
@@ -43,7 +45,6 @@ void cg_printf(cg_buf *b, const char *fmt, ...)
     free(big);
 }
 
-/* Write the buffer to fd and empty it (the buffer stays allocated). */
 int cg_flush(cg_buf *b, int fd, const char *path, ckpt_err *err)
 {
     if (b->oom) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
@@ -56,115 +57,160 @@ int cg_flush(cg_buf *b, int fd, const char *path, ckpt_err *err)
     return 0;
 }
 
-static int map_weights(cg *c, ckpt_writer *w, const char *wprefix, ckpt_err *err)
+const char *cg_template(const char *name, size_t *len, ckpt_err *err)
 {
-    const ckpt_model *m = w->src;
+    const char *t = ckpt__template(name, len);
+    if (!t) ckpt_err_set(err, CKPT_E_UNSUPPORTED, "internal: template %s is not compiled in", name);
+    return t;
+}
+
+/* ---- the plan: the graph's weights only, as float32 ------------------------ */
+
+int cg_prepare(ckpt_model *m, const ckpt_convert_opts *o, ckpt_plan *p, ckpt_err *err)
+{
+    (void)o;
+    kg_graph g;
+    int rc = kg_build(m, &g, err);
+    if (rc) return rc;
+    int k = 0;
+    for (int i = 0; i < p->n; i++) {
+        ckpt_plan_entry *e = &p->e[i];
+        if (e->src < 0 || e->src >= m->ntensors || !g.wused[e->src]) {
+            free(e->name);
+            if (e->xf) ckpt__xform_free(e->xf);
+            continue;
+        }
+        if (e->dtype != CKPT_F32) {
+            if (!ckpt_dtype_is_float(e->dtype)) {
+                rc = ckpt_err_set(err, CKPT_E_UNSUPPORTED, "weight '%s' is %s: code export computes in float32",
+                                  e->name, ckpt_dtype_name(e->dtype));
+                for (int j = i; j < p->n; j++) p->e[k++] = p->e[j];
+                p->n = k;
+                kg_free(&g);
+                return rc;
+            }
+            e->dtype = CKPT_F32;            /* a cast read: F16/BF16/F64 weights compute in float32 */
+            uint64_t ne = 1;
+            for (int d = 0; d < e->ndim; d++) ne *= (uint64_t)e->shape[d];
+            e->nbytes = 4 * ne;
+        }
+        p->e[k++] = *e;
+    }
+    p->n = k;
+    /* every weight the graph uses must still be in the plan (--map may drop some) */
+    for (int t = 0; t < m->ntensors && !rc; t++) {
+        int hit = !g.wused[t];
+        for (int i = 0; i < p->n && !hit; i++) hit = p->e[i].src == t;
+        if (!hit)
+            rc = ckpt_err_set(err, CKPT_E_USAGE, "weight '%s' is used by the model but left out of the conversion",
+                              m->tensors[t].name);
+    }
+    kg_free(&g);
+    return rc;
+}
+
+/* ---- the writer state ------------------------------------------------------ */
+
+void cg_free(cg *c)
+{
+    if (!c) return;
+    kg_free(&c->g);
+    if (c->wid)
+        for (int i = 0; i < c->nplan; i++) free(c->wid[i]);
+    free(c->wid);
+    free(c->wplan);
+    free(c->woff);
+    free(c->base);
+    free(c->name);
+    free(c);
+}
+
+static int cg_map_weights(cg *c, ckpt_writer *w, const char *wprefix, ckpt_err *err)
+{
     const ckpt_plan *p = w->plan;
-    c->wplan = malloc(((size_t)m->ntensors + 1) * sizeof *c->wplan);
+    int nt = w->src->ntensors;
+    c->nplan = p->n;
+    c->wplan = malloc(((size_t)nt + 1) * sizeof *c->wplan);
     c->wid = calloc((size_t)p->n + 1, sizeof *c->wid);
     c->woff = calloc((size_t)p->n + 1, sizeof *c->woff);
-    c->nplan = p->n;
     if (!c->wplan || !c->wid || !c->woff) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-    for (int i = 0; i < m->ntensors; i++) c->wplan[i] = -1;
-    for (int i = 0; i < p->n; i++)
-        if (!p->e[i].xf && p->e[i].src >= 0 && p->e[i].src < m->ntensors && c->wplan[p->e[i].src] < 0)
-            c->wplan[p->e[i].src] = i;
+    for (int t = 0; t < nt; t++) c->wplan[t] = -1;
     uint64_t off = 0;
-    for (int t = 0; t < m->ntensors; t++) {
-        if (!c->g.wused[t]) continue;
-        int e = c->wplan[t];
-        if (e < 0)
-            return ckpt_err_set(err, CKPT_E_USAGE, "weight '%s' is used by the model but left out of the output "
-                                "(renamed, remapped or dropped)", m->tensors[t].name);
-        if (p->e[e].dtype != CKPT_F32)
-            return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "weight '%s' is %s: code export writes float32 weights",
-                                m->tensors[t].name, ckpt_dtype_name(p->e[e].dtype));
+    for (int i = 0; i < p->n; i++) {
+        const ckpt_plan_entry *e = &p->e[i];
+        if (e->src < 0 || e->src >= nt || !c->g.wused[e->src]) continue;
+        if (e->dtype != CKPT_F32)
+            return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "weight '%s' is %s: code export computes in float32",
+                                e->name, ckpt_dtype_name(e->dtype));
+        c->wplan[e->src] = i;
+        if (!(c->wid[i] = kg_ident(wprefix, e->name))) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+        c->woff[i] = off;
+        off += e->nbytes;
     }
-    for (int e = 0; e < p->n; e++) {
-        int t = p->e[e].src;
-        if (t < 0 || t >= m->ntensors || !c->g.wused[t] || c->wplan[t] != e) continue;
-        if (!(c->wid[e] = kg_ident(wprefix, m->tensors[t].name))) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-        /* two names that differ only in punctuation would give one identifier */
-        for (int k = 0; k < e; k++)
-            if (c->wid[k] && !strcmp(c->wid[k], c->wid[e])) {
-                char *n = ckpt__asprintf("%s_%d", c->wid[e], e);
-                free(c->wid[e]);
-                if (!(c->wid[e] = n)) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-            }
-        c->woff[e] = off;
-        off += p->e[e].nbytes;
-    }
+    for (int t = 0; t < nt; t++)
+        if (c->g.wused[t] && c->wplan[t] < 0)
+            return ckpt_err_set(err, CKPT_E_USAGE, "weight '%s' is used by the model but left out of the conversion",
+                                w->src->tensors[t].name);
     return 0;
 }
 
 int cg_begin(ckpt_writer *w, const char *ext, const char *wprefix, cg **out, ckpt_err *err)
 {
-    const char *path = w->opts->out;
+    const char *o = w->opts->out;
     *out = NULL;
-    if (!ckpt__ends_with(path, ext) || strlen(path) == strlen(ext) || path[strlen(path) - strlen(ext) - 1] == '/')
-        return ckpt_err_set(err, CKPT_E_USAGE, "code export writes NAME%s: give -o NAME%s (got '%s')", ext, ext, path);
+    if (w->opts->shard_size)
+        return ckpt_err_set(err, CKPT_E_USAGE, "--shard-size does not apply to --to %s", w->fmt->name);
+    if (!ckpt__ends_with(o, ext) || strlen(o) == strlen(ext) || o[strlen(o) - strlen(ext) - 1] == '/')
+        return ckpt_err_set(err, CKPT_E_USAGE, "--to %s writes NAME%s: give -o a file name ending in %s, not '%s'",
+                            w->fmt->name, ext, ext, o);
     cg *c = calloc(1, sizeof *c);
     if (!c) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-    int rc = kg_build(w->src, &c->g, err);
-    if (rc) {
-        ckpt_err_at_path(err, w->src->path);
-        free(c);
-        return rc;
-    }
-    c->base = ckpt__strndup(path, strlen(path) - strlen(ext));
-    c->name = c->base ? kg_ident("", ckpt__path_basename(c->base)) : NULL;
-    if (!c->name) rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-    else if (c->name[0] >= '0' && c->name[0] <= '9') {
-        char *n = ckpt__asprintf("m_%s", c->name);
-        free(c->name);
-        c->name = n;
-        if (!n) rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-    }
-    if (!rc) rc = map_weights(c, w, wprefix, err);
+    c->base = ckpt__strndup(o, strlen(o) - strlen(ext));
+    const char *bn = c->base ? ckpt__path_basename(c->base) : NULL;
+    c->name = bn ? kg_ident(*bn >= '0' && *bn <= '9' ? "m_" : "", bn) : NULL;
+    int rc = c->base && c->name ? 0 : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    if (!rc) rc = kg_build(w->src, &c->g, err);
+    if (!rc) rc = cg_map_weights(c, w, wprefix, err);
     if (rc) { cg_free(c); return rc; }
     *out = c;
     return 0;
 }
 
-void cg_free(cg *c)
-{
-    if (!c) return;
-    for (int i = 0; c->wid && i < c->nplan; i++) free(c->wid[i]);
-    kg_free(&c->g);
-    free(c->base);
-    free(c->name);
-    free(c->wplan);
-    free(c->wid);
-    free(c->woff);
-    free(c);
-}
+/* ---- calls and ops --------------------------------------------------------- */
 
 void cg_call_ops(const cg *c, int k, int *first, int *end)
 {
-    int i = 0;
-    while (i < c->g.nop && c->g.op[i].call != k) i++;
-    *first = i;
-    while (i < c->g.nop && c->g.op[i].call == k) i++;
-    *end = i;
+    int f = -1, e = -1;
+    for (int i = 0; i < c->g.nop; i++)
+        if (c->g.op[i].call == k) {
+            if (f < 0) f = i;
+            e = i + 1;
+        }
+    *first = f < 0 ? 0 : f;
+    *end = f < 0 ? 0 : e;
 }
 
 int cg_call_inputs(const cg *c, int k, int *in, int max)
 {
-    int first, end, n = 0;
-    cg_call_ops(c, k, &first, &end);
-    for (int i = first; i < end; i++)
+    int f, e, n = 0;
+    cg_call_ops(c, k, &f, &e);
+    for (int i = f; i < e; i++)
         for (int j = 0; j < c->g.op[i].nin; j++) {
             int t = c->g.op[i].in[j], inside = 0, dup = 0;
-            for (int q = first; q < end && !inside; q++) inside = c->g.op[q].out == t;
+            for (int q = f; q < i && !inside; q++) inside = c->g.op[q].out == t;
             for (int q = 0; q < n && !dup; q++) dup = in[q] == t;
             if (!inside && !dup && n < max) in[n++] = t;
         }
     return n;
 }
 
-const char *cg_template(const char *name, size_t *len, ckpt_err *err)
+int cg_op_acts(const kg_op *o)
 {
-    const char *s = ckpt__template(name, len);
-    if (!s) ckpt_err_set(err, CKPT_E_FORMAT, "template %s is not compiled in", name);
-    return s;
+    static const char *const one[] = {"act", "dense", "conv2d", "dwconv2d", "conv2d_t"};
+    static const char *const two[] = {"simple_rnn", "gru", "lstm"};
+    for (size_t i = 0; i < sizeof two / sizeof *two; i++)
+        if (!strcmp(o->fn, two[i])) return 2;
+    for (size_t i = 0; i < sizeof one / sizeof *one; i++)
+        if (!strcmp(o->fn, one[i])) return 1;
+    return 0;
 }

@@ -263,14 +263,6 @@ static void tname(const fnio *f, int t, char *buf, size_t n)
 
 static const char *const merge_kinds[] = {"CK_ADD", "CK_SUB", "CK_MUL", "CK_AVG", "CK_MAX", "CK_MIN"};
 
-static int nacts(const char *fn)
-{
-    static const char *one[] = {"act", "dense", "conv2d", "dwconv2d", "conv2d_t"};
-    for (size_t i = 0; i < sizeof one / sizeof *one; i++)
-        if (!strcmp(fn, one[i])) return 1;
-    return !strcmp(fn, "simple_rnn") || !strcmp(fn, "gru") || !strcmp(fn, "lstm") ? 2 : 0;
-}
-
 static void put_act(cg_buf *b, int act, double a)
 {
     char nm[32];
@@ -314,7 +306,7 @@ static void put_op(cstate *s, const fnio *f, const kg_op *o)
         else cg_printf(b, "%lld", (long long)o->p[j].i);
         cg_printf(b, " /* %s */", o->p[j].k);
     }
-    int na = nacts(o->fn);
+    int na = cg_op_acts(o);
     if (na >= 1) put_act(b, o->act, o->act_a);
     if (na >= 2) put_act(b, o->act2, o->act2_a);
     cg_printf(b, ");\n");
@@ -574,4 +566,5 @@ const ckpt_format ckpt_fmt_c = {
     .write_end = c_write_end_free,
     .write_abort = c_write_abort,
     .opts = "weights",
+    .prepare = cg_prepare,     /* the graph's weights only, as float32 */
 };

@@ -372,7 +372,8 @@ static int dw_op(kg_ctx *c, int in, const geo *g, int64_t m, const char *kname, 
     else if (w == -1) w = kg_weight(c, NULL, kname, 4, ks, 1);
     if (w < 0) return (int)c->err->code;
     o->w[o->nw++] = w;
-    if (kg_op_weight(c, o, NULL, "bias", 1, &cm, bias)) return (int)c->err->code;
+    if (!bias) o->w[o->nw++] = -1;          /* SeparableConv2D: its bias is the pointwise part's */
+    else if (kg_op_weight(c, o, NULL, "bias", 1, &cm, 1)) return (int)c->err->code;
     geo_params(o, g, 1);
     kg_pi(o, "m", m);
     o->act = act;
