@@ -1,12 +1,16 @@
 # `ckpt convert --to c`: the generated C, compiled with -std=c99 -Wall -Wextra
 # -Werror and ASan+UBSan, against TensorFlow.js 4.22's model.predict (CPU
-# backend, tests/node/kpredict.js) on seeded random inputs, batch 1 and 7:
-# the TF.js layers fixtures, the Keras .h5/.keras fixtures through ckpt's own
-# --to tfjs output, --weights file (and a missing or short .bin), every
-# sample alone against its batch row (bit for bit, in the driver), and bad
-# input: unsupported layer class and option, no architecture.
+# backend) on seeded random inputs, batch 1 and 7, through the layer test
+# harness (tests/klayers_lib.sh): a model per layer family built with tfjs's
+# layers API, GRU reset_after=True against tests/kgru_ref.py (NumPy), the
+# TF.js layers fixtures, the Keras .h5/.keras fixtures through ckpt's own
+# --to tfjs output; tests/kcmp.py compares (1e-5 relative, 1e-4 recurrent).
+# Also --weights file (and a missing or short .bin), every sample alone
+# against its batch row (bit for bit, in the driver), and bad input:
+# unsupported layer class and option, no architecture.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/node_lib.sh" export_c_tfjs
+source "$(dirname "$0")/klayers_lib.sh"
 D=$ROOT/tests/data/export_c
 CC=${CC:-cc}
 CFLAGS="-std=c99 -O1 -Wall -Wextra -Werror -fsanitize=address,undefined -fno-sanitize-recover=all -g"
@@ -14,66 +18,47 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=
 
 if ! command -v "$CC" >/dev/null; then skip export_c "no C compiler"; exit 0; fi
 
-# reference predictions of a TF.js layers model: REFDIR/{in,out}_{1,7}.bin
-tfjs_ref() {  # MODEL_JSON REFDIR
-    [ $have_tfjs = 1 ] || return 1
-    (cd "$NODEDIR" && node kpredict.js "$1" "$2" 1 7) >"$T/node.log" 2>&1
-}
-
 # build NAME's C (already converted into DIR/NAME.c) with the test driver
 build() {  # DIR NAME
     (cd "$1" && $CC $CFLAGS -I. -DMODEL_H="\"$2.h\"" "-DM(x)=$2_##x" "$D/driver.c" "$2.c" -lm -o drv) >"$T/cc.log" 2>&1
 }
 
-# run DIR/drv on REFDIR's batch B inputs and compare with TF.js
-run_cmp() {  # TEST DIR REFDIR RTOL
-    local b ok=1 msg=""
-    for b in 1 7; do
-        if ! (cd "$2" && ./drv "$3/in_$b.bin" $b "got_$b.bin") >"$T/run.log" 2>&1 || [ -s "$T/run.log" ]; then
-            fail "$1" "batch $b: $(head -c 400 "$T/run.log" | tr '\n' ' ')"; return
-        fi
-        msg="$msg b$b: $($PY "$D/cmp.py" "$2/got_$b.bin" "$3/out_$b.bin" "$4")" || ok=0
-    done
-    [ $ok = 1 ] && pass "$1" || fail "$1" "$msg"
-    echo "    $1:$msg"
+# one harness case: export, compile, run batch 1 and 7 clean, compare
+export_case() {  # CASEDIR [convert options]
+    local case=$1 name src dir id; shift
+    name=$(basename "$case")
+    id=m_$(echo "$name" | tr -c 'A-Za-z0-9_\n' '_')     # the file name gives the C identifiers
+    src=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["src"])' "$case/meta.json")
+    [ "${src#/}" = "$src" ] && src=$case/$src
+    dir=$T/c/$name
+    mkdir -p "$dir/got"
+    if ! "$CKPT" convert --quiet "$src" --to c -o "$dir/$id.c" "$@" 2>"$T/err"; then
+        fail "c_$name" "convert: $(head -c 400 "$T/err")"; return
+    fi
+    if ! build "$dir" "$id"; then
+        fail "c_$name" "cc $CFLAGS: $(head -c 600 "$T/cc.log")"; return
+    fi
+    # ASan/UBSan reports go to stderr: a clean run prints nothing
+    if ! (cd "$dir" && ./drv "$case" got 1 7) >"$T/run.log" 2>&1 || [ -s "$T/run.log" ]; then
+        fail "c_$name" "run: $(head -c 600 "$T/run.log" | tr '\n' ' ')"; return
+    fi
+    if $PY "$ROOT/tests/kcmp.py" "$case" "$dir/got" >"$T/cmp.log" 2>&1; then pass "c_$name ($(cat "$T/cmp.log"))"
+    else fail "c_$name" "$(cat "$T/cmp.log")"; fi
 }
 
-# TEST MODEL REF_MODEL_JSON RTOL [convert options]
-export_check() {
-    local t=$1 model=$2 ref=$3 rtol=$4; shift 4
-    local dir=$T/$t name=$t
-    mkdir -p "$dir"
-    if ! "$CKPT" convert --quiet "$model" --to c -o "$dir/$name.c" "$@" 2>"$T/err"; then
-        fail "${t}_convert" "$(cat "$T/err")"; return
-    fi
-    [ -f "$dir/$name.h" ] && pass "${t}_convert" || { fail "${t}_convert" "no $name.h"; return; }
-    if build "$dir" "$name"; then pass "${t}_compiles_c99_werror_asan"
-    else fail "${t}_compiles_c99_werror_asan" "$(head -c 600 "$T/cc.log")"; return; fi
-    if [ ! -f "$T/ref_$t/out_7.bin" ] && ! tfjs_ref "$ref" "$T/ref_$t"; then
-        [ $have_tfjs = 1 ] && fail "${t}_vs_tfjs" "reference: $(tail -3 "$T/node.log")"; return
-    fi
-    run_cmp "${t}_vs_tfjs" "$dir" "$T/ref_$t" "$rtol"
-}
+if [ "$have_tfjs" = 1 ]; then
+    # every layer family of issue 11 (tests/node/klayers_gen.js; GRU reset_after=True vs tests/kgru_ref.py)
+    klayers_gen "$T/gen"
+    while read -r c; do export_case "$c"; done <"$T/gen/cases"
+fi
 
-# ---- TF.js layers fixtures ------------------------------------------------
-if need_shared export_c_fixtures; then
+if need_shared export_c_fixtures && [ "$have_tfjs" = 1 ]; then
+    # the TF.js layers fixtures, and the Keras .h5/.keras ones through ckpt's --to tfjs output
+    klayers_fixtures "$T/fix"
+    while read -r c; do export_case "$c"; done <"$T/fix/cases"
+    [ -f "$T/fix/skipped" ] && sed 's/^/    no reference: /' "$T/fix/skipped"
     L=$FIX/tfjs_layers
-    export_check abalone "$L/tfjsex-abalone/model.json" "$L/tfjsex-abalone/model.json" 1e-5
-    # Embedding + GRU (reset_after=False, hard_sigmoid, go_backwards): recurrent tolerance
-    export_check e2e_gru "$L/tfjs-e2e-layers_model/model.json" "$L/tfjs-e2e-layers_model/model.json" 1e-4
-
-    # ---- Keras fixtures: ckpt's --to tfjs output is what TF.js predicts with
-    keras_check() {  # TEST MODEL RTOL
-        rm -rf "$T/tj_$1"
-        if ! "$CKPT" convert --quiet "$2" --to tfjs -o "$T/tj_$1/" 2>"$T/err"; then
-            fail "$1_to_tfjs" "$(cat "$T/err")"; return
-        fi
-        export_check "$1" "$2" "$T/tj_$1/model.json" "$3"
-    }
-    keras_check k2_rnn "$FIX/keras2_h5/konverter-rnn_model/rnn_model.h5" 1e-4
-    keras_check k2_xception "$FIX/keras2_h5/fc-tiny_XCEPTION_KDEF/tiny_XCEPTION_KDEF.hdf5" 1e-5
-    keras_check k2_3layer_json "$FIX/keras2_weights_h5/hls4ml-KERAS_3layer/KERAS_3layer_weights.h5" 1e-5
-    keras_check k3_lstm_masking "$FIX/keras3_keras/keras-mlx_lstm_sequential/model.keras" 1e-4
+    AB=$T/fix/tfjs_tfjsex-abalone
 
     # ---- --weights file: NAME.bin beside, read at start-up -----------------
     W=$T/wfile
@@ -82,7 +67,7 @@ if need_shared export_c_fixtures; then
         [ -f "$W/abw.bin" ] && ! grep -q "static const float w_" "$W/abw.c"; then pass wfile_convert
     else fail wfile_convert "$(cat "$T/err"; ls "$W")"; fi
     # the .bin holds exactly the float32 weights, in the order the header lists
-    if $PY - "$W/abw.bin" "$W/abw.c" "$T/abalone/abalone.c" <<'PY'
+    if $PY - "$W/abw.bin" "$W/abw.c" "$T/c/tfjs_tfjsex-abalone/m_tfjs_tfjsex_abalone.c" <<'PY'
 import re, sys
 import numpy as np
 b = np.fromfile(sys.argv[1], dtype="<f4")
@@ -97,14 +82,17 @@ PY
     then pass wfile_bin_equals_embedded; else fail wfile_bin_equals_embedded; fi
     if build "$W" abw; then
         pass wfile_compiles
-        [ -f "$T/ref_abalone/out_7.bin" ] && run_cmp wfile_vs_tfjs "$W" "$T/ref_abalone" 1e-5
+        mkdir -p "$W/got"
+        if (cd "$W" && ./drv "$AB" got 1 7) >"$T/run.log" 2>&1 && [ ! -s "$T/run.log" ] &&
+            $PY "$ROOT/tests/kcmp.py" "$AB" "$W/got" >"$T/cmp.log" 2>&1; then pass "wfile_vs_tfjs ($(cat "$T/cmp.log"))"
+        else fail wfile_vs_tfjs "$(cat "$T/run.log" "$T/cmp.log" 2>/dev/null | head -c 400)"; fi
         mv "$W/abw.bin" "$W/abw.bin.keep"
-        (cd "$W" && ./drv "$T/ref_abalone/in_1.bin" 1 got.bin) >"$T/out" 2>&1
+        (cd "$W" && ./drv "$AB" got 1) >"$T/out" 2>&1
         rc=$?
         if [ $rc = 1 ] && grep -q "abw.bin: cannot open the weights file: No such file" "$T/out"; then pass wfile_missing_message
         else fail wfile_missing_message "exit $rc: $(cat "$T/out")"; fi
         head -c 1000 "$W/abw.bin.keep" >"$W/abw.bin"
-        (cd "$W" && ./drv "$T/ref_abalone/in_1.bin" 1 got.bin) >"$T/out" 2>&1
+        (cd "$W" && ./drv "$AB" got 1) >"$T/out" 2>&1
         rc=$?
         want=$(stat -c %s "$W/abw.bin.keep")
         if [ $rc = 1 ] && grep -q "abw.bin: the weights file has 1000 bytes, abw needs $want" "$T/out"; then pass wfile_short_message

@@ -433,7 +433,7 @@ static void put_loader(cstate *s)
         "        snprintf(ck_errbuf, sizeof ck_errbuf, \"%%s: cannot open the weights file: %%s\", path, strerror(errno));\n"
         "        return -1;\n    }\n"
         "    unsigned char *raw = malloc(CK_NWEIGHTS * 4u + 1);\n"
-        "    float *w = malloc(CK_NWEIGHTS * sizeof *w);\n"
+        "    float *w = malloc((CK_NWEIGHTS + 1) * sizeof *w);\n"
         "    size_t got = raw && w ? fread(raw, 1, CK_NWEIGHTS * 4u + 1, f) : 0;\n"
         "    int rerr = ferror(f);\n"
         "    fclose(f);\n"
@@ -567,4 +567,5 @@ const ckpt_format ckpt_fmt_c = {
     .write_abort = c_write_abort,
     .opts = "weights",
     .prepare = cg_prepare,     /* the graph's weights only, as float32 */
+    .empty_ok = 1,             /* a model without weights (pooling, reshapes) is still code */
 };

@@ -1,7 +1,7 @@
 #!/bin/bash
 # bench_export_c: `--to c` of the largest Keras fixture (tiny_XCEPTION_KDEF,
 # separable convolutions and BatchNormalization, 64x64x1 input): the
-# generated C's predict (cc -O3, best of 3 rounds of 5 on a batch of 16) against
+# generated C's predict (cc -O3, best of 3 rounds of 5 on a batch of 7) against
 # TensorFlow.js 4.22's CPU predict of ckpt's --to tfjs output of the same
 # model on the same inputs, in the same run (target: >= 5x faster), its
 # peak RSS, and the exported weights' size (--weights file's NAME.bin, and
@@ -15,22 +15,22 @@ trap 'rm -rf "$B"' EXIT
 NODEDIR=$ROOT/tests/node
 [ -f "$SRC" ] || { echo "bench_export_c: skipped ($SRC missing)"; exit 0; }
 [ -d "$NODEDIR/node_modules/@tensorflow/tfjs" ] || { echo "bench_export_c: skipped (no tfjs in tests/node; npm ci there)"; exit 0; }
-N=16 R=5
+N=7 R=5
 "$CKPT" convert --quiet "$SRC" --to c -o "$B/x.c" || exit 1
 "$CKPT" convert --quiet "$SRC" --to c --weights file -o "$B/f/x.c" || exit 1
 "$CKPT" convert --quiet "$SRC" --to tfjs -o "$B/tj/" || exit 1
-(cd "$NODEDIR" && node kpredict.js "$B/tj/model.json" "$B/ref" $N) >/dev/null 2>&1 || { echo "bench_export_c: tfjs failed"; exit 1; }
+(cd "$NODEDIR" && node klayers_gen.js ref "$B/tj/model.json" "$B/ref" bench) >/dev/null 2>&1 || { echo "bench_export_c: tfjs failed"; exit 1; }
 cc -std=c99 -O3 -I"$B" -DMODEL_H='"x.h"' '-DM(x)=x_##x' "$ROOT/tests/bench/export_c_time.c" "$B/x.c" -lm -o "$B/t" || exit 1
 cc -std=c99 -O2 -I"$B" -DMODEL_H='"x.h"' '-DM(x)=x_##x' "$ROOT/tests/bench/export_c_time.c" "$B/x.c" -lm -o "$B/t2" || exit 1
 min() { if [ -z "$1" ] || awk "BEGIN{exit !($2 < $1)}"; then echo "$2"; else echo "$1"; fi; }
 # the machine is shared: three rounds alternating C and TF.js, the best of each
 c_ms= js_ms= o2_ms=
 for _ in 1 2 3; do
-    t=$(/usr/bin/time -f %M -o "$B/rss" "$B/t" "$B/ref/in_$N.bin" $N $R) || { echo "bench_export_c: C predict failed"; exit 1; }
+    t=$(/usr/bin/time -f %M -o "$B/rss" "$B/t" "$B/ref" $N $R) || { echo "bench_export_c: C predict failed"; exit 1; }
     c_ms=$(min "$c_ms" "$t")
-    t=$("$B/t2" "$B/ref/in_$N.bin" $N $R) || exit 1
+    t=$("$B/t2" "$B/ref" $N $R) || exit 1
     o2_ms=$(min "$o2_ms" "$t")
-    t=$(cd "$NODEDIR" && node kbench.js "$B/tj/model.json" "$B/ref/in_$N.bin" $N $R 2>/dev/null | tail -1)
+    t=$(cd "$NODEDIR" && node kbench.js "$B/tj/model.json" "$B/ref" $N $R 2>/dev/null | tail -1)
     case $t in [0-9]*) ;; *) echo "bench_export_c: tfjs predict failed: $t"; exit 1;; esac
     js_ms=$(min "$js_ms" "$t")
 done

@@ -1,7 +1,8 @@
-/* tests/bench/export_c_time.c: best of R timed NAME_predict calls on a batch
- * read from a file (milliseconds), for bench_export_c. Compiled with
- * -DMODEL_H='"NAME.h"' -DM(x)=NAME_##x.
- *   export_c_time IN.bin BATCH R */
+/* tests/bench/export_c_time.c: best of R timed NAME_predict calls on the
+ * batch-B inputs of a layer-harness case (CASE/in{K}_bB.f32), in
+ * milliseconds, for bench_export_c. Compiled with -DMODEL_H='"NAME.h"'
+ * -DM(x)=NAME_##x.
+ *   export_c_time CASE B R */
 #define _POSIX_C_SOURCE 199309L
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,9 +24,14 @@ int main(int argc, char **argv)
     for (int i = 0; i < M(num_inputs)(); i++) nin += batch * M(input_size)(i);
     for (int i = 0; i < M(num_outputs)(); i++) nout += batch * M(output_size)(i);
     float *in = malloc(nin * sizeof *in), *out = malloc(nout * sizeof *out);
-    FILE *f = fopen(argv[1], "rb");
-    if (!in || !out || !f || fread(in, sizeof *in, nin, f) != nin) return 3;
-    fclose(f);
+    if (!in || !out) return 3;
+    for (size_t i = 0, o = 0; (int)i < M(num_inputs)(); o += batch * M(input_size)((int)i), i++) {
+        char p[4096];
+        snprintf(p, sizeof p, "%s/in%d_b%zu.f32", argv[1], (int)i, batch);
+        FILE *f = fopen(p, "rb");
+        if (!f || fread(in + o, sizeof *in, batch * M(input_size)((int)i), f) != batch * M(input_size)((int)i)) return 3;
+        fclose(f);
+    }
     if (M(predict)(in, batch, out)) { fprintf(stderr, "%s\n", M(error)()); return 1; }  /* warm-up */
     double best = 1e30;
     for (int r = 0; r < reps; r++) {

@@ -430,12 +430,34 @@ async function gen(out) {
   }
 }
 
+// Inputs a saved model's first layers read as meant: token ids below
+// input_dim for an input an Embedding reads; for one a Masking layer reads,
+// the trailing third of the steps of every even sample at its mask value
+// (so the masked path is what gets compared).
+function refInputs(m) {
+  const readers = (k) => m.layers.filter((l) => l.inboundNodes.some((n) =>
+    n.inboundLayers.some((x) => x.name === m.inputs[k].sourceLayer.name)));
+  return (k, n, s) => {
+    const rs = readers(k), emb = rs.find((l) => l.getClassName() === 'Embedding');
+    const mask = rs.find((l) => l.getClassName() === 'Masking');
+    const v = emb ? Float32Array.from(uniform(n, 0, 1), (u) => Math.floor(u * emb.getConfig().inputDim)) : uniform(n, -1, 1);
+    if (mask && s.length === 2) {
+      const [T, F] = s, B = n / (T * F);
+      for (let b = 0; b < B; b += 2)
+        for (let t = T - Math.max(1, Math.floor(T / 3)); t < T; t++)
+          for (let f = 0; f < F; f++) v[(b * T + t) * F + f] = mask.getConfig().maskValue;
+    }
+    return v;
+  };
+}
+
 async function ref(modelJson, dir, name, src) {
   const m = await tf.loadLayersModel(fileHandler(modelJson));
   fs.mkdirSync(dir, { recursive: true });
   const fixed = m.inputs[0].shape[0];
   const rec = m.layers.some((l) => /RNN|LSTM|GRU|Bidirectional/.test(l.getClassName()));
-  writeCase(dir, name || path.basename(dir), m, { src: path.resolve(src || modelJson), tol: rec ? TOL_RNN : TOL, fixedBatch: fixed || 0 });
+  writeCase(dir, name || path.basename(dir), m, { src: path.resolve(src || modelJson), tol: rec ? TOL_RNN : TOL,
+                                                   fixedBatch: fixed || 0, inputs: refInputs(m) });
   console.log(`${name || dir}: ${m.layers.length} layers`);
 }
 
