@@ -49,6 +49,9 @@ int kg_tensor_new(kg_ctx *c, int ndim, const int64_t *d)
         }
         n *= d[i];
     }
+    int64_t dd[KG_MAXD];            /* d may point into g->t, which realloc moves */
+    memcpy(dd, d, (size_t)ndim * sizeof *d);
+    d = dd;
     if (g->nt == g->capt) {
         int nc = g->capt ? 2 * g->capt : 16;
         kg_tensor *t = realloc(g->t, (size_t)nc * sizeof *t);
