@@ -7,6 +7,7 @@
  * NAME_predict. With `--weights file` the weights go raw (float32,
  * little-endian) to NAME.bin, which the code reads once at start-up. */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,7 @@ typedef struct cstate {
 /* Float literals that read back to the same float: %.9g round-trips float32. */
 static void put_float(cg_buf *b, double v)
 {
-    float f = (float)v;
+    float f = v != v ? NAN : v > FLT_MAX ? INFINITY : v < -FLT_MAX ? -INFINITY : (float)v;   /* configs are untrusted */
     if (isnan(f)) { cg_printf(b, "NAN"); return; }
     if (isinf(f)) { cg_printf(b, f > 0 ? "INFINITY" : "-INFINITY"); return; }
     char s[40];
