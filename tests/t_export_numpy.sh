@@ -32,9 +32,22 @@ export_case() {   # CASEDIR
     else fail "numpy_$name" "$(cat "$T/cmp.log")"; fi
 }
 
+# ---- a model the exporter must refuse: exit 3, the message, no output ----
+refuse_case() {   # CASEDIR
+    local case=$1 name want
+    name=$(basename "$case")
+    want=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["refuse"])' "$case/meta.json")
+    expect_exit 3 "numpy_refuses_$name" "$CKPT" convert "$case/model.json" --to numpy -o "$T/bad/$name.py"
+    if grep -qF -- "$want" "$T/err" && [ "$(wc -l <"$T/err")" -eq 1 ]; then pass "numpy_refuses_${name}_message"
+    else fail "numpy_refuses_${name}_message" "wanted '$want', got: $(head -c 300 "$T/err")"; fi
+    if [ -e "$T/bad/$name.py" ] || [ -e "$T/bad/$name.npz" ]; then fail "numpy_refuses_${name}_no_output" "output left"
+    else pass "numpy_refuses_${name}_no_output"; fi
+}
+
 if [ "$have_tfjs" = 1 ]; then
     klayers_gen "$T/gen"
     while read -r c; do export_case "$c"; done <"$T/gen/cases"
+    while read -r c; do refuse_case "$c"; done <"$T/gen/refuse"
     if need_shared numpy_fixtures; then
         klayers_fixtures "$T/fix"
         while read -r c; do export_case "$c"; done <"$T/fix/cases"

@@ -246,7 +246,9 @@ int kg_act_by_name(kg_ctx *c, const char *opt, const char *name, int *act, doubl
     *act = hit;
     if (hit == KG_LEAKY_RELU) *a = 0.2;               /* keras.activations.leaky_relu */
     if (hit == KG_ELU) *a = 1.0;
-    if (hit == KG_HARD_SIGMOID) *a = c->keras3 ? 1.0 / 6.0 : 0.2;
+    /* Keras 3's hard_sigmoid is relu6(x + 3) / 6: no reference here checks it */
+    if (hit == KG_HARD_SIGMOID && c->keras3) return kg_refuse(c, opt, "'%s' (Keras 3's relu6(x+3)/6)", name);
+    if (hit == KG_HARD_SIGMOID) *a = 0.2;
     return 0;
 }
 
@@ -348,7 +350,18 @@ static int run_layer(walk *w, const cJSON *L, const int *in, int nin, int *out)
     kg_layer_fn fn = kg_layer_find(w->c.cls);
     if (!fn) return kg_fail(&w->c, "layer class not supported by code export");
     if (nin > KG_MAXIN) return kg_fail(&w->c, "more than %d inputs", KG_MAXIN);
-    return fn(&w->c, in, nin, out);
+    int rnn = !strcmp(w->c.cls, "SimpleRNN") || !strcmp(w->c.cls, "GRU") || !strcmp(w->c.cls, "LSTM"), masked = 0;
+    for (int i = 0; i < nin; i++) {
+        const kg_tensor *t = &w->c.g->t[in[i]];
+        masked |= t->masked;
+        if (t->masked == 2 || (t->masked && !rnn))
+            return kg_fail(&w->c, "its input carries a Keras mask: code export supports a mask only from a Masking "
+                                  "layer straight into a recurrent layer");
+    }
+    rc = fn(&w->c, in, nin, out);
+    /* Keras passes the mask on through return_sequences: later layers would need it */
+    if (!rc && masked && w->c.g->t[*out].ndim == 2) w->c.g->t[*out].masked = 2;
+    return rc;
 }
 
 /* Input shape from batch_input_shape (Keras 2, TF.js) or batch_shape (Keras 3). */
