@@ -119,6 +119,12 @@ if [ "$have_tfjs" = 1 ]; then
     klayers_gen "$T/gen"
     while read -r c; do export_case "$c"; done <"$T/gen/cases"
     for c in merges conv2d bidirectional; do check_files "$T/gen/$c"; done
+    # the GRU reset_after=True reference (tests/kgru_ref.py) against TF.js on
+    # the reset_after=False model, which both implement
+    mkdir -p "$T/kgru_check"
+    if $PY "$ROOT/tests/kgru_ref.py" "$T/gen/gru" "$T/kgru_check" >"$T/kgru.log" 2>&1 &&
+        klayers_compare "$T/gen/gru" "$T/kgru_check" >>"$T/kgru.log" 2>&1; then pass "kgru_ref_matches_tfjs ($(tail -n 1 "$T/kgru.log"))"
+    else fail kgru_ref_matches_tfjs "$(tail -n 2 "$T/kgru.log" | tr '\n' ' ')"; fi
     while read -r c; do refuse_case "$c"; done <"$T/gen/refuse"
     if need_shared numpy_fixtures; then
         klayers_fixtures "$T/fix"
