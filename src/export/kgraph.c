@@ -33,9 +33,11 @@ char *kg_ident(const char *prefix, const char *name)
 
 static int nomem(kg_ctx *c) { return ckpt_err_set(c->err, CKPT_E_NOMEM, "out of memory"); }
 
-int kg_tensor_new(kg_ctx *c, int ndim, const int64_t *d)
+int kg_tensor_new(kg_ctx *c, int ndim, const int64_t *dims)
 {
     kg_graph *g = c->g;
+    int64_t d[KG_MAXD];              /* dims may point into g->t, which the realloc below moves */
+    if (ndim >= 1 && ndim <= KG_MAXD) memcpy(d, dims, (size_t)ndim * sizeof *d);
     if (ndim < 1 || ndim > KG_MAXD) {
         kg_fail(c, "output rank %d is outside what code export handles (1..%d besides the batch)", ndim, KG_MAXD);
         return -1;
@@ -183,12 +185,19 @@ int kg_op_weight(kg_ctx *c, kg_op *o, const char *sub, const char *role, int ndi
 
 /* ---- config values ------------------------------------------------------ */
 
+int64_t kg_num(const cJSON *v, int64_t lim)
+{
+    double d = cJSON_IsNumber(v) ? v->valuedouble : 0;
+    if (d != d) return 0;
+    return d > (double)lim ? lim : d < -(double)lim ? -lim : (int64_t)d;
+}
+
 const cJSON *kg_get(kg_ctx *c, const char *k) { return cJSON_GetObjectItemCaseSensitive(c->cfg, k); }
 
 int64_t kg_int(kg_ctx *c, const char *k, int64_t def)
 {
     const cJSON *v = kg_get(c, k);
-    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : def;
+    return cJSON_IsNumber(v) ? kg_num(v, KG_LIM) : def;
 }
 
 double kg_float(kg_ctx *c, const char *k, double def)
@@ -217,7 +226,7 @@ int kg_ints(kg_ctx *c, const char *k, int n, int64_t *out, int64_t def)
         return 0;
     }
     if (cJSON_IsNumber(v)) {
-        for (int i = 0; i < n; i++) out[i] = (int64_t)v->valuedouble;
+        for (int i = 0; i < n; i++) out[i] = kg_num(v, 1 << 24);
         return 0;
     }
     if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) != n)
@@ -225,7 +234,7 @@ int kg_ints(kg_ctx *c, const char *k, int n, int64_t *out, int64_t def)
     for (int i = 0; i < n; i++) {
         const cJSON *e = cJSON_GetArrayItem(v, i);
         if (!cJSON_IsNumber(e)) return kg_fail(c, "option %s: expected integers", k);
-        out[i] = (int64_t)e->valuedouble;
+        out[i] = kg_num(e, 1 << 24);
     }
     return 0;
 }
@@ -378,7 +387,7 @@ static int input_tensor(walk *w, const cJSON *cfg, const cJSON *alt, int *out)
         const cJSON *e = cJSON_GetArrayItem(s, i);
         if (!cJSON_IsNumber(e))
             return kg_fail(&w->c, "input dimension %d is None: code export needs every size but the batch's", i);
-        d[i - 1] = (int64_t)e->valuedouble;
+        d[i - 1] = kg_num(e, KG_LIM);
     }
     int t = kg_tensor_new(&w->c, n - 1, d);
     if (t < 0) return (int)w->c.err->code;
@@ -442,8 +451,8 @@ static int k3_history(walk *w, const cJSON *a, kin *r)
     if (cJSON_GetArraySize(h) < 3 || !cJSON_IsString(h->child) || r->n >= KG_MAXIN)
         return ckpt_err_set(w->c.err, CKPT_E_FORMAT, "layer '%s': bad keras_history in inbound_nodes", w->c.layer);
     r->layer[r->n] = h->child->valuestring;
-    r->node[r->n] = (int)cJSON_GetArrayItem(h, 1)->valuedouble;
-    r->idx[r->n++] = (int)cJSON_GetArrayItem(h, 2)->valuedouble;
+    r->node[r->n] = (int)kg_num(cJSON_GetArrayItem(h, 1), 1 << 30);
+    r->idx[r->n++] = (int)kg_num(cJSON_GetArrayItem(h, 2), 1 << 30);
     return 0;
 }
 
@@ -473,8 +482,8 @@ static int parse_node(walk *w, const cJSON *node, kin *r)
             if (has_tensor(k) || !strcmp(k->string, "initial_state") || !strcmp(k->string, "mask"))
                 return kg_refuse(&w->c, k->string, "(a call argument)");
         r->layer[r->n] = e->child->valuestring;
-        r->node[r->n] = (int)cJSON_GetArrayItem(e, 1)->valuedouble;
-        r->idx[r->n++] = (int)cJSON_GetArrayItem(e, 2)->valuedouble;
+        r->node[r->n] = (int)kg_num(cJSON_GetArrayItem(e, 1), 1 << 30);
+        r->idx[r->n++] = (int)kg_num(cJSON_GetArrayItem(e, 2), 1 << 30);
     }
     return 0;
 }
@@ -485,8 +494,8 @@ static int io_list(const cJSON *v, int i, const char **name, int *node, int *idx
     const cJSON *e = cJSON_IsString(cJSON_GetArrayItem(v, 0)) ? (i ? NULL : v) : cJSON_GetArrayItem(v, i);
     if (cJSON_GetArraySize(e) < 3 || !cJSON_IsString(e->child)) return 0;
     *name = e->child->valuestring;
-    *node = (int)cJSON_GetArrayItem(e, 1)->valuedouble;
-    *idx = (int)cJSON_GetArrayItem(e, 2)->valuedouble;
+    *node = (int)kg_num(cJSON_GetArrayItem(e, 1), 1 << 30);
+    *idx = (int)kg_num(cJSON_GetArrayItem(e, 2), 1 << 30);
     return 1;
 }
 

@@ -135,7 +135,7 @@ static int last_axis(kg_ctx *c, const char *k, const kg_tensor *x)
     const cJSON *v = kg_get(c, k);
     if (cJSON_IsArray(v) && cJSON_GetArraySize(v) == 1) v = v->child;
     if (!v || cJSON_IsNull(v)) return 0;
-    if (cJSON_IsNumber(v) && ((int)v->valuedouble == -1 || (int)v->valuedouble == x->ndim)) return 0;
+    if (cJSON_IsNumber(v) && (kg_num(v, KG_LIM) == -1 || kg_num(v, KG_LIM) == x->ndim)) return 0;
     return kg_refuse(c, k, "(not the last axis)");
 }
 
@@ -163,9 +163,9 @@ static int L_reshape(kg_ctx *c, const int *in, int nin, int *out)
     int64_t d[KG_MAXD], prod = 1;
     for (int i = 0; i < nd; i++) {
         const cJSON *e = cJSON_GetArrayItem(ts, i);
-        d[i] = cJSON_IsNumber(e) ? (int64_t)e->valuedouble : -1;
+        d[i] = cJSON_IsNumber(e) ? kg_num(e, KG_LIM) : -1;
         if (d[i] == -1 && unk < 0) unk = i;
-        else if (d[i] <= 0) return kg_refuse(c, "target_shape", "(bad size)");
+        else if (d[i] <= 0 || prod > KG_LIM / d[i]) return kg_refuse(c, "target_shape", "(bad size)");
         else prod *= d[i];
     }
     if (unk >= 0) d[unk] = prod ? T(0)->n / prod : 0;
@@ -506,18 +506,18 @@ static int amounts(kg_ctx *c, const char *k, int nsp, int64_t *tblr)
     memset(tblr, 0, 4 * sizeof *tblr);
     int64_t *p = nsp == 2 ? tblr : tblr + 2;
     if (cJSON_IsNumber(v)) {
-        for (int i = 0; i < 2 * nsp; i++) p[i] = (int64_t)v->valuedouble;
+        for (int i = 0; i < 2 * nsp; i++) p[i] = kg_num(v, KG_LIM);
         return 0;
     }
     int n = cJSON_GetArraySize(v);
     if (!cJSON_IsArray(v) || n != 2) return kg_refuse(c, k, "(not an int or a pair)");
     int i = 0;
     for (const cJSON *e = v->child; e; e = e->next) {
-        if (cJSON_IsNumber(e) && nsp == 1) p[i++] = (int64_t)e->valuedouble;
-        else if (cJSON_IsNumber(e)) { p[i] = p[i + 1] = (int64_t)e->valuedouble; i += 2; }
+        if (cJSON_IsNumber(e) && nsp == 1) p[i++] = kg_num(e, KG_LIM);
+        else if (cJSON_IsNumber(e)) { p[i] = p[i + 1] = kg_num(e, KG_LIM); i += 2; }
         else if (cJSON_GetArraySize(e) == 2 && nsp == 2) {
-            p[i++] = (int64_t)cJSON_GetArrayItem(e, 0)->valuedouble;
-            p[i++] = (int64_t)cJSON_GetArrayItem(e, 1)->valuedouble;
+            p[i++] = kg_num(cJSON_GetArrayItem(e, 0), KG_LIM);
+            p[i++] = kg_num(cJSON_GetArrayItem(e, 1), KG_LIM);
         } else return kg_refuse(c, k, "(bad form)");
     }
     for (i = 0; i < 4; i++)
