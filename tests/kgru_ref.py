@@ -12,7 +12,10 @@ GRUCell.call with reset_after=True), in float64:
 
 go_backwards reads the steps last to first (and returns them in that
 order); return_sequences gives every step's h. Reads CASEDIR/model.json
-(weightsManifest + shards) and CASEDIR/in0_bB.f32, writes out0_bB.f32."""
+(weightsManifest + shards) and CASEDIR/in0_bB.f32, writes out0_bB.f32 (in
+OUTDIR when given). reset_after=False (hh = act(x_h + (r * h) @ U_h), one
+bias) is implemented too, so the test can check this reference against
+TF.js's own GRU."""
 import json
 import os
 import sys
@@ -43,8 +46,11 @@ def load_weights(d, mj):
 
 def gru(x, cfg, W):
     name, u = cfg['name'], cfg['units']
-    assert cfg['reset_after'] and not cfg.get('stateful') and not cfg.get('return_state')
+    assert not cfg.get('stateful') and not cfg.get('return_state')
     k, rk, b = W[name + '/kernel'], W[name + '/recurrent_kernel'], W[name + '/bias']
+    after = bool(cfg.get('reset_after'))
+    if not after:
+        b = np.stack([b, np.zeros_like(b)])
     act, ract = ACT[cfg['activation']], ACT[cfg['recurrent_activation']]
     steps = x[::-1] if cfg.get('go_backwards') else x
     h, hs = np.zeros(u), []
@@ -53,13 +59,17 @@ def gru(x, cfg, W):
         rz = h @ rk + b[1]
         z = ract(xz[:u] + rz[:u])
         r = ract(xz[u:2 * u] + rz[u:2 * u])
-        hh = act(xz[2 * u:] + r * rz[2 * u:])
+        if after:
+            hh = act(xz[2 * u:] + r * rz[2 * u:])
+        else:
+            hh = act(xz[2 * u:] + (r * h) @ rk[:, 2 * u:])
         h = z * h + (1 - z) * hh
         hs.append(h)
     return np.stack(hs) if cfg.get('return_sequences') else h
 
 
-def main(d):
+def main(d, out=None):
+    out = out or d
     mj = json.load(open(os.path.join(d, 'model.json')))
     meta = json.load(open(os.path.join(d, 'meta.json')))
     layers = mj['modelTopology']['config']['layers']
@@ -75,8 +85,8 @@ def main(d):
             ys.append(y)
         y = np.stack(ys).astype('<f4')
         assert list(y.shape[1:]) == meta['outputs'][0], (y.shape, meta['outputs'])
-        y.tofile(os.path.join(d, 'out0_b%d.f32' % B))
+        y.tofile(os.path.join(out, 'out0_b%d.f32' % B))
 
 
 if __name__ == '__main__':
-    main(sys.argv[1])
+    main(*sys.argv[1:3])

@@ -13,13 +13,16 @@
 # "batches", ...}: src is the model to export, relative to the folder or
 # absolute), in{K}_b{B}.f32 and out{K}_b{B}.f32 (raw float32, batch first).
 # Both functions print a FAIL line for what they cannot build and list the
-# case folders built in DIR/cases.
+# case folders built in DIR/cases. klayers_gen also lists in DIR/refuse the
+# models an exporter must refuse: their meta.json "refuse" holds the start of
+# the one-line error expected (it names the layer and its class).
 KL_NODE=$ROOT/tests/node
 
 klayers_gen() {
     local dir=$1
     mkdir -p "$dir"
     : >"$dir/cases"
+    : >"$dir/refuse"
     if ! (cd "$KL_NODE" && node klayers_gen.js gen "$dir") >"$dir/gen.log" 2>&1; then
         fail klayers_gen "$(grep -v -e '^Hi, looks like' -e '^====' "$dir/gen.log" | tail -n 3 | tr '\n' ' ')"
         return 1
@@ -27,6 +30,7 @@ klayers_gen() {
     local m name
     for m in "$dir"/*/meta.json; do
         name=$(basename "$(dirname "$m")")
+        if grep -q '"refuse": "' "$m"; then echo "$dir/$name" >>"$dir/refuse"; continue; fi
         if grep -q '"ref": "kgru"' "$m" && ! $PY "$ROOT/tests/kgru_ref.py" "$dir/$name" >"$dir/$name.ref.log" 2>&1; then
             fail "klayers_ref_$name" "$(tail -n 2 "$dir/$name.ref.log" | tr '\n' ' ')"
             continue

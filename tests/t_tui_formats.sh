@@ -134,7 +134,11 @@ else fail tui_gguf_metadata_info "general.architecture=$arch not shown: $(grep -
 tui_keys Tab i c
 if tui_wait "Convert"; then
     row=$(grep -m1 'Format ' "$T/screen")
-    if echo "$row" | grep -q '< safetensors >  also:.* gguf' && tui_wait "not offered: keras"; then pass tui_convert_formats_gguf
+    # the reasons for the others: under the field when they fit, else behind `w`
+    if echo "$row" | grep -q '< safetensors >  also:.* gguf' &&
+        { grep -q "not offered: keras" "$T/screen" ||
+          { tui_wait "w lists why" >/dev/null && tui_keys w && tui_wait "keras: Keras 3" >/dev/null && tui_keys x &&
+            tui_wait "w lists why" >/dev/null; }; }; then pass tui_convert_formats_gguf
     else fail tui_convert_formats_gguf "$row"; fi
     # GGUF -> GGUF is offered, with its own file ending
     tui_keys Right

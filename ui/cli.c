@@ -2,6 +2,7 @@
  * (error printing, opening, progress on stderr, signals). */
 #include <cJSON.h>
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +12,8 @@
 #include <unistd.h>
 
 #include "ckpt/convert.h"
+#include "ckpt/remap.h"
+#include "args.h"
 #include "cli.h"
 #include "safe.h"
 #include "tui.h"
@@ -77,6 +80,9 @@ static const cli_cmd commands[] = {
      "                      (gpt2, bert, llama, llama3, mistral, gemma, qwen2): config.json,\n"
      "                      metadata.json, model.weights.h5, tokenizer.json, assets/tokenizer/;\n"
      "                      --no-tokenizer writes the backbone alone\n"
+     "  --to numpy          OUT.py with predict(x) in NumPy only and OUT.npz (the weights)\n"
+     "                      from a Keras model with its config; a layer it cannot\n"
+     "                      export is named and nothing is written\n"
      "  --compress          npz: deflated members (np.savez_compressed)\n"
      "  --quantize Q        tfjs: quantize float32 weights as tensorflowjs_converter,\n"
      "                      Q = uint8, uint16 (affine, min/scale per tensor) or float16\n"
@@ -219,6 +225,34 @@ int cli_usage(const char *cmd, const char *fmt, ...)
     return EXIT_USAGE;
 }
 
+int cli_oom(void)
+{
+    fprintf(stderr, "ckpt: out of memory\n");
+    return EXIT_INPUT;
+}
+
+int cli_remap_build(const char *const *renames, int nren, const char *const *maps, int nmaps,
+                    const char *const *sets, int nsets, ckpt_remap **out)
+{
+    ckpt_err e;
+    ckpt_err_clear(&e);
+    for (int k = 0; k < nsets; k++)
+        if (!strchr(sets[k], '=') || sets[k][0] == '=') {
+            fprintf(stderr, "ckpt: --set wants KEY=N, got '%s'\n", cli_esc(sets[k]));
+            return EXIT_USAGE;
+        }
+    for (int k = 0; k < nren && !e.code; k++) ckpt_remap_add_rename(out, renames[k], &e);
+    for (int k = 0; k < nmaps && !e.code; k++) ckpt_remap_append(out, maps[k], &e);
+    for (int k = 0; k < nsets && !e.code; k++) {
+        const char *eq = strchr(sets[k], '=');
+        char key[128];
+        snprintf(key, sizeof key, "%.*s", (int)(eq - sets[k]), sets[k]);
+        if (!*out) ckpt_remap_parse("", "--set", out, &e);
+        if (!e.code) ckpt_remap_set_var(*out, key, eq + 1, &e);
+    }
+    return e.code ? cli_fail(&e) : 0;
+}
+
 int cli_open(const char *path, ckpt_model **m)
 {
     ckpt_err err;
@@ -295,13 +329,17 @@ void cli_progress_init(cli_progress *p)
     p->t0 = now_s();
 }
 
-int cli_progress_arg(cli_progress *p, const char *arg)
+int cli_progress_opt(cli_progress *p, const char *cmd, int c, const char *arg)
 {
-    if (!strcmp(arg, "--quiet") || !strcmp(arg, "-q")) p->mode = CLI_PROGRESS_NONE;
-    else if (!strcmp(arg, "--progress=json")) p->mode = CLI_PROGRESS_JSON;
-    else if (!strcmp(arg, "--progress=bar")) p->mode = CLI_PROGRESS_BAR;
-    else if (!strcmp(arg, "--progress=none")) p->mode = CLI_PROGRESS_NONE;
-    else return 0;
+    if (c == CLI_OPT_QUIET) p->mode = CLI_PROGRESS_NONE;
+    else if (c != CLI_OPT_PROGRESS) return 0;
+    else if (!strcmp(arg, "json")) p->mode = CLI_PROGRESS_JSON;
+    else if (!strcmp(arg, "bar")) p->mode = CLI_PROGRESS_BAR;
+    else if (!strcmp(arg, "none")) p->mode = CLI_PROGRESS_NONE;
+    else {
+        cli_usage(cmd, "--progress wants bar, json or none, got '%s'", arg);
+        return -1;
+    }
     return 1;
 }
 
@@ -391,32 +429,25 @@ static int open_interactive(const char *path, const char *theme)
 int cli_main(int argc, char **argv)
 {
     const char *theme = NULL;
-    int i = 1;
-    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            print_help(stdout);
-            return EXIT_OK;
+    enum { O_EXT = 256, O_THEME };
+    static const struct option rows[] = {{"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},
+                                         {"allow-external-data", no_argument, NULL, O_EXT},
+                                         {"theme", required_argument, NULL, O_THEME}, {0}};
+    int o;
+    opterr = 0;
+    /* '+': the options before the command; the command parses its own */
+    while ((o = getopt_long(argc, argv, "+:hV", rows, NULL)) != -1) {
+        if (o == 'h') { print_help(stdout); return EXIT_OK; }
+        if (o == 'V') { printf("ckpt %s\n", CKPT_VERSION); return EXIT_OK; }
+        if (o == O_EXT) ckpt_set_allow_external_data(1);
+        else if (o == O_THEME) theme = optarg;
+        else {
+            fprintf(stderr, "ckpt: %s '%s'\n", o == ':' ? "missing value for" : "unknown option", argv[optind - 1]);
+            print_help(stderr);
+            return EXIT_USAGE;
         }
-        if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-V")) {
-            printf("ckpt %s\n", CKPT_VERSION);
-            return EXIT_OK;
-        }
-        if (!strcmp(argv[i], "--allow-external-data")) {
-            ckpt_set_allow_external_data(1);
-            continue;
-        }
-        if (!strcmp(argv[i], "--theme") && i + 1 < argc) {
-            theme = argv[++i];
-            continue;
-        }
-        if (!strncmp(argv[i], "--theme=", 8)) {
-            theme = argv[i] + 8;
-            continue;
-        }
-        fprintf(stderr, "ckpt: unknown option '%s'\n", argv[i]);
-        print_help(stderr);
-        return EXIT_USAGE;
     }
+    int i = optind;
     if (i >= argc) {
         if (!isatty(1)) {
             print_help(stderr);
@@ -428,7 +459,7 @@ int cli_main(int argc, char **argv)
     if (c) {
         int sub_argc = argc - i;
         char **sub = argv + i;
-        for (int k = 1; k < sub_argc; k++)
+        for (int k = 1; k < sub_argc && strcmp(sub[k], "--"); k++)
             if (!strcmp(sub[k], "--help") || !strcmp(sub[k], "-h")) {
                 fputs(c->usage, stdout);
                 return EXIT_OK;

@@ -7,6 +7,7 @@
 
 #include "ckpt/check.h"
 #include "ckpt/remap.h"
+#include "args.h"
 #include "cli.h"
 #include "safe.h"
 
@@ -18,34 +19,35 @@ int cmd_check(int argc, char **argv)
     ckpt_target *target = NULL;
     ckpt_err merr;
     ckpt_err_clear(&merr);
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) json = 1;
-        else if (!strcmp(argv[i], "--include-optimizer")) incl_opt = 1;
-        else if (!strcmp(argv[i], "--expect") || !strcmp(argv[i], "--map") || !strcmp(argv[i], "--set")) {
-            if (i + 1 >= argc) { ckpt_remap_free(map); return cli_usage("check", "%s needs a value", argv[i]); }
-            const char *v = argv[++i];
-            if (!strcmp(argv[i - 1], "--expect")) expect = v;
-            else if (!strcmp(argv[i - 1], "--map")) { if (!merr.code) ckpt_remap_append(&map, v, &merr); }
-            else {
-                const char *eq = strchr(v, '=');
-                if (!eq) { ckpt_remap_free(map); return cli_usage("check", "--set wants KEY=N"); }
-                char key[128];
-                snprintf(key, sizeof key, "%.*s", (int)(eq - v), v);
-                if (!map && !merr.code) ckpt_remap_parse("", "--set", &map, &merr);
-                if (!merr.code) ckpt_remap_set_var(map, key, eq + 1, &merr);
-            }
-        }
-        else if (argv[i][0] == '-' && argv[i][1]) return cli_usage("check", "unknown option '%s'", argv[i]);
-        else if (path) return cli_usage("check", "one PATH only");
-        else path = argv[i];
+    enum { O_INCL = CLI_OPT_FIRST_CMD, O_EXPECT, O_MAP, O_SET };
+    static const struct option rows[] = {
+        {"json", no_argument, NULL, CLI_OPT_JSON}, {"include-optimizer", no_argument, NULL, O_INCL},
+        {"expect", required_argument, NULL, O_EXPECT}, {"map", required_argument, NULL, O_MAP},
+        {"set", required_argument, NULL, O_SET}, {0}};
+    cli_args args;
+    const char **maps = calloc((size_t)argc + 1, sizeof *maps), **sets = calloc((size_t)argc + 1, sizeof *sets);
+    int nmaps = 0, nsets = 0;
+    if (!maps || !sets || cli_args_init(&args, "check", argc, argv, rows)) { free(maps); free(sets); return cli_oom(); }
+    const char *ov;
+    int oc;
+    while ((oc = cli_args_next(&args, &ov)) > 0) {
+        if (oc == CLI_OPT_JSON) json = 1;
+        else if (oc == O_INCL) incl_opt = 1;
+        else if (oc == O_EXPECT) expect = ov;
+        else if (oc == O_MAP) maps[nmaps++] = ov;
+        else if (oc == O_SET) sets[nsets++] = ov;
     }
-    if (!path) { ckpt_remap_free(map); return cli_usage("check", "missing PATH"); }
-    if (map && !expect) { ckpt_remap_free(map); return cli_usage("check", "--map/--set go with --expect TARGET"); }
-    if (incl_opt && !expect) return cli_usage("check", "--include-optimizer goes with --expect TARGET");
-    if (merr.code) { ckpt_remap_free(map); return cli_fail(&merr); }
+    int rc = oc < 0 || cli_args_one(&args, "PATH", &path) ? EXIT_USAGE : 0;
+    cli_args_free(&args);
+    if (!rc && (nmaps || nsets) && !expect) rc = cli_usage("check", "--map/--set go with --expect TARGET");
+    if (!rc && incl_opt && !expect) rc = cli_usage("check", "--include-optimizer goes with --expect TARGET");
+    if (!rc) rc = cli_remap_build(NULL, 0, maps, nmaps, sets, nsets, &map);
+    free(maps);
+    free(sets);
+    if (rc) { ckpt_remap_free(map); return rc; }
     if (expect && ckpt_target_load(expect, &target, &merr)) { ckpt_remap_free(map); return cli_fail(&merr); }
     ckpt_model *m;
-    int rc = cli_open(path, &m);
+    rc = cli_open(path, &m);
     if (rc) { ckpt_remap_free(map); ckpt_target_free(target); return rc; }
     ckpt_findings f = {0};
     ckpt_err err;

@@ -8,6 +8,7 @@
 
 #include "ckpt/convert.h"
 #include "ckpt/remap.h"
+#include "args.h"
 #include "cli.h"
 #include "safe.h"
 
@@ -41,109 +42,150 @@ static int conv_progress_cb(void *ud, const ckpt_progress *pr)
     return cli_progress_cb(c->bar, pr);
 }
 
+/* What the command line asked for. */
+typedef struct conv_args {
+    const char *in, *out, *to;
+    int json;
+    ckpt_convert_opts o;
+    cli_progress prog;
+    const char **renames, **maps, **sets;
+    int nren, nmaps, nsets;
+    char **kv;
+    int nkv;
+} conv_args;
+
+enum { O_TO = CLI_OPT_FIRST_CMD, O_SHARD, O_RENAME, O_MAP, O_SET, O_DTYPE, O_NAMING, O_INCL, O_OPT,
+       O_WRITER /* + index into the writer option names */ };
+
+/* The fixed rows, then every writer option a format declares (.opts), so
+ * a new writer's options need no code here. */
+typedef struct conv_wnames { const char *name[256]; char buf[4096]; } conv_wnames;
+
+static int conv_rows(cli_args *a, int argc, char **argv, conv_wnames *wn)
+{
+    static const struct option rows[] = {
+        CLI_PROGRESS_ROWS, {"output", required_argument, NULL, 'o'}, {"to", required_argument, NULL, O_TO},
+        {"json", no_argument, NULL, CLI_OPT_JSON}, {"shard-size", required_argument, NULL, O_SHARD},
+        {"rename", required_argument, NULL, O_RENAME}, {"map", required_argument, NULL, O_MAP},
+        {"set", required_argument, NULL, O_SET}, {"dtype", required_argument, NULL, O_DTYPE},
+        {"naming", required_argument, NULL, O_NAMING}, {"include-optimizer", no_argument, NULL, O_INCL},
+        {"opt", required_argument, NULL, O_OPT}, {0}};
+    if (cli_args_init(a, "convert", argc, argv, rows)) return -1;
+    const char **names = wn->name;
+    char *buf = wn->buf;
+    size_t used = 0;
+    int n = 0;
+    for (int k = 0; writer_opts[k]; k++) names[n++] = writer_opts[k];
+    for (int f = 0; f < ckpt_format_count(); f++) {
+        const char *p = ckpt_format_opts(f);
+        while (*p && n < 255) {
+            size_t w = strcspn(p, " "), l = w - (w && p[w - 1] == '!');
+            if (l && used + l + 1 < sizeof wn->buf) {
+                memcpy(buf + used, p, l);
+                buf[used + l] = 0;
+                names[n++] = buf + used;
+                used += l + 1;
+            }
+            p += w;
+            while (*p == ' ') p++;
+        }
+    }
+    for (int k = 0; k < n; k++) {
+        int kind = k < 4 ? 1 : ckpt_writer_opt_kind(names[k]);
+        if (cli_args_add(a, names[k], kind == 2 ? no_argument : required_argument, O_WRITER + k)) return -1;
+    }
+    return 0;
+}
+
+/* One option; 0, or the exit code after printing a usage error. */
+static int conv_opt(conv_args *c, int id, const char *v, const char **wnames)
+{
+    int p = cli_progress_opt(&c->prog, "convert", id, v);
+    if (p) return p < 0 ? EXIT_USAGE : 0;
+    switch (id) {
+    case 'o': c->out = v; break;
+    case O_TO: c->to = v; break;
+    case CLI_OPT_JSON: c->json = 1; break;
+    case O_SHARD:
+        if (!ckpt_parse_size(v, &c->o.shard_size))
+            return cli_usage("convert", "bad size '%s' (examples: 5GB, 500MB, 2GiB)", v);
+        break;
+    case O_RENAME: c->renames[c->nren++] = v; break;
+    case O_MAP: c->maps[c->nmaps++] = v; break;
+    case O_SET: c->sets[c->nsets++] = v; break;
+    case O_DTYPE:
+        c->o.cast = ckpt_dtype_from_name(v);
+        if (!c->o.cast || !ckpt_dtype_is_float(c->o.cast))
+            return cli_usage("convert", "--dtype wants a floating-point dtype (F32, F16, BF16, F64, ...), got '%s'", v);
+        break;
+    case O_NAMING: c->o.naming = v; break;
+    case O_INCL: c->o.include_optimizer = 1; break;
+    case O_OPT:
+        if (!strchr(v, '=')) return cli_usage("convert", "--opt wants KEY=VALUE");
+        c->kv[c->nkv++] = strdup(v);
+        break;
+    default:   /* a writer option: "NAME=VALUE", a flag "NAME=1" */
+        c->kv[c->nkv++] = cli_kv(wnames[id - O_WRITER], v ? v : "1");
+    }
+    return 0;
+}
+
+static int conv_parse(int argc, char **argv, conv_args *c)
+{
+    cli_args a;
+    conv_wnames wn;
+    int id = 0, rc = 0;
+    const char *v;
+    if (conv_rows(&a, argc, argv, &wn)) { cli_args_free(&a); return cli_oom(); }
+    while (!rc && (id = cli_args_next(&a, &v)) > 0) rc = conv_opt(c, id, v, wn.name);
+    if (!rc && id < 0) rc = EXIT_USAGE;
+    if (!rc && a.npos > 1) rc = cli_usage("convert", "one input only (got '%s' and '%s')", a.pos[0], a.pos[1]);
+    if (!rc && a.npos == 1) c->in = a.pos[0];
+    cli_args_free(&a);
+    if (!rc && !c->in) rc = cli_usage("convert", "missing input");
+    if (!rc && !c->out) rc = cli_usage("convert", "missing -o OUT");
+    return rc;
+}
+
+/* --to, else from the output's name; a directory ("out/") is the Hub's layout */
+static int conv_format(conv_args *c)
+{
+    /* --package zip -o x.zip: the weights inside are safetensors unless --to says otherwise */
+    for (int k = 0; !c->to && k < c->nkv; k++)
+        if (c->kv[k] && !strncmp(c->kv[k], "package=", 8)) c->to = "safetensors";
+    if (!c->to) c->to = ckpt_format_for_output(c->out);
+    if (!c->to) {
+        size_t ol = strlen(c->out);
+        struct stat st;
+        if ((ol && c->out[ol - 1] == '/') || (stat(c->out, &st) == 0 && S_ISDIR(st.st_mode))) c->to = "safetensors";
+    }
+    if (!c->to) return cli_usage("convert", "cannot tell the output format from '%s': give --to FORMAT", c->out);
+    return 0;
+}
+
 int cmd_convert(int argc, char **argv)
 {
-    const char *in = NULL, *out = NULL, *to = NULL;
-    int json = 0, rc;
-    ckpt_convert_opts o;
-    memset(&o, 0, sizeof o);
-    cli_progress prog;
-    cli_progress_init(&prog);
-    const char **renames = calloc((size_t)argc, sizeof *renames);
-    const char **maps = calloc((size_t)argc, sizeof *maps);
-    const char **sets = calloc((size_t)argc, sizeof *sets);
-    int nmaps = 0, nsets = 0;
+    conv_args ca;
+    memset(&ca, 0, sizeof ca);
+    cli_progress_init(&ca.prog);
+    ca.renames = calloc((size_t)argc + 1, sizeof *ca.renames);
+    ca.maps = calloc((size_t)argc + 1, sizeof *ca.maps);
+    ca.sets = calloc((size_t)argc + 1, sizeof *ca.sets);
+    ca.kv = calloc((size_t)argc + 1, sizeof *ca.kv);
     ckpt_remap *remap = NULL;
-    char **kv = calloc((size_t)argc, sizeof *kv);
-    int nren = 0, nkv = 0;
-    if (!renames || !kv || !maps || !sets) {
-        fprintf(stderr, "ckpt: out of memory\n");
-        return EXIT_INPUT;
-    }
-#define NEED_ARG() do { if (i + 1 >= argc) { rc = cli_usage("convert", "%s needs a value", a); goto out; } } while (0)
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (cli_progress_arg(&prog, a)) continue;
-        if (!strcmp(a, "-o") || !strcmp(a, "--output")) { NEED_ARG(); out = argv[++i]; }
-        else if (!strcmp(a, "--to")) { NEED_ARG(); to = argv[++i]; }
-        else if (!strcmp(a, "--json")) json = 1;
-        else if (!strcmp(a, "--shard-size")) {
-            NEED_ARG();
-            if (!ckpt_parse_size(argv[++i], &o.shard_size)) {
-                rc = cli_usage("convert", "bad size '%s' (examples: 5GB, 500MB, 2GiB)", argv[i]);
-                goto out;
-            }
-        } else if (!strcmp(a, "--rename")) { NEED_ARG(); renames[nren++] = argv[++i]; }
-        else if (!strcmp(a, "--map")) { NEED_ARG(); maps[nmaps++] = argv[++i]; }
-        else if (!strcmp(a, "--set")) {
-            NEED_ARG();
-            if (!strchr(argv[i + 1], '=')) { rc = cli_usage("convert", "--set wants KEY=N"); goto out; }
-            sets[nsets++] = argv[++i];
-        }
-        else if (!strcmp(a, "--dtype")) {
-            NEED_ARG();
-            o.cast = ckpt_dtype_from_name(argv[++i]);
-            if (!o.cast || !ckpt_dtype_is_float(o.cast)) {
-                rc = cli_usage("convert", "--dtype wants a floating-point dtype (F32, F16, BF16, F64, ...), got '%s'", argv[i]);
-                goto out;
-            }
-        } else if (!strcmp(a, "--naming")) { NEED_ARG(); o.naming = argv[++i]; }
-        else if (!strcmp(a, "--include-optimizer")) o.include_optimizer = 1;
-        else if (!strcmp(a, "--opt")) {
-            NEED_ARG();
-            if (!strchr(argv[i + 1], '=')) { rc = cli_usage("convert", "--opt wants KEY=VALUE"); goto out; }
-            kv[nkv++] = strdup(argv[++i]);
-        } else if (a[0] == '-' && a[1] == '-') {
-            int known = 0;
-            for (int k = 0; writer_opts[k]; k++)
-                if (!strcmp(a + 2, writer_opts[k])) {
-                    NEED_ARG();
-                    kv[nkv++] = cli_kv(writer_opts[k], argv[i + 1]);
-                    i++;
-                    known = 1;
-                }
-            /* options a writer declares in its format entry (ckpt_format_opts) */
-            int kind = known ? 0 : ckpt_writer_opt_kind(a + 2);
-            if (kind == 2) kv[nkv++] = cli_kv(a + 2, "1");
-            else if (kind == 1) {
-                NEED_ARG();
-                kv[nkv++] = cli_kv(a + 2, argv[++i]);
-            } else if (!known) { rc = cli_usage("convert", "unknown option '%s'", a); goto out; }
-        } else if (a[0] == '-' && a[1]) { rc = cli_usage("convert", "unknown option '%s'", a); goto out; }
-        else if (in) { rc = cli_usage("convert", "one input only (got '%s' and '%s')", in, a); goto out; }
-        else in = a;
-    }
-#undef NEED_ARG
-    if (!in) { rc = cli_usage("convert", "missing input"); goto out; }
-    if (!out) { rc = cli_usage("convert", "missing -o OUT"); goto out; }
-    if (!to) {
-        /* --package zip -o x.zip: the weights inside are safetensors unless --to says otherwise */
-        for (int k = 0; k < nkv; k++)
-            if (kv[k] && !strncmp(kv[k], "package=", 8)) to = "safetensors";
-    }
-    if (!to) to = ckpt_format_for_output(out);
-    /* a directory output ("out/") is the Hub's layout: sharded safetensors */
-    if (!to) {
-        size_t ol = strlen(out);
-        struct stat st;
-        if ((ol && out[ol - 1] == '/') || (stat(out, &st) == 0 && S_ISDIR(st.st_mode))) to = "safetensors";
-    }
-    if (!to) { rc = cli_usage("convert", "cannot tell the output format from '%s': give --to FORMAT", out); goto out; }
+    int rc;
+    if (!ca.renames || !ca.kv || !ca.maps || !ca.sets) { rc = cli_oom(); goto out; }
+    if ((rc = conv_parse(argc, argv, &ca)) || (rc = conv_format(&ca))) goto out;
+    ckpt_convert_opts o = ca.o;
+    cli_progress prog = ca.prog;
+    const char *in = ca.in, *out = ca.out, *to = ca.to;
+    const char **renames = ca.renames;
+    char **kv = ca.kv;
+    int json = ca.json, nren = ca.nren, nkv = ca.nkv;
 
     /* --rename and --map go through one rules list, renames first */
-    if (nmaps || nsets) {
-        ckpt_err rerr;
-        ckpt_err_clear(&rerr);
-        for (int k = 0; k < nren && !rerr.code; k++) ckpt_remap_add_rename(&remap, renames[k], &rerr);
-        for (int k = 0; k < nmaps && !rerr.code; k++) ckpt_remap_append(&remap, maps[k], &rerr);
-        for (int k = 0; k < nsets && !rerr.code; k++) {
-            char key[128];
-            const char *eq = strchr(sets[k], '=');
-            snprintf(key, sizeof key, "%.*s", (int)(eq - sets[k]), sets[k]);
-            if (!remap) ckpt_remap_parse("", "--set", &remap, &rerr);
-            if (!rerr.code) ckpt_remap_set_var(remap, key, eq + 1, &rerr);
-        }
-        if (rerr.code) { rc = cli_fail(&rerr); goto out; }
+    if (ca.nmaps || ca.nsets) {
+        if ((rc = cli_remap_build(renames, nren, ca.maps, ca.nmaps, ca.sets, ca.nsets, &remap))) goto out;
         nren = 0;
     }
     ckpt_model *m;
@@ -199,11 +241,11 @@ int cmd_convert(int argc, char **argv)
     }
     ckpt_close(m);
 out:
-    for (int k = 0; k < nkv; k++) free(kv[k]);
-    free(kv);
-    free(renames);
-    free(maps);
-    free(sets);
+    for (int k = 0; k < ca.nkv; k++) free(ca.kv[k]);
+    free(ca.kv);
+    free(ca.renames);
+    free(ca.maps);
+    free(ca.sets);
     ckpt_remap_free(remap);
     return rc;
 }

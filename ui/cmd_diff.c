@@ -10,6 +10,7 @@
 
 #include "ckpt/diff.h"
 #include "ckpt/remap.h"
+#include "args.h"
 #include "cli.h"
 #include "safe.h"
 
@@ -50,41 +51,40 @@ int cmd_diff(int argc, char **argv)
     ckpt_model *A = NULL, *B = NULL;
     ckpt_diff *d = NULL;
     if (!maps || !sets) { free(maps); free(sets); fprintf(stderr, "ckpt: out of memory\n"); return EXIT_INPUT; }
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (cli_progress_arg(&prog, a)) continue;
-        if (!strcmp(a, "--json")) json = 1;
-        else if (!strcmp(a, "--values")) o.values = 1;
-        else if (!strcmp(a, "--include-optimizer")) o.include_optimizer = 1;
-        else if (!strcmp(a, "--map") || !strcmp(a, "--atol") || !strcmp(a, "--rtol") || !strcmp(a, "--set")) {
-            if (i + 1 >= argc) { rc = cli_usage("diff", "%s needs a value", a); goto out; }
-            const char *v = argv[++i];
-            if (!strcmp(a, "--map")) maps[nmaps++] = v;
-            else if (!strcmp(a, "--set")) {
-                if (!strchr(v, '=')) { rc = cli_usage("diff", "--set wants KEY=N"); goto out; }
-                sets[nsets++] = v;
-            } else if (!parse_num(v, !strcmp(a, "--atol") ? &o.atol : &o.rtol)) {
-                rc = cli_usage("diff", "%s wants a non-negative number, got '%s'", a, v);
-                goto out;
-            }
-        } else if (a[0] == '-' && a[1]) { rc = cli_usage("diff", "unknown option '%s'", a); goto out; }
-        else if (!pa) pa = a;
-        else if (!pb) pb = a;
-        else { rc = cli_usage("diff", "two checkpoints only"); goto out; }
+    enum { O_VALUES = CLI_OPT_FIRST_CMD, O_INCL, O_MAP, O_SET, O_ATOL, O_RTOL };
+    static const struct option rows[] = {
+        CLI_PROGRESS_ROWS, {"json", no_argument, NULL, CLI_OPT_JSON}, {"values", no_argument, NULL, O_VALUES},
+        {"include-optimizer", no_argument, NULL, O_INCL}, {"map", required_argument, NULL, O_MAP},
+        {"set", required_argument, NULL, O_SET}, {"atol", required_argument, NULL, O_ATOL},
+        {"rtol", required_argument, NULL, O_RTOL}, {0}};
+    cli_args args;
+    if (cli_args_init(&args, "diff", argc, argv, rows)) { rc = cli_oom(); goto out; }
+    const char *ov;
+    int oc;
+    while ((oc = cli_args_next(&args, &ov)) > 0) {
+        int p = cli_progress_opt(&prog, "diff", oc, ov);
+        if (p < 0) { oc = -1; break; }
+        if (p) continue;
+        if (oc == CLI_OPT_JSON) json = 1;
+        else if (oc == O_VALUES) o.values = 1;
+        else if (oc == O_INCL) o.include_optimizer = 1;
+        else if (oc == O_MAP) maps[nmaps++] = ov;
+        else if (oc == O_SET) sets[nsets++] = ov;
+        else if (!parse_num(ov, oc == O_ATOL ? &o.atol : &o.rtol)) {
+            cli_usage("diff", "--%s wants a non-negative number, got '%s'", cli_args_name(&args, oc), ov);
+            oc = -1;
+            break;
+        }
     }
-    if (!pb) { rc = cli_usage("diff", "wants two checkpoints: ckpt diff A B"); goto out; }
+    if (oc == 0 && args.npos > 2) { cli_usage("diff", "two checkpoints only"); oc = -1; }
+    if (oc == 0 && args.npos < 2) { cli_usage("diff", "wants two checkpoints: ckpt diff A B"); oc = -1; }
+    if (oc == 0) { pa = args.pos[0]; pb = args.pos[1]; }
+    cli_args_free(&args);
+    if (oc < 0) { rc = EXIT_USAGE; goto out; }
     if ((o.atol > 0 || o.rtol > 0) && !o.values) { rc = cli_usage("diff", "--atol/--rtol go with --values"); goto out; }
     ckpt_err err;
     ckpt_err_clear(&err);
-    for (int k = 0; k < nmaps && !err.code; k++) ckpt_remap_append(&map, maps[k], &err);
-    for (int k = 0; k < nsets && !err.code; k++) {
-        const char *eq = strchr(sets[k], '=');
-        char key[128];
-        snprintf(key, sizeof key, "%.*s", (int)(eq - sets[k]), sets[k]);
-        if (!map) ckpt_remap_parse("", "--set", &map, &err);
-        if (!err.code) ckpt_remap_set_var(map, key, eq + 1, &err);
-    }
-    if (err.code) { rc = cli_fail(&err); goto out; }
+    if ((rc = cli_remap_build(NULL, 0, maps, nmaps, sets, nsets, &map))) goto out;
     if ((rc = cli_open(pa, &A))) goto out;
     if ((rc = cli_open(pb, &B))) goto out;
     o.map_a = map;

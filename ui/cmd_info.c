@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "cli.h"
 #include "safe.h"
 #include "shown.h"
@@ -17,13 +18,15 @@ int cmd_info(int argc, char **argv)
 {
     const char *path = NULL;
     int json = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) json = 1;
-        else if (argv[i][0] == '-' && argv[i][1]) return cli_usage("info", "unknown option '%s'", argv[i]);
-        else if (path) return cli_usage("info", "one PATH only");
-        else path = argv[i];
-    }
-    if (!path) return cli_usage("info", "missing PATH");
+    static const struct option rows[] = {{"json", no_argument, NULL, CLI_OPT_JSON}, {0}};
+    cli_args args;
+    if (cli_args_init(&args, "info", argc, argv, rows)) return cli_oom();
+    const char *ov;
+    int oc;
+    while ((oc = cli_args_next(&args, &ov)) > 0)
+        if (oc == CLI_OPT_JSON) json = 1;
+    if (oc < 0 || cli_args_one(&args, "PATH", &path)) { cli_args_free(&args); return EXIT_USAGE; }
+    cli_args_free(&args);
     ckpt_model *m;
     int rc = cli_open(path, &m);
     if (rc) return rc;

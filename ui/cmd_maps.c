@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ckpt/remap.h"
+#include "args.h"
 #include "cli.h"
 #include "safe.h"
 
@@ -22,16 +23,10 @@ static int preview(const char *path, const char **maps, int nmaps, const char **
     ckpt_remap *r = NULL;
     ckpt_err err;
     ckpt_err_clear(&err);
-    for (int k = 0; k < nmaps && !err.code; k++) ckpt_remap_append(&r, maps[k], &err);
-    for (int k = 0; k < nsets && !err.code; k++) {
-        const char *eq = strchr(sets[k], '=');
-        char key[128];
-        snprintf(key, sizeof key, "%.*s", (int)(eq - sets[k]), sets[k]);
-        ckpt_remap_set_var(r, key, eq + 1, &err);
-    }
-    if (err.code) { int rc = cli_fail(&err); ckpt_remap_free(r); return rc; }
+    int rc = cli_remap_build(NULL, 0, maps, nmaps, sets, nsets, &r);
+    if (rc) { ckpt_remap_free(r); return rc; }
     ckpt_model *m;
-    int rc = cli_open(path, &m);
+    rc = cli_open(path, &m);
     if (rc) { ckpt_remap_free(r); return rc; }
     ckpt_remapped *v = NULL;
     if (ckpt_remap_preview(r, m, &v, &err)) {
@@ -94,21 +89,25 @@ int cmd_maps(int argc, char **argv)
     const char **maps = calloc((size_t)argc + 1, sizeof *maps), **sets = calloc((size_t)argc + 1, sizeof *sets);
     int nmaps = 0, nsets = 0, rc = EXIT_OK;
     if (!maps || !sets) { free(maps); free(sets); fprintf(stderr, "ckpt: out of memory\n"); return EXIT_INPUT; }
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--json")) json = 1;
-        else if (!strcmp(a, "--preview") || !strcmp(a, "--map") || !strcmp(a, "--set")) {
-            if (i + 1 >= argc) { rc = cli_usage("maps", "%s needs a value", a); goto out; }
-            if (!strcmp(a, "--preview")) path = argv[++i];
-            else if (!strcmp(a, "--map")) maps[nmaps++] = argv[++i];
-            else {
-                if (!strchr(argv[i + 1], '=')) { rc = cli_usage("maps", "--set wants KEY=N"); goto out; }
-                sets[nsets++] = argv[++i];
-            }
-        } else if (a[0] == '-' && a[1]) { rc = cli_usage("maps", "unknown option '%s'", a); goto out; }
-        else if (name) { rc = cli_usage("maps", "one NAME only"); goto out; }
-        else name = a;
+    enum { O_PREVIEW = CLI_OPT_FIRST_CMD, O_MAP, O_SET };
+    static const struct option rows[] = {{"json", no_argument, NULL, CLI_OPT_JSON},
+                                         {"preview", required_argument, NULL, O_PREVIEW},
+                                         {"map", required_argument, NULL, O_MAP},
+                                         {"set", required_argument, NULL, O_SET}, {0}};
+    cli_args args;
+    if (cli_args_init(&args, "maps", argc, argv, rows)) { rc = cli_oom(); goto out; }
+    const char *ov;
+    int oc;
+    while ((oc = cli_args_next(&args, &ov)) > 0) {
+        if (oc == CLI_OPT_JSON) json = 1;
+        else if (oc == O_PREVIEW) path = ov;
+        else if (oc == O_MAP) maps[nmaps++] = ov;
+        else if (oc == O_SET) sets[nsets++] = ov;
     }
+    if (oc == 0 && args.npos > 1) { cli_usage("maps", "one NAME only"); oc = -1; }
+    if (oc == 0 && args.npos == 1) name = args.pos[0];
+    cli_args_free(&args);
+    if (oc < 0) { rc = EXIT_USAGE; goto out; }
     if (path) {
         if (name) maps[nmaps++] = NULL; /* placeholder replaced below */
         if (name) {

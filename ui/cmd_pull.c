@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ckpt/hub.h"
+#include "args.h"
 #include "cli.h"
 
 int cmd_pull(int argc, char **argv)
@@ -17,29 +18,31 @@ int cmd_pull(int argc, char **argv)
     cli_progress_init(&prog);
     if (!inc) return EXIT_INPUT;
     int rc = 0;
-    for (int i = 1; i < argc && !rc; i++) {
-        const char *a = argv[i];
-        if (cli_progress_arg(&prog, a)) continue;
-        if (!strcmp(a, "--include") || !strcmp(a, "--revision") || !strcmp(a, "--parallel")) {
-            if (i + 1 >= argc) { rc = cli_usage("pull", "%s needs a value", a); break; }
-            const char *v = argv[++i];
-            if (a[2] == 'i') inc[ninc++] = v;
-            else if (a[2] == 'r') rev = v;
-            else parallel = atoi(v);
-        } else if (!strncmp(a, "--include=", 10)) {
-            inc[ninc++] = a + 10;
-        } else if (!strncmp(a, "--revision=", 11)) {
-            rev = a + 11;
-        } else if (!strncmp(a, "--parallel=", 11)) {
-            parallel = atoi(a + 11);
-        } else if (a[0] == '-' && a[1]) {
-            rc = cli_usage("pull", "unknown option '%s'", a);
-        } else if (url) {
-            rc = cli_usage("pull", "one URL only");
-        } else {
-            url = a;
+    enum { O_INCLUDE = CLI_OPT_FIRST_CMD, O_REVISION, O_PARALLEL };
+    static const struct option rows[] = {CLI_PROGRESS_ROWS,
+                                         {"include", required_argument, NULL, O_INCLUDE},
+                                         {"revision", required_argument, NULL, O_REVISION},
+                                         {"parallel", required_argument, NULL, O_PARALLEL}, {0}};
+    cli_args args;
+    if (cli_args_init(&args, "pull", argc, argv, rows)) { free(inc); return cli_oom(); }
+    const char *ov;
+    int oc;
+    while ((oc = cli_args_next(&args, &ov)) > 0) {
+        int p = cli_progress_opt(&prog, "pull", oc, ov);
+        if (p < 0) { oc = -1; break; }
+        if (p) continue;
+        if (oc == O_INCLUDE) inc[ninc++] = ov;
+        else if (oc == O_REVISION) rev = ov;
+        else if (oc == O_PARALLEL) {
+            char *end;
+            long l = strtol(ov, &end, 10);
+            parallel = *ov && !*end && l >= 0 && l <= 64 ? (int)l : -1;
         }
     }
+    if (oc < 0) rc = EXIT_USAGE;
+    else if (args.npos > 1) rc = cli_usage("pull", "one URL only");
+    else if (args.npos == 1) url = args.pos[0];
+    cli_args_free(&args);
     if (!rc && !url) rc = cli_usage("pull", "missing hf://org/name");
     if (!rc && !ckpt_is_hub_url(url)) rc = cli_usage("pull", "'%s' is not a Hub URL (hf://org/name)", url);
     if (!rc && (parallel < 0 || parallel > 64)) rc = cli_usage("pull", "--parallel wants 1..64");

@@ -5,21 +5,29 @@
 #include <string.h>
 
 #include "ckpt/scaffold.h"
+#include "args.h"
 #include "cli.h"
 
 int cmd_scaffold(int argc, char **argv)
 {
     const char *kind = NULL, *src = NULL, *out = NULL, *name = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--out") || !strcmp(argv[i], "--name")) {
-            if (i + 1 >= argc) return cli_usage("scaffold", "%s wants a value", argv[i]);
-            if (!strcmp(argv[i], "--name")) name = argv[++i];
-            else out = argv[++i];
-        } else if (argv[i][0] == '-' && argv[i][1]) return cli_usage("scaffold", "unknown option '%s'", argv[i]);
-        else if (!kind) kind = argv[i];
-        else if (!src) src = argv[i];
-        else return cli_usage("scaffold", "unexpected argument '%s'", argv[i]);
+    enum { O_NAME = CLI_OPT_FIRST_CMD };
+    static const struct option rows[] = {{"out", required_argument, NULL, 'o'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"name", required_argument, NULL, O_NAME}, {0}};
+    cli_args args;
+    if (cli_args_init(&args, "scaffold", argc, argv, rows)) return cli_oom();
+    const char *ov;
+    int oc;
+    while ((oc = cli_args_next(&args, &ov)) > 0) {
+        if (oc == O_NAME) name = ov;
+        else if (oc == 'o') out = ov;
     }
+    if (oc == 0 && args.npos > 2) { cli_usage("scaffold", "unexpected argument '%s'", args.pos[2]); oc = -1; }
+    if (oc < 0) { cli_args_free(&args); return EXIT_USAGE; }
+    if (args.npos > 0) kind = args.pos[0];
+    if (args.npos > 1) src = args.pos[1];
+    cli_args_free(&args);
     if (!kind || strcmp(kind, "kerashub")) return cli_usage("scaffold", "the one kind is 'kerashub' (ckpt scaffold kerashub CONFIG -o DIR)");
     if (!src) return cli_usage("scaffold", "missing CONFIG (a config.json, its folder, or hf://org/name)");
     if (!out) return cli_usage("scaffold", "missing -o DIR");

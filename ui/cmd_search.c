@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ckpt/hub.h"
+#include "args.h"
 #include "cli.h"
 #include "safe.h"
 
@@ -13,19 +14,24 @@ int cmd_search(int argc, char **argv)
 {
     const char *q = NULL;
     int json = 0, limit = 50;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) json = 1;
-        else if (!strcmp(argv[i], "--limit")) {
+    enum { O_LIMIT = CLI_OPT_FIRST_CMD };
+    static const struct option rows[] = {
+        {"json", no_argument, NULL, CLI_OPT_JSON}, {"limit", required_argument, NULL, O_LIMIT}, {0}};
+    cli_args args;
+    if (cli_args_init(&args, "search", argc, argv, rows)) return cli_oom();
+    const char *ov;
+    int oc;
+    while ((oc = cli_args_next(&args, &ov)) > 0) {
+        if (oc == CLI_OPT_JSON) json = 1;
+        else if (oc == O_LIMIT) {
             char *end;
-            long v = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : 0;
-            if (i + 1 >= argc || *end || v < 1 || v > 1000) return cli_usage("search", "--limit wants 1..1000");
-            limit = (int)v;
-            i++;
-        } else if (argv[i][0] == '-' && argv[i][1]) return cli_usage("search", "unknown option '%s'", argv[i]);
-        else if (q) return cli_usage("search", "one search text only");
-        else q = argv[i];
+            long l = strtol(ov, &end, 10);
+            if (!*ov || *end || l < 1 || l > 1000) { oc = -1; cli_usage("search", "--limit wants 1..1000"); break; }
+            limit = (int)l;
+        }
     }
-    if (!q) return cli_usage("search", "missing search text");
+    if (oc < 0 || cli_args_one(&args, "search text", &q)) { cli_args_free(&args); return EXIT_USAGE; }
+    cli_args_free(&args);
     char **ids = NULL;
     int n = 0;
     ckpt_err err;

@@ -37,6 +37,9 @@ static struct {
     int ftop;                   /* first field row shown (short terminals) */
     int confirm;                /* Enter again to go ahead (overwrite, odd name) */
     char not_offered[512];      /* writable formats this model cannot go to, and why */
+    int no_fmt[64], nno;        /* the same, one entry each, for the `w` list */
+    char no_why[64][256];
+    int whynot;                 /* the `w` list is open */
     /* what the running conversion points into */
     char *kv[24];
     int nkv;
@@ -128,11 +131,17 @@ void convert_open(void)
     V.nfmt = 0;
     V.fi = 0;
     V.not_offered[0] = 0;
+    V.nno = 0;
+    V.whynot = 0;
     size_t no = 0;
     for (int i = 0; i < ckpt_format_count() && V.nfmt < 64; i++) {
         if (!(ckpt_format_flags(i) & CKPT_FMT_WRITE)) continue;
         char why[256] = "";
         if (!ckpt_format_can_write(ckpt_format_name(i), A.m, why, sizeof why)) {
+            if (V.nno < 64) {
+                V.no_fmt[V.nno] = i;
+                snprintf(V.no_why[V.nno++], sizeof V.no_why[0], "%s", why);
+            }
             if (no < sizeof V.not_offered - 1)
                 no += (size_t)snprintf(V.not_offered + no, sizeof V.not_offered - no, "%s%s: %s",
                                        no ? "; " : "not offered: ", ckpt_format_name(i), why);
@@ -248,6 +257,26 @@ static const char *field_help(int f, char *buf, size_t n)
     return buf;
 }
 
+/* `w`: every writable format this model cannot go to, each reason whole */
+static void whynot_draw(void)
+{
+    int w = COLS - 4 > 76 ? 76 : COLS - 4, lines = 0;
+    char item[400];
+    for (int i = 0; i < V.nno; i++) {
+        snprintf(item, sizeof item, "%s: %s", ckpt_format_name(V.no_fmt[i]), V.no_why[i]);
+        lines += text_lines(item, w - 4);
+    }
+    int h = lines + 4 < LINES - 2 ? lines + 4 : LINES - 2, y = (LINES - h) / 2, x = (COLS - w) / 2;
+    for (int r = 0; r < h; r++) draw_fill(y + r, x, w, theme_attr(T_NORMAL));
+    draw_box(y, x, h, w, theme_attr(T_BORDER), "not offered for this model");
+    int row = y + 2;
+    for (int i = 0; i < V.nno && row < y + h - 2; i++) {
+        snprintf(item, sizeof item, "%s: %s", ckpt_format_name(V.no_fmt[i]), V.no_why[i]);
+        row += draw_text_wrap(row, x + 2, y + h - 2 - row, w - 4, item, theme_attr(T_VALUE));
+    }
+    draw_text(y + h - 1, x + 2, " any key closes ", w - 4, theme_attr(T_DIM), CLIP_RIGHT);
+}
+
 void convert_draw(void)
 {
     draw_header();
@@ -314,11 +343,21 @@ void convert_draw(void)
     field_help(V.field, hb, sizeof hb);
     int hy = y + h - 1 - helpn;
     int used = draw_text_wrap(hy, x + 2, helpn, w - 4, hb, theme_attr(T_DIM));
-    if (V.field == F_FORMAT && used < helpn && V.not_offered[0])
-        draw_text_wrap(hy + used, x + 2, helpn - used, w - 4, V.not_offered, theme_attr(T_DIM));
+    if (V.field == F_FORMAT && used < helpn && V.not_offered[0]) {
+        /* the whole list when it fits, else a count and the key for the list */
+        char cnt[96];
+        const char *t = V.not_offered;
+        if (text_lines(t, w - 4) > helpn - used) {
+            snprintf(cnt, sizeof cnt, "%d more format%s not offered for this model: w lists why", V.nno,
+                     V.nno == 1 ? "" : "s");
+            t = cnt;
+        }
+        draw_text_wrap(hy + used, x + 2, helpn - used, w - 4, t, theme_attr(T_DIM));
+    }
     static const char *const hints[] = {"Tab/\u2193", "next field", "Enter", "convert", "Esc", "back", NULL};
     static const char *const hints_a[] = {"Tab/Down", "next field", "Enter", "convert", "Esc", "back", NULL};
     draw_hints(A.utf8 ? hints : hints_a);
+    if (V.whynot) whynot_draw();
 }
 
 static int add_kv(const char *k, const char *v, int slot)
@@ -433,6 +472,14 @@ int convert_key(int key)
     size_t cap = 0;
     char *t = text_of(V.field, &cap);
     if (key != '\n' && key != '\r' && key != KEY_ENTER) V.confirm = 0;
+    if (V.whynot) {
+        V.whynot = 0;
+        return key == KEY_CTRL('c') ? R_QUIT : R_REDRAW;
+    }
+    if (key == 'w' && !t && V.nno) {
+        V.whynot = 1;
+        return R_REDRAW;
+    }
     switch (key) {
     case KEY_ESC: A.screen = SCR_MODEL; return R_REDRAW;
     case KEY_DOWN: case KEY_TAB: V.field = step_field(V.field, 1); return R_REDRAW;

@@ -71,7 +71,10 @@ int cg_prepare(ckpt_model *m, const ckpt_convert_opts *o, ckpt_plan *p, ckpt_err
     (void)o;
     kg_graph g;
     int rc = kg_build(m, &g, err);
-    if (rc) return rc;
+    if (rc) {
+        ckpt_err_at_path(err, m->path);
+        return rc;
+    }
     int k = 0;
     for (int i = 0; i < p->n; i++) {
         ckpt_plan_entry *e = &p->e[i];

@@ -47,6 +47,21 @@ static void py_shape(cg_buf *b, const kg_tensor *t)
     else cg_puts(b, ")");
 }
 
+/* The shortest text that reads back as v (what Python's repr gives). */
+static void py_float(cg_buf *b, double v)
+{
+    char t[40];
+    if (v != v || v - v != 0) {                 /* nan, inf */
+        cg_printf(b, "float('%s')", v != v ? "nan" : v > 0 ? "inf" : "-inf");
+        return;
+    }
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(t, sizeof t, "%.*g", prec, v);
+        if (strtod(t, NULL) == v) break;
+    }
+    cg_printf(b, "%s", t);
+}
+
 /* Variable holding tensor t in predict's body and the layer functions. */
 static void var_name(cg_buf *b, const cg *c, int t)
 {
@@ -86,12 +101,20 @@ static void emit_op(cg_buf *b, const cg *c, const kg_op *o, const ckpt_writer *w
         cg_puts(b, "]");
     }
     for (int i = 0; i < o->np; i++) {
-        if (o->p[i].isf) cg_printf(b, ", %s=%.17g", o->p[i].k, o->p[i].f);
-        else cg_printf(b, ", %s=%lld", o->p[i].k, (long long)o->p[i].i);
+        if (o->p[i].isf) {
+            cg_printf(b, ", %s=", o->p[i].k);
+            py_float(b, o->p[i].f);
+        } else cg_printf(b, ", %s=%lld", o->p[i].k, (long long)o->p[i].i);
     }
     int na = cg_op_acts(o);
-    if (na >= 1) cg_printf(b, ", kind='%s', a=%.17g", kg_act_names[o->act], o->act_a);
-    if (na >= 2) cg_printf(b, ", kind2='%s', a2=%.17g", kg_act_names[o->act2], o->act2_a);
+    if (na >= 1) {
+        cg_printf(b, ", kind='%s', a=", kg_act_names[o->act]);
+        py_float(b, o->act_a);
+    }
+    if (na >= 2) {
+        cg_printf(b, ", kind2='%s', a2=", kg_act_names[o->act2]);
+        py_float(b, o->act2_a);
+    }
     cg_puts(b, ").reshape");
     py_shape(b, &c->g.t[o->out]);
     cg_puts(b, "\n");

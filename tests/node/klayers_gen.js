@@ -144,7 +144,7 @@ function writeCase(dir, name, model, opt) {
   }
   const meta = {
     name, src: opt.src || 'model.json', tol: opt.tol || TOL, inputs: inShapes, outputs: outShapes,
-    batches, ref: opt.ref || 'tfjs', layers: model.layers.map((l) => l.getClassName()),
+    batches, ref: opt.ref || 'tfjs', refuse: opt.refuse || null, layers: model.layers.map((l) => l.getClassName()),
     verifies: opt.verifies || [],
   };
   fs.writeFileSync(path.join(dir, 'meta.json'), JSON.stringify(meta, null, 1));
@@ -166,7 +166,8 @@ function replaceSeq(topo, names, layer) {
   if (i < 0) throw new Error(`no layer ${names[0]}`);
   for (let k = 0; k < names.length; k++)
     if (ls[i + k].config.name !== names[k]) throw new Error(`layers ${names} are not consecutive`);
-  ls.splice(i, names.length, layer);
+  if (layer) ls.splice(i, names.length, layer);
+  else ls.splice(i, names.length);
 }
 
 // ---- the test models ----
@@ -252,10 +253,18 @@ const cases = {
     m.add(L.reshape({ targetShape: [1, 5, 5], name: 'cr_a' }));
     m.add(L.cropping2D({ cropping: [[0, 0], [1, 0]], name: 'cr_b' }));
     m.add(L.reshape({ targetShape: [4, 5], name: 'cr_c' }));
+    // causal padding (TF.js has none): its left zero padding, then valid
+    m.add(L.reshape({ targetShape: [1, 4, 5], name: 'ca_a' }));
+    m.add(L.zeroPadding2d({ padding: [[0, 0], [2, 0]], name: 'ca_b' }));
+    m.add(L.reshape({ targetShape: [6, 5], name: 'ca_c' }));
+    m.add(L.conv1d({ filters: 4, kernelSize: 2, dilationRate: 2, name: 'c_causal' }));
     m.add(L.conv1d({ filters: 3, kernelSize: 1, useBias: false, name: 'c_1x1' }));
     return {
-      model: m, verifies: ['Conv1D', 'MaxPooling1D', 'AveragePooling1D', 'ZeroPadding1D', 'Cropping1D'],
+      model: m, verifies: ['Conv1D', 'Conv1D padding=causal', 'MaxPooling1D', 'AveragePooling1D', 'ZeroPadding1D',
+                           'Cropping1D'],
       patch(topo) {
+        replaceSeq(topo, ['ca_a', 'ca_b', 'ca_c'], null);
+        findLayer(topo, 'c_causal').config.padding = 'causal';
         replaceSeq(topo, ['zp_a', 'zp_b', 'zp_c'], { class_name: 'ZeroPadding1D',
           config: { name: 'zeropad1d', trainable: true, dtype: 'float32', padding: [1, 2] } });
         replaceSeq(topo, ['cr_a', 'cr_b', 'cr_c'], { class_name: 'Cropping1D',
@@ -304,8 +313,10 @@ const cases = {
     const ap2 = L.averagePooling2d({ poolSize: 3, strides: 2, padding: 'same', name: 'ap_same' }).apply(x);
     const g1 = L.globalAveragePooling2d({ name: 'gap' }).apply(x);
     const g2 = L.globalMaxPooling2d({ name: 'gmp' }).apply(x);
-    return { model: tf.model({ inputs: x, outputs: [mp, ap, ap2, g1, g2] }),
-             verifies: ['MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'GlobalMaxPooling2D'] };
+    const dw = L.depthwiseConv2d({ kernelSize: [3, 2], strides: 2, useBias: false, activation: 'relu', name: 'dw_s2' }).apply(x);
+    return { model: tf.model({ inputs: x, outputs: [mp, ap, ap2, g1, g2, dw] }),
+             verifies: ['MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'GlobalMaxPooling2D',
+                        'DepthwiseConv2D strides'] };
   },
   // functional: three inputs, merges, a layer shared by two calls, two outputs
   merges() {
@@ -323,7 +334,9 @@ const cases = {
       L.minimum({ name: 'min' }).apply([da, sb]),
     ];
     const cat = L.concatenate({ name: 'cat' }).apply(parts);
-    const r1 = L.reshape({ targetShape: [2, 15], name: 'r1' }).apply(cat);
+    // (tfjs gives -1 an unknown static size: a second Reshape fixes it)
+    const r1 = L.reshape({ targetShape: [2, 15], name: 'r1b' }).apply(
+      L.reshape({ targetShape: [-1, 5], name: 'r1' }).apply(cat));
     const r2 = L.reshape({ targetShape: [3, 5], name: 'r2' }).apply(L.concatenate({ name: 'cat_s' }).apply([sa, sb, dc]));
     const r3 = L.reshape({ targetShape: [3, 5], name: 'r3' }).apply(L.concatenate({ name: 'cat_d' }).apply([da, db, dc]));
     const cat1 = L.concatenate({ axis: 1, name: 'cat_axis1' }).apply([r2, r3]);
@@ -376,14 +389,24 @@ const cases = {
     const b3 = L.bidirectional({ layer: L.simpleRNN({ units: 3, returnSequences: true, name: 'rnn' }), mergeMode: 'mul', name: 'bi_rnn' }).apply(x);
     const b4 = L.bidirectional({ layer: L.simpleRNN({ units: 2, goBackwards: true, name: 'rnn2' }), mergeMode: 'ave', name: 'bi_rnn_ave' }).apply(x);
     return { model: tf.model({ inputs: x, outputs: [b2, b3, b4] }), tol: TOL_RNN, scale: 0.5,
-             verifies: ['Bidirectional', 'return_sequences', 'go_backwards'] };
+             verifies: ['Bidirectional', 'Bidirectional backward_layer', 'return_sequences', 'go_backwards'],
+             // Keras writes backward_layer (go_backwards flipped) beside layer
+             patch(topo) {
+               const c = findLayer(topo, 'bi_gru').config;
+               const bl = JSON.parse(JSON.stringify(c.layer));
+               bl.config.name = 'backward_gru';
+               bl.config.go_backwards = !bl.config.go_backwards;
+               c.backward_layer = bl;
+             } };
   },
   masking() {
-    const m = tf.sequential({ name: 'masking' });
-    m.add(L.masking({ inputShape: [STEPS, 3], maskValue: 0, name: 'mask' }));
-    m.add(L.lstm({ units: 4, returnSequences: true, name: 'lstm' }));
+    const x = input([STEPS, 3], 'x');
+    const mk = L.masking({ maskValue: 0, name: 'mask' }).apply(x);
+    const outs = [L.lstm({ units: 4, returnSequences: true, name: 'lstm' }).apply(mk),
+                  L.gru({ units: 3, name: 'gru' }).apply(mk),
+                  L.simpleRNN({ units: 3, goBackwards: true, returnSequences: true, name: 'rnn' }).apply(mk)];
     return {
-      model: m, tol: TOL_RNN, verifies: ['Masking'],
+      model: tf.model({ inputs: x, outputs: outs }), tol: TOL_RNN, verifies: ['Masking'],
       // every third time step masked (all zeros)
       inputs: (k, n, s) => uniform(n, -1, 1).map((v, i) => (Math.floor(i / s[1]) % s[0]) % 3 === 1 ? 0 : v),
     };
@@ -406,6 +429,21 @@ const cases = {
           }
       },
     };
+  },
+
+  // what the exporters must refuse, naming the layer (meta "refuse": the message)
+  bad_prelu() {
+    const m = tf.sequential({ name: 'bad_prelu' });
+    m.add(L.dense({ inputShape: [4], units: 3, name: 'dense' }));
+    m.add(L.prelu({ name: 'prelu' }));
+    return { model: m, refuse: "layer 'prelu' (PReLU): layer class not supported by code export" };
+  },
+  bad_mask_dense() {
+    const m = tf.sequential({ name: 'bad_mask_dense' });
+    m.add(L.masking({ inputShape: [5, 3], name: 'mask' }));
+    m.add(L.dense({ units: 3, name: 'dense' }));
+    m.add(L.lstm({ units: 2, name: 'lstm' }));
+    return { model: m, refuse: "layer 'dense' (Dense): its input carries a Keras mask" };
   },
 };
 
