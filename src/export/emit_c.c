@@ -548,6 +548,10 @@ static int c_can_write(const ckpt_model *m, char *why, size_t n)
 {
     kg_graph g;
     ckpt_err e = {0};
+    if (!m->config_json) {   /* short: the TUI lists it beside the other formats' reasons */
+        snprintf(why, n, "code export needs the architecture: this model has no Keras config (weights only)");
+        return 0;
+    }
     if (kg_build(m, &g, &e)) {
         snprintf(why, n, "%s", e.msg);
         return 0;
