@@ -236,11 +236,13 @@ static int used_outside(const cg *c, int t, int first, int end)
     return 0;
 }
 
-static void call_io(const cg *c, int k, fnio *f)
+/* call k's function arguments; 0 when the call has no ops (an InputLayer) */
+static int call_io(const cg *c, int k, fnio *f)
 {
     int first, end;
     cg_call_ops(c, k, &first, &end);
     memset(f, 0, sizeof *f);
+    if (first == end) return 0;
     f->nin = cg_call_inputs(c, k, f->in, KG_MAXIN * 2);
     int64_t off = 0;
     for (int i = first; i < end; i++) {
@@ -252,6 +254,7 @@ static void call_io(const cg *c, int k, fnio *f)
             off += c->g.t[t].n;
         }
     }
+    return 1;
 }
 
 static void tname(const fnio *f, int t, char *buf, size_t n)
@@ -317,10 +320,9 @@ static void put_layer(cstate *s, int k)
 {
     const cg *c = s->c;
     int first, end;
-    cg_call_ops(c, k, &first, &end);
-    if (first == end) return;
     fnio f;
-    call_io(c, k, &f);
+    cg_call_ops(c, k, &first, &end);
+    if (!call_io(c, k, &f)) return;
     cg_printf(&s->b, "/* Keras layer '%s' (%s) */\nstatic void layer_%s(", c->g.calls[k].layer, c->g.calls[k].cls,
               c->g.calls[k].id);
     for (int i = 0; i < f.nin; i++) cg_printf(&s->b, "%sconst float *x%d", i ? ", " : "", i);
@@ -338,11 +340,8 @@ static int64_t *arena_layout(const cg *c, int64_t *total)
     if (!at) return NULL;
     for (int t = 0; t < c->g.nt; t++) at[t] = -1;
     for (int k = 0; k < c->g.ncalls; k++) {
-        int first, end;
-        cg_call_ops(c, k, &first, &end);
-        if (first == end) continue;
         fnio f;
-        call_io(c, k, &f);
+        if (!call_io(c, k, &f)) continue;
         for (int i = 0; i < f.nout; i++) { at[f.out[i]] = off; off += c->g.t[f.out[i]].n; }
         if (f.nmid) { at[f.mid[0]] = off; off += f.midoff[f.nmid - 1] + c->g.t[f.mid[f.nmid - 1]].n; }
     }
@@ -375,11 +374,8 @@ static int put_predict(cstate *s, ckpt_err *err)
         inoff += c->g.t[c->g.in[i]].n;
     }
     for (int k = 0; k < c->g.ncalls; k++) {
-        int first, end;
-        cg_call_ops(c, k, &first, &end);
-        if (first == end) continue;
         fnio f;
-        call_io(c, k, &f);
+        if (!call_io(c, k, &f)) continue;
         char e[48];
         cg_printf(b, "        layer_%s(", c->g.calls[k].id);
         for (int i = 0; i < f.nin; i++) { tensor_expr(c, at, f.in[i], e, sizeof e); cg_printf(b, "%s%s", i ? ", " : "", e); }
