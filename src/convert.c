@@ -130,6 +130,16 @@ static int build_plan(ckpt_model *m, const ckpt_convert_opts *o, const ckpt_form
     struct ckpt_name_index *ix = ckpt__index_new();
     if (!ix) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     for (int i = 0; i < p->n; i++) {
+        /* every writer stores names as UTF-8 text (JSON, pickled str, npz
+         * member names, GGUF strings): a name that is not would make a file
+         * its readers refuse */
+        if (!ckpt__utf8_valid(p->e[i].name, strlen(p->e[i].name))) {
+            ckpt__index_free(ix);
+            ckpt_err_set(err, CKPT_E_UNSUPPORTED, "output name is not valid UTF-8, which %s stores names as: "
+                         "rename it (--rename, --map)", f->name);
+            ckpt_err_at_tensor(err, p->e[i].name);
+            return err->code;
+        }
         int prev = ckpt__index_put(ix, p->e[i].name, i);
         if (prev == -2) { ckpt__index_free(ix); return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
         if (prev >= 0) {

@@ -321,6 +321,9 @@ int ckpt__write_full(int fd, const void *buf, size_t n);          /* 0 ok, -1 er
 int ckpt__mul_u64(uint64_t a, uint64_t b, uint64_t *out);         /* 0 ok, -1 overflow */
 int ckpt__add_u64(uint64_t a, uint64_t b, uint64_t *out);
 int ckpt__utf8_valid(const char *s, size_t n);
+/* s with every byte that is not part of valid UTF-8 written as the text
+ * "\xNN" (malloc'd; NULL when out of memory); *changed says if any was. */
+char *ckpt__utf8_escape(const char *s, int *changed);
 char *ckpt__strdup(const char *s);                                /* NULL-safe */
 char *ckpt__strndup(const char *s, size_t n);
 char *ckpt__asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -316,3 +316,26 @@ int ckpt__path_check_inside(const char *dir, const char *path, const char *shown
     free(real);
     return rc;
 }
+
+char *ckpt__utf8_escape(const char *s, int *changed)
+{
+    size_t n = strlen(s);
+    char *r = malloc(n * 4 + 1), *o = r;
+    if (changed) *changed = 0;
+    if (!r) return NULL;
+    for (const unsigned char *p = (const unsigned char *)s, *e = p + n; p < e;) {
+        unsigned c = *p;
+        size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+        if (len && (size_t)(e - p) >= len && ckpt__utf8_valid((const char *)p, len)) {
+            memcpy(o, p, len);
+            o += len;
+            p += len;
+        } else {
+            o += sprintf(o, "\\x%02x", c);
+            p++;
+            if (changed) *changed = 1;
+        }
+    }
+    *o = 0;
+    return r;
+}

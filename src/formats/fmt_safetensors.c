@@ -847,6 +847,17 @@ static void sb_jstr(sbuf *b, const char *s)
     cJSON_Delete(x);
 }
 
+/* Metadata from other formats (GGUF strings are bytes) may not be UTF-8,
+ * which the header must be: invalid bytes are kept as the text "\xNN". */
+static void sb_jstr_utf8(sbuf *b, const char *s)
+{
+    if (ckpt__utf8_valid(s, strlen(s))) { sb_jstr(b, s); return; }
+    char *t = ckpt__utf8_escape(s, NULL);
+    if (t) sb_jstr(b, t);
+    else b->bad = 1;
+    free(t);
+}
+
 typedef struct st_wshard {
     int first, last;             /* plan entries [first, last) */
     uint64_t data_len;
@@ -900,9 +911,9 @@ static int build_header(ckpt_writer *w, const st_wshard *sh, sbuf *b)
         const char *k, *v;
         ckpt_model_meta(w->src, i, &k, &v);
         sb_puts(b, any ? "," : "\"__metadata__\":{");
-        sb_jstr(b, k);
+        sb_jstr_utf8(b, k);
         sb_puts(b, ":");
-        sb_jstr(b, v ? v : "");
+        sb_jstr_utf8(b, v ? v : "");
         any = 1;
     }
     if (any) { sb_puts(b, "}"); first = 0; }
