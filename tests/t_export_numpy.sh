@@ -74,6 +74,12 @@ if need_shared numpy_bad_inputs; then
         --to numpy -o "$T/wo/m.py"
     grep -q 'code export needs the architecture' "$T/err" && [ ! -e "$T/wo" ] && pass numpy_weights_only_message ||
         fail numpy_weights_only_message "$(cat "$T/err")"
+    # a Keras 2 weights-only .h5 without its JSON architecture beside it
+    mkdir -p "$T/wo2"
+    cp "$FIX/keras2_weights_h5/hls4ml-KERAS_3layer/KERAS_3layer_weights.h5" "$T/wo2/"
+    expect_exit 3 numpy_weights_only_h5 "$CKPT" convert "$T/wo2/KERAS_3layer_weights.h5" --to numpy -o "$T/wo2/out/m.py"
+    grep -q "KERAS_3layer_weights.h5: code export needs the architecture" "$T/err" && [ ! -e "$T/wo2/out" ] &&
+        pass numpy_weights_only_h5_message || fail numpy_weights_only_h5_message "$(cat "$T/err")"
     # a subclassed Keras 3 model: its call() is Python code
     expect_exit 3 numpy_subclassed "$CKPT" convert "$FIX/keras3_keras/keras-nested_container/pre_pr22362_nested_container.keras" \
         --to numpy -o "$T/sub/m.py"
