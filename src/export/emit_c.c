@@ -115,12 +115,18 @@ static int put_runtime(cstate *s, ckpt_err *err)
 
 /* ---- begin: files, prologue --------------------------------------------- */
 
-static long max_units(const cg *c)
+/* The recurrent helpers keep their state in stack arrays of CK_MAXU units. */
+#define C_MAX_UNITS 4096
+
+static long max_units(const cg *c, int *op)
 {
     long u = 1;
     for (int i = 0; i < c->g.nop; i++)
         for (int k = 0; k < c->g.op[i].np; k++)
-            if (!strcmp(c->g.op[i].p[k].k, "u") && c->g.op[i].p[k].i > u) u = (long)c->g.op[i].p[k].i;
+            if (!strcmp(c->g.op[i].p[k].k, "u") && c->g.op[i].p[k].i > u) {
+                u = (long)c->g.op[i].p[k].i;
+                *op = i;
+            }
     return u;
 }
 
@@ -169,6 +175,13 @@ static int c_write_begin(ckpt_writer *w, ckpt_err *err)
     int rc = cg_begin(w, ".c", "w_", &s->c, err);
     if (rc) return rc;
     const cg *c = s->c;
+    int uop = 0;
+    long units = max_units(c, &uop);
+    if (units > C_MAX_UNITS) {
+        const kg_call *k = &c->g.calls[c->g.op[uop].call];
+        return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "layer '%s' (%s): option units=%ld is more than the C "
+                            "runtime's %d (its recurrent state lives on the stack)", k->layer, k->cls, units, C_MAX_UNITS);
+    }
     if ((rc = create(w, &s->path_h, c->base, ".h", &s->fd_h, err)) ||
         (rc = create(w, &s->path_c, c->base, ".c", &s->fd_c, err)) ||
         (s->file_mode && (rc = create(w, &s->path_bin, c->base, ".bin", &s->fd_bin, err))))
@@ -179,7 +192,7 @@ static int c_write_begin(ckpt_writer *w, ckpt_err *err)
               ckpt__path_basename(c->base));
     cg_printf(&s->b, "#include <math.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n"
               "#include <errno.h>\n\n#include \"%s.h\"\n\n#define CK_MAXU %ld\n\n", ckpt__path_basename(c->base),
-              max_units(c));
+              units);
     if ((rc = put_runtime(s, err))) return rc;
     if (s->file_mode) put_weight_macros(s, w);
     else cg_printf(&s->b, "/* ---- weights, under their names in the checkpoint ---- */\n\n");
