@@ -223,8 +223,10 @@ static int c_write(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t 
     }
     const unsigned char *p = buf;
     for (size_t k = 0; k + 4 <= n; k += 4) {
+        /* the plan's bytes are little-endian, whatever the host */
+        uint32_t u = (uint32_t)p[k] | (uint32_t)p[k + 1] << 8 | (uint32_t)p[k + 2] << 16 | (uint32_t)p[k + 3] << 24;
         float v;
-        memcpy(&v, p + k, 4);
+        memcpy(&v, &u, 4);
         uint64_t idx = (off + k) / 4;
         put_float(&s->b, v);
         cg_printf(&s->b, (idx + 1) * 4 == e->nbytes ? "\n" : (idx % 8 == 7) ? ",\n" : ", ");
