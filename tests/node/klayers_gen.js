@@ -473,7 +473,11 @@ async function ref(modelJson, dir, name, src) {
   fs.mkdirSync(dir, { recursive: true });
   const fixed = m.inputs[0].shape[0];
   const rec = m.layers.some((l) => /RNN|LSTM|GRU|Bidirectional/.test(l.getClassName()));
-  writeCase(dir, name || path.basename(dir), m, { src: path.resolve(src || modelJson), tol: rec ? TOL_RNN : TOL, fixedBatch: fixed || 0 });
+  // an Embedding reads token ids: integers below its input_dim
+  const emb = m.layers.filter((l) => l.getClassName() === 'Embedding').map((l) => l.inputDim);
+  const inputs = emb.length ? (k, n) => Float32Array.from(uniform(n, 0, Math.min(...emb)), Math.floor) : null;
+  writeCase(dir, name || path.basename(dir), m, { src: path.resolve(src || modelJson), tol: rec ? TOL_RNN : TOL,
+                                                  fixedBatch: fixed || 0, inputs });
   console.log(`${name || dir}: ${m.layers.length} layers`);
 }
 
