@@ -388,7 +388,8 @@ const cases = {
     const b2 = L.bidirectional({ layer: L.gru({ units: 3, name: 'gru' }), mergeMode: 'sum', name: 'bi_gru' }).apply(b1);
     const b3 = L.bidirectional({ layer: L.simpleRNN({ units: 3, returnSequences: true, name: 'rnn' }), mergeMode: 'mul', name: 'bi_rnn' }).apply(x);
     const b4 = L.bidirectional({ layer: L.simpleRNN({ units: 2, goBackwards: true, name: 'rnn2' }), mergeMode: 'ave', name: 'bi_rnn_ave' }).apply(x);
-    return { model: tf.model({ inputs: x, outputs: [b2, b3, b4] }), tol: TOL_RNN, scale: 0.5,
+    const b5 = L.bidirectional({ layer: L.lstm({ units: 2, goBackwards: true, returnSequences: true, name: 'lstm3' }), name: 'bi_back_seq' }).apply(x);
+    return { model: tf.model({ inputs: x, outputs: [b2, b3, b4, b5] }), tol: TOL_RNN, scale: 0.5,
              verifies: ['Bidirectional', 'Bidirectional backward_layer', 'return_sequences', 'go_backwards'],
              // Keras writes backward_layer (go_backwards flipped) beside layer
              patch(topo) {
