@@ -353,6 +353,16 @@ const cases = {
       },
     };
   },
+  // names that read the same as identifiers ('d-1', 'd_1'; a layer 'sh_1'
+  // beside the second call of the shared 'sh'; inputs 'in-a', 'in_a')
+  names() {
+    const a = input([4], 'in-a'), b = input([4], 'in_a');
+    const sh = L.dense({ units: 3, name: 'sh' });
+    const y1 = L.dense({ units: 3, name: 'd-1' }).apply(a), y2 = L.dense({ units: 3, name: 'd_1' }).apply(b);
+    const s1 = sh.apply(a), s2 = sh.apply(b), s3 = L.dense({ units: 3, name: 'sh_1' }).apply(a);
+    return { model: tf.model({ inputs: [a, b], outputs: [L.add({ name: 'sum' }).apply([y1, y2, s1, s2, s3]), s2] }),
+             verifies: ['names that clash as identifiers'] };
+  },
   embedding() {
     const m = tf.sequential({ name: 'embedding' });
     m.add(L.embedding({ inputShape: [7], inputDim: 20, outputDim: 4, name: 'emb' }));
