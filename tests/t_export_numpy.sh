@@ -116,6 +116,12 @@ PYEOF
     expect_exit 3 numpy_keras3_hard_sigmoid "$CKPT" convert "$T/hs.keras" --to numpy -o "$T/hs/m.py"
     grep -q "(LSTM): option recurrent_activation='hard_sigmoid'" "$T/err" && pass numpy_keras3_hard_sigmoid_message ||
         fail numpy_keras3_hard_sigmoid_message "$(cat "$T/err")"
+    expect_exit 2 numpy_dtype "$CKPT" convert "$FIX/tfjs_layers/tfjsex-abalone/model.json" --to numpy --dtype F16 -o "$T/dt/m.py"
+    grep -q -- '--dtype F16: code export computes in float32' "$T/err" && [ ! -e "$T/dt" ] && pass numpy_dtype_message ||
+        fail numpy_dtype_message "$(cat "$T/err")"
+    # -o NAME.py picks --to numpy by itself
+    check numpy_by_extension "$CKPT" convert "$FIX/tfjs_layers/tfjsex-abalone/model.json" -o "$T/ext/ab.py"
+    [ -f "$T/ext/ab.py" ] && [ -f "$T/ext/ab.npz" ] && pass numpy_by_extension_files || fail numpy_by_extension_files "$(ls "$T/ext")"
     # the output must be NAME.py
     expect_exit 2 numpy_needs_py "$CKPT" convert "$FIX/tfjs_layers/tfjsex-abalone/model.json" --to numpy -o "$T/x.txt"
     grep -q 'give -o a file name ending in .py' "$T/err" && pass numpy_needs_py_message || fail numpy_needs_py_message "$(cat "$T/err")"

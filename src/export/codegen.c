@@ -68,7 +68,9 @@ const char *cg_template(const char *name, size_t *len, ckpt_err *err)
 
 int cg_prepare(ckpt_model *m, const ckpt_convert_opts *o, ckpt_plan *p, ckpt_err *err)
 {
-    (void)o;
+    if (o->cast && o->cast != CKPT_F32)
+        return ckpt_err_set(err, CKPT_E_USAGE, "--dtype %s: code export computes in float32 (weights are cast to F32)",
+                            ckpt_dtype_name(o->cast));
     kg_graph g;
     int rc = kg_build(m, &g, err);
     if (rc) {

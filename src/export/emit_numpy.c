@@ -68,7 +68,14 @@ static void var_name(cg_buf *b, const cg *c, int t)
     for (int i = 0; i < c->g.nin; i++)
         if (c->g.in[i] == t) {
             char *id = kg_ident("in_", c->g.in_name[i]);
-            cg_printf(b, "%s", id ? id : "in_");
+            int clash = 0;                /* two input names that read the same as identifiers */
+            for (int j = 0; j < c->g.nin && id && !clash; j++) {
+                char *o = j == i ? NULL : kg_ident("in_", c->g.in_name[j]);
+                clash = o && !strcmp(o, id);
+                free(o);
+            }
+            if (clash) cg_printf(b, "in%d_%s", i, id + 3);
+            else cg_printf(b, "%s", id ? id : "in_");
             free(id);
             return;
         }

@@ -315,6 +315,13 @@ static const char *layer_cls(const cJSON *L)
     return cJSON_IsString(n) ? n->valuestring : "?";
 }
 
+static int id_taken(const kg_graph *g, const char *id)
+{
+    for (int i = 0; i < g->ncalls; i++)
+        if (!strcmp(g->calls[i].id, id)) return 1;
+    return 0;
+}
+
 static int begin_call(walk *w, const cJSON *L)
 {
     kg_graph *g = w->c.g;
@@ -338,6 +345,13 @@ static int begin_call(walk *w, const cJSON *L)
     char *id = kg_ident("", w->c.layer);
     char *id2 = seen && id ? ckpt__asprintf("%s_%d", id, seen) : NULL;
     if (seen) { free(id); id = id2; }
+    /* unique identifiers: "a-b" and "a_b", or a layer named "dense_1" beside
+     * the second call of "dense", would clash in the generated code */
+    for (int n = 2; id && id_taken(g, id); n++) {
+        char *base = id;
+        id = ckpt__asprintf("%s_%d", base, n);
+        free(base);
+    }
     kg_call *k = &g->calls[g->ncalls];
     k->layer = ckpt__strdup(w->c.layer);
     k->cls = ckpt__strdup(w->c.cls);

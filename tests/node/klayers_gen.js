@@ -353,6 +353,16 @@ const cases = {
       },
     };
   },
+  // names that read the same as identifiers ('d-1', 'd_1'; a layer 'sh_1'
+  // beside the second call of the shared 'sh'; inputs 'in-a', 'in_a')
+  names() {
+    const a = input([4], 'in-a'), b = input([4], 'in_a');
+    const sh = L.dense({ units: 3, name: 'sh' });
+    const y1 = L.dense({ units: 3, name: 'd-1' }).apply(a), y2 = L.dense({ units: 3, name: 'd_1' }).apply(b);
+    const s1 = sh.apply(a), s2 = sh.apply(b), s3 = L.dense({ units: 3, name: 'sh_1' }).apply(a);
+    return { model: tf.model({ inputs: [a, b], outputs: [L.add({ name: 'sum' }).apply([y1, y2, s1, s2, s3]), s2] }),
+             verifies: ['names that clash as identifiers'] };
+  },
   embedding() {
     const m = tf.sequential({ name: 'embedding' });
     m.add(L.embedding({ inputShape: [7], inputDim: 20, outputDim: 4, name: 'emb' }));
@@ -388,7 +398,8 @@ const cases = {
     const b2 = L.bidirectional({ layer: L.gru({ units: 3, name: 'gru' }), mergeMode: 'sum', name: 'bi_gru' }).apply(b1);
     const b3 = L.bidirectional({ layer: L.simpleRNN({ units: 3, returnSequences: true, name: 'rnn' }), mergeMode: 'mul', name: 'bi_rnn' }).apply(x);
     const b4 = L.bidirectional({ layer: L.simpleRNN({ units: 2, goBackwards: true, name: 'rnn2' }), mergeMode: 'ave', name: 'bi_rnn_ave' }).apply(x);
-    return { model: tf.model({ inputs: x, outputs: [b2, b3, b4] }), tol: TOL_RNN, scale: 0.5,
+    const b5 = L.bidirectional({ layer: L.lstm({ units: 2, goBackwards: true, returnSequences: true, name: 'lstm3' }), name: 'bi_back_seq' }).apply(x);
+    return { model: tf.model({ inputs: x, outputs: [b2, b3, b4, b5] }), tol: TOL_RNN, scale: 0.5,
              verifies: ['Bidirectional', 'Bidirectional backward_layer', 'return_sequences', 'go_backwards'],
              // Keras writes backward_layer (go_backwards flipped) beside layer
              patch(topo) {
