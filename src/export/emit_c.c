@@ -155,6 +155,22 @@ static void put_weight_macros(cstate *s, const ckpt_writer *w)
     cg_printf(&s->b, "#define CK_NWEIGHTS %lluu\n\n", (unsigned long long)(s->bin_bytes / 4));
 }
 
+/* Weight names that differ only in punctuation ('d-1/kernel', 'd_1/kernel')
+ * give one identifier: the later ones get _2, _3, ... */
+static int unique_wids(cg *c, ckpt_err *err)
+{
+    for (int e = 0; e < c->nplan; e++)
+        for (int k = 0, n = 2; c->wid[e] && k < e; k++)
+            if (c->wid[k] && !strcmp(c->wid[k], c->wid[e])) {
+                char *id = ckpt__asprintf("%s_%d", c->wid[e], n++);
+                if (!id) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+                free(c->wid[e]);
+                c->wid[e] = id;
+                k = -1;                       /* check the new name against all again */
+            }
+    return 0;
+}
+
 static int create(ckpt_writer *w, char **path, const char *base, const char *ext, int *fd, ckpt_err *err)
 {
     if (!(*path = ckpt__asprintf("%s%s", base, ext))) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
@@ -173,6 +189,7 @@ static int c_write_begin(ckpt_writer *w, ckpt_err *err)
     s->fd_h = s->fd_c = s->fd_bin = -1;
     s->file_mode = wm && !strcmp(wm, "file");
     int rc = cg_begin(w, ".c", "w_", &s->c, err);
+    if (!rc) rc = unique_wids(s->c, err);
     if (rc) return rc;
     const cg *c = s->c;
     int uop = 0;
