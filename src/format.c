@@ -22,6 +22,8 @@
     X(tf_frozen)            \
     X(tf_saved_model)       \
     X(kerashub)             \
+    X(numpy)                \
+    X(c)                    \
     X(package)              \
     /* end of the list */
 

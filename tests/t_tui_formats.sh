@@ -51,9 +51,21 @@ else fail tui_keras_tree_classes "model screen did not appear"; fi
 # ---- the convert dialog for a Keras source: every writable format ----------
 tui_keys c
 if tui_wait "Convert"; then
-    # every writable format but gguf, which describes GGUF and Hugging Face Llama sources only
-    want=$("$CKPT" formats | awk 'NR > 1 && $2 ~ /^rw/ && $1 != "gguf" {print $1}' | sort | tr '\n' ' ')
-    got=$(grep -m1 'Format ' "$T/screen" | sed 's/.*Format *//; s/[<>│]//g; s/also://; s/(.*)//' | tr ' ' '\n' | grep . | sort | tr '\n' ' ')
+    # every writable format but gguf, which describes GGUF and Hugging Face Llama sources only,
+    # and the code exporters (write-only) that take a Keras model
+    want=$( { "$CKPT" formats | awk 'NR > 1 && $2 ~ /^rw/ && $1 != "gguf" {print $1}'
+              "$CKPT" formats | awk 'NR > 1 && ($1 == "numpy" || $1 == "c") {print $1}'; } | sort | tr '\n' ' ')
+    # the field's "also:" list is cut at 80 columns: Right through the formats
+    # (it wraps around) and collect the chosen one each time
+    cur() { grep -m1 'Format ' "$T/screen" | sed -n 's/.*< *\([a-z0-9-]*\) *>.*/\1/p'; }
+    first=$(cur) got=$first
+    for _ in $(seq 30); do
+        prev=$(cur); tui_keys Right
+        for _ in $(seq 40); do tui_screen >/dev/null; [ "$(cur)" != "$prev" ] && break; sleep 0.05; done
+        [ "$(cur)" = "$first" ] && break
+        got="$got $(cur)"
+    done
+    got=$(echo "$got" | tr ' ' '\n' | grep . | sort | tr '\n' ' ')
     if [ -n "$want" ] && [ "$got" = "$want" ]; then pass tui_convert_formats_keras
     else fail tui_convert_formats_keras "offered '$got', writable '$want'"; fi
     # keras-weights gets its own file ending from the engine (.weights.h5)

@@ -10,6 +10,7 @@
 typedef struct cg_buf { char *s; size_t n, cap; int oom; } cg_buf;
 void cg_printf(cg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cg_put(cg_buf *b, const char *s, size_t n);
+#define cg_puts(b, lit) cg_put((b), (lit), sizeof(lit) - 1)
 int cg_flush(cg_buf *b, int fd, const char *path, ckpt_err *err);
 
 typedef struct cg {
@@ -19,6 +20,7 @@ typedef struct cg {
     int *wplan;          /* model tensor -> plan entry, -1 */
     char **wid;          /* plan entry -> identifier of its weight (NULL = not used) */
     uint64_t *woff;      /* plan entry -> byte offset in the weights file */
+    int nplan;           /* plan entries (wid, woff) */
     void *priv;          /* the emitter's own state */
 } cg;
 
@@ -26,10 +28,16 @@ typedef struct cg {
  * graph and maps its weights to plan entries (float32 only). */
 int cg_begin(ckpt_writer *w, const char *ext, const char *wprefix, cg **out, ckpt_err *err);
 void cg_free(cg *c);
+/* The format's prepare hook: keeps only the plan entries the graph uses,
+ * float ones cast to float32; a used weight left out (--map) is an error. */
+int cg_prepare(ckpt_model *m, const ckpt_convert_opts *o, ckpt_plan *p, ckpt_err *err);
 /* Ops of call k: [*first, *end) (ops of a call are consecutive). */
 void cg_call_ops(const cg *c, int k, int *first, int *end);
 /* Tensors call k reads from outside itself (its inputs), in order. */
 int cg_call_inputs(const cg *c, int k, int *in, int max);
+/* Activation (kind, a) pairs the op's runtime helper takes after its
+ * parameters: 0, 1 (act, dense, convs) or 2 (recurrent: act, recurrent act). */
+int cg_op_acts(const kg_op *o);
 /* A template (templates/NAME), or NULL with err set. */
 const char *cg_template(const char *name, size_t *len, ckpt_err *err);
 const char *ckpt__template(const char *name, size_t *len);

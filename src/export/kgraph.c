@@ -33,9 +33,11 @@ char *kg_ident(const char *prefix, const char *name)
 
 static int nomem(kg_ctx *c) { return ckpt_err_set(c->err, CKPT_E_NOMEM, "out of memory"); }
 
-int kg_tensor_new(kg_ctx *c, int ndim, const int64_t *d)
+int kg_tensor_new(kg_ctx *c, int ndim, const int64_t *dims)
 {
     kg_graph *g = c->g;
+    int64_t d[KG_MAXD];              /* dims may point into g->t, which the realloc below moves */
+    if (ndim >= 1 && ndim <= KG_MAXD) memcpy(d, dims, (size_t)ndim * sizeof *d);
     if (ndim < 1 || ndim > KG_MAXD) {
         kg_fail(c, "output rank %d is outside what code export handles (1..%d besides the batch)", ndim, KG_MAXD);
         return -1;
@@ -183,12 +185,19 @@ int kg_op_weight(kg_ctx *c, kg_op *o, const char *sub, const char *role, int ndi
 
 /* ---- config values ------------------------------------------------------ */
 
+int64_t kg_num(const cJSON *v, int64_t lim)
+{
+    double d = cJSON_IsNumber(v) ? v->valuedouble : 0;
+    if (d != d) return 0;
+    return d > (double)lim ? lim : d < -(double)lim ? -lim : (int64_t)d;
+}
+
 const cJSON *kg_get(kg_ctx *c, const char *k) { return cJSON_GetObjectItemCaseSensitive(c->cfg, k); }
 
 int64_t kg_int(kg_ctx *c, const char *k, int64_t def)
 {
     const cJSON *v = kg_get(c, k);
-    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : def;
+    return cJSON_IsNumber(v) ? kg_num(v, KG_LIM) : def;
 }
 
 double kg_float(kg_ctx *c, const char *k, double def)
@@ -217,7 +226,7 @@ int kg_ints(kg_ctx *c, const char *k, int n, int64_t *out, int64_t def)
         return 0;
     }
     if (cJSON_IsNumber(v)) {
-        for (int i = 0; i < n; i++) out[i] = (int64_t)v->valuedouble;
+        for (int i = 0; i < n; i++) out[i] = kg_num(v, 1 << 24);
         return 0;
     }
     if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) != n)
@@ -225,7 +234,7 @@ int kg_ints(kg_ctx *c, const char *k, int n, int64_t *out, int64_t def)
     for (int i = 0; i < n; i++) {
         const cJSON *e = cJSON_GetArrayItem(v, i);
         if (!cJSON_IsNumber(e)) return kg_fail(c, "option %s: expected integers", k);
-        out[i] = (int64_t)e->valuedouble;
+        out[i] = kg_num(e, 1 << 24);
     }
     return 0;
 }
@@ -246,7 +255,9 @@ int kg_act_by_name(kg_ctx *c, const char *opt, const char *name, int *act, doubl
     *act = hit;
     if (hit == KG_LEAKY_RELU) *a = 0.2;               /* keras.activations.leaky_relu */
     if (hit == KG_ELU) *a = 1.0;
-    if (hit == KG_HARD_SIGMOID) *a = c->keras3 ? 1.0 / 6.0 : 0.2;
+    /* Keras 3's hard_sigmoid is relu6(x + 3) / 6: no reference here checks it */
+    if (hit == KG_HARD_SIGMOID && c->keras3) return kg_refuse(c, opt, "'%s' (Keras 3's relu6(x+3)/6)", name);
+    if (hit == KG_HARD_SIGMOID) *a = 0.2;
     return 0;
 }
 
@@ -304,6 +315,13 @@ static const char *layer_cls(const cJSON *L)
     return cJSON_IsString(n) ? n->valuestring : "?";
 }
 
+static int id_taken(const kg_graph *g, const char *id)
+{
+    for (int i = 0; i < g->ncalls; i++)
+        if (!strcmp(g->calls[i].id, id)) return 1;
+    return 0;
+}
+
 static int begin_call(walk *w, const cJSON *L)
 {
     kg_graph *g = w->c.g;
@@ -327,6 +345,13 @@ static int begin_call(walk *w, const cJSON *L)
     char *id = kg_ident("", w->c.layer);
     char *id2 = seen && id ? ckpt__asprintf("%s_%d", id, seen) : NULL;
     if (seen) { free(id); id = id2; }
+    /* unique identifiers: "a-b" and "a_b", or a layer named "dense_1" beside
+     * the second call of "dense", would clash in the generated code */
+    for (int n = 2; id && id_taken(g, id); n++) {
+        char *base = id;
+        id = ckpt__asprintf("%s_%d", base, n);
+        free(base);
+    }
     kg_call *k = &g->calls[g->ncalls];
     k->layer = ckpt__strdup(w->c.layer);
     k->cls = ckpt__strdup(w->c.cls);
@@ -348,7 +373,18 @@ static int run_layer(walk *w, const cJSON *L, const int *in, int nin, int *out)
     kg_layer_fn fn = kg_layer_find(w->c.cls);
     if (!fn) return kg_fail(&w->c, "layer class not supported by code export");
     if (nin > KG_MAXIN) return kg_fail(&w->c, "more than %d inputs", KG_MAXIN);
-    return fn(&w->c, in, nin, out);
+    int rnn = !strcmp(w->c.cls, "SimpleRNN") || !strcmp(w->c.cls, "GRU") || !strcmp(w->c.cls, "LSTM"), masked = 0;
+    for (int i = 0; i < nin; i++) {
+        const kg_tensor *t = &w->c.g->t[in[i]];
+        masked |= t->masked;
+        if (t->masked == 2 || (t->masked && !rnn))
+            return kg_fail(&w->c, "its input carries a Keras mask: code export supports a mask only from a Masking "
+                                  "layer straight into a recurrent layer");
+    }
+    rc = fn(&w->c, in, nin, out);
+    /* Keras passes the mask on through return_sequences: later layers would need it */
+    if (!rc && masked && w->c.g->t[*out].ndim == 2) w->c.g->t[*out].masked = 2;
+    return rc;
 }
 
 /* Input shape from batch_input_shape (Keras 2, TF.js) or batch_shape (Keras 3). */
@@ -365,7 +401,7 @@ static int input_tensor(walk *w, const cJSON *cfg, const cJSON *alt, int *out)
         const cJSON *e = cJSON_GetArrayItem(s, i);
         if (!cJSON_IsNumber(e))
             return kg_fail(&w->c, "input dimension %d is None: code export needs every size but the batch's", i);
-        d[i - 1] = (int64_t)e->valuedouble;
+        d[i - 1] = kg_num(e, KG_LIM);
     }
     int t = kg_tensor_new(&w->c, n - 1, d);
     if (t < 0) return (int)w->c.err->code;
@@ -429,8 +465,8 @@ static int k3_history(walk *w, const cJSON *a, kin *r)
     if (cJSON_GetArraySize(h) < 3 || !cJSON_IsString(h->child) || r->n >= KG_MAXIN)
         return ckpt_err_set(w->c.err, CKPT_E_FORMAT, "layer '%s': bad keras_history in inbound_nodes", w->c.layer);
     r->layer[r->n] = h->child->valuestring;
-    r->node[r->n] = (int)cJSON_GetArrayItem(h, 1)->valuedouble;
-    r->idx[r->n++] = (int)cJSON_GetArrayItem(h, 2)->valuedouble;
+    r->node[r->n] = (int)kg_num(cJSON_GetArrayItem(h, 1), 1 << 30);
+    r->idx[r->n++] = (int)kg_num(cJSON_GetArrayItem(h, 2), 1 << 30);
     return 0;
 }
 
@@ -460,8 +496,8 @@ static int parse_node(walk *w, const cJSON *node, kin *r)
             if (has_tensor(k) || !strcmp(k->string, "initial_state") || !strcmp(k->string, "mask"))
                 return kg_refuse(&w->c, k->string, "(a call argument)");
         r->layer[r->n] = e->child->valuestring;
-        r->node[r->n] = (int)cJSON_GetArrayItem(e, 1)->valuedouble;
-        r->idx[r->n++] = (int)cJSON_GetArrayItem(e, 2)->valuedouble;
+        r->node[r->n] = (int)kg_num(cJSON_GetArrayItem(e, 1), 1 << 30);
+        r->idx[r->n++] = (int)kg_num(cJSON_GetArrayItem(e, 2), 1 << 30);
     }
     return 0;
 }
@@ -472,8 +508,8 @@ static int io_list(const cJSON *v, int i, const char **name, int *node, int *idx
     const cJSON *e = cJSON_IsString(cJSON_GetArrayItem(v, 0)) ? (i ? NULL : v) : cJSON_GetArrayItem(v, i);
     if (cJSON_GetArraySize(e) < 3 || !cJSON_IsString(e->child)) return 0;
     *name = e->child->valuestring;
-    *node = (int)cJSON_GetArrayItem(e, 1)->valuedouble;
-    *idx = (int)cJSON_GetArrayItem(e, 2)->valuedouble;
+    *node = (int)kg_num(cJSON_GetArrayItem(e, 1), 1 << 30);
+    *idx = (int)kg_num(cJSON_GetArrayItem(e, 2), 1 << 30);
     return 1;
 }
 

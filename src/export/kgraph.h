@@ -30,7 +30,8 @@ typedef struct kg_tensor {
     int ndim;
     int64_t d[KG_MAXD];
     int64_t n;                /* elements per sample */
-    int masked;               /* produced by Masking: RNNs skip steps equal to mask_value */
+    int masked;               /* 1: produced by Masking (RNNs skip steps equal to mask_value);
+                                 2: carries the mask on (a recurrent layer's sequences) */
     double mask_value;
 } kg_tensor;
 

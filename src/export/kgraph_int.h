@@ -32,6 +32,11 @@ int kg_op_weight(kg_ctx *c, kg_op *o, const char *sub, const char *role, int ndi
 int kg_refuse(kg_ctx *c, const char *opt, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int kg_fail(kg_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A config number as an integer, clamped to [-lim, lim] (NaN: 0): values
+ * from the file never overflow a cast or the shape arithmetic. */
+#define KG_LIM ((int64_t)1 << 31)
+int64_t kg_num(const cJSON *v, int64_t lim);
+
 const cJSON *kg_get(kg_ctx *c, const char *k);
 int64_t kg_int(kg_ctx *c, const char *k, int64_t def);
 double kg_float(kg_ctx *c, const char *k, double def);

@@ -112,7 +112,10 @@ static int L_leaky_relu(kg_ctx *c, const int *in, int nin, int *out)
 
 static int L_elu(kg_ctx *c, const int *in, int nin, int *out)
 {
-    return one_input(c, nin) ? (int)c->err->code : act_op(c, in[0], KG_ELU, kg_float(c, "alpha", 1.0), out);
+    /* TF.js, the reference, implements only alpha = 1 */
+    double a = kg_float(c, "alpha", 1.0);
+    if (a != 1.0) return kg_refuse(c, "alpha", "%g (only 1)", a);
+    return one_input(c, nin) ? (int)c->err->code : act_op(c, in[0], KG_ELU, a, out);
 }
 
 static int L_relu(kg_ctx *c, const int *in, int nin, int *out)
@@ -132,7 +135,7 @@ static int last_axis(kg_ctx *c, const char *k, const kg_tensor *x)
     const cJSON *v = kg_get(c, k);
     if (cJSON_IsArray(v) && cJSON_GetArraySize(v) == 1) v = v->child;
     if (!v || cJSON_IsNull(v)) return 0;
-    if (cJSON_IsNumber(v) && ((int)v->valuedouble == -1 || (int)v->valuedouble == x->ndim)) return 0;
+    if (cJSON_IsNumber(v) && (kg_num(v, KG_LIM) == -1 || kg_num(v, KG_LIM) == x->ndim)) return 0;
     return kg_refuse(c, k, "(not the last axis)");
 }
 
@@ -160,9 +163,9 @@ static int L_reshape(kg_ctx *c, const int *in, int nin, int *out)
     int64_t d[KG_MAXD], prod = 1;
     for (int i = 0; i < nd; i++) {
         const cJSON *e = cJSON_GetArrayItem(ts, i);
-        d[i] = cJSON_IsNumber(e) ? (int64_t)e->valuedouble : -1;
+        d[i] = cJSON_IsNumber(e) ? kg_num(e, KG_LIM) : -1;
         if (d[i] == -1 && unk < 0) unk = i;
-        else if (d[i] <= 0) return kg_refuse(c, "target_shape", "(bad size)");
+        else if (d[i] <= 0 || prod > KG_LIM / d[i]) return kg_refuse(c, "target_shape", "(bad size)");
         else prod *= d[i];
     }
     if (unk >= 0) d[unk] = prod ? T(0)->n / prod : 0;
@@ -372,7 +375,8 @@ static int dw_op(kg_ctx *c, int in, const geo *g, int64_t m, const char *kname, 
     else if (w == -1) w = kg_weight(c, NULL, kname, 4, ks, 1);
     if (w < 0) return (int)c->err->code;
     o->w[o->nw++] = w;
-    if (kg_op_weight(c, o, NULL, "bias", 1, &cm, bias)) return (int)c->err->code;
+    if (!bias) o->w[o->nw++] = -1;          /* SeparableConv2D: its bias is the pointwise part's */
+    else if (kg_op_weight(c, o, NULL, "bias", 1, &cm, 1)) return (int)c->err->code;
     geo_params(o, g, 1);
     kg_pi(o, "m", m);
     o->act = act;
@@ -427,6 +431,8 @@ static int L_conv2d_transpose(kg_ctx *c, const int *in, int nin, int *out)
         kg_ints(c, "strides", 2, s, 1) || kg_ints(c, "dilation_rate", 2, d, 1) ||
         kg_act(c, "activation", "linear", &act, &a) || must_be_null(c, "output_padding"))
         return (int)c->err->code;
+    if (d[0] != 1 || d[1] != 1)   /* no reference implements it (TF.js has none) */
+        return kg_refuse(c, "dilation_rate", "(%lld, %lld)", (long long)d[0], (long long)d[1]);
     if (f < 1) return kg_refuse(c, "filters", "%lld", (long long)f);
     const char *pad = kg_str(c, "padding", "valid");
     int same = !strcmp(pad, "same");
@@ -476,7 +482,8 @@ static int gpool_common(kg_ctx *c, const int *in, int nin, int *out, int nsp, in
 {
     if (one_input(c, nin) || rank_is(c, T(0), nsp + 1) || channels_last(c)) return (int)c->err->code;
     int64_t ch = T(0)->d[nsp], s = T(0)->n / ch, d[3] = {1, 1, 1};
-    int keep = kg_bool(c, "keepdims", 0);
+    if (must_be_false(c, "keepdims")) return (int)c->err->code;   /* TF.js has no keepdims */
+    int keep = 0;
     d[keep ? nsp : 0] = ch;
     if ((*out = kg_tensor_new(c, keep ? nsp + 1 : 1, d)) < 0) return (int)c->err->code;
     kg_op *o = kg_op_new(c, "gpool", 1, in, *out);
@@ -499,18 +506,18 @@ static int amounts(kg_ctx *c, const char *k, int nsp, int64_t *tblr)
     memset(tblr, 0, 4 * sizeof *tblr);
     int64_t *p = nsp == 2 ? tblr : tblr + 2;
     if (cJSON_IsNumber(v)) {
-        for (int i = 0; i < 2 * nsp; i++) p[i] = (int64_t)v->valuedouble;
+        for (int i = 0; i < 2 * nsp; i++) p[i] = kg_num(v, KG_LIM);
         return 0;
     }
     int n = cJSON_GetArraySize(v);
     if (!cJSON_IsArray(v) || n != 2) return kg_refuse(c, k, "(not an int or a pair)");
     int i = 0;
     for (const cJSON *e = v->child; e; e = e->next) {
-        if (cJSON_IsNumber(e) && nsp == 1) p[i++] = (int64_t)e->valuedouble;
-        else if (cJSON_IsNumber(e)) { p[i] = p[i + 1] = (int64_t)e->valuedouble; i += 2; }
+        if (cJSON_IsNumber(e) && nsp == 1) p[i++] = kg_num(e, KG_LIM);
+        else if (cJSON_IsNumber(e)) { p[i] = p[i + 1] = kg_num(e, KG_LIM); i += 2; }
         else if (cJSON_GetArraySize(e) == 2 && nsp == 2) {
-            p[i++] = (int64_t)cJSON_GetArrayItem(e, 0)->valuedouble;
-            p[i++] = (int64_t)cJSON_GetArrayItem(e, 1)->valuedouble;
+            p[i++] = kg_num(cJSON_GetArrayItem(e, 0), KG_LIM);
+            p[i++] = kg_num(cJSON_GetArrayItem(e, 1), KG_LIM);
         } else return kg_refuse(c, k, "(bad form)");
     }
     for (i = 0; i < 4; i++)
@@ -644,6 +651,7 @@ static int rnn_op(kg_ctx *c, int in, const char *sub, int invert, int flip_back,
     int act, ract = KG_SIGMOID, seq = kg_bool(c, "return_sequences", 0);
     double a, ra = 0;
     if (rank_is(c, x, 2) || kg_act(c, "activation", "tanh", &act, &a) || must_be_false(c, "return_state") ||
+        must_be_false(c, "zero_output_for_mask") ||
         must_be_false(c, "stateful") || must_be_false(c, "time_major") || must_be_null(c, "lora_rank") ||
         (gates > 1 && kg_act(c, "recurrent_activation", "sigmoid", &ract, &ra)))
         return (int)c->err->code;

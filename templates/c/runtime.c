@@ -1,6 +1,8 @@
 /* ---- runtime helpers (from ckpt's templates/c/runtime.c) ----
- * Every helper works on one sample, channels_last, float32 with double
- * accumulators. */
+ * Every helper works on one sample, channels_last, float32. Products
+ * accumulate in float32 as TF.js does, in loops over the output channels
+ * (contiguous, so the compiler vectorizes them); reductions (pooling,
+ * normalization, softmax, recurrent gates) accumulate in double. */
 enum { CK_LINEAR, CK_RELU, CK_RELU6, CK_LEAKY_RELU, CK_ELU, CK_SELU, CK_GELU, CK_GELU_TANH,
        CK_SWISH, CK_SIGMOID, CK_HARD_SIGMOID, CK_TANH, CK_SOFTMAX, CK_SOFTPLUS, CK_SOFTSIGN,
        CK_EXPONENTIAL, CK_MISH };
@@ -52,10 +54,10 @@ static void ck_dense(const float *x, float *y, const float *k, const float *b, l
     for (long r = 0; r < rows; r++) {
         const float *xr = x + r * nin;
         float *yr = y + r * nout;
-        for (long o = 0; o < nout; o++) {
-            double s = b ? b[o] : 0;
-            for (long i = 0; i < nin; i++) s += (double)xr[i] * k[i * nout + o];
-            yr[o] = (float)s;
+        for (long o = 0; o < nout; o++) yr[o] = b ? b[o] : 0;
+        for (long i = 0; i < nin; i++) {
+            const float xv = xr[i], *kr = k + i * nout;
+            for (long o = 0; o < nout; o++) yr[o] += xv * kr[o];
         }
     }
     ck_act(y, y, rows * nout, nout, act, a);
@@ -66,21 +68,23 @@ static void ck_conv2d(const float *x, float *y, const float *k, const float *b, 
                       int act, float a)
 {
     for (long i = 0; i < oh; i++)
-        for (long j = 0; j < ow; j++)
-            for (long f = 0; f < o; f++) {
-                double s = b ? b[f] : 0;
-                for (long p = 0; p < kh; p++) {
-                    long yy = i * sh + p * dh - pt;
-                    if (yy < 0 || yy >= h) continue;
-                    for (long q = 0; q < kw; q++) {
-                        long xx = j * sw + q * dw - pl;
-                        if (xx < 0 || xx >= w) continue;
-                        const float *xp = x + (yy * w + xx) * c, *kp = k + ((p * kw + q) * c) * o + f;
-                        for (long ch = 0; ch < c; ch++) s += (double)xp[ch] * kp[ch * o];
+        for (long j = 0; j < ow; j++) {
+            float *yp = y + (i * ow + j) * o;
+            for (long f = 0; f < o; f++) yp[f] = b ? b[f] : 0;
+            for (long p = 0; p < kh; p++) {
+                long yy = i * sh + p * dh - pt;
+                if (yy < 0 || yy >= h) continue;
+                for (long q = 0; q < kw; q++) {
+                    long xx = j * sw + q * dw - pl;
+                    if (xx < 0 || xx >= w) continue;
+                    const float *xp = x + (yy * w + xx) * c, *kp = k + (p * kw + q) * c * o;
+                    for (long ch = 0; ch < c; ch++) {
+                        const float xv = xp[ch], *kr = kp + ch * o;
+                        for (long f = 0; f < o; f++) yp[f] += xv * kr[f];
                     }
                 }
-                y[(i * ow + j) * o + f] = (float)s;
             }
+        }
     ck_act(y, y, oh * ow * o, o, act, a);
 }
 
@@ -91,21 +95,23 @@ static void ck_dwconv2d(const float *x, float *y, const float *k, const float *b
 {
     long co = c * m;
     for (long i = 0; i < oh; i++)
-        for (long j = 0; j < ow; j++)
-            for (long f = 0; f < co; f++) {
-                long ch = f / m;
-                double s = b ? b[f] : 0;
-                for (long p = 0; p < kh; p++) {
-                    long yy = i * sh + p * dh - pt;
-                    if (yy < 0 || yy >= h) continue;
-                    for (long q = 0; q < kw; q++) {
-                        long xx = j * sw + q * dw - pl;
-                        if (xx < 0 || xx >= w) continue;
-                        s += (double)x[(yy * w + xx) * c + ch] * k[(p * kw + q) * co + f];
-                    }
+        for (long j = 0; j < ow; j++) {
+            float *yp = y + (i * ow + j) * co;
+            for (long f = 0; f < co; f++) yp[f] = b ? b[f] : 0;
+            for (long p = 0; p < kh; p++) {
+                long yy = i * sh + p * dh - pt;
+                if (yy < 0 || yy >= h) continue;
+                for (long q = 0; q < kw; q++) {
+                    long xx = j * sw + q * dw - pl;
+                    if (xx < 0 || xx >= w) continue;
+                    const float *xp = x + (yy * w + xx) * c, *kp = k + (p * kw + q) * co;
+                    if (m == 1)
+                        for (long f = 0; f < co; f++) yp[f] += xp[f] * kp[f];
+                    else
+                        for (long f = 0; f < co; f++) yp[f] += xp[f / m] * kp[f];
                 }
-                y[(i * ow + j) * co + f] = (float)s;
             }
+        }
     ck_act(y, y, oh * ow * co, co, act, a);
 }
 
@@ -339,15 +345,15 @@ static void ck_gru(const float *x, float *y, const float *k, const float *r, con
                     for (long q = 0; q < u; q++) v += (double)h[q] * r[q * 3 * u + j];
                 zh[j] = v;
             }
-            float hn[CK_MAXU];
+            float hn[CK_MAXU], rg[CK_MAXU];
+            for (long j = 0; j < u; j++) rg[j] = ck_act1((float)(zx[u + j] + zh[u + j]), act2, a2);
             for (long j = 0; j < u; j++) {
                 float zg = ck_act1((float)(zx[j] + zh[j]), act2, a2);
-                float rg = ck_act1((float)(zx[u + j] + zh[u + j]), act2, a2);
                 double hh;
-                if (reset_after) hh = zx[2 * u + j] + rg * zh[2 * u + j];
-                else {
+                if (reset_after) hh = zx[2 * u + j] + rg[j] * zh[2 * u + j];
+                else {   /* (r * h) R_h: the reset gate scales h before the product */
                     hh = zx[2 * u + j];
-                    for (long q = 0; q < u; q++) hh += (double)(rg * h[q]) * r[q * 3 * u + 2 * u + j];
+                    for (long q = 0; q < u; q++) hh += (double)(rg[q] * h[q]) * r[q * 3 * u + 2 * u + j];
                 }
                 float c = ck_act1((float)hh, act, a);
                 hn[j] = zg * h[j] + (1 - zg) * c;

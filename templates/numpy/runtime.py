@@ -11,7 +11,7 @@ def _softplus(x):
     return np.where(x > 0, x + np.log1p(np.exp(-np.abs(x))), np.log1p(np.exp(np.minimum(x, 0))))
 
 
-def act(x, kind, a=0.0):
+def _act(x, kind, a=0.0):
     x = np.asarray(x, dtype=_F)
     if kind == 'linear':
         return x
@@ -51,6 +51,14 @@ def act(x, kind, a=0.0):
     raise ValueError('unknown activation ' + kind)
 
 
+def act(x, n, last, kind, a):
+    return _act(x, kind, a)
+
+
+def copy(x, n):
+    return x.reshape(n)
+
+
 def _dot(x, k):
     # float64 accumulation, rounded once: the same sums as the C code
     return (x.astype(np.float64) @ k.astype(np.float64)).astype(_F)
@@ -60,7 +68,7 @@ def dense(x, kernel, bias, rows, nin, nout, kind, a):
     y = _dot(x.reshape(rows, nin), kernel)
     if bias is not None:
         y = (y.astype(np.float64) + bias).astype(_F)
-    return act(y, kind, a)
+    return _act(y, kind, a)
 
 
 def _pad_hw(x, pt, pb, pl, pr, value=0.0):
@@ -83,7 +91,7 @@ def conv2d(x, kernel, bias, h, w, c, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, o, 
     y = _dot(win.reshape(oh * ow, kh * kw * c), kernel.reshape(kh * kw * c, o))
     if bias is not None:
         y = (y.astype(np.float64) + bias).astype(_F)
-    return act(y.reshape(oh, ow, o), kind, a)
+    return _act(y.reshape(oh, ow, o), kind, a)
 
 
 def dwconv2d(x, kernel, bias, h, w, c, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, m, kind, a):
@@ -91,7 +99,7 @@ def dwconv2d(x, kernel, bias, h, w, c, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, m
     y = np.einsum('ijpqc,pqcm->ijcm', win, kernel.astype(np.float64)).reshape(oh, ow, c * m)
     if bias is not None:
         y = y + bias
-    return act(y.astype(_F), kind, a)
+    return _act(y.astype(_F), kind, a)
 
 
 def conv2d_t(x, kernel, bias, h, w, c, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, o, kind, a):
@@ -104,7 +112,7 @@ def conv2d_t(x, kernel, bias, h, w, c, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, o
     y = full[pt: pt + oh, pl: pl + ow, :]
     if bias is not None:
         y = y + bias
-    return act(y.astype(_F), kind, a)
+    return _act(y.astype(_F), kind, a)
 
 
 def pool2d(x, h, w, c, kh, kw, sh, sw, pt, pl, oh, ow, avg):
@@ -209,7 +217,7 @@ def simple_rnn(x, kernel, rec, bias, t, i, u, seq, back, flip, masked, mask_valu
     h, ys = np.zeros(u, dtype=_F), []
     for s, xt, skip in _steps(x, t, i, back, masked, mask_value):
         if not skip:
-            h = act((_gates(xt, kernel, bias) + h.astype(np.float64) @ rec).astype(_F), kind, a)
+            h = _act((_gates(xt, kernel, bias) + h.astype(np.float64) @ rec).astype(_F), kind, a)
         ys.append((h, skip))
     return _rnn_out(ys, h, t, seq, flip, skip, zero_masked)
 
@@ -224,13 +232,13 @@ def gru(x, kernel, rec, bias, t, i, u, seq, back, flip, reset_after, masked, mas
         if not skip:
             zx = _gates(xt, kernel, bi)
             zh = h.astype(np.float64) @ r64 + bh
-            z = act((zx[:u] + zh[:u]).astype(_F), kind2, a2)
-            r = act((zx[u:2 * u] + zh[u:2 * u]).astype(_F), kind2, a2)
+            z = _act((zx[:u] + zh[:u]).astype(_F), kind2, a2)
+            r = _act((zx[u:2 * u] + zh[u:2 * u]).astype(_F), kind2, a2)
             if reset_after:
                 hh = zx[2 * u:] + r * zh[2 * u:]
             else:
                 hh = zx[2 * u:] + (r * h).astype(np.float64) @ r64[:, 2 * u:]
-            c = act(hh.astype(_F), kind, a)
+            c = _act(hh.astype(_F), kind, a)
             h = (z * h + (1 - z) * c).astype(_F)
         ys.append((h, skip))
     return _rnn_out(ys, h, t, seq, flip, skip, zero_masked)
@@ -242,10 +250,10 @@ def lstm(x, kernel, rec, bias, t, i, u, seq, back, flip, masked, mask_value, zer
     for s, xt, skip in _steps(x, t, i, back, masked, mask_value):
         if not skip:
             z = _gates(xt, kernel, bias) + h.astype(np.float64) @ r64
-            ig, fg = act(z[:u].astype(_F), kind2, a2), act(z[u:2 * u].astype(_F), kind2, a2)
-            cg, og = act(z[2 * u:3 * u].astype(_F), kind, a), act(z[3 * u:].astype(_F), kind2, a2)
+            ig, fg = _act(z[:u].astype(_F), kind2, a2), _act(z[u:2 * u].astype(_F), kind2, a2)
+            cg, og = _act(z[2 * u:3 * u].astype(_F), kind, a), _act(z[3 * u:].astype(_F), kind2, a2)
             c = (fg * c + ig * cg).astype(_F)
-            h = (og * act(c, kind, a)).astype(_F)
+            h = (og * _act(c, kind, a)).astype(_F)
         ys.append((h, skip))
     return _rnn_out(ys, h, t, seq, flip, skip, zero_masked)
 # ---- end of runtime helpers ----
