@@ -205,9 +205,16 @@ static void rm_tree(const char *dir)
     rmdir(dir);
 }
 
+/* a wrapper format (the zip package) as --to */
+static int to_wrapper(const char *to)
+{
+    const ckpt_format *f = to ? ckpt__format_find(to) : NULL;
+    return f && (f->flags & CKPT_FMT_WRAP);
+}
+
 static int is_package(const ckpt_convert_opts *o)
 {
-    return ckpt__opt(o, "package") || (o->to && !strcmp(o->to, "package"));
+    return ckpt__opt(o, "package") || to_wrapper(o->to);
 }
 
 /* The output tensor for plan entry i: by name, else by position when the
@@ -255,7 +262,7 @@ int ckpt_verify(ckpt_model *src, const ckpt_convert_opts *o, const char *out, ck
     memset(r, 0, sizeof *r);
     if (!src || !o || !o->to || !out) return ckpt_err_set(err, CKPT_E_USAGE, "verify needs the source, options and output");
     char *dir = NULL, *wpath = NULL;
-    const char *inner = o->to && strcmp(o->to, "package") ? o->to : "safetensors";
+    const char *inner = o->to && !to_wrapper(o->to) ? o->to : "safetensors";
     const ckpt_format *f = ckpt__format_find(inner);
     char want[64] = "";
     if (f && f->exts) {   /* as package.c names it: model.EXT, or the format's own file name */

@@ -120,7 +120,7 @@ static int check_inputs(const cJSON *in, const char *root, ckpt_predict_req *r, 
     if (r->naming && !charset_ok(r->naming, "_-", 32)) return bad(http, 422, err, "input.%s wants a naming scheme name", "naming");
     if (r->to) {
         const ckpt_format *f = ckpt__format_find(r->to);
-        if (!f || !(f->flags & CKPT_FMT_WRITE) || !strcmp(r->to, "package"))
+        if (!f || !(f->flags & CKPT_FMT_WRITE) || (f->flags & CKPT_FMT_WRAP))
             return bad(http, 422, err, "input.%s is not a format ckpt writes (see `ckpt formats`)", "to");
     }
     if (r->dtype) {
