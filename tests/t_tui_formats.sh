@@ -51,9 +51,12 @@ else fail tui_keras_tree_classes "model screen did not appear"; fi
 # ---- the convert dialog for a Keras source: every writable format ----------
 tui_keys c
 if tui_wait "Convert"; then
-    # every writable format but gguf, which describes GGUF and Hugging Face Llama sources only
-    want=$("$CKPT" formats | awk 'NR > 1 && $2 ~ /^rw/ && $1 != "gguf" {print $1}' | sort | tr '\n' ' ')
-    got=$(grep -m1 'Format ' "$T/screen" | sed 's/.*Format *//; s/[<>│]//g; s/also://; s/(.*)//' | tr ' ' '\n' | grep . | sort | tr '\n' ' ')
+    # every writable format but gguf, which describes GGUF and Hugging Face Llama sources only,
+    # and the code exporters (write-only, from a Keras config)
+    want=$("$CKPT" formats | awk 'NR > 1 && (($2 ~ /^rw/ && $1 != "gguf") || $1 == "numpy" || $1 == "c") {print $1}' | sort | tr '\n' ' ')
+    # at 80 columns the list no longer fits on the Format line: step through it with Right
+    got=$(for _ in $(seq 20); do tui_screen >/dev/null; grep -m1 -o '< [a-z0-9-]* >' "$T/screen" | tr -d '<> '; tui_keys Right; sleep 0.15; done | sort -u | tr '\n' ' ')
+    for _ in $(seq 20); do tui_screen >/dev/null; grep -qF '< safetensors >' "$T/screen" && break; tui_keys Right; sleep 0.15; done
     if [ -n "$want" ] && [ "$got" = "$want" ]; then pass tui_convert_formats_keras
     else fail tui_convert_formats_keras "offered '$got', writable '$want'"; fi
     # keras-weights gets its own file ending from the engine (.weights.h5)
