@@ -10,9 +10,8 @@
 #include <unistd.h>
 
 #include "formats/gguf_write.h"
+#include "check.h"
 
-static int failures;
-#define CHECK(name, cond) do { if (cond) printf("PASS %s\n", name); else { printf("FAIL %s\n", name); failures++; } } while (0)
 
 typedef struct { unsigned char b[65536]; size_t n; } buf;
 static void put(buf *b, const void *p, size_t n) { memcpy(b->b + b->n, p, n); b->n += n; }

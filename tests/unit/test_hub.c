@@ -8,13 +8,8 @@
 #include <unistd.h>
 
 #include "hub/hub_int.h"
+#include "check.h"
 
-static int failures;
-#define CHECK(name, cond)                                                      \
-    do {                                                                       \
-        if (cond) printf("PASS %s\n", name);                                   \
-        else { printf("FAIL %s: %s (line %d)\n", name, #cond, __LINE__); failures++; } \
-    } while (0)
 
 static int parses(const char *url, int type, const char *repo, const char *rev, const char *path)
 {

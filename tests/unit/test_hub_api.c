@@ -12,13 +12,8 @@
 #include <unistd.h>
 
 #include "hub/hub_int.h"
+#include "check.h"
 
-static int failures;
-#define CHECK(name, cond)                                                      \
-    do {                                                                       \
-        if (cond) printf("PASS %s\n", name);                                   \
-        else { printf("FAIL %s: %s (line %d)\n", name, #cond, __LINE__); failures++; } \
-    } while (0)
 
 /* the per-thread cancel hook: cancels once 0.3 s have passed */
 static int hook_calls;

@@ -13,13 +13,8 @@
 
 #include "formats/h5util.h"
 #include "formats/keras.h"
+#include "check.h"
 
-static int failures;
-#define CHECK(name, cond)                                                      \
-    do {                                                                       \
-        if (cond) printf("PASS %s\n", name);                                   \
-        else { printf("FAIL %s: %s (line %d)\n", name, #cond, __LINE__); failures++; } \
-    } while (0)
 
 static void fixed_attr(hid_t obj, const char *name, const char *const *v, int n)
 {

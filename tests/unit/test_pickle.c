@@ -9,13 +9,8 @@
 #include "formats/npy.h"
 #include "formats/pickle.h"
 #include "tensor_io.h"
+#include "check.h"
 
-static int failures;
-#define CHECK(name, cond)                                                      \
-    do {                                                                       \
-        if (cond) printf("PASS %s\n", name);                                   \
-        else { printf("FAIL %s: %s (line %d)\n", name, #cond, __LINE__); failures++; } \
-    } while (0)
 
 static int parse(const char *bytes, size_t n, pk_obj **root, ckpt_err *e)
 {

@@ -8,13 +8,8 @@
 
 #include "internal.h"
 #include "remap_int.h"
+#include "check.h"
 
-static int failures;
-#define CHECK(name, cond)                                                      \
-    do {                                                                       \
-        if (cond) printf("PASS %s\n", name);                                   \
-        else { printf("FAIL %s: %s (line %d)\n", name, #cond, __LINE__); failures++; } \
-    } while (0)
 
 /* ---- an in-memory format: tensors are float32 with value = index + 1000*t ---- */
 typedef struct memt { const char *name; int ndim; int64_t shape[4]; } memt;

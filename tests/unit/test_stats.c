@@ -9,13 +9,8 @@
 
 #include "ckpt/stats.h"
 #include "internal.h"
+#include "check.h"
 
-static int failures;
-#define CHECK(name, cond)                                                      \
-    do {                                                                       \
-        if (cond) printf("PASS %s\n", name);                                   \
-        else { printf("FAIL %s: %s (line %d)\n", name, #cond, __LINE__); failures++; } \
-    } while (0)
 
 #define N 10000
 static float ramp[N];      /* 1 .. N */

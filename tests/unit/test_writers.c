@@ -14,13 +14,8 @@
 #include "formats/pickle_write.h"
 #include "formats/zip_write.h"
 #include "internal.h"
+#include "check.h"
 
-static int failures;
-#define CHECK(name, cond)                                                      \
-    do {                                                                       \
-        if (cond) printf("PASS %s\n", name);                                   \
-        else { printf("FAIL %s: %s (line %d)\n", name, #cond, __LINE__); failures++; } \
-    } while (0)
 
 static void test_pickle_ints(void)
 {
