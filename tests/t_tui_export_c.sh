@@ -10,22 +10,6 @@ export TUI_W=80 TUI_H=24
 need_shared tui_export_c || exit 0
 M=$FIX/tfjs_layers/tfjsex-abalone/model.json
 
-pick_format() {  # NAME: Right until "< NAME >" shows in the Format field
-    for _ in $(seq 20); do
-        tui_screen >/dev/null
-        grep -qF "< $1 >" "$T/screen" && return 0
-        tui_keys Right; sleep 0.2
-    done
-    return 1
-}
-to_field() {  # HINT: Down until the field whose hint says HINT is selected
-    for _ in $(seq 10); do
-        tui_screen >/dev/null
-        grep -qF "$1" "$T/screen" && return 0
-        tui_keys Down; sleep 0.2
-    done
-    return 1
-}
 export_c() {  # TEST OUT.c [WRITER-OPTION]
     tui_keys c
     tui_wait "Convert" >/dev/null

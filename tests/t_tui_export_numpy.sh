@@ -9,14 +9,6 @@ export TUI_W=80 TUI_H=24
 need_shared tui_export_numpy || exit 0
 M=$FIX/tfjs_layers/tfjsex-abalone/model.json
 
-pick_format() {  # NAME: Right until "< NAME >" shows in the Format field
-    for _ in $(seq 16); do
-        tui_screen >/dev/null
-        grep -qF "< $1 >" "$T/screen" && return 0
-        tui_keys Right; sleep 0.2
-    done
-    return 1
-}
 
 tui_start -- "$M"
 tui_wait "Layers" >/dev/null || fail tui_export_numpy "model screen did not appear"

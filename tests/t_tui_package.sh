@@ -9,14 +9,6 @@ source "$(dirname "$0")/tui_lib.sh"
 need_shared tui_package || exit 0
 export TUI_W=80 TUI_H=24
 W=$FIX/keras2_weights_h5/hls4ml-KERAS_3layer/KERAS_3layer_weights.h5
-to_field() {  # HINT: Down until the field whose hint says HINT is selected
-    for _ in $(seq 12); do
-        tui_screen >/dev/null
-        grep -qF "$1" "$T/screen" && return 0
-        tui_keys Down; sleep 0.2
-    done
-    return 1
-}
 tui_start -- "$W"
 tui_wait "Layers" >/dev/null || fail tui_package "model screen did not appear"
 tui_keys c

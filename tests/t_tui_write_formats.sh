@@ -10,22 +10,6 @@ export PYTHONPATH=$ROOT/tests TUI_W=80 TUI_H=24
 M=$T/small.safetensors
 gen_model "$M" "$SMALL_SPEC"
 
-pick_format() {  # NAME: Right until "< NAME >" shows in the Format field
-    for _ in 1 2 3 4 5 6; do
-        tui_screen >/dev/null
-        grep -qF "< $1 >" "$T/screen" && return 0
-        tui_keys Right; sleep 0.2
-    done
-    return 1
-}
-to_field() {  # HINT: Down until the field whose hint says HINT is selected
-    for _ in 1 2 3 4 5 6 7 8 9 10; do
-        tui_screen >/dev/null
-        grep -qF "$1" "$T/screen" && return 0
-        tui_keys Down; sleep 0.2
-    done
-    return 1
-}
 
 tui_start -- small.safetensors
 tui_wait "Layers" >/dev/null || fail tui_write_torch "model screen did not appear"

@@ -10,6 +10,8 @@
 #   tui_stop                             kill the tmux server (also done at exit)
 #   gen_model PATH SPEC                  write a safetensors file with numpy (see below)
 #   need_reader NAME FILE                skip NAME unless `ckpt ls FILE` works
+#   pick_format NAME                     convert dialog: Right until "< NAME >" shows in the Format field
+#   to_field HINT                        convert dialog: Down until the field whose hint says HINT is selected
 TM_SOCK="ckpt-tui-$$-$RANDOM"
 TM="tmux -L $TM_SOCK"
 trap 'tmux -L "$TM_SOCK" kill-server >/dev/null 2>&1; rm -rf "$T"' EXIT
@@ -129,3 +131,21 @@ SMALL_SPEC='[("embed.weight", (16, 8)),
  ("encoder.layers.2.attn.q_proj.weight", (8, 8)), ("encoder.layers.2.attn.k_proj.weight", (8, 8)),
  ("encoder.layers.2.attn.v_proj.weight", (8, 8)), ("encoder.layers.2.mlp.up.weight", (32, 8)),
  ("head.weight", (10, 8)), ("head.bias", (10,)), ("step", (), "I64")]'
+
+pick_format() {  # NAME: Right until "< NAME >" shows in the Format field (the list wraps)
+    for _ in $(seq 20); do
+        tui_screen >/dev/null
+        grep -qF "< $1 >" "$T/screen" && return 0
+        tui_keys Right; sleep 0.2
+    done
+    return 1
+}
+
+to_field() {  # HINT: Down until the field whose hint says HINT is selected
+    for _ in $(seq 12); do
+        tui_screen >/dev/null
+        grep -qF "$1" "$T/screen" && return 0
+        tui_keys Down; sleep 0.2
+    done
+    return 1
+}
