@@ -11,44 +11,10 @@
 
 /* ---- text ------------------------------------------------------------------ */
 
-void cg_put(cg_buf *b, const char *s, size_t n)
-{
-    if (b->oom) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 4096;
-        while (nc < b->n + n + 1) nc *= 2;
-        char *p = realloc(b->s, nc);
-        if (!p) { b->oom = 1; return; }
-        b->s = p;
-        b->cap = nc;
-    }
-    memcpy(b->s + b->n, s, n);
-    b->n += n;
-    b->s[b->n] = 0;
-}
-
-void cg_printf(cg_buf *b, const char *fmt, ...)
-{
-    char small[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (n < 0) { b->oom = 1; return; }
-    if ((size_t)n < sizeof small) { cg_put(b, small, (size_t)n); return; }
-    char *big = malloc((size_t)n + 1);
-    if (!big) { b->oom = 1; return; }
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    cg_put(b, big, (size_t)n);
-    free(big);
-}
-
 int cg_flush(cg_buf *b, int fd, const char *path, ckpt_err *err)
 {
     if (b->oom) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-    if (b->n && ckpt__write_full(fd, b->s, b->n)) {
+    if (b->n && ckpt__write_full(fd, b->p, b->n)) {
         ckpt_err_sys(err, CKPT_E_IO, errno, "cannot write");
         ckpt_err_at_path(err, path);
         return CKPT_E_IO;

@@ -7,9 +7,9 @@
 #include "export/kgraph.h"
 
 /* growable text, written out with cg_flush */
-typedef struct cg_buf { char *s; size_t n, cap; int oom; } cg_buf;
-void cg_printf(cg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void cg_put(cg_buf *b, const char *s, size_t n);
+typedef ckpt_sbuf cg_buf;   /* internal.h's string buffer */
+#define cg_printf ckpt__sb_printf
+#define cg_put ckpt__sb_add
 #define cg_puts(b, lit) cg_put((b), (lit), sizeof(lit) - 1)
 int cg_flush(cg_buf *b, int fd, const char *path, ckpt_err *err);
 

@@ -106,7 +106,7 @@ static int put_runtime(cstate *s, ckpt_err *err)
     }
     for (int i = 0; i < n; i++) {
         int blank = sg[i].n == 1 && sg[i].s[0] == '\n';   /* one blank line between helpers */
-        if (sg[i].used && !(blank && s->b.n >= 2 && !strncmp(s->b.s + s->b.n - 2, "\n\n", 2)))
+        if (sg[i].used && !(blank && s->b.n >= 2 && !strncmp(s->b.p + s->b.n - 2, "\n\n", 2)))
             cg_put(&s->b, sg[i].s, sg[i].n);
     }
     cg_put(&s->b, "\n", 1);
@@ -558,7 +558,7 @@ static void c_write_abort(ckpt_writer *w)
     free(s->path_h);
     free(s->path_c);
     free(s->path_bin);
-    free(s->b.s);
+    free(s->b.p);
     free(s);
     w->priv = NULL;
 }

@@ -224,7 +224,7 @@ static void np_abort(ckpt_writer *w)
     if (!s) return;
     if (s->inner.priv) ckpt__npz_write_abort(&s->inner);
     cg_free(s->c);
-    free(s->py.s);
+    free(s->py.p);
     free(s->py_path);
     free(s->npz_path);
     free(s);
