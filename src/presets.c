@@ -194,7 +194,7 @@ static const char llama_gguf[] =
  * `dense_1` (names count per session), so the layer's own name cannot be
  * kept: the first rule asks the Keras reader for the path Keras 3 loads the
  * weight from, computed from the model config exactly as `--to keras-weights`
- * writes it (keras_h5io.c kx_k3_path). Without a config (a bare weights file,
+ * writes it (keras_h5io.c ckpt__kx_k3_path). Without a config (a bare weights file,
  * or a safetensors file with Keras names) the rules below keep the layer names
  * and map weights by position: Dense/Conv kernel, bias; BatchNormalization
  * gamma, beta, moving_mean, moving_variance; LayerNormalization gamma, beta;

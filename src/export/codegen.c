@@ -11,7 +11,7 @@
 
 /* ---- text ------------------------------------------------------------------ */
 
-int cg_flush(cg_buf *b, int fd, const char *path, ckpt_err *err)
+int ckpt__cg_flush(cg_buf *b, int fd, const char *path, ckpt_err *err)
 {
     if (b->oom) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     if (b->n && ckpt__write_full(fd, b->p, b->n)) {
@@ -23,7 +23,7 @@ int cg_flush(cg_buf *b, int fd, const char *path, ckpt_err *err)
     return 0;
 }
 
-const char *cg_template(const char *name, size_t *len, ckpt_err *err)
+const char *ckpt__cg_template(const char *name, size_t *len, ckpt_err *err)
 {
     const char *t = ckpt__template(name, len);
     if (!t) ckpt_err_set(err, CKPT_E_UNSUPPORTED, "internal: template %s is not compiled in", name);
@@ -32,13 +32,13 @@ const char *cg_template(const char *name, size_t *len, ckpt_err *err)
 
 /* ---- the plan: the graph's weights only, as float32 ------------------------ */
 
-int cg_prepare(ckpt_model *m, const ckpt_convert_opts *o, ckpt_plan *p, ckpt_err *err)
+int ckpt__cg_prepare(ckpt_model *m, const ckpt_convert_opts *o, ckpt_plan *p, ckpt_err *err)
 {
     if (o->cast && o->cast != CKPT_F32)
         return ckpt_err_set(err, CKPT_E_USAGE, "--dtype %s: code export computes in float32 (weights are cast to F32)",
                             ckpt_dtype_name(o->cast));
     kg_graph g;
-    int rc = kg_build(m, &g, err);
+    int rc = ckpt__kg_build(m, &g, err);
     if (rc) {
         ckpt_err_at_path(err, m->path);
         return rc;
@@ -57,7 +57,7 @@ int cg_prepare(ckpt_model *m, const ckpt_convert_opts *o, ckpt_plan *p, ckpt_err
                                   e->name, ckpt_dtype_name(e->dtype));
                 for (int j = i; j < p->n; j++) p->e[k++] = p->e[j];
                 p->n = k;
-                kg_free(&g);
+                ckpt__kg_free(&g);
                 return rc;
             }
             e->dtype = CKPT_F32;            /* a cast read: F16/BF16/F64 weights compute in float32 */
@@ -76,16 +76,16 @@ int cg_prepare(ckpt_model *m, const ckpt_convert_opts *o, ckpt_plan *p, ckpt_err
             rc = ckpt_err_set(err, CKPT_E_USAGE, "weight '%s' is used by the model but left out of the conversion",
                               m->tensors[t].name);
     }
-    kg_free(&g);
+    ckpt__kg_free(&g);
     return rc;
 }
 
 /* ---- the writer state ------------------------------------------------------ */
 
-void cg_free(cg *c)
+void ckpt__cg_free(cg *c)
 {
     if (!c) return;
-    kg_free(&c->g);
+    ckpt__kg_free(&c->g);
     if (c->wid)
         for (int i = 0; i < c->nplan; i++) free(c->wid[i]);
     free(c->wid);
@@ -114,7 +114,7 @@ static int cg_map_weights(cg *c, ckpt_writer *w, const char *wprefix, ckpt_err *
             return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "weight '%s' is %s: code export computes in float32",
                                 e->name, ckpt_dtype_name(e->dtype));
         c->wplan[e->src] = i;
-        if (!(c->wid[i] = kg_ident(wprefix, e->name))) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+        if (!(c->wid[i] = ckpt__kg_ident(wprefix, e->name))) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
         c->woff[i] = off;
         off += e->nbytes;
     }
@@ -125,7 +125,7 @@ static int cg_map_weights(cg *c, ckpt_writer *w, const char *wprefix, ckpt_err *
     return 0;
 }
 
-int cg_begin(ckpt_writer *w, const char *ext, const char *wprefix, cg **out, ckpt_err *err)
+int ckpt__cg_begin(ckpt_writer *w, const char *ext, const char *wprefix, cg **out, ckpt_err *err)
 {
     const char *o = w->opts->out;
     *out = NULL;
@@ -138,18 +138,18 @@ int cg_begin(ckpt_writer *w, const char *ext, const char *wprefix, cg **out, ckp
     if (!c) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     c->base = ckpt__strndup(o, strlen(o) - strlen(ext));
     const char *bn = c->base ? ckpt__path_basename(c->base) : NULL;
-    c->name = bn ? kg_ident(*bn >= '0' && *bn <= '9' ? "m_" : "", bn) : NULL;
+    c->name = bn ? ckpt__kg_ident(*bn >= '0' && *bn <= '9' ? "m_" : "", bn) : NULL;
     int rc = c->base && c->name ? 0 : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-    if (!rc) rc = kg_build(w->src, &c->g, err);
+    if (!rc) rc = ckpt__kg_build(w->src, &c->g, err);
     if (!rc) rc = cg_map_weights(c, w, wprefix, err);
-    if (rc) { cg_free(c); return rc; }
+    if (rc) { ckpt__cg_free(c); return rc; }
     *out = c;
     return 0;
 }
 
 /* ---- calls and ops --------------------------------------------------------- */
 
-void cg_call_ops(const cg *c, int k, int *first, int *end)
+void ckpt__cg_call_ops(const cg *c, int k, int *first, int *end)
 {
     int f = -1, e = -1;
     for (int i = 0; i < c->g.nop; i++)
@@ -161,10 +161,10 @@ void cg_call_ops(const cg *c, int k, int *first, int *end)
     *end = f < 0 ? 0 : e;
 }
 
-int cg_call_inputs(const cg *c, int k, int *in, int max)
+int ckpt__cg_call_inputs(const cg *c, int k, int *in, int max)
 {
     int f, e, n = 0;
-    cg_call_ops(c, k, &f, &e);
+    ckpt__cg_call_ops(c, k, &f, &e);
     for (int i = f; i < e; i++)
         for (int j = 0; j < c->g.op[i].nin; j++) {
             int t = c->g.op[i].in[j], inside = 0, dup = 0;
@@ -175,7 +175,7 @@ int cg_call_inputs(const cg *c, int k, int *in, int max)
     return n;
 }
 
-int cg_op_acts(const kg_op *o)
+int ckpt__cg_op_acts(const kg_op *o)
 {
     static const char *const one[] = {"act", "dense", "conv2d", "dwconv2d", "conv2d_t"};
     static const char *const two[] = {"simple_rnn", "gru", "lstm"};

@@ -95,7 +95,7 @@ static void mark_used(seg *sg, int n, const char *fn, size_t fl)
 static int put_runtime(cstate *s, ckpt_err *err)
 {
     size_t len;
-    const char *rt = cg_template("c/runtime.c", &len, err);
+    const char *rt = ckpt__cg_template("c/runtime.c", &len, err);
     if (!rt) return err->code;
     seg sg[128];
     int n = split_runtime(rt, len, sg, 128);
@@ -188,7 +188,7 @@ static int c_write_begin(ckpt_writer *w, ckpt_err *err)
     w->priv = s;
     s->fd_h = s->fd_c = s->fd_bin = -1;
     s->file_mode = wm && !strcmp(wm, "file");
-    int rc = cg_begin(w, ".c", "w_", &s->c, err);
+    int rc = ckpt__cg_begin(w, ".c", "w_", &s->c, err);
     if (!rc) rc = unique_wids(s->c, err);
     if (rc) return rc;
     const cg *c = s->c;
@@ -213,7 +213,7 @@ static int c_write_begin(ckpt_writer *w, ckpt_err *err)
     if ((rc = put_runtime(s, err))) return rc;
     if (s->file_mode) put_weight_macros(s, w);
     else cg_printf(&s->b, "/* ---- weights, under their names in the checkpoint ---- */\n\n");
-    return cg_flush(&s->b, s->fd_c, s->path_c, err);
+    return ckpt__cg_flush(&s->b, s->fd_c, s->path_c, err);
 }
 
 /* ---- write: the weights, a chunk at a time ------------------------------ */
@@ -249,7 +249,7 @@ static int c_write(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t 
         cg_printf(&s->b, (idx + 1) * 4 == e->nbytes ? "\n" : (idx % 8 == 7) ? ",\n" : ", ");
     }
     if (off + n == e->nbytes) cg_printf(&s->b, "};\n\n");
-    return cg_flush(&s->b, s->fd_c, s->path_c, err);
+    return ckpt__cg_flush(&s->b, s->fd_c, s->path_c, err);
 }
 
 /* ---- end: layer functions, predict, the header -------------------------- */
@@ -272,10 +272,10 @@ static int used_outside(const cg *c, int t, int first, int end)
 static int call_io(const cg *c, int k, fnio *f)
 {
     int first, end;
-    cg_call_ops(c, k, &first, &end);
+    ckpt__cg_call_ops(c, k, &first, &end);
     memset(f, 0, sizeof *f);
     if (first == end) return 0;
-    f->nin = cg_call_inputs(c, k, f->in, KG_MAXIN * 2);
+    f->nin = ckpt__cg_call_inputs(c, k, f->in, KG_MAXIN * 2);
     int64_t off = 0;
     for (int i = first; i < end; i++) {
         int t = c->g.op[i].out;
@@ -302,7 +302,7 @@ static const char *const merge_kinds[] = {"CK_ADD", "CK_SUB", "CK_MUL", "CK_AVG"
 static void put_act(cg_buf *b, int act, double a)
 {
     char nm[32];
-    snprintf(nm, sizeof nm, "CK_%s", kg_act_names[act]);
+    snprintf(nm, sizeof nm, "CK_%s", ckpt__kg_act_names[act]);
     for (char *p = nm; *p; p++) *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
     cg_printf(b, ", %s, ", nm);
     put_float(b, a);
@@ -342,7 +342,7 @@ static void put_op(cstate *s, const fnio *f, const kg_op *o)
         else cg_printf(b, "%lld", (long long)o->p[j].i);
         cg_printf(b, " /* %s */", o->p[j].k);
     }
-    int na = cg_op_acts(o);
+    int na = ckpt__cg_op_acts(o);
     if (na >= 1) put_act(b, o->act, o->act_a);
     if (na >= 2) put_act(b, o->act2, o->act2_a);
     cg_printf(b, ");\n");
@@ -353,7 +353,7 @@ static void put_layer(cstate *s, int k)
     const cg *c = s->c;
     int first, end;
     fnio f;
-    cg_call_ops(c, k, &first, &end);
+    ckpt__cg_call_ops(c, k, &first, &end);
     if (!call_io(c, k, &f)) return;
     cg_printf(&s->b, "/* Keras layer '%s' (%s) */\nstatic void layer_%s(", c->g.calls[k].layer, c->g.calls[k].cls,
               c->g.calls[k].id);
@@ -533,16 +533,16 @@ static int c_write_end(ckpt_writer *w, ckpt_err *err)
     if (s->file_mode) put_loader(s);
     for (int k = 0; k < c->g.ncalls; k++) {
         put_layer(s, k);
-        if (s->b.n > (1u << 20) && cg_flush(&s->b, s->fd_c, s->path_c, err)) return err->code;
+        if (s->b.n > (1u << 20) && ckpt__cg_flush(&s->b, s->fd_c, s->path_c, err)) return err->code;
     }
     int rc = put_predict(s, err);
     if (!rc) {
         put_sizes(s);
-        rc = cg_flush(&s->b, s->fd_c, s->path_c, err);
+        rc = ckpt__cg_flush(&s->b, s->fd_c, s->path_c, err);
     }
     if (!rc) {
         put_header(s, w);
-        rc = cg_flush(&s->b, s->fd_h, s->path_h, err);
+        rc = ckpt__cg_flush(&s->b, s->fd_h, s->path_h, err);
     }
     if (rc) return rc;
     w->res->nfiles = s->file_mode ? 3 : 2;
@@ -554,7 +554,7 @@ static void c_write_abort(ckpt_writer *w)
 {
     cstate *s = w->priv;
     if (!s) return;
-    cg_free(s->c);
+    ckpt__cg_free(s->c);
     free(s->path_h);
     free(s->path_c);
     free(s->path_bin);
@@ -580,11 +580,11 @@ static int c_can_write(const ckpt_model *m, char *why, size_t n)
         snprintf(why, n, "code export needs the architecture: this model has no Keras config (weights only)");
         return 0;
     }
-    if (kg_build(m, &g, &e)) {
+    if (ckpt__kg_build(m, &g, &e)) {
         snprintf(why, n, "%s", e.msg);
         return 0;
     }
-    kg_free(&g);
+    ckpt__kg_free(&g);
     return 1;
 }
 
@@ -599,6 +599,6 @@ const ckpt_format ckpt_fmt_c = {
     .write_end = c_write_end_free,
     .write_abort = c_write_abort,
     .opts = "weights",
-    .prepare = cg_prepare,     /* the graph's weights only, as float32 */
+    .prepare = ckpt__cg_prepare,     /* the graph's weights only, as float32 */
     .empty_ok = 1,             /* a model without weights (pooling, reshapes) is still code */
 };

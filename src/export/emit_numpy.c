@@ -67,10 +67,10 @@ static void var_name(cg_buf *b, const cg *c, int t)
 {
     for (int i = 0; i < c->g.nin; i++)
         if (c->g.in[i] == t) {
-            char *id = kg_ident("in_", c->g.in_name[i]);
+            char *id = ckpt__kg_ident("in_", c->g.in_name[i]);
             int clash = 0;                /* two input names that read the same as identifiers */
             for (int j = 0; j < c->g.nin && id && !clash; j++) {
-                char *o = j == i ? NULL : kg_ident("in_", c->g.in_name[j]);
+                char *o = j == i ? NULL : ckpt__kg_ident("in_", c->g.in_name[j]);
                 clash = o && !strcmp(o, id);
                 free(o);
             }
@@ -81,7 +81,7 @@ static void var_name(cg_buf *b, const cg *c, int t)
         }
     for (int k = c->g.ncalls - 1; k >= 0; k--) {
         int f, e;
-        cg_call_ops(c, k, &f, &e);
+        ckpt__cg_call_ops(c, k, &f, &e);
         if (e > f && c->g.op[e - 1].out == t) {
             cg_printf(b, "h_%s", c->g.calls[k].id);
             return;
@@ -113,13 +113,13 @@ static void emit_op(cg_buf *b, const cg *c, const kg_op *o, const ckpt_writer *w
             py_float(b, o->p[i].f);
         } else cg_printf(b, ", %s=%lld", o->p[i].k, (long long)o->p[i].i);
     }
-    int na = cg_op_acts(o);
+    int na = ckpt__cg_op_acts(o);
     if (na >= 1) {
-        cg_printf(b, ", kind='%s', a=", kg_act_names[o->act]);
+        cg_printf(b, ", kind='%s', a=", ckpt__kg_act_names[o->act]);
         py_float(b, o->act_a);
     }
     if (na >= 2) {
-        cg_printf(b, ", kind2='%s', a2=", kg_act_names[o->act2]);
+        cg_printf(b, ", kind2='%s', a2=", ckpt__kg_act_names[o->act2]);
         py_float(b, o->act2_a);
     }
     cg_puts(b, ").reshape");
@@ -131,9 +131,9 @@ static void emit_op(cg_buf *b, const cg *c, const kg_op *o, const ckpt_writer *w
 static void emit_call(cg_buf *b, const cg *c, int k, const ckpt_writer *w)
 {
     int f, e, in[KG_MAXIN * 4];
-    cg_call_ops(c, k, &f, &e);
+    ckpt__cg_call_ops(c, k, &f, &e);
     if (f == e) return;
-    int nin = cg_call_inputs(c, k, in, (int)(sizeof in / sizeof *in));
+    int nin = ckpt__cg_call_inputs(c, k, in, (int)(sizeof in / sizeof *in));
     cg_printf(b, "\n\ndef layer_%s(", c->g.calls[k].id);
     for (int i = 0; i < nin; i++) {
         if (i) cg_puts(b, ", ");
@@ -174,9 +174,9 @@ static void emit_predict_one(cg_buf *b, const cg *c)
     cg_puts(b, "):\n");
     for (int k = 0; k < c->g.ncalls; k++) {
         int f, e, in[KG_MAXIN * 4];
-        cg_call_ops(c, k, &f, &e);
+        ckpt__cg_call_ops(c, k, &f, &e);
         if (f == e) continue;
-        int nin = cg_call_inputs(c, k, in, (int)(sizeof in / sizeof *in));
+        int nin = ckpt__cg_call_inputs(c, k, in, (int)(sizeof in / sizeof *in));
         cg_printf(b, "    h_%s = layer_%s(", c->g.calls[k].id, c->g.calls[k].id);
         for (int i = 0; i < nin; i++) {
             if (i) cg_puts(b, ", ");
@@ -197,9 +197,9 @@ static int emit_py(np_state *s, const ckpt_writer *w, ckpt_err *err)
     const cg *c = s->c;
     cg_buf *b = &s->py;
     size_t hl, rl, pl;
-    const char *head = cg_template("numpy/head.py", &hl, err);
-    const char *rt = head ? cg_template("numpy/runtime.py", &rl, err) : NULL;
-    const char *pred = rt ? cg_template("numpy/predict.py", &pl, err) : NULL;
+    const char *head = ckpt__cg_template("numpy/head.py", &hl, err);
+    const char *rt = head ? ckpt__cg_template("numpy/runtime.py", &rl, err) : NULL;
+    const char *pred = rt ? ckpt__cg_template("numpy/predict.py", &pl, err) : NULL;
     if (!pred) return err->code;
     cg_printf(b, "\"\"\"%s: inference code for the Keras model ", c->name);
     py_comment(b, ckpt__path_basename(w->src->path));
@@ -223,7 +223,7 @@ static void np_abort(ckpt_writer *w)
     np_state *s = w->priv;
     if (!s) return;
     if (s->inner.priv) ckpt__npz_write_abort(&s->inner);
-    cg_free(s->c);
+    ckpt__cg_free(s->c);
     free(s->py.p);
     free(s->py_path);
     free(s->npz_path);
@@ -236,7 +236,7 @@ static int np_begin(ckpt_writer *w, ckpt_err *err)
     np_state *s = calloc(1, sizeof *s);
     if (!s) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     w->priv = s;
-    int rc = cg_begin(w, ".py", "", &s->c, err);
+    int rc = ckpt__cg_begin(w, ".py", "", &s->c, err);
     if (rc) return rc;
     s->py_path = ckpt__asprintf("%s.py", s->c->base);
     s->npz_path = ckpt__asprintf("%s.npz", s->c->base);
@@ -265,7 +265,7 @@ static int np_end(ckpt_writer *w, ckpt_err *err)
     np_state *s = w->priv;
     int rc = ckpt__npz_write_end(&s->inner, err);
     s->inner.priv = NULL;                       /* the npz writer freed its state */
-    if (!rc) rc = cg_flush(&s->py, s->fd, s->py_path, err);
+    if (!rc) rc = ckpt__cg_flush(&s->py, s->fd, s->py_path, err);
     if (rc) return rc;
     ckpt_txn_close_fd(w->txn, s->fd);
     if (w->res) {
@@ -289,7 +289,7 @@ const ckpt_format ckpt_fmt_numpy = {
     .exts = ".py",
     .flags = CKPT_FMT_WRITE,
     .can_write = np_can_write,
-    .prepare = cg_prepare,
+    .prepare = ckpt__cg_prepare,
     .write_begin = np_begin,
     .write = np_write,
     .write_end = np_end,

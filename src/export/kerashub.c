@@ -62,7 +62,7 @@ static cJSON *hf_config(const ckpt_model *m)
 static const kh_family *family_of(const ckpt_model *m, const cJSON *hf)
 {
     char *spm = side_file(m, "tokenizer.model");
-    const kh_family *f = kh_family_for(hf, spm != NULL);
+    const kh_family *f = ckpt__kh_family_for(hf, spm != NULL);
     free(spm);
     return f;
 }
@@ -73,7 +73,7 @@ static int why_not(const cJSON *hf, char *why, size_t n)
     if (!hf)
         snprintf(why, n, "a KerasHub preset is written from a Hugging Face checkpoint: no config.json beside the weights");
     else
-        snprintf(why, n, "KerasHub presets are written for %s; this config.json has model_type '%s'", kh_family_list(),
+        snprintf(why, n, "KerasHub presets are written for %s; this config.json has model_type '%s'", ckpt__kh_family_list(),
                  cJSON_IsString(mt) ? mt->valuestring : "(none)");
     return 0;
 }
@@ -173,7 +173,7 @@ static int family_dims(ckpt_model *m, const kh_family **fo, kh_dims *d, ckpt_err
     if (!f) {
         why_not(hf, why, sizeof why);
         rc = ckpt_err_set(err, CKPT_E_UNSUPPORTED, "%s", why);
-    } else if (kh_dims_from(f, hf, d, why, sizeof why)) {
+    } else if (ckpt__kh_dims_from(f, hf, d, why, sizeof why)) {
         rc = ckpt_err_set(err, CKPT_E_FORMAT, "%s", why);
     }
     cJSON_Delete(hf);
@@ -195,9 +195,9 @@ static int kh_prepare(ckpt_model *m, const ckpt_convert_opts *o, ckpt_plan *p, c
     if (rc) return rc;
     kh_var *v = NULL;
     int nv = 0;
-    if (kh_layout(f, &d, &v, &nv, err)) return err->code;
+    if (ckpt__kh_layout(f, &d, &v, &nv, err)) return err->code;
     rc = match_layout(m, f, &d, p, v, nv, err);
-    kh_layout_free(v, nv);
+    ckpt__kh_layout_free(v, nv);
     return rc;
 }
 
@@ -271,7 +271,7 @@ static int bpe_assets(ckpt_writer *w, const kh_family *f, const char *adir, cJSO
                               f->tok_cls, !strcmp(f->name, "gpt2") ? " nor vocab.json + merges.txt" : "");
         if (!rc) rc = ckpt_src_slurp(tj, 256u << 20, &text, &len, err);
         int added = strcmp(f->name, "gpt2") != 0;
-        if (!rc) rc = kh_bpe_from_tokenizer_json(text, len, tj, added, &voc, &mer, specials, err);
+        if (!rc) rc = ckpt__kh_bpe_from_tokenizer_json(text, len, tj, added, &voc, &mer, specials, err);
         if (!rc) rc = write_text(w, adir, "vocabulary.json", voc, err);
         if (!rc) rc = write_text(w, adir, "merges.txt", mer, err);
         free(tj);
@@ -302,7 +302,7 @@ static int tokenizer_files(ckpt_writer *w, const kh_family *f, const char *out, 
         free(p);
     }
     cJSON *tc = rc ? NULL : side_json(w->src, "tokenizer_config.json");
-    char *cfg = rc ? NULL : kh_tokenizer_config(f, tc, specials);
+    char *cfg = rc ? NULL : ckpt__kh_tokenizer_config(f, tc, specials);
     if (!rc) rc = cfg ? write_text(w, out, "tokenizer.json", cfg, err) : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     cJSON_Delete(tc);
     cJSON_Delete(specials);
@@ -350,7 +350,7 @@ static int sub_call_begin(ckpt_writer *w, khw *s, const char *path, ckpt_err *er
 {
     ckpt_writer sub = *w;
     sub.priv = NULL;
-    int rc = kw_h5_begin_at(&sub, path, err);
+    int rc = ckpt__kw_h5_begin_at(&sub, path, err);
     s->kw = sub.priv;
     return rc;
 }
@@ -367,7 +367,7 @@ static int kh_begin(ckpt_writer *w, ckpt_err *err)
     if (family_dims(w->src, &f, &d, err)) return err->code;
     const char *out = w->opts->out;
     cJSON *hf = hf_config(w->src);
-    char *cfg = hf ? kh_backbone_config(f, hf, &d, keras_dtype(w->plan)) : NULL;
+    char *cfg = hf ? ckpt__kh_backbone_config(f, hf, &d, keras_dtype(w->plan)) : NULL;
     char *meta = metadata(f, w->plan);
     cJSON_Delete(hf);
     int rc = cfg && meta ? 0 : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
@@ -391,7 +391,7 @@ static int kh_write(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t
     khw *s = w->priv;
     ckpt_writer sub = *w;
     sub.priv = s->kw;
-    return kw_write_chunk(&sub, i, off, buf, n, err);
+    return ckpt__kw_write_chunk(&sub, i, off, buf, n, err);
 }
 
 static int kh_end(ckpt_writer *w, ckpt_err *err)
@@ -399,7 +399,7 @@ static int kh_end(ckpt_writer *w, ckpt_err *err)
     khw *s = w->priv;
     ckpt_writer sub = *w;
     sub.priv = s->kw;
-    int rc = kw_weights_end(&sub, err);
+    int rc = ckpt__kw_weights_end(&sub, err);
     s->kw = sub.priv;
     if (!rc) { free(s); w->priv = NULL; }
     return rc;
@@ -412,7 +412,7 @@ static void kh_abort(ckpt_writer *w)
     if (s->kw) {
         ckpt_writer sub = *w;
         sub.priv = s->kw;
-        kw_write_abort(&sub);
+        ckpt__kw_write_abort(&sub);
     }
     free(s);
     w->priv = NULL;

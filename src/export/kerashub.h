@@ -51,34 +51,34 @@ typedef struct kh_family {
     void (*config)(const cJSON *hf, const kh_dims *d, cJSON *out);
 } kh_family;
 
-int kh_family_count(void);
-const kh_family *kh_family_at(int i);
+int ckpt__kh_family_count(void);
+const kh_family *ckpt__kh_family_at(int i);
 /* The family for a HF config; `spm` = the repo has a SentencePiece
  * tokenizer.model (tells Llama 2 from Llama 3). NULL if unsupported. */
-const kh_family *kh_family_for(const cJSON *hf, int spm);
+const kh_family *ckpt__kh_family_for(const cJSON *hf, int spm);
 /* "gpt2, bert, llama, llama3, ..." (static buffer) */
-const char *kh_family_list(void);
+const char *ckpt__kh_family_list(void);
 /* Sizes from the config; 0, or -1 with `why` naming the missing key. */
-int kh_dims_from(const kh_family *f, const cJSON *hf, kh_dims *d, char *why, size_t n);
+int ckpt__kh_dims_from(const kh_family *f, const cJSON *hf, kh_dims *d, char *why, size_t n);
 /* Expand a family's layout for d (malloc'd arrays, strings owned). */
 typedef struct kh_var {
     char *var, *h5, *hf;
     int ndim;
     int64_t shape[CKPT_MAX_DIMS];
 } kh_var;
-int kh_layout(const kh_family *f, const kh_dims *d, kh_var **out, int *n, ckpt_err *err);
-void kh_layout_free(kh_var *v, int n);
+int ckpt__kh_layout(const kh_family *f, const kh_dims *d, kh_var **out, int *n, ckpt_err *err);
+void ckpt__kh_layout_free(kh_var *v, int n);
 /* config.json of the backbone (serialize_keras_object form), malloc'd text. */
-char *kh_backbone_config(const kh_family *f, const cJSON *hf, const kh_dims *d, const char *dtype);
+char *ckpt__kh_backbone_config(const kh_family *f, const cJSON *hf, const kh_dims *d, const char *dtype);
 /* tokenizer.json (the KerasHub tokenizer's config); `tok_cfg` is HF's
  * tokenizer_config.json (may be NULL), `specials` added tokens (may be NULL). */
-char *kh_tokenizer_config(const kh_family *f, const cJSON *tok_cfg, const cJSON *specials);
+char *ckpt__kh_tokenizer_config(const kh_family *f, const cJSON *tok_cfg, const cJSON *specials);
 
 /* kerashub_tok.c: BPE assets from a HF tokenizer.json: vocabulary.json
  * (model.vocab, plus the added tokens when `with_added`) and merges.txt
  * (one "a b" a line). Also the added special tokens (array, caller owns).
  * Errors name `origin`. */
-int kh_bpe_from_tokenizer_json(const char *text, size_t len, const char *origin, int with_added,
+int ckpt__kh_bpe_from_tokenizer_json(const char *text, size_t len, const char *origin, int with_added,
                                char **vocab_json, char **merges_txt, cJSON **specials, ckpt_err *err);
 
 /* The scaffold's analysis and template values of a config text, without

@@ -242,10 +242,10 @@ static const kh_family families[] = {
 #undef L_
 #define NFAM ((int)(sizeof families / sizeof families[0]))
 
-int kh_family_count(void) { return NFAM; }
-const kh_family *kh_family_at(int i) { return i >= 0 && i < NFAM ? &families[i] : NULL; }
+int ckpt__kh_family_count(void) { return NFAM; }
+const kh_family *ckpt__kh_family_at(int i) { return i >= 0 && i < NFAM ? &families[i] : NULL; }
 
-const char *kh_family_list(void)
+const char *ckpt__kh_family_list(void)
 {
     static char buf[160];
     if (!buf[0])
@@ -254,7 +254,7 @@ const char *kh_family_list(void)
     return buf;
 }
 
-const kh_family *kh_family_for(const cJSON *hf, int spm)
+const kh_family *ckpt__kh_family_for(const cJSON *hf, int spm)
 {
     const cJSON *mt = cJSON_GetObjectItemCaseSensitive(hf, "model_type");
     if (!cJSON_IsString(mt)) return NULL;
@@ -282,7 +282,7 @@ static int64_t opt(const cJSON *c, const char *k, int64_t def)
     return it && !cJSON_IsNull(it) ? need(c, k) : def;
 }
 
-int kh_dims_from(const kh_family *f, const cJSON *hf, kh_dims *d, char *why, size_t n)
+int ckpt__kh_dims_from(const kh_family *f, const cJSON *hf, kh_dims *d, char *why, size_t n)
 {
     memset(d, 0, sizeof *d);
     int gpt2 = !strcmp(f->name, "gpt2");
@@ -339,13 +339,13 @@ static int64_t dim_of(const kh_dims *d, char c)
     }
 }
 
-void kh_layout_free(kh_var *v, int n)
+void ckpt__kh_layout_free(kh_var *v, int n)
 {
     for (int i = 0; v && i < n; i++) { free(v[i].var); free(v[i].h5); free(v[i].hf); }
     free(v);
 }
 
-int kh_layout(const kh_family *f, const kh_dims *d, kh_var **out, int *n, ckpt_err *err)
+int ckpt__kh_layout(const kh_family *f, const kh_dims *d, kh_var **out, int *n, ckpt_err *err)
 {
     if (d->L > 4096) return ckpt_err_set(err, CKPT_E_FORMAT, "config.json: %lld layers is not a real model's", (long long)d->L);
     int cap = 0;
@@ -368,7 +368,7 @@ int kh_layout(const kh_family *f, const kh_dims *d, kh_var **out, int *n, ckpt_e
                 x->var = subst(e->var, l);
                 x->h5 = subst(e->h5, l);
                 x->hf = e->hf ? subst(e->hf, l) : NULL;
-                if (!x->var || !x->h5 || (e->hf && !x->hf)) { kh_layout_free(v, k); return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
+                if (!x->var || !x->h5 || (e->hf && !x->hf)) { ckpt__kh_layout_free(v, k); return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
                 for (const char *s = e->shape; *s; s++)
                     if (*s != ',') x->shape[x->ndim++] = dim_of(d, *s);
             }
@@ -415,7 +415,7 @@ static void snake_of(const char *module, char *out, size_t n)
     snprintf(out, n, "%s", dot ? dot + 1 : module);
 }
 
-char *kh_backbone_config(const kh_family *f, const cJSON *hf, const kh_dims *d, const char *dtype)
+char *ckpt__kh_backbone_config(const kh_family *f, const cJSON *hf, const kh_dims *d, const char *dtype)
 {
     cJSON *cfg = cJSON_CreateObject();
     if (!cfg) return NULL;
@@ -438,7 +438,7 @@ static const char *tok_str(const cJSON *tc, const char *k)
     return NULL;
 }
 
-char *kh_tokenizer_config(const kh_family *f, const cJSON *tok_cfg, const cJSON *specials)
+char *ckpt__kh_tokenizer_config(const kh_family *f, const cJSON *tok_cfg, const cJSON *specials)
 {
     cJSON *cfg = cJSON_CreateObject();
     if (!cfg) return NULL;

@@ -51,7 +51,7 @@ static char *merges_text(const cJSON *merges, const char *origin, ckpt_err *err)
     return out;
 }
 
-int kh_bpe_from_tokenizer_json(const char *text, size_t len, const char *origin, int with_added,
+int ckpt__kh_bpe_from_tokenizer_json(const char *text, size_t len, const char *origin, int with_added,
                                char **vocab_json, char **merges_txt, cJSON **specials, ckpt_err *err)
 {
     *vocab_json = *merges_txt = NULL;

@@ -13,7 +13,7 @@
 
 #include "export/kgraph_int.h"
 
-const char *const kg_act_names[KG_NACT] = {
+const char *const ckpt__kg_act_names[KG_NACT] = {
     "linear", "relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "gelu_tanh",
     "swish", "sigmoid", "hard_sigmoid", "tanh", "softmax", "softplus", "softsign",
     "exponential", "mish",
@@ -21,7 +21,7 @@ const char *const kg_act_names[KG_NACT] = {
 
 #define KG_MAX_LAYERS 100000
 
-char *kg_ident(const char *prefix, const char *name)
+char *ckpt__kg_ident(const char *prefix, const char *name)
 {
     char *s = ckpt__asprintf("%s%s", prefix, name);
     for (char *p = s; p && *p; p++)
@@ -33,19 +33,19 @@ char *kg_ident(const char *prefix, const char *name)
 
 static int nomem(kg_ctx *c) { return ckpt_err_set(c->err, CKPT_E_NOMEM, "out of memory"); }
 
-int kg_tensor_new(kg_ctx *c, int ndim, const int64_t *dims)
+int ckpt__kg_tensor_new(kg_ctx *c, int ndim, const int64_t *dims)
 {
     kg_graph *g = c->g;
     int64_t d[KG_MAXD];              /* dims may point into g->t, which the realloc below moves */
     if (ndim >= 1 && ndim <= KG_MAXD) memcpy(d, dims, (size_t)ndim * sizeof *d);
     if (ndim < 1 || ndim > KG_MAXD) {
-        kg_fail(c, "output rank %d is outside what code export handles (1..%d besides the batch)", ndim, KG_MAXD);
+        ckpt__kg_fail(c, "output rank %d is outside what code export handles (1..%d besides the batch)", ndim, KG_MAXD);
         return -1;
     }
     int64_t n = 1;
     for (int i = 0; i < ndim; i++) {
         if (d[i] <= 0 || d[i] > ((int64_t)1 << 31) || n > ((int64_t)1 << 40) / d[i]) {
-            kg_fail(c, "output dimension %d is %lld: code export needs known positive sizes", i + 1,
+            ckpt__kg_fail(c, "output dimension %d is %lld: code export needs known positive sizes", i + 1,
                     (long long)d[i]);
             return -1;
         }
@@ -66,7 +66,7 @@ int kg_tensor_new(kg_ctx *c, int ndim, const int64_t *dims)
     return g->nt++;
 }
 
-kg_op *kg_op_new(kg_ctx *c, const char *fn, int nin, const int *in, int out)
+kg_op *ckpt__kg_op_new(kg_ctx *c, const char *fn, int nin, const int *in, int out)
 {
     kg_graph *g = c->g;
     if (g->nop == g->capop) {
@@ -86,12 +86,12 @@ kg_op *kg_op_new(kg_ctx *c, const char *fn, int nin, const int *in, int out)
     return o;
 }
 
-void kg_pi(kg_op *o, const char *k, int64_t v)
+void ckpt__kg_pi(kg_op *o, const char *k, int64_t v)
 {
     if (o->np < KG_MAXP) o->p[o->np++] = (kg_param){k, 0, v, 0};
 }
 
-void kg_pf(kg_op *o, const char *k, double v)
+void ckpt__kg_pf(kg_op *o, const char *k, double v)
 {
     if (o->np < KG_MAXP) o->p[o->np++] = (kg_param){k, 1, 0, v};
 }
@@ -104,7 +104,7 @@ static int vfail(kg_ctx *c, const char *pre, const char *fmt, va_list ap)
     return CKPT_E_UNSUPPORTED;
 }
 
-int kg_refuse(kg_ctx *c, const char *opt, const char *fmt, ...)
+int ckpt__kg_refuse(kg_ctx *c, const char *opt, const char *fmt, ...)
 {
     char pre[160];
     snprintf(pre, sizeof pre, "option %s=", opt);
@@ -117,7 +117,7 @@ int kg_refuse(kg_ctx *c, const char *opt, const char *fmt, ...)
     return CKPT_E_UNSUPPORTED;
 }
 
-int kg_fail(kg_ctx *c, const char *fmt, ...)
+int ckpt__kg_fail(kg_ctx *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -144,7 +144,7 @@ static int weight_match(const char *name, const char *pre, const char *sub, cons
     return !sub || strstr(mid, sub) != NULL;
 }
 
-int kg_weight(kg_ctx *c, const char *sub, const char *role, int ndim, const int64_t *shape, int required)
+int ckpt__kg_weight(kg_ctx *c, const char *sub, const char *role, int ndim, const int64_t *shape, int required)
 {
     const char *pre = c->wprefix ? c->wprefix : c->layer;
     int hit = -1;
@@ -155,7 +155,7 @@ int kg_weight(kg_ctx *c, const char *sub, const char *role, int ndim, const int6
                 hit = i;
     if (hit < 0) {
         if (!required) return -1;
-        kg_fail(c, "weight '%s%s%s' not found in the checkpoint (looked for %s/%s%s%s)", sub ? sub : "",
+        ckpt__kg_fail(c, "weight '%s%s%s' not found in the checkpoint (looked for %s/%s%s%s)", sub ? sub : "",
                 sub ? "/" : "", role, pre, sub ? "*" : "", sub ? sub : "", sub ? "*/" : "");
         return -2;
     }
@@ -166,7 +166,7 @@ int kg_weight(kg_ctx *c, const char *sub, const char *role, int ndim, const int6
         char want[128] = "", *p = want;
         for (int i = 0; i < ndim; i++)
             p += snprintf(p, sizeof want - (size_t)(p - want), "%s%lld", i ? ", " : "", (long long)shape[i]);
-        kg_fail(c, "weight '%s' has shape %s, the config gives [%s]", t->name,
+        ckpt__kg_fail(c, "weight '%s' has shape %s, the config gives [%s]", t->name,
                 ckpt_shape_str(t, (char[96]){0}, 96), want);
         return -2;
     }
@@ -175,9 +175,9 @@ int kg_weight(kg_ctx *c, const char *sub, const char *role, int ndim, const int6
     return hit;
 }
 
-int kg_op_weight(kg_ctx *c, kg_op *o, const char *sub, const char *role, int ndim, const int64_t *shape, int required)
+int ckpt__kg_op_weight(kg_ctx *c, kg_op *o, const char *sub, const char *role, int ndim, const int64_t *shape, int required)
 {
-    int w = kg_weight(c, sub, role, ndim, shape, required);
+    int w = ckpt__kg_weight(c, sub, role, ndim, shape, required);
     if (w == -2) return -1;
     o->w[o->nw++] = w;
     return 0;
@@ -185,61 +185,61 @@ int kg_op_weight(kg_ctx *c, kg_op *o, const char *sub, const char *role, int ndi
 
 /* ---- config values ------------------------------------------------------ */
 
-int64_t kg_num(const cJSON *v, int64_t lim)
+int64_t ckpt__kg_num(const cJSON *v, int64_t lim)
 {
     double d = cJSON_IsNumber(v) ? v->valuedouble : 0;
     if (d != d) return 0;
     return d > (double)lim ? lim : d < -(double)lim ? -lim : (int64_t)d;
 }
 
-const cJSON *kg_get(kg_ctx *c, const char *k) { return cJSON_GetObjectItemCaseSensitive(c->cfg, k); }
+const cJSON *ckpt__kg_get(kg_ctx *c, const char *k) { return cJSON_GetObjectItemCaseSensitive(c->cfg, k); }
 
-int64_t kg_int(kg_ctx *c, const char *k, int64_t def)
+int64_t ckpt__kg_int(kg_ctx *c, const char *k, int64_t def)
 {
-    const cJSON *v = kg_get(c, k);
-    return cJSON_IsNumber(v) ? kg_num(v, KG_LIM) : def;
+    const cJSON *v = ckpt__kg_get(c, k);
+    return cJSON_IsNumber(v) ? ckpt__kg_num(v, KG_LIM) : def;
 }
 
-double kg_float(kg_ctx *c, const char *k, double def)
+double ckpt__kg_float(kg_ctx *c, const char *k, double def)
 {
-    const cJSON *v = kg_get(c, k);
+    const cJSON *v = ckpt__kg_get(c, k);
     return cJSON_IsNumber(v) ? v->valuedouble : def;
 }
 
-int kg_bool(kg_ctx *c, const char *k, int def)
+int ckpt__kg_bool(kg_ctx *c, const char *k, int def)
 {
-    const cJSON *v = kg_get(c, k);
+    const cJSON *v = ckpt__kg_get(c, k);
     return cJSON_IsBool(v) ? cJSON_IsTrue(v) : def;
 }
 
-const char *kg_str(kg_ctx *c, const char *k, const char *def)
+const char *ckpt__kg_str(kg_ctx *c, const char *k, const char *def)
 {
-    const cJSON *v = kg_get(c, k);
+    const cJSON *v = ckpt__kg_get(c, k);
     return cJSON_IsString(v) ? v->valuestring : def;
 }
 
-int kg_ints(kg_ctx *c, const char *k, int n, int64_t *out, int64_t def)
+int ckpt__kg_ints(kg_ctx *c, const char *k, int n, int64_t *out, int64_t def)
 {
-    const cJSON *v = kg_get(c, k);
+    const cJSON *v = ckpt__kg_get(c, k);
     if (!v || cJSON_IsNull(v)) {
         for (int i = 0; i < n; i++) out[i] = def;
         return 0;
     }
     if (cJSON_IsNumber(v)) {
-        for (int i = 0; i < n; i++) out[i] = kg_num(v, 1 << 24);
+        for (int i = 0; i < n; i++) out[i] = ckpt__kg_num(v, 1 << 24);
         return 0;
     }
     if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) != n)
-        return kg_fail(c, "option %s: expected %d integer%s", k, n, n > 1 ? "s" : "");
+        return ckpt__kg_fail(c, "option %s: expected %d integer%s", k, n, n > 1 ? "s" : "");
     for (int i = 0; i < n; i++) {
         const cJSON *e = cJSON_GetArrayItem(v, i);
-        if (!cJSON_IsNumber(e)) return kg_fail(c, "option %s: expected integers", k);
-        out[i] = kg_num(e, 1 << 24);
+        if (!cJSON_IsNumber(e)) return ckpt__kg_fail(c, "option %s: expected integers", k);
+        out[i] = ckpt__kg_num(e, 1 << 24);
     }
     return 0;
 }
 
-int kg_act_by_name(kg_ctx *c, const char *opt, const char *name, int *act, double *a)
+int ckpt__kg_act_by_name(kg_ctx *c, const char *opt, const char *name, int *act, double *a)
 {
     static const struct { const char *n; int act; } alias[] = {
         {"hardSigmoid", KG_HARD_SIGMOID}, {"silu", KG_SWISH}, {"gelu_new", KG_GELU_TANH},
@@ -248,28 +248,28 @@ int kg_act_by_name(kg_ctx *c, const char *opt, const char *name, int *act, doubl
     *a = 0;
     int hit = -1;
     for (int i = 0; i < KG_NACT && hit < 0; i++)
-        if (!strcmp(name, kg_act_names[i]) && i != KG_GELU_TANH) hit = i;
+        if (!strcmp(name, ckpt__kg_act_names[i]) && i != KG_GELU_TANH) hit = i;
     for (size_t i = 0; hit < 0 && i < sizeof alias / sizeof *alias; i++)
         if (!strcmp(name, alias[i].n)) hit = alias[i].act;
-    if (hit < 0) return kg_refuse(c, opt, "'%s'", name);
+    if (hit < 0) return ckpt__kg_refuse(c, opt, "'%s'", name);
     *act = hit;
     if (hit == KG_LEAKY_RELU) *a = 0.2;               /* keras.activations.leaky_relu */
     if (hit == KG_ELU) *a = 1.0;
     /* Keras 3's hard_sigmoid is relu6(x + 3) / 6: no reference here checks it */
-    if (hit == KG_HARD_SIGMOID && c->keras3) return kg_refuse(c, opt, "'%s' (Keras 3's relu6(x+3)/6)", name);
+    if (hit == KG_HARD_SIGMOID && c->keras3) return ckpt__kg_refuse(c, opt, "'%s' (Keras 3's relu6(x+3)/6)", name);
     if (hit == KG_HARD_SIGMOID) *a = 0.2;
     return 0;
 }
 
-int kg_act(kg_ctx *c, const char *k, const char *def, int *act, double *a)
+int ckpt__kg_act(kg_ctx *c, const char *k, const char *def, int *act, double *a)
 {
-    const cJSON *v = kg_get(c, k);
-    if (!v || cJSON_IsNull(v)) return kg_act_by_name(c, k, def, act, a);
-    if (cJSON_IsString(v)) return kg_act_by_name(c, k, v->valuestring, act, a);
+    const cJSON *v = ckpt__kg_get(c, k);
+    if (!v || cJSON_IsNull(v)) return ckpt__kg_act_by_name(c, k, def, act, a);
+    if (cJSON_IsString(v)) return ckpt__kg_act_by_name(c, k, v->valuestring, act, a);
     /* Keras 3: {"module": "keras.activations", "class_name": "function", "config": "relu"} */
     const cJSON *cf = cJSON_GetObjectItemCaseSensitive(v, "config");
-    if (cJSON_IsString(cf)) return kg_act_by_name(c, k, cf->valuestring, act, a);
-    return kg_refuse(c, k, "(a serialized object)");
+    if (cJSON_IsString(cf)) return ckpt__kg_act_by_name(c, k, cf->valuestring, act, a);
+    return ckpt__kg_refuse(c, k, "(a serialized object)");
 }
 
 /* ---- the walk ----------------------------------------------------------- */
@@ -331,7 +331,7 @@ static int begin_call(walk *w, const cJSON *L)
     w->c.wprefix = NULL;
     if (!w->c.layer) {
         w->c.layer = "?";
-        return kg_fail(&w->c, "layer without a name in the config");
+        return ckpt__kg_fail(&w->c, "layer without a name in the config");
     }
     if (g->ncalls == g->capcalls) {
         int nc = g->capcalls ? 2 * g->capcalls : 16;
@@ -342,7 +342,7 @@ static int begin_call(walk *w, const cJSON *L)
     }
     int seen = 0;
     for (int i = 0; i < g->ncalls; i++) seen += !strcmp(g->calls[i].layer, w->c.layer);
-    char *id = kg_ident("", w->c.layer);
+    char *id = ckpt__kg_ident("", w->c.layer);
     char *id2 = seen && id ? ckpt__asprintf("%s_%d", id, seen) : NULL;
     if (seen) { free(id); id = id2; }
     /* unique identifiers: "a-b" and "a_b", or a layer named "dense_1" beside
@@ -369,16 +369,16 @@ static int run_layer(walk *w, const cJSON *L, const int *in, int nin, int *out)
     int rc = begin_call(w, L);
     if (rc) return rc;
     if (!strcmp(w->c.cls, "Sequential") || !strcmp(w->c.cls, "Functional") || !strcmp(w->c.cls, "Model"))
-        return kg_fail(&w->c, "a model nested in the model is not supported by code export");
-    kg_layer_fn fn = kg_layer_find(w->c.cls);
-    if (!fn) return kg_fail(&w->c, "layer class not supported by code export");
-    if (nin > KG_MAXIN) return kg_fail(&w->c, "more than %d inputs", KG_MAXIN);
+        return ckpt__kg_fail(&w->c, "a model nested in the model is not supported by code export");
+    kg_layer_fn fn = ckpt__kg_layer_find(w->c.cls);
+    if (!fn) return ckpt__kg_fail(&w->c, "layer class not supported by code export");
+    if (nin > KG_MAXIN) return ckpt__kg_fail(&w->c, "more than %d inputs", KG_MAXIN);
     int rnn = !strcmp(w->c.cls, "SimpleRNN") || !strcmp(w->c.cls, "GRU") || !strcmp(w->c.cls, "LSTM"), masked = 0;
     for (int i = 0; i < nin; i++) {
         const kg_tensor *t = &w->c.g->t[in[i]];
         masked |= t->masked;
         if (t->masked == 2 || (t->masked && !rnn))
-            return kg_fail(&w->c, "its input carries a Keras mask: code export supports a mask only from a Masking "
+            return ckpt__kg_fail(&w->c, "its input carries a Keras mask: code export supports a mask only from a Masking "
                                   "layer straight into a recurrent layer");
     }
     rc = fn(&w->c, in, nin, out);
@@ -395,18 +395,18 @@ static int input_tensor(walk *w, const cJSON *cfg, const cJSON *alt, int *out)
     if (!s && alt) s = alt;
     int n = cJSON_GetArraySize(s);
     if (!cJSON_IsArray(s) || n < 2 || n > KG_MAXD + 1)
-        return kg_fail(&w->c, "no input shape in the config (batch_input_shape / batch_shape)");
+        return ckpt__kg_fail(&w->c, "no input shape in the config (batch_input_shape / batch_shape)");
     int64_t d[KG_MAXD];
     for (int i = 1; i < n; i++) {
         const cJSON *e = cJSON_GetArrayItem(s, i);
         if (!cJSON_IsNumber(e))
-            return kg_fail(&w->c, "input dimension %d is None: code export needs every size but the batch's", i);
-        d[i - 1] = kg_num(e, KG_LIM);
+            return ckpt__kg_fail(&w->c, "input dimension %d is None: code export needs every size but the batch's", i);
+        d[i - 1] = ckpt__kg_num(e, KG_LIM);
     }
-    int t = kg_tensor_new(&w->c, n - 1, d);
+    int t = ckpt__kg_tensor_new(&w->c, n - 1, d);
     if (t < 0) return (int)w->c.err->code;
     kg_graph *g = w->c.g;
-    if (g->nin >= KG_MAXIN) return kg_fail(&w->c, "more than %d model inputs", KG_MAXIN);
+    if (g->nin >= KG_MAXIN) return ckpt__kg_fail(&w->c, "more than %d model inputs", KG_MAXIN);
     g->in_name[g->nin] = ckpt__strdup(w->c.layer);
     g->in[g->nin++] = t;
     *out = t;
@@ -465,8 +465,8 @@ static int k3_history(walk *w, const cJSON *a, kin *r)
     if (cJSON_GetArraySize(h) < 3 || !cJSON_IsString(h->child) || r->n >= KG_MAXIN)
         return ckpt_err_set(w->c.err, CKPT_E_FORMAT, "layer '%s': bad keras_history in inbound_nodes", w->c.layer);
     r->layer[r->n] = h->child->valuestring;
-    r->node[r->n] = (int)kg_num(cJSON_GetArrayItem(h, 1), 1 << 30);
-    r->idx[r->n++] = (int)kg_num(cJSON_GetArrayItem(h, 2), 1 << 30);
+    r->node[r->n] = (int)ckpt__kg_num(cJSON_GetArrayItem(h, 1), 1 << 30);
+    r->idx[r->n++] = (int)ckpt__kg_num(cJSON_GetArrayItem(h, 2), 1 << 30);
     return 0;
 }
 
@@ -485,7 +485,7 @@ static int parse_node(walk *w, const cJSON *node, kin *r)
     if (cJSON_IsObject(node)) {                      /* Keras 3 */
         const cJSON *kw = cJSON_GetObjectItemCaseSensitive(node, "kwargs");
         for (const cJSON *e = kw ? kw->child : NULL; e; e = e->next)
-            if (has_tensor(e)) return kg_refuse(&w->c, e->string, "(a tensor argument)");
+            if (has_tensor(e)) return ckpt__kg_refuse(&w->c, e->string, "(a tensor argument)");
         return k3_history(w, cJSON_GetObjectItemCaseSensitive(node, "args"), r);
     }
     for (const cJSON *e = node ? node->child : NULL; e; e = e->next) {  /* [[name, node, idx, kwargs]] */
@@ -494,10 +494,10 @@ static int parse_node(walk *w, const cJSON *node, kin *r)
         const cJSON *kw = cJSON_GetArrayItem(e, 3);
         for (const cJSON *k = kw ? kw->child : NULL; k; k = k->next)
             if (has_tensor(k) || !strcmp(k->string, "initial_state") || !strcmp(k->string, "mask"))
-                return kg_refuse(&w->c, k->string, "(a call argument)");
+                return ckpt__kg_refuse(&w->c, k->string, "(a call argument)");
         r->layer[r->n] = e->child->valuestring;
-        r->node[r->n] = (int)kg_num(cJSON_GetArrayItem(e, 1), 1 << 30);
-        r->idx[r->n++] = (int)kg_num(cJSON_GetArrayItem(e, 2), 1 << 30);
+        r->node[r->n] = (int)ckpt__kg_num(cJSON_GetArrayItem(e, 1), 1 << 30);
+        r->idx[r->n++] = (int)ckpt__kg_num(cJSON_GetArrayItem(e, 2), 1 << 30);
     }
     return 0;
 }
@@ -508,8 +508,8 @@ static int io_list(const cJSON *v, int i, const char **name, int *node, int *idx
     const cJSON *e = cJSON_IsString(cJSON_GetArrayItem(v, 0)) ? (i ? NULL : v) : cJSON_GetArrayItem(v, i);
     if (cJSON_GetArraySize(e) < 3 || !cJSON_IsString(e->child)) return 0;
     *name = e->child->valuestring;
-    *node = (int)kg_num(cJSON_GetArrayItem(e, 1), 1 << 30);
-    *idx = (int)kg_num(cJSON_GetArrayItem(e, 2), 1 << 30);
+    *node = (int)ckpt__kg_num(cJSON_GetArrayItem(e, 1), 1 << 30);
+    *idx = (int)ckpt__kg_num(cJSON_GetArrayItem(e, 2), 1 << 30);
     return 1;
 }
 
@@ -582,7 +582,7 @@ out:
 /* Keras 3 writes "module" beside class_name; Keras 2 and TF.js do not. */
 static int is_keras3(const cJSON *root) { return cJSON_GetObjectItemCaseSensitive(root, "module") != NULL; }
 
-int kg_build(const ckpt_model *m, kg_graph *g, ckpt_err *err)
+int ckpt__kg_build(const ckpt_model *m, kg_graph *g, ckpt_err *err)
 {
     memset(g, 0, sizeof *g);
     if (!m->config_json)
@@ -606,11 +606,11 @@ int kg_build(const ckpt_model *m, kg_graph *g, ckpt_err *err)
                           "graph in the config (a subclassed model's call() is Python code)", cls);
     free(w.refs);
     cJSON_Delete(root);
-    if (rc) kg_free(g);
+    if (rc) ckpt__kg_free(g);
     return rc;
 }
 
-void kg_free(kg_graph *g)
+void ckpt__kg_free(kg_graph *g)
 {
     for (int i = 0; i < g->ncalls; i++) {
         free(g->calls[i].layer);

@@ -24,7 +24,7 @@ enum {
     KG_SWISH, KG_SIGMOID, KG_HARD_SIGMOID, KG_TANH, KG_SOFTMAX, KG_SOFTPLUS, KG_SOFTSIGN,
     KG_EXPONENTIAL, KG_MISH, KG_NACT
 };
-extern const char *const kg_act_names[KG_NACT];   /* "linear", "relu", ... */
+extern const char *const ckpt__kg_act_names[KG_NACT];   /* "linear", "relu", ... */
 
 typedef struct kg_tensor {
     int ndim;
@@ -68,16 +68,16 @@ typedef struct kg_graph {
 /* Build the graph of model m from its Keras config. Any layer or option
  * outside what the exporters implement fails with one line naming the
  * layer, its class and the option. */
-int kg_build(const ckpt_model *m, kg_graph *g, ckpt_err *err);
-void kg_free(kg_graph *g);
+int ckpt__kg_build(const ckpt_model *m, kg_graph *g, ckpt_err *err);
+void ckpt__kg_free(kg_graph *g);
 
 /* Identifier made of [A-Za-z0-9_] from a name (malloc'd); "w_" style prefix added. */
-char *kg_ident(const char *prefix, const char *name);
+char *ckpt__kg_ident(const char *prefix, const char *name);
 
 /* ---- used by the layer table (klayers.c) ---- */
 typedef struct kg_ctx kg_ctx;
 /* the layer builders: read the layer's config, check every option, add ops */
 typedef int (*kg_layer_fn)(kg_ctx *c, const int *in, int nin, int *out);
-kg_layer_fn kg_layer_find(const char *cls);
+kg_layer_fn ckpt__kg_layer_find(const char *cls);
 
 #endif

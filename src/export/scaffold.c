@@ -189,58 +189,58 @@ static void set_vars(const cJSON *c, const arch_choice *a, const char *name, con
     camel(name, cls, sizeof cls);
     double H = num(c, "hidden_size", num(c, "n_embd", 0)), Q = num(c, "num_attention_heads", num(c, "n_head", 1));
     double K = num(c, "num_key_value_heads", Q);
-    tpl_set(v, "NAME", "%s", name);
-    tpl_set(v, "CLASS", "%s", cls);
-    tpl_set(v, "MODEL_TYPE", "%s", str(c, "model_type") ? str(c, "model_type") : name);
-    tpl_set(v, "L", "%.0f", num(c, "num_hidden_layers", num(c, "n_layer", 2)));
-    tpl_set(v, "H", "%.0f", H);
-    tpl_set(v, "Q", "%.0f", Q);
-    tpl_set(v, "K", "%.0f", K);
-    tpl_set(v, "D", "%.0f", num(c, "head_dim", Q > 0 ? floor(H / Q) : 0));
-    tpl_set(v, "I", "%.0f", num(c, "intermediate_size", num(c, "n_inner", 4 * H)));
-    tpl_set(v, "V", "%.0f", num(c, "vocab_size", 0));
-    tpl_set(v, "P", "%.0f", num(c, "max_position_embeddings", num(c, "n_positions", 2048)));
-    tpl_set(v, "EPS", "%g", num(c, "rms_norm_eps", num(c, "layer_norm_eps", num(c, "layer_norm_epsilon", 1e-5))));
-    tpl_set(v, "THETA", "%g", num(c, "rope_theta", num(c, "rotary_emb_base", 10000)));
+    ckpt__tpl_set(v, "NAME", "%s", name);
+    ckpt__tpl_set(v, "CLASS", "%s", cls);
+    ckpt__tpl_set(v, "MODEL_TYPE", "%s", str(c, "model_type") ? str(c, "model_type") : name);
+    ckpt__tpl_set(v, "L", "%.0f", num(c, "num_hidden_layers", num(c, "n_layer", 2)));
+    ckpt__tpl_set(v, "H", "%.0f", H);
+    ckpt__tpl_set(v, "Q", "%.0f", Q);
+    ckpt__tpl_set(v, "K", "%.0f", K);
+    ckpt__tpl_set(v, "D", "%.0f", num(c, "head_dim", Q > 0 ? floor(H / Q) : 0));
+    ckpt__tpl_set(v, "I", "%.0f", num(c, "intermediate_size", num(c, "n_inner", 4 * H)));
+    ckpt__tpl_set(v, "V", "%.0f", num(c, "vocab_size", 0));
+    ckpt__tpl_set(v, "P", "%.0f", num(c, "max_position_embeddings", num(c, "n_positions", 2048)));
+    ckpt__tpl_set(v, "EPS", "%g", num(c, "rms_norm_eps", num(c, "layer_norm_eps", num(c, "layer_norm_epsilon", 1e-5))));
+    ckpt__tpl_set(v, "THETA", "%g", num(c, "rope_theta", num(c, "rotary_emb_base", 10000)));
     const char *act = keras_act(str(c, "hidden_act") ? str(c, "hidden_act") : str(c, "activation_function"));
-    tpl_set(v, "ACT", "%s", act ? act : a->gated ? "silu" : "gelu");
-    tpl_set(v, "ACT_KNOWN", "%d", act != NULL);
-    tpl_set(v, "HF_ACT", "%s", str(c, "hidden_act") ? str(c, "hidden_act") : str(c, "activation_function") ? str(c, "activation_function") : "(not set)");
+    ckpt__tpl_set(v, "ACT", "%s", act ? act : a->gated ? "silu" : "gelu");
+    ckpt__tpl_set(v, "ACT_KNOWN", "%d", act != NULL);
+    ckpt__tpl_set(v, "HF_ACT", "%s", str(c, "hidden_act") ? str(c, "hidden_act") : str(c, "activation_function") ? str(c, "activation_function") : "(not set)");
     const cJSON *rs = cJSON_GetObjectItemCaseSensitive(c, "rope_scaling");
     double factor = cJSON_IsObject(rs) ? num(rs, "factor", 1) : 1;
     const char *rtype = cJSON_IsObject(rs) ? (str(rs, "rope_type") ? str(rs, "rope_type") : str(rs, "type")) : NULL;
-    tpl_set(v, "ROPE_SCALED", "%d", cJSON_IsObject(rs));
-    tpl_set(v, "ROPE_FACTOR", "%g", factor);
-    tpl_set(v, "ROPE_TYPE", "%s", rtype ? rtype : "none");
-    tpl_set(v, "ROPE_LINEAR", "%d", rtype && !strcmp(rtype, "linear"));
-    tpl_set(v, "ATTN_DESC", "%s", K == Q ? "equal to the query heads: multi-head attention"
+    ckpt__tpl_set(v, "ROPE_SCALED", "%d", cJSON_IsObject(rs));
+    ckpt__tpl_set(v, "ROPE_FACTOR", "%g", factor);
+    ckpt__tpl_set(v, "ROPE_TYPE", "%s", rtype ? rtype : "none");
+    ckpt__tpl_set(v, "ROPE_LINEAR", "%d", rtype && !strcmp(rtype, "linear"));
+    ckpt__tpl_set(v, "ATTN_DESC", "%s", K == Q ? "equal to the query heads: multi-head attention"
             : K == 1 ? "1: multi-query attention" : "fewer than the query heads: grouped-query attention");
-    tpl_set(v, "OUT_BIAS", "%d", !a->rms);
-    tpl_set(v, "MHA", "%d", K == Q);
-    tpl_set(v, "GQA", "%d", K != Q && K > 1);
-    tpl_set(v, "MQA", "%d", K == 1 && Q > 1);
-    tpl_set(v, "RMS", "%d", a->rms);
-    tpl_set(v, "GATED", "%d", a->gated);
-    tpl_set(v, "ROPE", "%d", a->rope);
-    tpl_set(v, "ALIBI", "%d", a->alibi);
-    tpl_set(v, "ABSPOS", "%d", !a->rope && !a->alibi);
-    tpl_set(v, "TIED", "%d", a->tied);
-    tpl_set(v, "QKV_BIAS", "%d", a->qkv_bias);
-    tpl_set(v, "ENCODER", "%d", a->encoder);
-    tpl_set(v, "BLOCK", "%s", a->encoder ? "encoder" : "decoder");
-    tpl_set(v, "BLOCK_CLASS", "%s", a->encoder ? "Encoder" : "Decoder");
-    tpl_set(v, "NORM_CLASS", "%s", a->rms ? "LayerNorm" : "");
-    tpl_set(v, "TASK", "%s", task);
-    tpl_set(v, "TASK_SNAKE", "%s", !strcmp(task, "MaskedLM") ? "masked_lm" : !strcmp(task, "TextClassifier") ? "text_classifier" : "causal_lm");
+    ckpt__tpl_set(v, "OUT_BIAS", "%d", !a->rms);
+    ckpt__tpl_set(v, "MHA", "%d", K == Q);
+    ckpt__tpl_set(v, "GQA", "%d", K != Q && K > 1);
+    ckpt__tpl_set(v, "MQA", "%d", K == 1 && Q > 1);
+    ckpt__tpl_set(v, "RMS", "%d", a->rms);
+    ckpt__tpl_set(v, "GATED", "%d", a->gated);
+    ckpt__tpl_set(v, "ROPE", "%d", a->rope);
+    ckpt__tpl_set(v, "ALIBI", "%d", a->alibi);
+    ckpt__tpl_set(v, "ABSPOS", "%d", !a->rope && !a->alibi);
+    ckpt__tpl_set(v, "TIED", "%d", a->tied);
+    ckpt__tpl_set(v, "QKV_BIAS", "%d", a->qkv_bias);
+    ckpt__tpl_set(v, "ENCODER", "%d", a->encoder);
+    ckpt__tpl_set(v, "BLOCK", "%s", a->encoder ? "encoder" : "decoder");
+    ckpt__tpl_set(v, "BLOCK_CLASS", "%s", a->encoder ? "Encoder" : "Decoder");
+    ckpt__tpl_set(v, "NORM_CLASS", "%s", a->rms ? "LayerNorm" : "");
+    ckpt__tpl_set(v, "TASK", "%s", task);
+    ckpt__tpl_set(v, "TASK_SNAKE", "%s", !strcmp(task, "MaskedLM") ? "masked_lm" : !strcmp(task, "TextClassifier") ? "text_classifier" : "causal_lm");
     const char *t = str(c, "model_type") ? str(c, "model_type") : "";
     int spm = !strcmp(t, "llama") || !strcmp(t, "mistral") || !strcmp(t, "gemma") || !strcmp(t, "t5");
     int wp = a->encoder;
-    tpl_set(v, "SPM", "%d", spm && !wp);
-    tpl_set(v, "WORDPIECE", "%d", wp);
-    tpl_set(v, "BPE", "%d", !spm && !wp);
-    tpl_set(v, "TOK_KNOWN", "%d", spm || wp || !strcmp(t, "gpt2") || !strcmp(t, "qwen2"));
-    tpl_set(v, "TOK_BASE", "%s", wp ? "WordPieceTokenizer" : spm ? "SentencePieceTokenizer" : "BytePairTokenizer");
-    tpl_set(v, "NORM_EPS_KEY", "%s", a->rms ? "rms_norm_eps" : "layer_norm_eps");
+    ckpt__tpl_set(v, "SPM", "%d", spm && !wp);
+    ckpt__tpl_set(v, "WORDPIECE", "%d", wp);
+    ckpt__tpl_set(v, "BPE", "%d", !spm && !wp);
+    ckpt__tpl_set(v, "TOK_KNOWN", "%d", spm || wp || !strcmp(t, "gpt2") || !strcmp(t, "qwen2"));
+    ckpt__tpl_set(v, "TOK_BASE", "%s", wp ? "WordPieceTokenizer" : spm ? "SentencePieceTokenizer" : "BytePairTokenizer");
+    ckpt__tpl_set(v, "NORM_EPS_KEY", "%s", a->rms ? "rms_norm_eps" : "layer_norm_eps");
 }
 
 /* ---- output files ---- */
@@ -271,7 +271,7 @@ static char *file_name(const char *pat, const tpl_vars *v)
             const char *e = strchr(p, '}');
             char k[32];
             snprintf(k, sizeof k, "%.*s", (int)(e - p - 1), p + 1);
-            const char *val = tpl_get(v, k);
+            const char *val = ckpt__tpl_get(v, k);
             o += (size_t)snprintf(buf + o, sizeof buf - o, "%s", val ? val : "");
             p = e + 1;
         } else buf[o++] = *p++;
@@ -307,17 +307,17 @@ static int write_out(ckpt_txn *txn, const char *dir, const char *name, const cha
 static char *variables_text(const cJSON *c, const arch_choice *a, ckpt_err *err)
 {
     const kh_family *f = NULL;
-    for (int i = 0; i < kh_family_count(); i++)
-        if (!strcmp(kh_family_at(i)->name, a->family)) f = kh_family_at(i);
+    for (int i = 0; i < ckpt__kh_family_count(); i++)
+        if (!strcmp(ckpt__kh_family_at(i)->name, a->family)) f = ckpt__kh_family_at(i);
     kh_dims d;
     char why[256];
-    if (!f || kh_dims_from(f, c, &d, why, sizeof why)) return ckpt__strdup("# TODO: the sizes could not be read from config.json\n");
+    if (!f || ckpt__kh_dims_from(f, c, &d, why, sizeof why)) return ckpt__strdup("# TODO: the sizes could not be read from config.json\n");
     d.D = (int64_t)num(c, "head_dim", (double)d.D);
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(c, "tie_word_embeddings");
     d.tied = cJSON_IsBool(t) ? cJSON_IsTrue(t) : a->tied;
     kh_var *v = NULL;
     int n = 0;
-    if (kh_layout(f, &d, &v, &n, err)) return NULL;
+    if (ckpt__kh_layout(f, &d, &v, &n, err)) return NULL;
     size_t cap = 256 + (size_t)n * 160, o = 0;
     char *s = malloc(cap);
     if (s) o += (size_t)snprintf(s, cap, "# variables of the scaffold's backbone (KerasHub %s layout), for\n"
@@ -327,35 +327,35 @@ static char *variables_text(const cJSON *c, const arch_choice *a, ckpt_err *err)
         for (int k = 0; k < v[i].ndim; k++) o += (size_t)snprintf(s + o, cap - o, "%s%lld", k ? ", " : "", (long long)v[i].shape[k]);
         o += (size_t)snprintf(s + o, cap - o, "]\n");
     }
-    kh_layout_free(v, n);
+    ckpt__kh_layout_free(v, n);
     if (!s) ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     return s;
 }
 
 static int render_all(const cJSON *c, const arch_choice *a, tpl_vars *v, const char *outdir, strv *written, strv *todos, ckpt_err *err)
 {
-    char *tdir = tpl_dir("kerashub");
+    char *tdir = ckpt__tpl_dir("kerashub");
     if (!tdir) return ckpt_err_set(err, CKPT_E_IO, "templates/kerashub not found (set CKPT_TEMPLATES, or install ckpt with its templates)");
     const kh_family *f = NULL;
-    for (int i = 0; i < kh_family_count(); i++)
-        if (!strcmp(kh_family_at(i)->name, a->family)) f = kh_family_at(i);
-    const char *mt = tpl_get(v, "MODEL_TYPE");
-    tpl_set(v, "PRESET", "%s", f->preset);
-    tpl_set(v, "PRESET_RULES", "%s", ckpt_preset_text(f->preset));
-    tpl_set(v, "SAME_FAMILY", "%d", mt && !strcmp(mt, f->model_type));
+    for (int i = 0; i < ckpt__kh_family_count(); i++)
+        if (!strcmp(ckpt__kh_family_at(i)->name, a->family)) f = ckpt__kh_family_at(i);
+    const char *mt = ckpt__tpl_get(v, "MODEL_TYPE");
+    ckpt__tpl_set(v, "PRESET", "%s", f->preset);
+    ckpt__tpl_set(v, "PRESET_RULES", "%s", ckpt_preset_text(f->preset));
+    ckpt__tpl_set(v, "SAME_FAMILY", "%d", mt && !strcmp(mt, f->model_type));
     ckpt_txn *txn = ckpt_txn_new();
     int rc = txn ? 0 : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     for (size_t i = 0; !rc && i < sizeof files / sizeof files[0]; i++) {
-        if (files[i].cond && !strcmp(tpl_get(v, files[i].cond), "0")) continue;
+        if (files[i].cond && !strcmp(ckpt__tpl_get(v, files[i].cond), "0")) continue;
         char *tp = ckpt__path_join(tdir, files[i].tpl), *text = NULL, *out = NULL, *name = file_name(files[i].name, v);
         size_t len = 0;
         rc = tp && name ? ckpt_src_slurp(tp, 1u << 20, &text, &len, err) : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-        if (!rc && !(out = tpl_render(text, v, tp, err))) rc = err->code;
+        if (!rc && !(out = ckpt__tpl_render(text, v, tp, err))) rc = err->code;
         if (!rc) rc = write_out(txn, outdir, name, out, written, todos, err);
         free(tp); free(text); free(out); free(name);
     }
     char *vars = rc ? NULL : variables_text(c, a, err);
-    char *vn = rc ? NULL : ckpt__asprintf("%s_variables.txt", tpl_get(v, "NAME"));
+    char *vn = rc ? NULL : ckpt__asprintf("%s_variables.txt", ckpt__tpl_get(v, "NAME"));
     if (!rc) rc = vars && vn ? write_out(txn, outdir, vn, vars, written, todos, err) : (int)err->code ? (int)err->code : CKPT_E_NOMEM;
     free(vars);
     free(vn);
@@ -390,7 +390,7 @@ int ckpt_scaffold_kerashub(const char *src, const char *outdir, const char *name
         set_vars(c, &a, nm, main_task, &v);
         rc = render_all(c, &a, &v, outdir, &wr, &td, err);
     }
-    tpl_vars_free(&v);
+    ckpt__tpl_vars_free(&v);
     cJSON_Delete(c);
     free(json);
     res->summary = sum.s; res->nsummary = sum.n;
@@ -420,7 +420,7 @@ int ckpt__scaffold_dry(const char *json)
     char *vars = variables_text(c, &a, &e);
     int n = v.n;
     free(vars);
-    tpl_vars_free(&v);
+    ckpt__tpl_vars_free(&v);
     for (int i = 0; i < sum.n; i++) free(sum.s[i]);
     for (int i = 0; i < u.n; i++) free(u.s[i]);
     free(sum.s);

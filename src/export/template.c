@@ -8,7 +8,7 @@
 
 #include "export/template.h"
 
-void tpl_set(tpl_vars *v, const char *k, const char *fmt, ...)
+void ckpt__tpl_set(tpl_vars *v, const char *k, const char *fmt, ...)
 {
     char *buf = NULL;
     va_list ap;
@@ -22,14 +22,14 @@ void tpl_set(tpl_vars *v, const char *k, const char *fmt, ...)
     v->v[v->n++] = buf;
 }
 
-const char *tpl_get(const tpl_vars *v, const char *k)
+const char *ckpt__tpl_get(const tpl_vars *v, const char *k)
 {
     for (int i = 0; i < v->n; i++)
         if (v->k[i] && !strcmp(v->k[i], k)) return v->v[i];
     return NULL;
 }
 
-void tpl_vars_free(tpl_vars *v)
+void ckpt__tpl_vars_free(tpl_vars *v)
 {
     for (int i = 0; i < v->n; i++) { free(v->k[i]); free(v->v[i]); }
     v->n = 0;
@@ -38,7 +38,7 @@ void tpl_vars_free(tpl_vars *v)
 static int truthy(const tpl_vars *v, const char *flag)
 {
     int neg = *flag == '!';
-    const char *x = tpl_get(v, flag + neg);
+    const char *x = ckpt__tpl_get(v, flag + neg);
     int t = x && *x && strcmp(x, "0");
     return neg ? !t : t;
 }
@@ -58,7 +58,7 @@ static int directive(const char *line, size_t len, char *flag, size_t fn)
     return 0;
 }
 
-char *tpl_render(const char *text, const tpl_vars *v, const char *origin, ckpt_err *err)
+char *ckpt__tpl_render(const char *text, const tpl_vars *v, const char *origin, ckpt_err *err)
 {
     ckpt_sbuf b = {0};
     int keep[32], on[32], depth = 0, lineno = 0;
@@ -86,7 +86,7 @@ char *tpl_render(const char *text, const tpl_vars *v, const char *origin, ckpt_e
                 ckpt__sb_add(&b, p + i, (size_t)(o - (p + i)));
                 char key[64];
                 snprintf(key, sizeof key, "%.*s", (int)(c - o - 2), o + 2);
-                const char *val = tpl_get(v, key);
+                const char *val = ckpt__tpl_get(v, key);
                 if (!val) {
                     free(b.p);
                     ckpt_err_set(err, CKPT_E_FORMAT, "%s:%d: template names {{%s}}, which is not set", origin, lineno, key);
@@ -104,7 +104,7 @@ char *tpl_render(const char *text, const tpl_vars *v, const char *origin, ckpt_e
     return b.p;
 }
 
-char *tpl_dir(const char *sub)
+char *ckpt__tpl_dir(const char *sub)
 {
     const char *env = getenv("CKPT_TEMPLATES");
     if (env && *env) {

@@ -19,13 +19,13 @@ typedef struct tpl_vars {
     int n;
 } tpl_vars;
 
-void tpl_set(tpl_vars *v, const char *k, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-const char *tpl_get(const tpl_vars *v, const char *k);
-void tpl_vars_free(tpl_vars *v);
+void ckpt__tpl_set(tpl_vars *v, const char *k, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+const char *ckpt__tpl_get(const tpl_vars *v, const char *k);
+void ckpt__tpl_vars_free(tpl_vars *v);
 /* The filled text (malloc'd), or NULL with err naming origin:line. */
-char *tpl_render(const char *text, const tpl_vars *v, const char *origin, ckpt_err *err);
+char *ckpt__tpl_render(const char *text, const tpl_vars *v, const char *origin, ckpt_err *err);
 /* The template directory ($CKPT_TEMPLATES, templates/ beside the binary or
  * ../share/ckpt/templates), with `sub` appended; malloc'd, NULL if none. */
-char *tpl_dir(const char *sub);
+char *ckpt__tpl_dir(const char *sub);
 
 #endif

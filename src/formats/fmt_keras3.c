@@ -237,7 +237,7 @@ static int name_entry(kx_state *st, hid_t f, const char *path, named *out, unsig
         snprintf(name + l, sizeof name - l, "%s%s", l ? "/" : "", disp);
         if (k == nlv - 1) {
             li = kl;
-            cls = kl >= 0 ? st->km.L[kl].cls : kc_class_from_seg(comp[lv[k]]);
+            cls = kl >= 0 ? st->km.L[kl].cls : ckpt__kc_class_from_seg(comp[lv[k]]);
             out->group = op;
             op = NULL;
         }
@@ -256,7 +256,7 @@ static int name_entry(kx_state *st, hid_t f, const char *path, named *out, unsig
         memset(&tmp, 0, sizeof tmp);
         tmp.cls = (char *)cls;
         tmp.in_ndim = -1;
-        if (kc_layer_weights(&tmp)) L = &tmp;
+        if (ckpt__kc_layer_weights(&tmp)) L = &tmp;
     }
     int widx = -1;
     char cbuf[600];
@@ -310,7 +310,7 @@ static int level_nodes(ckpt_model *m, const char *name, const char *group, unsig
         if (c < 0) {
             const char *seg = strrchr(group, '/');
             seg = seg ? seg + 1 : group;
-            const char *cls = s ? NULL : kc_class_from_seg(seg);
+            const char *cls = s ? NULL : ckpt__kc_class_from_seg(seg);
             unsigned fl = CKPT_NF_LAYER | (s ? 0 : ((cls ? 0 : CKPT_NF_UNKNOWN) | (nflags & CKPT_NF_UNKNOWN)));
             c = ckpt__node_add(m, parent, p, cls, s ? NULL : (strcmp(seg, p) ? group : NULL), fl, err);
             if (c < 0) return err->code;
@@ -354,12 +354,12 @@ static int read_k3(ckpt_model *m, kx_state *st, int file, ckpt_err *err)
             for (int i = 0; i < w.n; i++) { tmp[i] = w.v[i]; tmp[i].h5 = w.v[i].h5 | (i << 8); }
             /* h5 count is small (< 256 shards assumed) */
             qsort(tmp, (size_t)w.n, sizeof *tmp, cmp_ds);
-            if (kx_tree_config(m, st, err)) rc = err->code;
+            if (ckpt__kx_tree_config(m, st, err)) rc = err->code;
             for (int k = 0; k < w.n && !rc; k++) {
                 int i = tmp[k].h5 >> 8, h = tmp[k].h5 & 0xff;
                 if (nm[i].layer < 0 && !(nm[i].tflags & CKPT_TF_OPTIMIZER))
                     rc = level_nodes(m, nm[i].name, nm[i].group, nf[i], err);
-                if (!rc && kx_add(m, st, h, w.v[i].path, nm[i].name, nm[i].tflags, nm[i].layer, nm[i].widx,
+                if (!rc && ckpt__kx_add(m, st, h, w.v[i].path, nm[i].name, nm[i].tflags, nm[i].layer, nm[i].widx,
                                   nm[i].group, file < 0 ? h : file, 0, err) < 0)
                     rc = err->code;
             }
@@ -373,7 +373,7 @@ static int read_k3(ckpt_model *m, kx_state *st, int file, ckpt_err *err)
     free(w.v);
     free(nm);
     free(nf);
-    if (!rc) rc = kx_finish(m, st, err);
+    if (!rc) rc = ckpt__kx_finish(m, st, err);
     return rc;
 }
 
@@ -381,7 +381,7 @@ static int set_config(ckpt_model *m, kx_state *st, const char *json, size_t len,
 {
     ckpt_err e2;
     ckpt_err_clear(&e2);
-    if (kc_parse(json, len, &st->km, &e2) == 0) {
+    if (ckpt__kc_parse(json, len, &st->km, &e2) == 0) {
         st->have_km = 1;
         return ckpt__model_set_config(m, json, err);
     }
@@ -416,14 +416,14 @@ static void sibling_config(ckpt_model *m, kx_state *st, const char *path, ckpt_e
     free(dir);
 }
 
-int kx_open_k3_h5(ckpt_model *m, const char *path, ckpt_err *err)
+int ckpt__kx_open_k3_h5(ckpt_model *m, const char *path, ckpt_err *err)
 {
-    kx_state *st = kx_new();
+    kx_state *st = ckpt__kx_new();
     if (!st) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     m->priv = st;
-    int rc = kx_open_h5(st, path, path, -1, err);
+    int rc = ckpt__kx_open_h5(st, path, path, -1, err);
     if (rc) return rc;
-    uint64_t sz = kx_size(st, 0, path);
+    uint64_t sz = ckpt__kx_size(st, 0, path);
     if (sz != UINT64_MAX && ckpt__model_add_file(m, path, sz, err) < 0) return err->code;
     sibling_config(m, st, path, err);
     if (err->code) return err->code;
@@ -472,8 +472,8 @@ static int open_sharded(ckpt_model *m, kx_state *st, const char *path, ckpt_err 
                 if (st->nh5 >= 255) rc = ckpt_err_set(err, CKPT_E_UNSUPPORTED, "more than 255 shards");
                 else if (!ckpt__file_exists(sp)) { rc = ckpt_err_set(err, CKPT_E_NOTFOUND, "shard listed in the index is missing"); ckpt_err_at_path(err, sp); }
                 else {
-                    rc = kx_open_h5(st, sp, sp, -1, err);
-                    uint64_t sz = rc ? UINT64_MAX : kx_size(st, st->nh5 - 1, sp);
+                    rc = ckpt__kx_open_h5(st, sp, sp, -1, err);
+                    uint64_t sz = rc ? UINT64_MAX : ckpt__kx_size(st, st->nh5 - 1, sp);
                     if (sz != UINT64_MAX) ckpt__model_add_file(m, sp, sz, err);
                 }
             }
@@ -501,14 +501,14 @@ static int open_sharded(ckpt_model *m, kx_state *st, const char *path, ckpt_err 
 static int weights_open(ckpt_model *m, const char *path, ckpt_err *err)
 {
     if (ckpt__ends_with(path, ".json")) {
-        kx_state *st = kx_new();
+        kx_state *st = ckpt__kx_new();
         if (!st) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
         m->priv = st;
         struct stat sb;
         if (stat(path, &sb) == 0 && ckpt__model_add_file(m, path, (uint64_t)sb.st_size, err) < 0) return err->code;
         return open_sharded(m, st, path, err);
     }
-    return kx_open_k3_h5(m, path, err);
+    return ckpt__kx_open_k3_h5(m, path, err);
 }
 
 /* ---- the .keras zip ---- */
@@ -551,7 +551,7 @@ static int open_tmp_h5(kx_state *st, int fd, const char *dir, char *tmpname, con
             return ckpt_err_sys(err, CKPT_E_IO, e, "cannot open the temporary copy of model.weights.h5");
         }
     }
-    int rc = kx_open_h5(st, name, shown, fd, err);
+    int rc = ckpt__kx_open_h5(st, name, shown, fd, err);
     unlink(name);
     free(name);
     return rc;
@@ -559,7 +559,7 @@ static int open_tmp_h5(kx_state *st, int fd, const char *dir, char *tmpname, con
 
 static int keras_open(ckpt_model *m, const char *path, ckpt_err *err)
 {
-    kx_state *st = kx_new();
+    kx_state *st = ckpt__kx_new();
     if (!st) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     m->priv = st;
     int ze = 0;
@@ -613,7 +613,7 @@ static int keras_open(ckpt_model *m, const char *path, ckpt_err *err)
             return rc;
         }
         zip_discard(z);
-        rc = kx_open_h5_src(st, zs, at, mb.weights_size, shown, err);
+        rc = ckpt__kx_open_h5_src(st, zs, at, mb.weights_size, shown, err);
         return rc ? rc : read_k3(m, st, 0, err);
     }
     int fd = -1;
@@ -638,7 +638,7 @@ static int keras_open(ckpt_model *m, const char *path, ckpt_err *err)
 
 static void k3_close(ckpt_model *m)
 {
-    kx_free(m->priv);
+    ckpt__kx_free(m->priv);
     m->priv = NULL;
 }
 
@@ -653,17 +653,17 @@ const ckpt_format ckpt_fmt_keras = {
     .probe = probe_keras,
     .magics = keras_magics,
     .open = keras_open,
-    .read = kx_read,
-    .raw_span = kx_raw_span,
+    .read = ckpt__kx_read,
+    .raw_span = ckpt__kx_raw_span,
     .close = k3_close,
-    .check = kx_check,
-    .can_write = kw_can_write_keras,
-    .write_begin = kw_keras_begin,
-    .write = kw_write_chunk,
-    .write_end = kw_keras_end,
-    .write_abort = kw_write_abort,
-    .name_as = kx_name_as,
-    .namings = kx_namings,
+    .check = ckpt__kx_check,
+    .can_write = ckpt__kw_can_write_keras,
+    .write_begin = ckpt__kw_keras_begin,
+    .write = ckpt__kw_write_chunk,
+    .write_end = ckpt__kw_keras_end,
+    .write_abort = ckpt__kw_write_abort,
+    .name_as = ckpt__kx_name_as,
+    .namings = ckpt__kx_namings,
     .hub_files = "model.keras=60 *.keras=59",
     .remote_ranges = "*.keras",
     .companions = "config.json",
@@ -677,17 +677,17 @@ const ckpt_format ckpt_fmt_keras_weights = {
     .probe = probe_weights,
     .magics = weights_magics,
     .open = weights_open,
-    .read = kx_read,
-    .raw_span = kx_raw_span,
+    .read = ckpt__kx_read,
+    .raw_span = ckpt__kx_raw_span,
     .close = k3_close,
-    .check = kx_check,
-    .name_as = kx_name_as,
-    .namings = kx_namings,
-    .can_write = kw_can_write_weights,
-    .write_begin = kw_weights_begin,
-    .write = kw_write_chunk,
-    .write_end = kw_weights_end,
-    .write_abort = kw_write_abort,
+    .check = ckpt__kx_check,
+    .name_as = ckpt__kx_name_as,
+    .namings = ckpt__kx_namings,
+    .can_write = ckpt__kw_can_write_weights,
+    .write_begin = ckpt__kw_weights_begin,
+    .write = ckpt__kw_write_chunk,
+    .write_end = ckpt__kw_weights_end,
+    .write_abort = ckpt__kw_write_abort,
     .hub_files = "*.weights.h5=58",
     .remote_ranges = "*.weights.h5",
     .companions = "config.json",

@@ -166,7 +166,7 @@ static herr_t opt_visit(hid_t o, const char *name, const H5O_info_t *info, void 
     char *sn = strip_tf_suffix(name);
     char *cn = sn ? ckpt__asprintf("optimizer/%s", sn) : NULL;
     if (!dp || !cn) v->rc = ckpt_err_set(v->err, CKPT_E_NOMEM, "out of memory");
-    else if (kx_add(v->m, v->st, 0, dp, cn, CKPT_TF_OPTIMIZER, -1, -1, "optimizer", 0, 1, v->err) < 0)
+    else if (ckpt__kx_add(v->m, v->st, 0, dp, cn, CKPT_TF_OPTIMIZER, -1, -1, "optimizer", 0, 1, v->err) < 0)
         v->rc = v->err->code;
     free(dp); free(sn); free(cn);
     return v->rc ? -1 : 0;
@@ -187,7 +187,7 @@ static int read_optimizer(ckpt_model *m, kx_state *st, hid_t f, ckpt_err *err)
             char *sn = strip_tf_suffix(wn.v[i]);
             char *cn = sn ? ckpt__asprintf("optimizer/%s", sn) : NULL;
             if (!dp || !cn) rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-            else if (kx_add(m, st, 0, dp, cn, CKPT_TF_OPTIMIZER, -1, -1, "optimizer", 0, 1, err) < 0)
+            else if (ckpt__kx_add(m, st, 0, dp, cn, CKPT_TF_OPTIMIZER, -1, -1, "optimizer", 0, 1, err) < 0)
                 rc = err->code;
             free(dp); free(sn); free(cn);
         }
@@ -223,7 +223,7 @@ static int read_layers(ckpt_model *m, kx_state *st, hid_t root, const char *root
         int wf = ckpt_h5_attr_strv(g, "weight_names", &wn, err);
         H5Gclose(g);
         if (wf < 0) { rc = err->code; ckpt_err_at_tensor(err, lname); break; }
-        int li = st->have_km ? kc_find(&st->km, lname, -1) : -1;
+        int li = st->have_km ? ckpt__kc_find(&st->km, lname, -1) : -1;
         for (int k = 0; k < wn.n && !rc; k++) {
             char *sn = strip_tf_suffix(wn.v[k]);
             char *rel = sn ? rel_name(lname, sn) : NULL;
@@ -239,7 +239,7 @@ static int read_layers(ckpt_model *m, kx_state *st, hid_t root, const char *root
                     char comp[256];
                     size_t l = (size_t)(strchr(p, '/') - p);
                     snprintf(comp, sizeof comp, "%.*s", (int)(l < 255 ? l : 255), p);
-                    int c = kc_find(&st->km, comp, L);
+                    int c = ckpt__kc_find(&st->km, comp, L);
                     if (c < 0) break;
                     L = c;
                     p += l + 1;
@@ -255,7 +255,7 @@ static int read_layers(ckpt_model *m, kx_state *st, hid_t root, const char *root
                     if (ckpt__ends_with(rel, "moving_mean") || ckpt__ends_with(rel, "moving_variance"))
                         tf |= CKPT_TF_NONTRAINABLE;
                 }
-                if (kx_add(m, st, 0, dp, cn, tf, L, widx, lname, 0, 1, err) < 0) rc = err->code;
+                if (ckpt__kx_add(m, st, 0, dp, cn, tf, L, widx, lname, 0, 1, err) < 0) rc = err->code;
             }
             free(sn); free(rel); free(dp); free(cn);
         }
@@ -268,10 +268,10 @@ static int read_layers(ckpt_model *m, kx_state *st, hid_t root, const char *root
 
 static int kh5_open(ckpt_model *m, const char *path, ckpt_err *err)
 {
-    kx_state *st = kx_new();
+    kx_state *st = ckpt__kx_new();
     if (!st) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     m->priv = st;
-    int rc = kx_open_h5(st, path, path, -1, err);
+    int rc = ckpt__kx_open_h5(st, path, path, -1, err);
     if (rc) return rc;
     hid_t f = st->h5[0];
     const char *rootpath = NULL;
@@ -279,17 +279,17 @@ static int kh5_open(ckpt_model *m, const char *path, ckpt_err *err)
     else if (attr_exists(f, "layer_names")) rootpath = "";
     else if (has_group(f, "layers") || has_group(f, "_layer_checkpoint_dependencies") || has_group(f, "vars")) {
         /* Keras 3 layout in a plain .h5 name */
-        kx_free(st);
+        ckpt__kx_free(st);
         m->priv = NULL;
         m->fmt = &ckpt_fmt_keras_weights;
-        return kx_open_k3_h5(m, path, err);
+        return ckpt__kx_open_k3_h5(m, path, err);
     } else {
         ckpt_err_set(err, CKPT_E_FORMAT,
                      "HDF5 file holds no Keras weights (no model_weights group, layer_names attribute or Keras 3 layers group)");
         ckpt_err_at_path(err, path);
         return CKPT_E_FORMAT;
     }
-    uint64_t sz = kx_size(st, 0, path);
+    uint64_t sz = ckpt__kx_size(st, 0, path);
     if (sz != UINT64_MAX && ckpt__model_add_file(m, path, sz, err) < 0) return err->code;
 
     hid_t root = rootpath[0] ? H5Gopen2(f, rootpath, H5P_DEFAULT) : H5Gopen2(f, "/", H5P_DEFAULT);
@@ -315,7 +315,7 @@ static int kh5_open(ckpt_model *m, const char *path, ckpt_err *err)
         if (!rc) {
             ckpt_err e2;
             ckpt_err_clear(&e2);
-            if (kc_parse(cfg, strlen(cfg), &st->km, &e2) == 0) st->have_km = 1;
+            if (ckpt__kc_parse(cfg, strlen(cfg), &st->km, &e2) == 0) st->have_km = 1;
             else if (!from) {
                 rc = ckpt_err_set(err, CKPT_E_FORMAT, "model_config attribute: %s", e2.msg);
                 ckpt_err_at_path(err, path);
@@ -328,13 +328,13 @@ static int kh5_open(ckpt_model *m, const char *path, ckpt_err *err)
     if (!rc) rc = read_layers(m, st, root, rootpath, err);
     H5Gclose(root);
     if (!rc) rc = read_optimizer(m, st, f, err);
-    if (!rc) rc = kx_finish(m, st, err);
+    if (!rc) rc = ckpt__kx_finish(m, st, err);
     return rc;
 }
 
 static void kh5_close(ckpt_model *m)
 {
-    kx_free(m->priv);
+    ckpt__kx_free(m->priv);
     m->priv = NULL;
 }
 
@@ -365,12 +365,12 @@ const ckpt_format ckpt_fmt_keras_h5 = {
     .magics = h5_magics,
     .part_of = config_part,
     .open = kh5_open,
-    .read = kx_read,
-    .raw_span = kx_raw_span,
+    .read = ckpt__kx_read,
+    .raw_span = ckpt__kx_raw_span,
     .close = kh5_close,
-    .check = kx_check,
-    .name_as = kx_name_as,
-    .namings = kx_namings,
+    .check = ckpt__kx_check,
+    .name_as = ckpt__kx_name_as,
+    .namings = ckpt__kx_namings,
     .hub_files = "tf_model.h5=62 *.h5=55 *.hdf5=55",
     .remote_ranges = "*.h5 *.hdf5",
     .companions = "config.json *.json",

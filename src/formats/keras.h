@@ -51,23 +51,23 @@ typedef struct kc_model {
 
 /* Parse a Keras model config. `ck3` chooses Keras 3 container naming for
  * k3path ("layers" or "_layer_checkpoint_dependencies"). */
-int kc_parse(const char *json, size_t len, kc_model *km, ckpt_err *err);
-void kc_free(kc_model *km);
+int ckpt__kc_parse(const char *json, size_t len, kc_model *km, ckpt_err *err);
+void ckpt__kc_free(kc_model *km);
 /* Layer index by name under `parent` (-2 = anywhere), or -1. */
-int kc_find(const kc_model *km, const char *name, int parent);
+int ckpt__kc_find(const kc_model *km, const char *name, int parent);
 /* Keras' naming.to_snake_case. */
-void kc_snake(const char *cls, char *out, size_t n);
+void ckpt__kc_snake(const char *cls, char *out, size_t n);
 /* "dense_3" -> "Dense" for classes ckpt knows, else NULL. */
-const char *kc_class_from_seg(const char *seg);
+const char *ckpt__kc_class_from_seg(const char *seg);
 /* Fill L->w / L->nw for class `cls` with config `cfg` and input shape.
  * Returns 1 if the class is known, 0 if not (nw = 0). */
-int kc_layer_weights(kc_layer *L);
+int ckpt__kc_layer_weights(kc_layer *L);
 /* Facts (input/output shape as "(None, 64, 64, 1)") */
-void kc_shape_str(int ndim, const int64_t *s, char *buf, size_t n);
-int kc_is_model_class(const char *cls);
+void ckpt__kc_shape_str(int ndim, const int64_t *s, char *buf, size_t n);
+int ckpt__kc_is_model_class(const char *cls);
 
 /* Keras dtype names for config/metadata writing */
-const char *kc_dtype_name(ckpt_dtype dt);
+const char *ckpt__kc_dtype_name(ckpt_dtype dt);
 
 /* ---- dataset-backed tensors shared by the Keras readers (keras_h5io.c) ---- */
 #include <hdf5.h>
@@ -93,52 +93,52 @@ typedef struct kx_state {
     int ublock_of; uint64_t ublock;  /* HDF5 user block size of file ublock_of */
 } kx_state;
 
-kx_state *kx_new(void);
-void kx_free(kx_state *st);
+kx_state *ckpt__kx_new(void);
+void ckpt__kx_free(kx_state *st);
 /* Open an HDF5 file read-only; `fd` >= 0 is used for direct reads (owned). */
-int kx_open_h5(kx_state *st, const char *path, const char *shown, int fd, ckpt_err *err);
+int ckpt__kx_open_h5(kx_state *st, const char *path, const char *shown, int fd, ckpt_err *err);
 /* Open `size` bytes of `src` from `base` as an HDF5 file through the
  * ckpt_src driver (h5vfd.c): remote files, members stored inside a zip.
- * Takes src (closed by kx_free). */
+ * Takes src (closed by ckpt__kx_free). */
 /* Size of file h5 (opened from `path`), UINT64_MAX if unknown. */
-uint64_t kx_size(const kx_state *st, int h5, const char *path);
-int kx_open_h5_src(kx_state *st, ckpt_src *src, uint64_t base, uint64_t size,
+uint64_t ckpt__kx_size(const kx_state *st, int h5, const char *path);
+int ckpt__kx_open_h5_src(kx_state *st, ckpt_src *src, uint64_t base, uint64_t size,
                    const char *shown, ckpt_err *err);
 /* Add dataset `dpath` of file h5 as tensor `name`. Returns the tensor index or -1. */
-int kx_add(ckpt_model *m, kx_state *st, int h5, const char *dpath, const char *name,
+int ckpt__kx_add(ckpt_model *m, kx_state *st, int h5, const char *dpath, const char *name,
            unsigned tflags, int layer, int widx, const char *group, int file, int expose_offset,
            ckpt_err *err);
-int kx_read(ckpt_model *m, int t, uint64_t off, void *buf, size_t n, ckpt_err *err);
+int ckpt__kx_read(ckpt_model *m, int t, uint64_t off, void *buf, size_t n, ckpt_err *err);
 /* Contiguous, unfiltered, little-endian datasets: their bytes in the file (the converter copies them file to file). */
-int kx_raw_span(ckpt_model *m, int t, int *fd, uint64_t *off);
+int ckpt__kx_raw_span(ckpt_model *m, int t, int *fd, uint64_t *off);
 /* Tree from config layers then tensor names; facts. */
-int kx_finish(ckpt_model *m, kx_state *st, ckpt_err *err);
-/* Just the config layer nodes (idempotent; kx_finish calls it). */
-int kx_tree_config(ckpt_model *m, kx_state *st, ckpt_err *err);
+int ckpt__kx_finish(ckpt_model *m, kx_state *st, ckpt_err *err);
+/* Just the config layer nodes (idempotent; ckpt__kx_finish calls it). */
+int ckpt__kx_tree_config(ckpt_model *m, kx_state *st, ckpt_err *err);
 /* The config-vs-weights findings (the format check hook). */
-int kx_check(ckpt_model *m, ckpt_findings *out, ckpt_err *err);
+int ckpt__kx_check(ckpt_model *m, ckpt_findings *out, ckpt_err *err);
 /* Keras 3 object path of tensor t ("layers/dense/vars/0"), malloc'd, or NULL
  * when its layer has no known Keras 3 place. */
-char *kx_k3_path(const ckpt_model *m, int t);
+char *ckpt__kx_k3_path(const ckpt_model *m, int t);
 /* The format's name_as hook (convert --naming keras|index). */
-char *kx_name_as(ckpt_model *m, int t, const char *naming, ckpt_err *err);
-/* The schemes kx_name_as accepts, the default first (ckpt_model_namings). */
-extern const char kx_namings[];
+char *ckpt__kx_name_as(ckpt_model *m, int t, const char *naming, ckpt_err *err);
+/* The schemes ckpt__kx_name_as accepts, the default first (ckpt_model_namings). */
+extern const char ckpt__kx_namings[];
 /* The Keras 3 opener (fmt_keras3.c), used by the legacy h5 format when a
  * plain .h5 turns out to have the Keras 3 layout. */
-int kx_open_k3_h5(ckpt_model *m, const char *path, ckpt_err *err);
+int ckpt__kx_open_k3_h5(ckpt_model *m, const char *path, ckpt_err *err);
 /* writers (keras_write.c) */
-int kw_can_write_weights(const ckpt_model *m, char *why, size_t n);
-int kw_can_write_keras(const ckpt_model *m, char *why, size_t n);
-int kw_weights_begin(ckpt_writer *w, ckpt_err *err);
-int kw_keras_begin(ckpt_writer *w, ckpt_err *err);
-int kw_write_chunk(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t n, ckpt_err *err);
-int kw_weights_end(ckpt_writer *w, ckpt_err *err);
-int kw_keras_end(ckpt_writer *w, ckpt_err *err);
-void kw_write_abort(ckpt_writer *w);
+int ckpt__kw_can_write_weights(const ckpt_model *m, char *why, size_t n);
+int ckpt__kw_can_write_keras(const ckpt_model *m, char *why, size_t n);
+int ckpt__kw_weights_begin(ckpt_writer *w, ckpt_err *err);
+int ckpt__kw_keras_begin(ckpt_writer *w, ckpt_err *err);
+int ckpt__kw_write_chunk(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t n, ckpt_err *err);
+int ckpt__kw_weights_end(ckpt_writer *w, ckpt_err *err);
+int ckpt__kw_keras_end(ckpt_writer *w, ckpt_err *err);
+void ckpt__kw_write_abort(ckpt_writer *w);
 /* Datasets named by the plan (exporters): begin at `path`; then
- * kw_write_chunk, kw_weights_end (or kw_write_abort). */
-int kw_h5_begin_at(ckpt_writer *w, const char *path, ckpt_err *err);
+ * ckpt__kw_write_chunk, ckpt__kw_weights_end (or ckpt__kw_write_abort). */
+int ckpt__kw_h5_begin_at(ckpt_writer *w, const char *path, ckpt_err *err);
 extern const ckpt_format ckpt_fmt_keras_h5, ckpt_fmt_keras, ckpt_fmt_keras_weights;
 
 #endif

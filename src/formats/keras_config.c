@@ -16,12 +16,12 @@
 #define KC_MAX_LAYERS 200000
 #define KC_MAX_DEPTH 32
 
-int kc_is_model_class(const char *c)
+int ckpt__kc_is_model_class(const char *c)
 {
     return c && (!strcmp(c, "Sequential") || !strcmp(c, "Functional") || !strcmp(c, "Model"));
 }
 
-void kc_snake(const char *cls, char *out, size_t n)
+void ckpt__kc_snake(const char *cls, char *out, size_t n)
 {
     /* 1. strip \W */
     char a[256], b[512];
@@ -91,7 +91,7 @@ static int is_known(const char *c)
     return 0;
 }
 
-const char *kc_class_from_seg(const char *seg)
+const char *ckpt__kc_class_from_seg(const char *seg)
 {
     char base[256];
     snprintf(base, sizeof base, "%s", seg);
@@ -104,7 +104,7 @@ const char *kc_class_from_seg(const char *seg)
     }
     for (size_t i = 0; i < sizeof known_classes / sizeof *known_classes; i++) {
         char sn[256];
-        kc_snake(known_classes[i], sn, sizeof sn);
+        ckpt__kc_snake(known_classes[i], sn, sizeof sn);
         if (!strcmp(sn, base)) return known_classes[i];
     }
     return NULL;
@@ -179,7 +179,7 @@ static int jshape(const cJSON *v, int64_t *out)
     return n;
 }
 
-void kc_shape_str(int ndim, const int64_t *s, char *buf, size_t n)
+void ckpt__kc_shape_str(int ndim, const int64_t *s, char *buf, size_t n)
 {
     if (ndim < 0) { snprintf(buf, n, "?"); return; }
     size_t o = 0;
@@ -254,7 +254,7 @@ static void rnn_cell(kc_layer *L, const char *cls, const cJSON *cfg, const char 
     }
 }
 
-int kc_layer_weights(kc_layer *L)
+int ckpt__kc_layer_weights(kc_layer *L)
 {
     const char *c = L->cls;
     const cJSON *cfg = L->cfg;
@@ -370,8 +370,8 @@ int kc_layer_weights(kc_layer *L)
         tmp.cfg = jget(inner, "config");
         tmp.in_ndim = L->in_ndim > 1 ? L->in_ndim - 1 : -1;
         for (int i = 1; i < L->in_ndim; i++) tmp.in_shape[i - 1] = L->in_shape[i];
-        if (!tmp.cls || kc_is_model_class(tmp.cls) || !strcmp(tmp.cls, "TimeDistributed") ||
-            !kc_layer_weights(&tmp))
+        if (!tmp.cls || ckpt__kc_is_model_class(tmp.cls) || !strcmp(tmp.cls, "TimeDistributed") ||
+            !ckpt__kc_layer_weights(&tmp))
             return 0;
         for (int i = 0; i < tmp.nw; i++) {
             L->w[i] = tmp.w[i];
@@ -597,7 +597,7 @@ static int walk_model(kc_model *km, const char *cls, const cJSON *cfg, int paren
         int in_list = !(sequential && !strcmp(lcls, "InputLayer"));
         if (in_list) {
             char sn[96];
-            kc_snake(lcls, sn, sizeof sn);
+            ckpt__kc_snake(lcls, sn, sizeof sn);
             int k;
             for (k = 0; k < ncnt; k++) if (!strcmp(cnt[k].s, sn)) break;
             if (k == ncnt) {
@@ -628,7 +628,7 @@ static int walk_model(kc_model *km, const char *cls, const cJSON *cfg, int paren
             snprintf(L->in_from, sizeof L->in_from, "%s of %s %s", jget(lcfg, "batch_input_shape") ? "batch_input_shape" : "batch_shape", lcls, lname);
         } else if (L->ninbound > 0) {
             snprintf(L->in_from, sizeof L->in_from, "the output of %s%s", L->inbound[0], L->ninbound > 1 ? " and the other inbound layers" : "");
-            int src = kc_find(km, L->inbound[0], parent);
+            int src = ckpt__kc_find(km, L->inbound[0], parent);
             if (src >= 0 && src < li) {
                 if (!strcmp(lcls, "Concatenate") && km->L[src].out_ndim > 0) {
                     /* sum the concatenation axis (default -1) */
@@ -641,7 +641,7 @@ static int walk_model(kc_model *km, const char *cls, const cJSON *cfg, int paren
                     if (ia >= 0 && ia < L->in_ndim) {
                         int64_t tot = 0;
                         for (int q = 0; q < L->ninbound; q++) {
-                            int si = kc_find(km, L->inbound[q], parent);
+                            int si = ckpt__kc_find(km, L->inbound[q], parent);
                             if (si < 0 || km->L[si].out_ndim != L->in_ndim || km->L[si].out_shape[ia] < 0) { tot = -1; break; }
                             tot += km->L[si].out_shape[ia];
                         }
@@ -662,7 +662,7 @@ static int walk_model(kc_model *km, const char *cls, const cJSON *cfg, int paren
             km->in_ndim = L->in_ndim;
             memcpy(km->in_shape, L->in_shape, sizeof km->in_shape);
         }
-        if (kc_is_model_class(lcls)) {
+        if (ckpt__kc_is_model_class(lcls)) {
             L->flags |= KC_MODEL | KC_KNOWN;
             int ond;
             int64_t os[CKPT_MAX_DIMS];
@@ -677,7 +677,7 @@ static int walk_model(kc_model *km, const char *cls, const cJSON *cfg, int paren
             L->out_ndim = ond;
             memcpy(L->out_shape, os, sizeof os);
         } else {
-            if (kc_layer_weights(L)) L->flags |= KC_KNOWN;
+            if (ckpt__kc_layer_weights(L)) L->flags |= KC_KNOWN;
             infer_out(L);
         }
         cur_ndim = L->out_ndim;
@@ -692,7 +692,7 @@ static int walk_model(kc_model *km, const char *cls, const cJSON *cfg, int paren
     if (cJSON_IsArray(ol) && cJSON_GetArraySize(ol) > 0) {
         const cJSON *o0 = cJSON_GetArrayItem(ol, 0);
         const cJSON *nm = cJSON_IsArray(o0) ? cJSON_GetArrayItem(o0, 0) : o0;
-        if (cJSON_IsString(nm)) outl = kc_find(km, nm->valuestring, parent);
+        if (cJSON_IsString(nm)) outl = ckpt__kc_find(km, nm->valuestring, parent);
         if (cJSON_GetArraySize(ol) > 1) outl = -1;  /* several outputs: no single shape */
     } else {
         for (int i = km->n - 1; i >= first; i--)
@@ -705,14 +705,14 @@ static int walk_model(kc_model *km, const char *cls, const cJSON *cfg, int paren
     return 0;
 }
 
-int kc_find(const kc_model *km, const char *name, int parent)
+int ckpt__kc_find(const kc_model *km, const char *name, int parent)
 {
     for (int i = 0; i < km->n; i++)
         if ((parent == -2 || km->L[i].parent == parent) && !strcmp(km->L[i].name, name)) return i;
     return -1;
 }
 
-int kc_parse(const char *json, size_t len, kc_model *km, ckpt_err *err)
+int ckpt__kc_parse(const char *json, size_t len, kc_model *km, ckpt_err *err)
 {
     memset(km, 0, sizeof *km);
     km->in_ndim = km->out_ndim = -1;
@@ -727,14 +727,14 @@ int kc_parse(const char *json, size_t len, kc_model *km, ckpt_err *err)
         top = jget(top, "model_config");
     const char *cls = jstr(top, "class_name");
     if (!cls) {
-        kc_free(km);
+        ckpt__kc_free(km);
         return ckpt_err_set(err, CKPT_E_FORMAT, "model config has no class_name");
     }
     const cJSON *cfg = jget(top, "config");
     km->cls = dupe(cls);
     const char *nm = cJSON_IsObject(cfg) ? jstr(cfg, "name") : NULL;
     km->name = dupe(nm ? nm : "model");
-    if (!km->cls || !km->name) { kc_free(km); return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
+    if (!km->cls || !km->name) { ckpt__kc_free(km); return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
     km->has_layers = model_layers(cfg) != NULL;
     int64_t s[CKPT_MAX_DIMS];
     const char *from = "build_config input_shape";
@@ -743,11 +743,11 @@ int kc_parse(const char *json, size_t len, kc_model *km, ckpt_err *err)
     if (n >= 0) { km->in_ndim = n; memcpy(km->in_shape, s, sizeof s); }
     int rc = walk_model(km, cls, cfg, -1, "", 0, km->in_ndim, km->in_shape, n >= 0 ? from : "",
                         &km->out_ndim, km->out_shape, err);
-    if (rc) { kc_free(km); return rc; }
+    if (rc) { ckpt__kc_free(km); return rc; }
     return 0;
 }
 
-void kc_free(kc_model *km)
+void ckpt__kc_free(kc_model *km)
 {
     if (!km) return;
     for (int i = 0; i < km->n; i++) {
@@ -765,7 +765,7 @@ void kc_free(kc_model *km)
     memset(km, 0, sizeof *km);
 }
 
-const char *kc_dtype_name(ckpt_dtype dt)
+const char *ckpt__kc_dtype_name(ckpt_dtype dt)
 {
     switch (dt) {
     case CKPT_F16: return "float16";

@@ -14,14 +14,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-kx_state *kx_new(void)
+kx_state *ckpt__kx_new(void)
 {
     kx_state *st = calloc(1, sizeof *st);
     if (st) st->ublock_of = -1;
     return st;
 }
 
-void kx_free(kx_state *st)
+void ckpt__kx_free(kx_state *st)
 {
     if (!st) return;
     for (int i = 0; i < st->nt; i++) {
@@ -43,7 +43,7 @@ void kx_free(kx_state *st)
     free(st->h5);
     free(st->fd);
     free(st->h5path);
-    if (st->have_km) kc_free(&st->km);
+    if (st->have_km) ckpt__kc_free(&st->km);
     free(st);
 }
 
@@ -71,7 +71,7 @@ static int slot(kx_state *st, int fd, const char *shown)
     return n;
 }
 
-int kx_open_h5_src(kx_state *st, ckpt_src *src, uint64_t base, uint64_t size,
+int ckpt__kx_open_h5_src(kx_state *st, ckpt_src *src, uint64_t base, uint64_t size,
                    const char *shown, ckpt_err *err)
 {
     ckpt_h5_init();
@@ -105,19 +105,19 @@ fail:
     return err->code ? (int)err->code : CKPT_E_FORMAT;
 }
 
-uint64_t kx_size(const kx_state *st, int h5, const char *path)
+uint64_t ckpt__kx_size(const kx_state *st, int h5, const char *path)
 {
     if (h5 >= 0 && h5 < st->nh5 && st->src[h5]) return st->src[h5]->size;
     struct stat sb;
     return stat(path, &sb) == 0 ? (uint64_t)sb.st_size : UINT64_MAX;
 }
 
-int kx_open_h5(kx_state *st, const char *path, const char *shown, int fd, ckpt_err *err)
+int ckpt__kx_open_h5(kx_state *st, const char *path, const char *shown, int fd, ckpt_err *err)
 {
     if (ckpt_path_is_remote(path) && fd < 0) {
         ckpt_src *s;
         if (ckpt_src_open(path, &s, err)) return err->code;
-        return kx_open_h5_src(st, s, 0, s->size, shown ? shown : path, err);
+        return ckpt__kx_open_h5_src(st, s, 0, s->size, shown ? shown : path, err);
     }
     ckpt_h5_init();
     int n = slot(st, fd, shown ? shown : path);
@@ -192,7 +192,7 @@ static int map_shape(hid_t dset, int *ndim, int64_t *shape, const char *file, co
     return 0;
 }
 
-int kx_add(ckpt_model *m, kx_state *st, int h5, const char *dpath, const char *name,
+int ckpt__kx_add(ckpt_model *m, kx_state *st, int h5, const char *dpath, const char *name,
            unsigned tflags, int layer, int widx, const char *group, int file, int expose_offset,
            ckpt_err *err)
 {
@@ -262,7 +262,7 @@ int kx_add(ckpt_model *m, kx_state *st, int h5, const char *dpath, const char *n
     return ti;
 }
 
-int kx_raw_span(ckpt_model *m, int t, int *fd, uint64_t *off)
+int ckpt__kx_raw_span(ckpt_model *m, int t, int *fd, uint64_t *off)
 {
     kx_state *st = m->priv;
     if (!st || t < 0 || t >= st->nt || st->t[t].foff == CKPT_NO_OFFSET) return 0;
@@ -274,7 +274,7 @@ int kx_raw_span(ckpt_model *m, int t, int *fd, uint64_t *off)
     return *fd >= 0;
 }
 
-int kx_read(ckpt_model *m, int t, uint64_t off, void *buf, size_t n, ckpt_err *err)
+int ckpt__kx_read(ckpt_model *m, int t, uint64_t off, void *buf, size_t n, ckpt_err *err)
 {
     kx_state *st = m->priv;
     if (!st || t < 0 || t >= st->nt) return ckpt_err_set(err, CKPT_E_USAGE, "bad tensor index");
@@ -347,7 +347,7 @@ static void set_fact_num(ckpt_model *m, const char *k, uint64_t v, ckpt_err *err
     ckpt__model_set_fact(m, k, b, err);
 }
 
-int kx_tree_config(ckpt_model *m, kx_state *st, ckpt_err *err)
+int ckpt__kx_tree_config(ckpt_model *m, kx_state *st, ckpt_err *err)
 {
     m->sep = '/';
     if (st->tree_config_done) return 0;
@@ -362,10 +362,10 @@ int kx_tree_config(ckpt_model *m, kx_state *st, ckpt_err *err)
     return 0;
 }
 
-int kx_finish(ckpt_model *m, kx_state *st, ckpt_err *err)
+int ckpt__kx_finish(ckpt_model *m, kx_state *st, ckpt_err *err)
 {
     int *map = NULL;
-    if (kx_tree_config(m, st, err)) return err->code;
+    if (ckpt__kx_tree_config(m, st, err)) return err->code;
     for (int t = 0; t < m->ntensors; t++) {
         const char *name = m->tensors[t].name;
         int parent = 0;
@@ -425,11 +425,11 @@ int kx_finish(ckpt_model *m, kx_state *st, ckpt_err *err)
     if (st->have_km) {
         char b[160];
         if (st->km.in_ndim >= 0) {
-            kc_shape_str(st->km.in_ndim, st->km.in_shape, b, sizeof b);
+            ckpt__kc_shape_str(st->km.in_ndim, st->km.in_shape, b, sizeof b);
             ckpt__model_set_fact(m, "input_shape", b, err);
         }
         if (st->km.out_ndim >= 0) {
-            kc_shape_str(st->km.out_ndim, st->km.out_shape, b, sizeof b);
+            ckpt__kc_shape_str(st->km.out_ndim, st->km.out_shape, b, sizeof b);
             ckpt__model_set_fact(m, "output_shape", b, err);
         }
         ckpt__model_set_fact(m, "model_class", st->km.cls, err);
@@ -439,7 +439,7 @@ int kx_finish(ckpt_model *m, kx_state *st, ckpt_err *err)
 
 /* ---- Keras 3 paths for the writers ---- */
 
-char *kx_k3_path(const ckpt_model *m, int t)
+char *ckpt__kx_k3_path(const ckpt_model *m, int t)
 {
     const kx_state *st = m->priv;
     if (!st || t < 0 || t >= st->nt) return NULL;
@@ -667,7 +667,7 @@ static int model_part_empty(const ckpt_model *m, const kc_model *km, ckpt_findin
                              nl, nl == 1 ? "" : "s", nw) ? -1 : 1;
 }
 
-int kx_check(ckpt_model *m, ckpt_findings *out, ckpt_err *err)
+int ckpt__kx_check(ckpt_model *m, ckpt_findings *out, ckpt_err *err)
 {
     kx_state *st = m->priv;
     if (!st || !st->have_km || !st->km.has_layers) return 0;
@@ -709,7 +709,7 @@ int kx_check(ckpt_model *m, ckpt_findings *out, ckpt_err *err)
             char assumed[300] = "";
             if (L->in_ndim >= 0) {
                 char is[96];
-                kc_shape_str(L->in_ndim, L->in_shape, is, sizeof is);
+                ckpt__kc_shape_str(L->in_ndim, L->in_shape, is, sizeof is);
                 snprintf(assumed, sizeof assumed, " (input shape %s assumed, from %s)", is,
                          L->in_from[0] ? L->in_from : "the model's input");
             }
@@ -829,9 +829,9 @@ static int build_ordinals(ckpt_model *m, kx_state *st, ckpt_err *err)
     return rc;
 }
 
-const char kx_namings[] = "keras index keras3"; /* keep in step with kx_name_as */
+const char ckpt__kx_namings[] = "keras index keras3"; /* keep in step with ckpt__kx_name_as */
 
-char *kx_name_as(ckpt_model *m, int t, const char *naming, ckpt_err *err)
+char *ckpt__kx_name_as(ckpt_model *m, int t, const char *naming, ckpt_err *err)
 {
     kx_state *st = m->priv;
     if (!st || t < 0 || t >= m->ntensors) return ckpt_err_set(err, CKPT_E_USAGE, "bad tensor"), NULL;
@@ -845,7 +845,7 @@ char *kx_name_as(ckpt_model *m, int t, const char *naming, ckpt_err *err)
     }
     if (!strcmp(naming, "keras3")) {
         /* the path Keras 3 loads it from (the writers' own rule) */
-        char *p = kx_k3_path(m, t);
+        char *p = ckpt__kx_k3_path(m, t);
         if (!p) ckpt_err_set(err, CKPT_E_UNSUPPORTED, "no Keras 3 place for '%s': the input needs a model config naming its layer", n);
         return p;
     }

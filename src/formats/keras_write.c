@@ -35,7 +35,7 @@ typedef struct kw {
     int anon_fd;          /* zip: its descriptor */
     char **paths;         /* Keras 3 path of each plan entry */
     int n;
-    int plan_named;       /* the plan's names are the paths (kw_h5_begin_at) */
+    int plan_named;       /* the plan's names are the paths (ckpt__kw_h5_begin_at) */
 } kw;
 
 static int is_keras_model(const ckpt_model *m)
@@ -51,7 +51,7 @@ static int can_write_weights(const ckpt_model *m, char *why, size_t n)
     }
     for (int t = 0; t < m->ntensors; t++) {
         if (m->tensors[t].flags & CKPT_TF_OPTIMIZER) continue;
-        char *p = kx_k3_path(m, t);
+        char *p = ckpt__kx_k3_path(m, t);
         if (!p) {
             snprintf(why, n, "no Keras 3 place for '%s': the input needs a model config naming its layer (none found, or the layer is not in it)",
                      m->tensors[t].name);
@@ -103,7 +103,7 @@ static int plan_paths(ckpt_writer *w, kw *s, ckpt_err *err)
     for (int i = 0; i < s->n; i++) {
         const ckpt_plan_entry *e = &w->plan->e[i];
         if (e->xf) return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "--map transforms do not apply to the Keras 3 layout (tensor '%s')", e->name);
-        s->paths[i] = kx_k3_path(w->src, e->src);
+        s->paths[i] = ckpt__kx_k3_path(w->src, e->src);
         if (!s->paths[i]) {
             const ckpt_tensor *t = ckpt_model_tensor(w->src, e->src);
             return ckpt_err_set(err, CKPT_E_UNSUPPORTED, "no Keras 3 place for '%s'%s", t ? t->name : e->name,
@@ -404,7 +404,7 @@ static int keras_end(ckpt_writer *w, ckpt_err *err)
 /* For exporters that name the datasets themselves (kerashub): one HDF5 file
  * at `path` (through the txn), each plan entry at its name, transforms
  * allowed (the converter hands over transformed bytes). */
-int kw_h5_begin_at(ckpt_writer *w, const char *path, ckpt_err *err)
+int ckpt__kw_h5_begin_at(ckpt_writer *w, const char *path, ckpt_err *err)
 {
     kw *s = kw_new();
     if (!s) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
@@ -422,14 +422,14 @@ int kw_h5_begin_at(ckpt_writer *w, const char *path, ckpt_err *err)
     return s->f < 0 ? err->code : 0;
 }
 
-int kw_can_write_weights(const ckpt_model *m, char *why, size_t n) { return can_write_weights(m, why, n); }
-int kw_can_write_keras(const ckpt_model *m, char *why, size_t n) { return can_write_keras(m, why, n); }
-int kw_weights_begin(ckpt_writer *w, ckpt_err *err) { return weights_begin(w, err); }
-int kw_keras_begin(ckpt_writer *w, ckpt_err *err) { return keras_begin(w, err); }
-int kw_write_chunk(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t n, ckpt_err *err)
+int ckpt__kw_can_write_weights(const ckpt_model *m, char *why, size_t n) { return can_write_weights(m, why, n); }
+int ckpt__kw_can_write_keras(const ckpt_model *m, char *why, size_t n) { return can_write_keras(m, why, n); }
+int ckpt__kw_weights_begin(ckpt_writer *w, ckpt_err *err) { return weights_begin(w, err); }
+int ckpt__kw_keras_begin(ckpt_writer *w, ckpt_err *err) { return keras_begin(w, err); }
+int ckpt__kw_write_chunk(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t n, ckpt_err *err)
 {
     return kw_write(w, i, off, buf, n, err);
 }
-int kw_weights_end(ckpt_writer *w, ckpt_err *err) { return weights_end_free(w, err); }
-int kw_keras_end(ckpt_writer *w, ckpt_err *err) { return keras_end(w, err); }
-void kw_write_abort(ckpt_writer *w) { kw_abort(w); }
+int ckpt__kw_weights_end(ckpt_writer *w, ckpt_err *err) { return weights_end_free(w, err); }
+int ckpt__kw_keras_end(ckpt_writer *w, ckpt_err *err) { return keras_end(w, err); }
+void ckpt__kw_write_abort(ckpt_writer *w) { kw_abort(w); }

@@ -14,17 +14,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     kc_model km;
     ckpt_err e;
     ckpt_err_clear(&e);
-    if (kc_parse((const char *)data, size, &km, &e) == 0) {
+    if (ckpt__kc_parse((const char *)data, size, &km, &e) == 0) {
         char b[256];
         for (int i = 0; i < km.n; i++) {
             const kc_layer *L = &km.L[i];
-            kc_shape_str(L->out_ndim, L->out_shape, b, sizeof b);
-            kc_snake(L->cls, b, sizeof b);
-            (void)kc_class_from_seg(L->k3path ? L->k3path : L->name);
-            (void)kc_find(&km, L->name, L->parent);
+            ckpt__kc_shape_str(L->out_ndim, L->out_shape, b, sizeof b);
+            ckpt__kc_snake(L->cls, b, sizeof b);
+            (void)ckpt__kc_class_from_seg(L->k3path ? L->k3path : L->name);
+            (void)ckpt__kc_find(&km, L->name, L->parent);
         }
-        kc_shape_str(km.in_ndim, km.in_shape, b, sizeof b);
-        kc_free(&km);
+        ckpt__kc_shape_str(km.in_ndim, km.in_shape, b, sizeof b);
+        ckpt__kc_free(&km);
     }
     return 0;
 }

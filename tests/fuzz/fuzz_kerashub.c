@@ -19,25 +19,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ckpt_err_clear(&e);
     char *voc = NULL, *mer = NULL;
     cJSON *sp = NULL;
-    if (!kh_bpe_from_tokenizer_json(text, size, "tokenizer.json", 1, &voc, &mer, &sp, &e)) {
+    if (!ckpt__kh_bpe_from_tokenizer_json(text, size, "tokenizer.json", 1, &voc, &mer, &sp, &e)) {
         free(voc);
         free(mer);
     }
     cJSON *c = cJSON_Parse(text);
-    for (int i = 0; c && i < kh_family_count(); i++) {
-        const kh_family *f = kh_family_at(i);
+    for (int i = 0; c && i < ckpt__kh_family_count(); i++) {
+        const kh_family *f = ckpt__kh_family_at(i);
         kh_dims d;
         char why[256];
-        if (kh_dims_from(f, c, &d, why, sizeof why)) continue;
+        if (ckpt__kh_dims_from(f, c, &d, why, sizeof why)) continue;
         kh_var *v = NULL;
         int n = 0;
         ckpt_err_clear(&e);
-        if (!kh_layout(f, &d, &v, &n, &e)) kh_layout_free(v, n);
-        free(kh_backbone_config(f, c, &d, "float32"));
-        free(kh_tokenizer_config(f, c, sp));
+        if (!ckpt__kh_layout(f, &d, &v, &n, &e)) ckpt__kh_layout_free(v, n);
+        free(ckpt__kh_backbone_config(f, c, &d, "float32"));
+        free(ckpt__kh_tokenizer_config(f, c, sp));
     }
-    kh_family_for(c, 0);
-    kh_family_for(c, 1);
+    ckpt__kh_family_for(c, 0);
+    ckpt__kh_family_for(c, 1);
     cJSON_Delete(c);
     cJSON_Delete(sp);
     ckpt__scaffold_dry(text);

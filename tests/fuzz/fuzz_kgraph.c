@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     kg_graph g;
     ckpt_err e;
     ckpt_err_clear(&e);
-    if (kg_build(&m, &g, &e) == 0) kg_free(&g);
+    if (ckpt__kg_build(&m, &g, &e) == 0) ckpt__kg_free(&g);
     free(js);
     return 0;
 }

@@ -137,13 +137,13 @@ static void test_naming(void)
     const char *out[] = {"conv2d", "batch_normalization", "simple_rnn", "multi_head_attention", "lstm", "conv2d_transpose", "p_re_lu", "gru"};
     int ok = 1;
     for (int i = 0; i < 8; i++) {
-        kc_snake(in[i], b, sizeof b);
+        ckpt__kc_snake(in[i], b, sizeof b);
         if (strcmp(b, out[i])) { printf("  %s -> %s (want %s)\n", in[i], b, out[i]); ok = 0; }
     }
     CHECK("snake_case_like_keras", ok);
-    CHECK("class_from_seg", kc_class_from_seg("dense_12") && !strcmp(kc_class_from_seg("dense_12"), "Dense") &&
-                                !strcmp(kc_class_from_seg("batch_normalization"), "BatchNormalization") &&
-                                kc_class_from_seg("my_layer_3") == NULL);
+    CHECK("class_from_seg", ckpt__kc_class_from_seg("dense_12") && !strcmp(ckpt__kc_class_from_seg("dense_12"), "Dense") &&
+                                !strcmp(ckpt__kc_class_from_seg("batch_normalization"), "BatchNormalization") &&
+                                ckpt__kc_class_from_seg("my_layer_3") == NULL);
 }
 
 static void test_tree(void)
