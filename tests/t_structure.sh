@@ -65,3 +65,11 @@ dry=$(make -n all check asan 2>&1 | grep -E 'apt-get|deps\.sh')
 grep -q 'deps.sh build' .ci/run && grep -q 'deps.sh test' .ci/run &&
     [ "$(grep -n 'deps.sh test' .ci/run | cut -d: -f1)" -lt "$(grep -n 'make check' .ci/run | cut -d: -f1)" ] &&
     pass structure_ci_installs_first || fail structure_ci_installs_first "$(cat .ci/run)"
+
+# the engine's exported names carry ckpt_ (public) or ckpt__ (internal); the
+# one exception is protobuf-c's generated code (tensorflow__*)
+lib=$ROOT/build/libckpt.a
+if [ -f "$lib" ] && command -v nm >/dev/null; then
+    bare=$(nm -g --defined-only "$lib" 2>/dev/null | awk '$2 ~ /[TDBRC]/ {print $3}' | grep -vE '^(ckpt_|tensorflow__)' | sort -u)
+    [ -z "$bare" ] && pass structure_symbols_prefixed || fail structure_symbols_prefixed "$(echo $bare | head -c 400)"
+else skip structure_symbols_prefixed "no build/libckpt.a or nm"; fi
