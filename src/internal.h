@@ -50,6 +50,10 @@ struct ckpt_src {
 
 /* Open a local file (or a remote one through the hook below). */
 int ckpt_src_open(const char *path, ckpt_src **out, ckpt_err *err);
+/* ckpt_src_open, refusing a directory ("is a directory", CKPT_E_FORMAT). */
+int ckpt__src_open_file(const char *path, ckpt_src **out, ckpt_err *err);
+/* 0 when [off, off+n) lies inside s, else a "truncated" error at off. */
+int ckpt__src_check_range(const ckpt_src *s, size_t n, uint64_t off, ckpt_err *err);
 int ckpt_src_pread(ckpt_src *s, void *buf, size_t n, uint64_t off, ckpt_err *err);
 void ckpt_src_close(ckpt_src *s);
 /* A read-ahead window for parsers that read small fields in file order

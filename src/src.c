@@ -18,7 +18,7 @@ int ckpt_path_is_remote(const char *path)
                     !strncmp(path, "http://", 7));
 }
 
-static int local_pread(ckpt_src *s, void *buf, size_t n, uint64_t off, ckpt_err *err)
+int ckpt__src_check_range(const ckpt_src *s, size_t n, uint64_t off, ckpt_err *err)
 {
     uint64_t end;
     if (ckpt__add_u64(off, n, &end) || end > s->size) {
@@ -28,6 +28,12 @@ static int local_pread(ckpt_src *s, void *buf, size_t n, uint64_t off, ckpt_err 
         ckpt_err_at_path(err, s->path);
         return CKPT_E_FORMAT;
     }
+    return 0;
+}
+
+static int local_pread(ckpt_src *s, void *buf, size_t n, uint64_t off, ckpt_err *err)
+{
+    if (ckpt__src_check_range(s, n, off, err)) return CKPT_E_FORMAT;
     if (ckpt__pread_full(s->fd, buf, n, off)) {
         if (errno) ckpt_err_sys(err, CKPT_E_IO, errno, "read failed");
         else ckpt_err_set(err, CKPT_E_FORMAT, "truncated (file shrank while reading)");
@@ -148,19 +154,27 @@ int ckpt__srcwin_get(ckpt_srcwin *w, uint64_t pos, void *dst, size_t n, ckpt_err
     return 0;
 }
 
+int ckpt__src_open_file(const char *path, ckpt_src **out, ckpt_err *err)
+{
+    int rc = ckpt_src_open(path, out, err);
+    if (rc) return rc;
+    if ((*out)->is_dir) {
+        ckpt_src_close(*out);
+        *out = NULL;
+        ckpt_err_set(err, CKPT_E_FORMAT, "is a directory");
+        ckpt_err_at_path(err, path);
+        return CKPT_E_FORMAT;
+    }
+    return 0;
+}
+
 int ckpt_src_slurp(const char *path, size_t max, char **out, size_t *len, ckpt_err *err)
 {
     *out = NULL;
     if (len) *len = 0;
     ckpt_src *s;
-    int rc = ckpt_src_open(path, &s, err);
+    int rc = ckpt__src_open_file(path, &s, err);
     if (rc) return rc;
-    if (s->is_dir) {
-        ckpt_src_close(s);
-        ckpt_err_set(err, CKPT_E_FORMAT, "is a directory");
-        ckpt_err_at_path(err, path);
-        return CKPT_E_FORMAT;
-    }
     if (s->size > max) {
         ckpt_err_set(err, CKPT_E_FORMAT, "file too large (%llu bytes, limit %zu)",
                      (unsigned long long)s->size, max);

@@ -607,14 +607,8 @@ out:
 static int gguf_open(ckpt_model *m, const char *path, ckpt_err *err)
 {
     ckpt_src *s;
-    int rc = ckpt_src_open(path, &s, err);
+    int rc = ckpt__src_open_file(path, &s, err);
     if (rc) return rc;
-    if (s->is_dir) {
-        ckpt_src_close(s);
-        ckpt_err_set(err, CKPT_E_FORMAT, "is a directory");
-        ckpt_err_at_path(err, path);
-        return CKPT_E_FORMAT;
-    }
     rc = gguf_open_src(m, s, path, err);
     if (m->nfiles == 0 || m->files[0].src != s) ckpt_src_close(s);
     return rc;

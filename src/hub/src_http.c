@@ -261,14 +261,7 @@ static int cached_read(rfile *f, unsigned char *out, size_t n, uint64_t off, ckp
 static int http_pread(ckpt_src *s, void *buf, size_t n, uint64_t off, ckpt_err *err)
 {
     rfile *f = s->priv;
-    uint64_t end;
-    if (ckpt__add_u64(off, n, &end) || end > s->size) {
-        ckpt_err_set(err, CKPT_E_FORMAT, "truncated: needs %zu bytes, file has %llu", n,
-                     (unsigned long long)(s->size > off ? s->size - off : 0));
-        ckpt_err_at_offset(err, off);
-        ckpt_err_at_path(err, s->path);
-        return CKPT_E_FORMAT;
-    }
+    if (ckpt__src_check_range(s, n, off, err)) return CKPT_E_FORMAT;
     pthread_mutex_lock(&g_mu);
     int rc = cached_read(f, buf, n, off, err);
     pthread_mutex_unlock(&g_mu);
