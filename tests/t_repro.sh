@@ -52,6 +52,11 @@ npz_compressed $T/a.safetensors x.npz --compress"
   [tf-frozen]="tf_frozen $FM x.pb"
   [tf-saved-model]="tf_saved_model $FM saved/"
   [kerashub]="kerashub $T/qwen2 preset"
+  [numpy]="numpy $K x.py"
+  [c]="c $K x.c
+c_weights_file $K x.c --weights file"
+  [package]="package $T/a.safetensors x.zip
+package_keras $K x.zip --model-type text_classifier"
 )
 
 # run TAG CLOCK TZ IN OUT ARGS...: one conversion into $T/TAG/
