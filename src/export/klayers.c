@@ -82,6 +82,15 @@ static int L_masking(kg_ctx *c, const int *in, int nin, int *out)
     return rc;
 }
 
+
+/* the op's activation (and its alpha); the layer's last step */
+static int with_act(kg_op *o, int act, double a)
+{
+    o->act = act;
+    o->act_a = a;
+    return 0;
+}
+
 static int act_op(kg_ctx *c, int in, int act, double a, int *out)
 {
     const kg_tensor *x = &c->g->t[in];
@@ -91,9 +100,7 @@ static int act_op(kg_ctx *c, int in, int act, double a, int *out)
     x = &c->g->t[in];
     ckpt__kg_pi(o, "n", x->n);
     ckpt__kg_pi(o, "last", x->d[x->ndim - 1]);
-    o->act = act;
-    o->act_a = a;
-    return 0;
+    return with_act(o, act, a);
 }
 
 static int L_activation(kg_ctx *c, const int *in, int nin, int *out)
@@ -236,9 +243,7 @@ static int dense_op(kg_ctx *c, int in, int *out)
     ckpt__kg_pi(o, "rows", c->g->t[in].n / nin);
     ckpt__kg_pi(o, "nin", nin);
     ckpt__kg_pi(o, "nout", units);
-    o->act = act;
-    o->act_a = a;
-    return 0;
+    return with_act(o, act, a);
 }
 
 static int L_dense(kg_ctx *c, const int *in, int nin, int *out)
@@ -355,9 +360,7 @@ static int conv_common(kg_ctx *c, const int *in, int nin, int *out, int nsp)
         return (int)c->err->code;
     geo_params(o, &g, 1);
     ckpt__kg_pi(o, "o", f);
-    o->act = act;
-    o->act_a = a;
-    return 0;
+    return with_act(o, act, a);
 }
 
 static int L_conv1d(kg_ctx *c, const int *in, int nin, int *out) { return conv_common(c, in, nin, out, 1); }
@@ -379,9 +382,7 @@ static int dw_op(kg_ctx *c, int in, const geo *g, int64_t m, const char *kname, 
     else if (ckpt__kg_op_weight(c, o, NULL, "bias", 1, &cm, 1)) return (int)c->err->code;
     geo_params(o, g, 1);
     ckpt__kg_pi(o, "m", m);
-    o->act = act;
-    o->act_a = a;
-    return 0;
+    return with_act(o, act, a);
 }
 
 static int L_depthwise2d(kg_ctx *c, const int *in, int nin, int *out)
@@ -417,9 +418,7 @@ static int L_separable2d(kg_ctx *c, const int *in, int nin, int *out)
         return (int)c->err->code;
     geo_params(o, &p, 1);
     ckpt__kg_pi(o, "o", f);
-    o->act = act;
-    o->act_a = a;
-    return 0;
+    return with_act(o, act, a);
 }
 
 static int L_conv2d_transpose(kg_ctx *c, const int *in, int nin, int *out)
@@ -456,9 +455,7 @@ static int L_conv2d_transpose(kg_ctx *c, const int *in, int nin, int *out)
         return (int)c->err->code;
     geo_params(o, &g, 1);
     ckpt__kg_pi(o, "o", f);
-    o->act = act;
-    o->act_a = a;
-    return 0;
+    return with_act(o, act, a);
 }
 
 static int pool_common(kg_ctx *c, const int *in, int nin, int *out, int nsp, int avg)
