@@ -25,7 +25,7 @@ tui_start -- small.safetensors
 tui_wait "Layers" >/dev/null || fail tui_whynot "model screen did not appear"
 tui_keys c
 tui_wait "Convert" >/dev/null
-if grep -q "$n more formats not offered for this model: w lists why" "$T/screen"; then pass tui_whynot_hint
+if tui_wait "$n more formats not offered for this model: w lists why" >/dev/null; then pass tui_whynot_hint
 else fail tui_whynot_hint "$(grep -i "offered" "$T/screen")"; fi
 tui_keys w
 tui_wait "not offered for this model" >/dev/null
