@@ -12,16 +12,7 @@ PY=/usr/bin/python3
 B=$(mktemp -d /tmp/ckpt-bench-tf.XXXXXX)
 trap 'rm -rf "$B"' EXIT
 
-best() { # N cmd... -> min wall seconds over N runs; peak RSS (KiB) of the best in $B/rss
-    local n=$1; shift
-    local bestt=
-    for _ in $(seq "$n"); do
-        /usr/bin/time -f "%e %M" -o "$B/time" "$@" >/dev/null 2>"$B/err" || { cat "$B/err" >&2; return 1; }
-        local t; t=$(cut -d' ' -f1 "$B/time")
-        if [ -z "$bestt" ] || awk "BEGIN{exit !($t < $bestt)}"; then bestt=$t; cut -d' ' -f2 "$B/time" > "$B/rss"; fi
-    done
-    echo "$bestt"
-}
+source "$(dirname "$0")/lib.sh"   # best N CMD...
 
 $PY - "$B/m" <<'PYEOF'
 import json, os, sys
