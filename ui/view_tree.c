@@ -7,11 +7,12 @@
  * all names (and narrows its previous matches when the pattern grows).
  */
 #include <ctype.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "ckpt/regex.h"
 
 #include "app.h"
 #include "draw.h"
@@ -30,9 +31,9 @@ static struct {
     char pat[256];
     int editing;          /* typing the pattern */
     int list;             /* showing the flat list of matches */
-    int is_re, icase, re_ok;
-    regex_t re;
-    char re_err[128];
+    int is_re, icase;
+    ckpt_regex *re;       /* the compiled pattern when is_re (PCRE2, Python syntax) */
+    char re_err[160];
     int *match;           /* tensor indices, ascending */
     int nmatch, capmatch;
     char last_pat[256];   /* pattern `match` was computed for */
@@ -54,7 +55,7 @@ void tree_detach(void)
     free(T.last_child);
     free(T.open);
     free(T.match);
-    if (T.re_ok) regfree(&T.re);
+    ckpt_regex_free(T.re);
     memset(&T, 0, sizeof T);
 }
 
@@ -211,10 +212,14 @@ static void open_subtree(int n)
 
 static int pat_is_regex(const char *p) { return strpbrk(p, "^$*+?[](){}|\\") != NULL; }
 
-static int pat_icase(const char *p)
+/* Smart case: case-insensitive unless the pattern has a capital; in a
+ * regex the letter of an escape (\D, \W, \S, \B) is not one. */
+static int pat_icase(const char *p, int is_re)
 {
-    for (; *p; p++)
-        if (isupper((unsigned char)*p)) return 0;
+    for (; *p; p++) {
+        if (is_re && *p == '\\' && p[1]) p++;
+        else if (isupper((unsigned char)*p)) return 0;
+    }
     return 1;
 }
 
@@ -223,12 +228,7 @@ static int match_at(const char *s, size_t *f, size_t *t)
 {
     if (!T.pat[0]) return 0;
     if (T.is_re) {
-        if (!T.re_ok) return 0;
-        regmatch_t rm;
-        if (regexec(&T.re, s, 1, &rm, 0)) return 0;
-        *f = (size_t)rm.rm_so;
-        *t = (size_t)rm.rm_eo;
-        return 1;
+        return T.re && ckpt_regex_search(T.re, s, strlen(s), f, t) == 1;
     }
     const char *p = T.icase ? strcasestr(s, T.pat) : strstr(s, T.pat);
     if (!p) return 0;
@@ -240,18 +240,18 @@ static int match_at(const char *s, size_t *f, size_t *t)
 static void filter_update(void)
 {
     T.is_re = pat_is_regex(T.pat);
-    T.icase = pat_icase(T.pat);
-    if (T.re_ok) regfree(&T.re);
-    T.re_ok = 0;
+    T.icase = pat_icase(T.pat, T.is_re);
+    ckpt_regex_free(T.re);
+    T.re = NULL;
     T.re_err[0] = 0;
     if (T.is_re && T.pat[0]) {
-        int rc = regcomp(&T.re, T.pat, REG_EXTENDED | (T.icase ? REG_ICASE : 0));
-        if (rc) {
-            regerror(rc, &T.re, T.re_err, sizeof T.re_err);
+        ckpt_err e;
+        ckpt_err_clear(&e);
+        if (ckpt_regex_compile(T.pat, T.icase ? CKPT_REGEX_ICASE : 0, &T.re, &e)) {
+            snprintf(T.re_err, sizeof T.re_err, "%.159s", e.msg);
             T.scanning = 0;
             return; /* keep the previous matches while the regex is incomplete */
         }
-        T.re_ok = 1;
     }
     int nt = ckpt_model_ntensors(T.m);
     if (T.capmatch < nt) {
@@ -322,8 +322,8 @@ static void filter_clear(void)
     T.nmatch = 0;
     T.list = 0;
     T.editing = 0;
-    if (T.re_ok) regfree(&T.re);
-    T.re_ok = 0;
+    ckpt_regex_free(T.re);
+    T.re = NULL;
 }
 
 static void next_match(int dir)
@@ -455,10 +455,13 @@ static void draw_prompt(void)
     int y = LINES - 1;
     attr_t a = theme_attr(T_NORMAL);
     draw_fill(y, 0, COLS, a);
-    char info[200];
+    char info[240];
+    char scan[48] = "";
+    if (T.scanning) /* the list so far is every match in the part scanned */
+        snprintf(scan, sizeof scan, ", filtering %d%%", (int)(100.0 * T.scan_pos / (T.scan_end > 0 ? T.scan_end : 1)));
     if (T.re_err[0]) snprintf(info, sizeof info, "  regex: %s", T.re_err);
     else snprintf(info, sizeof info, "  %d match%s%s%s", T.nmatch, T.nmatch == 1 ? "" : "es",
-                  T.is_re ? " (regex)" : "", T.scanning ? " ..." : "");
+                  T.is_re ? " (regex)" : "", scan);
     int iw = text_width(info);
     int x = draw_text(y, 0, "/", COLS, theme_attr(T_TITLE), CLIP_RIGHT);
     int pw = COLS - x - iw - 1;
