@@ -4,9 +4,12 @@
  * Test and bench hooks (hidden): CKPT_TUI_SCRIPT=FILE reads keys from FILE
  * (one per line: a character, a key name such as Down, Enter, Esc, PgDn,
  * Tab, Backspace, C-x, or "text:abc" for several characters; "@wait" waits
- * for the background job) and quits at its end; CKPT_TUI_TIMING=FILE
- * writes, per key, the microseconds from reading it to the end of the
- * frame's doupdate(). CKPT_TUI_SLOW_MS=N sleeps N ms in each progress
+ * for the background job; "@typing" makes later keys arrive while the
+ * filter still scans, as typed keys do, instead of after it ends) and
+ * quits at its end; CKPT_TUI_TIMING=FILE writes, per key, the
+ * microseconds from reading it (under @typing: from the start of the scan
+ * slice it waited for) to the end of the frame's doupdate(), and, when a
+ * filter scan ends, "@filtered" and the microseconds since its key. CKPT_TUI_SLOW_MS=N sleeps N ms in each progress
  * callback (to test cancellation on small inputs).
  */
 #include <errno.h>
@@ -415,6 +418,9 @@ static FILE *g_timing;
 static char g_pending[512];    /* "text:" characters not yet delivered */
 static size_t g_pending_pos;
 static char g_last_token[64];
+static int g_typing;            /* script "@typing": keys do not wait for the filter */
+static double g_arrival = -1;   /* the key's time starts here (before a scan slice) */
+static double g_key_t0;         /* the last key's start, for "@filtered" */
 
 static int parse_token(const char *t)
 {
@@ -449,6 +455,10 @@ static int script_key(void)
                 job_poll();
                 hubtask_poll();
             }
+            continue;
+        }
+        if (!strcmp(line, "@typing")) {
+            g_typing = 1;
             continue;
         }
         if (!strncmp(line, "text:", 5)) {
@@ -625,6 +635,13 @@ static void first_screen(const char *path)
 
 static int busy(void) { return job_busy() || hubtask_busy(); }
 
+/* The filter's scan has just ended: its time since the key that started
+ * or last narrowed it (the frame showing it may follow). */
+static void filter_done_timing(void)
+{
+    if (g_timing && !tree_filter_pending()) fprintf(g_timing, "@filtered\t%.1f\n", (now_sec() - g_key_t0) * 1e6);
+}
+
 /* The next key: from the script (background work finished first, so runs
  * are deterministic) or the terminal (with a timeout while something runs
  * in the background, to animate it). ERR: nothing yet; -2: end of script. */
@@ -634,9 +651,17 @@ static int next_key(int *dirty)
     int filtering = A.screen == SCR_MODEL && tree_filter_pending();
     int idle_work = (A.screen == SCR_BROWSER && !A.help && browser_pending()) || filtering;
     if (g_script) {
-        if (filtering) { /* deterministic: finish filtering first */
-            while (tree_filter_step() && tree_filter_pending()) {}
-            *dirty = 1;
+        if (filtering && g_typing) { /* the key lands as a slice starts: it waits for it */
+            g_arrival = now_sec();
+            tree_filter_step();
+            draw_frame();
+            filter_done_timing();
+            return script_key();
+        }
+        if (filtering) { /* deterministic: finish filtering first, drawing as the loop does */
+            while (tree_filter_step() && tree_filter_pending()) draw_frame();
+            draw_frame();
+            filter_done_timing();
             return ERR;
         }
         if (idle_work || hubtask_running()) {
@@ -655,6 +680,7 @@ static int next_key(int *dirty)
     int k = getch();
     if (k == ERR) {
         if (idle_work && (filtering ? tree_filter_step() : browser_idle())) *dirty = 1;
+        if (filtering && !tree_filter_pending()) filter_done_timing();
         if (busy() || hubtask_running()) {
             A.spin++;
             *dirty = 1;
@@ -691,6 +717,7 @@ static int handle_key(int k, double t0)
         draw_frame();
         return 0;
     }
+    g_key_t0 = t0;
     int r = dispatch(k);
     if (r & R_QUIT) return 1;
     if (r & R_CLEAR) clearok(curscr, TRUE);
@@ -717,7 +744,9 @@ static void main_loop(void)
             dirty = 1;
             continue;
         }
-        if (handle_key(k, now_sec())) break;
+        double t0 = g_arrival >= 0 ? g_arrival : now_sec();
+        g_arrival = -1;
+        if (handle_key(k, t0)) break;
     }
 }
 

@@ -1,10 +1,16 @@
 #!/bin/bash
 # bench_tui: keypress-to-screen time of the TUI on a generated model of
-# 100,000 tensors, measured inside the real binary (CKPT_TUI_SCRIPT feeds
-# keys, CKPT_TUI_TIMING records per key the time from reading it to the end
-# of the frame's doupdate()) running in a real terminal (tmux), compared
-# with the same keys on a 16-tensor model in the same run; plus a tmux
-# cross-check (send-keys to capture-pane, which adds tmux's own latency).
+# 1,000,000 tensors (issue 15: move and page keys under 10 ms median, a
+# filter keystroke under 30 ms at worst), measured inside the real binary
+# (CKPT_TUI_SCRIPT feeds keys, CKPT_TUI_TIMING records per key the time from
+# reading it to the end of the frame's doupdate()) running in a real
+# terminal (tmux), compared with the same keys on a 16-tensor model in the
+# same run; plus a tmux cross-check (send-keys to capture-pane, which adds
+# tmux's own latency). Filter keys are timed twice: one at a time (each
+# scan ends before the next key; the time to the complete list is shown
+# too) and typed (under the script's @typing, each key arrives just as a
+# scan slice starts and waits for it: a typist's worst case).
+# BENCH_TUI_LAYERS=2500 gives the old 100,000-tensor run (40 per layer).
 set -u
 CKPT=${CKPT:-$(cd "$(dirname "$0")/../.." && pwd)/ckpt}
 PY=/usr/bin/python3
@@ -29,8 +35,7 @@ with open(path, "wb") as f:
     f.write(struct.pack("<Q", len(b)) + b); f.truncate(8 + len(b) + off)
 EOF
 }
-# BENCH_TUI_LAYERS=25000 gives 1,000,000 tensors (40 per layer)
-gen "$W/big.safetensors" "${BENCH_TUI_LAYERS:-2500}" 40     # 100,000 tensors by default
+gen "$W/big.safetensors" "${BENCH_TUI_LAYERS:-25000}" 40     # 1,000,000 tensors by default
 gen "$W/small.safetensors" 4 4       # 16 tensors
 n=$("$CKPT" info --json "$W/big.safetensors" 2>/dev/null | "$PY" -c 'import json,sys; print(json.load(sys.stdin).get("tensors", "?"))' 2>/dev/null)
 
@@ -59,6 +64,19 @@ for rep in range(3):
     for _ in range(30): add("j", "move-list")
     add("Enter", "jump")
     add("n", "jump")
+# Python re syntax (PCRE2), as remap rules take it
+for pat in [r"(?:q|k)_proj", r"layers\.\d+7\."]:
+    add("/", "filter-open")
+    for ch in pat: add(ch, "filter")
+    add("Esc", "filter-close")
+# typed: keys land while the scan of the previous ones still runs
+keys.append("@typing")
+for rep in range(3):
+    add("/", "filter-open")
+    for ch in "layers.1234.": add(ch, "filter-typed")
+    for _ in range(12): add("Backspace", "filter-typed")
+    for ch in r"mlp\.\w*up": add(ch, "filter-typed")
+    add("Esc", "filter-close")
 open(w + "/keys", "w").write("\n".join(keys) + "\n")
 open(w + "/cats", "w").write("\n".join(cats) + "\n")
 EOF
@@ -104,24 +122,33 @@ tmux -L "$SOCK" kill-server >/dev/null 2>&1
 import statistics as st, sys
 w, n, wall_big, wall_small, lat = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
 cats = open(w + "/cats").read().split()
-def load(p):
-    v = [float(l.split("\t")[1]) / 1000 for l in open(p) if "\t" in l]
-    return v
+def load(p, done=False):
+    rows = [l.rstrip("\n").split("\t") for l in open(p) if "\t" in l]
+    return [float(r[1]) / 1000 for r in rows if (r[0] == "@filtered") == done]
 big, small = load(w + "/t.big"), load(w + "/t.small")
 assert len(big) == len(cats) == len(small), (len(big), len(cats), len(small))
+done_big, done_small = load(w + "/t.big", True), load(w + "/t.small", True)
 def med(v, c): 
     x = [t for t, k in zip(v, cats) if k == c]
     return st.median(x), max(x), len(x)
 rss = lambda f: int(open(w + "/rss." + f).read().split()[-1]) / 1024
+def verdict(ok): return " [target met]" if ok else " [target missed]"
 for c, label in [("move", "move (j/k)"), ("page", "page down"), ("expand", "expand"), ("jump", "jump (g/G/n/Enter)"),
-                 ("filter", "filter keystroke"), ("move-list", "move in filtered list")]:
+                 ("filter", "filter keystroke, one at a time"), ("filter-typed", "filter keystroke, typed during a scan"),
+                 ("move-list", "move in filtered list")]:
     mb, xb, k = med(big, c); ms, xs, _ = med(small, c)
-    tgt = {"move": "  (target: median < 10 ms)", "page": "  (target: median < 10 ms)",
-           "filter": "  (target: max < 30 ms)"}.get(c, "")
+    tgt = {"move": ("median < 10 ms", mb < 10), "page": ("median < 10 ms", mb < 10),
+           "filter": ("max < 30 ms", xb < 30), "filter-typed": ("max < 30 ms", xb < 30)}.get(c)
+    tgt = f"  (target: {tgt[0]}){verdict(tgt[1])}" if tgt else ""
     print(f"tui {label}: median {mb:.2f} ms, max {xb:.2f} ms over {k} keys on {n} tensors "
           f"= {mb / ms if ms > 0 else 0:.1f} x the 16-tensor model ({ms:.2f} ms){tgt}")
+if done_big:
+    print(f"tui filter complete list (key to end of scan, list shown as it fills): median {st.median(done_big):.1f} ms, "
+          f"max {max(done_big):.1f} ms over {len(done_big)} scans on {n} tensors "
+          f"(16-tensor model: max {max(done_small) if done_small else 0:.2f} ms; no target: the screen answers meanwhile)")
 lat = sorted(int(x) / 1000 for x in lat.split())
 print(f"tui tmux cross-check: send-keys to changed capture-pane, median {st.median(lat):.1f} ms (includes tmux)")
 print(f"tui whole script: {wall_big:.2f} s with open of {n} tensors vs {wall_small:.2f} s on 16; "
       f"peak RSS {rss('big.safetensors'):.0f} MiB vs {rss('small.safetensors'):.0f} MiB")
+print("tui load average during the run: " + open("/proc/loadavg").read().split()[0] + " (1 min)")
 EOF
