@@ -29,6 +29,7 @@ static struct {
     int rows;             /* rows last drawn */
     /* filter */
     char pat[256];
+    size_t patlen;
     int editing;          /* typing the pattern */
     int list;             /* showing the flat list of matches */
     int is_re, icase;
@@ -223,6 +224,24 @@ static int pat_icase(const char *p, int is_re)
     return 1;
 }
 
+/* ASCII case-insensitive strstr for the filter's scan (glibc's strcasestr
+ * sets up a two-way search per call, most of a million-name scan): `low`
+ * has no capital (else the filter is case-sensitive); its first byte is
+ * looked for in either case. */
+static const char *icase_find(const char *s, const char *low, size_t L)
+{
+    static unsigned char fold[256];
+    if (!fold['A']) for (int c = 0; c < 256; c++) fold[c] = (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    unsigned char a = (unsigned char)low[0], b = a >= 'a' && a <= 'z' ? (unsigned char)(a - 32) : a;
+    for (; *s; s++) {
+        if ((unsigned char)*s != a && (unsigned char)*s != b) continue;
+        size_t k = 1;
+        while (k < L && fold[(unsigned char)s[k]] == (unsigned char)low[k]) k++;
+        if (k == L) return s;
+    }
+    return NULL;
+}
+
 /* Match position of the pattern in s: 1 and [*f, *t) or 0. */
 static int match_at(const char *s, size_t *f, size_t *t)
 {
@@ -230,10 +249,10 @@ static int match_at(const char *s, size_t *f, size_t *t)
     if (T.is_re) {
         return T.re && ckpt_regex_search(T.re, s, strlen(s), f, t) == 1;
     }
-    const char *p = T.icase ? strcasestr(s, T.pat) : strstr(s, T.pat);
+    const char *p = T.icase ? icase_find(s, T.pat, T.patlen) : strstr(s, T.pat);
     if (!p) return 0;
     *f = (size_t)(p - s);
-    *t = *f + strlen(T.pat);
+    *t = *f + T.patlen;
     return 1;
 }
 
@@ -241,6 +260,7 @@ static void filter_update(void)
 {
     T.is_re = pat_is_regex(T.pat);
     T.icase = pat_icase(T.pat, T.is_re);
+    T.patlen = strlen(T.pat);
     ckpt_regex_free(T.re);
     T.re = NULL;
     T.re_err[0] = 0;
