@@ -29,7 +29,7 @@
     A(COLLAPSE_ALL,"collapse everything",              '-', 0, 0)              \
     A(SWITCH_PANE, "switch pane (tree / detail)",      KEY_TAB, 0, 0)          \
     G("Finding")                                                               \
-    A(FILTER,      "filter names (substring or regex), Esc clears", '/', 0, 0) \
+    A(FILTER,      "filter names (substring, or a Python re regex), Esc clears", '/', 0, 0) \
     A(NEXT_MATCH,  "next match",                       'n', 0, 0)              \
     A(PREV_MATCH,  "previous match",                   'N', 0, 0)              \
     G("Screens")                                                               \
