@@ -106,6 +106,7 @@ check: all
 check-layering:
 	@! grep -rlE '#include *[<"](n?curses|ncursesw/)' src || { echo "layering: src/ includes curses"; exit 1; }
 	@! grep -rnE '#include *"(\.\./)?src/|#include *"internal.h"' ui || { echo "layering: ui/ includes engine internals"; exit 1; }
+	@! grep -rnE '#include *<(pcre2|regex)\.h>' ui || { echo "layering: ui/ uses a regex library (use ckpt/regex.h)"; exit 1; }
 
 # ---- sanitizers: a separate tree under build/asan ----
 ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
