@@ -34,6 +34,7 @@ sub layers.499
 re layers\.1[0-9]*\.mlp\.up
 re layers\.\d+7\.(?:mlp|attn)\.(?:up|q_proj)
 sub layers.421
+re layers\.\d+1\.mlp
 EOF2
 "$PY" - "$T/big.safetensors" "$T/pats" > "$T/counts" <<'PYEOF'
 import json, re, struct, sys
@@ -49,7 +50,7 @@ for line in open(sys.argv[2]):
     else: print(sum(1 for n in names if pat in n.lower()))
 PYEOF
 count() { sed -n "$1p" "$T/counts"; }
-[ "$(wc -l < "$T/counts")" = 7 ] && [ "$(count 6)" -gt 0 ] || { fail tui_filter_counts "python: $(tr '\n' ' ' < "$T/counts")"; exit 0; }
+[ "$(wc -l < "$T/counts")" = 8 ] && [ "$(count 6)" -gt 0 ] || { fail tui_filter_counts "python: $(tr '\n' ' ' < "$T/counts")"; exit 0; }
 tui_wait "Layers" 120 || { fail tui_big_open "no tree"; exit 0; }
 tui_keys /
 tui_type "LAYERS.12"     # a capital: case-sensitive, no match in these names
@@ -68,6 +69,13 @@ tui_wait_re "[^0-9]$(count 7) matches *\$" 30 && pass tui_filter_narrow_mid_scan
 tui_keys C-u
 tui_type 'layers\.\d+7\.(?:mlp|attn)\.(?:up|q_proj)'
 tui_wait_re "[^0-9]$(count 6) matches \(regex\) *\$" 30 && pass tui_filter_python_regex || fail tui_filter_python_regex "want $(count 6)"
+# a regex left half-typed ('(' open) while its scan runs: the error names
+# the column, and the list goes on being the last pattern's, to its end
+tui_keys C-u
+tui_type 'layers\.\d+1\.mlp('
+tui_wait "regex: column 18: missing closing parenthesis" 10 \
+    && tui_wait "Filter 'layers\.\d+1\.mlp': $(count 8) of" 30 && pass tui_filter_half_typed_regex \
+    || fail tui_filter_half_typed_regex "want the error and $(count 8) matches"
 tui_keys C-u
 tui_type 'layers\.1[0-9]*\.mlp\.up'
 n5=$(count 5)

@@ -28,17 +28,18 @@ static struct {
     int info;             /* the detail pane shows the model summary ('i') */
     int rows;             /* rows last drawn */
     /* filter */
-    char pat[256];
-    size_t patlen;
+    char pat[256];        /* as typed */
     int editing;          /* typing the pattern */
     int list;             /* showing the flat list of matches */
-    int is_re, icase;
-    ckpt_regex *re;       /* the compiled pattern when is_re (PCRE2, Python syntax) */
-    char re_err[160];
+    int is_re;            /* pat has a regex character */
+    char re_err[160];     /* pat does not compile: why (the list stays last_pat's) */
     int *match;           /* tensor indices, ascending */
     int nmatch, capmatch;
-    char last_pat[256];   /* pattern `match` was computed for */
+    /* the pattern `match` is (being) computed for: pat once it compiles */
+    char last_pat[256];
+    size_t last_len;
     int last_re, last_icase;
+    ckpt_regex *re;       /* last_pat compiled when last_re (PCRE2, Python syntax) */
     int fcur, ftop;
     /* a scan in progress (filter_step): candidates are tensors pos..end
      * (full) or match[pos..end) (narrowing); matches found so far are
@@ -242,41 +243,37 @@ static const char *icase_find(const char *s, const char *low, size_t L)
     return NULL;
 }
 
-/* Match position of the pattern in s: 1 and [*f, *t) or 0. */
+/* Match position of the list's pattern in s: 1 and [*f, *t) or 0. */
 static int match_at(const char *s, size_t *f, size_t *t)
 {
-    if (!T.pat[0]) return 0;
-    if (T.is_re) {
-        return T.re && ckpt_regex_search(T.re, s, strlen(s), f, t) == 1;
-    }
-    const char *p = T.icase ? icase_find(s, T.pat, T.patlen) : strstr(s, T.pat);
+    if (!T.last_pat[0]) return 0;
+    if (T.last_re) return T.re && ckpt_regex_search(T.re, s, strlen(s), f, t) == 1;
+    const char *p = T.last_icase ? icase_find(s, T.last_pat, T.last_len) : strstr(s, T.last_pat);
     if (!p) return 0;
     *f = (size_t)(p - s);
-    *t = *f + T.patlen;
+    *t = *f + T.last_len;
     return 1;
 }
 
 static void filter_update(void)
 {
-    T.is_re = pat_is_regex(T.pat);
-    T.icase = pat_icase(T.pat, T.is_re);
-    T.patlen = strlen(T.pat);
-    ckpt_regex_free(T.re);
-    T.re = NULL;
+    int is_re = pat_is_regex(T.pat), icase = pat_icase(T.pat, is_re);
+    ckpt_regex *re = NULL;
+    T.is_re = is_re;
     T.re_err[0] = 0;
-    if (T.is_re && T.pat[0]) {
+    if (is_re && T.pat[0]) {
         ckpt_err e;
         ckpt_err_clear(&e);
-        if (ckpt_regex_compile(T.pat, T.icase ? CKPT_REGEX_ICASE : 0, &T.re, &e)) {
+        if (ckpt_regex_compile(T.pat, icase ? CKPT_REGEX_ICASE : 0, &re, &e)) {
             snprintf(T.re_err, sizeof T.re_err, "%.159s", e.msg);
-            T.scanning = 0;
-            return; /* keep the previous matches while the regex is incomplete */
+            return; /* half-typed: the list (and its scan) stays the last pattern's */
         }
     }
     int nt = ckpt_model_ntensors(T.m);
     if (T.capmatch < nt) {
         int *nm = realloc(T.match, (size_t)(nt > 0 ? nt : 1) * sizeof(int));
         if (!nm) {
+            ckpt_regex_free(re);
             app_err("out of memory for the filter");
             return;
         }
@@ -284,9 +281,10 @@ static void filter_update(void)
         T.capmatch = nt;
     }
     /* a longer substring only narrows: rescan just the previous matches,
-     * with what an unfinished scan had not reached yet */
-    int narrow = !T.is_re && !T.last_re && T.last_pat[0] && T.icase == T.last_icase &&
-                 (T.icase ? strcasestr(T.pat, T.last_pat) : strstr(T.pat, T.last_pat)) != NULL;
+     * with what an unfinished scan had not reached yet (a shorter one, or
+     * another case rule, cannot contain the last: a full scan) */
+    int narrow = !is_re && !T.last_re && T.last_pat[0] && icase == T.last_icase &&
+                 (icase ? strcasestr(T.pat, T.last_pat) : strstr(T.pat, T.last_pat)) != NULL;
     int n = 0;
     if (narrow) {
         n = T.nmatch;
@@ -303,8 +301,11 @@ static void filter_update(void)
     T.scan_end = narrow ? n : nt;
     T.nmatch = 0;
     snprintf(T.last_pat, sizeof T.last_pat, "%s", T.pat);
-    T.last_re = T.is_re;
-    T.last_icase = T.icase;
+    T.last_len = strlen(T.last_pat);
+    T.last_re = is_re;
+    T.last_icase = icase;
+    ckpt_regex_free(T.re);
+    T.re = re;
     T.fcur = T.ftop = 0;
     tree_filter_step();   /* the first slice now: the frame after the key shows matches */
 }
@@ -505,7 +506,8 @@ void model_draw(void)
     /* pane title */
     char title[400];
     if (in_list())
-        snprintf(title, sizeof title, "Filter '%s': %d of %d tensors", T.pat, T.nmatch, ckpt_model_ntensors(T.m));
+        snprintf(title, sizeof title, "Filter '%s': %d of %d tensors", T.last_pat[0] ? T.last_pat : T.pat, T.nmatch,
+                 ckpt_model_ntensors(T.m));
     else snprintf(title, sizeof title, "Layers");
     draw_text(top, 1, title, lw - 2, theme_attr(T_TITLE), CLIP_RIGHT);
     if (!in_list() && lw >= 40) /* over the groups' two number columns */
@@ -592,7 +594,6 @@ static int filter_edit_key(int key)
             do L--;
             while (L > 0 && ((unsigned char)T.pat[L] & 0xC0) == 0x80);
             T.pat[L] = 0;
-            T.last_pat[0] = 0; /* shorter: full rescan */
             filter_update();
         }
         return R_REDRAW;
