@@ -274,6 +274,10 @@ struct ckpt_format {
      * companions: patterns of files in the model file's folder that belong
      *   with it (kept with it by convert --cache). */
     const char *hub_files, *remote_ranges, *companions;
+    /* Optional, writing one file: its name when -o names a folder (an
+     * existing one, or a path ending in '/'): "model.gguf". Writers that
+     * lay out a folder themselves (safetensors shards, TF.js) leave it NULL. */
+    const char *dir_file;
 };
 
 const ckpt_format *ckpt__format_find(const char *name);

@@ -592,6 +592,7 @@ const ckpt_format ckpt_fmt_c = {
     .name = "c",
     .desc = "C99 inference code from a Keras model (NAME.h + NAME.c, libm only; --weights embed|file)",
     .exts = ".c",
+    .dir_file = "model.c",
     .flags = CKPT_FMT_WRITE,
     .can_write = c_can_write,
     .write_begin = c_write_begin,

@@ -287,6 +287,7 @@ const ckpt_format ckpt_fmt_numpy = {
     .name = "numpy",
     .desc = "NumPy inference code: NAME.py with predict(x) and NAME.npz (Keras models with their config)",
     .exts = ".py",
+    .dir_file = "model.py",
     .flags = CKPT_FMT_WRITE,
     .can_write = np_can_write,
     .prepare = ckpt__cg_prepare,
