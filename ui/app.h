@@ -128,7 +128,8 @@ int browser_prompt_open(void);      /* the search / go-to prompt takes the keys 
 void tree_attach(ckpt_model *m);    /* new model: reset the tree */
 void tree_detach(void);
 int tree_filter_pending(void);      /* the filter is still scanning names */
-int tree_filter_step(void);         /* scan ~8 ms more; 1 if the matches changed */
+int tree_filter_step(void);         /* scan ~4 ms more (less when a key waits); 1 if the matches changed */
+int tui_key_waiting(void);          /* a key is waiting to be read (tui.c) */
 void model_draw(void);              /* header + tree + detail */
 int model_key(int key);
 int model_click(int y, int x);      /* select the row (or pane) at y, x; 1 if hit */

@@ -8,7 +8,7 @@
  * filter still scans, as typed keys do, instead of after it ends) and
  * quits at its end; CKPT_TUI_TIMING=FILE writes, per key, the
  * microseconds from reading it (under @typing: from the start of the scan
- * slice it waited for) to the end of the frame's doupdate(), and, when a
+ * slice it landed in, which then yields to it) to the end of the frame's doupdate(), and, when a
  * filter scan ends, "@filtered" and the microseconds since its key. CKPT_TUI_SLOW_MS=N sleeps N ms in each progress
  * callback (to test cancellation on small inputs).
  */
@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <langinfo.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -518,16 +519,29 @@ static int dispatch(int key)
 }
 
 /* Open /dev/tty for curses when stdio is redirected (ncdu does the same). */
+static int g_in_fd = -1;   /* the terminal curses reads keys from */
 static SCREEN *start_curses(void)
 {
     SCREEN *s = NULL;
     if (isatty(0) && isatty(1)) {
         s = newterm(NULL, stdout, stdin);
+        g_in_fd = 0;
     } else {
         FILE *tty = fopen("/dev/tty", "r+");
-        if (tty) s = newterm(NULL, tty, tty);
+        if (tty && (s = newterm(NULL, tty, tty))) g_in_fd = fileno(tty);
     }
     return s;
+}
+
+/* A key is waiting to be read (curses reads the terminal a byte at a
+ * time, so the kernel still holds it): the filter's scan yields to it.
+ * Under the script's @typing a key arrives as an idle slice starts. */
+static int g_idle_slice;
+int tui_key_waiting(void)
+{
+    if (g_script) return g_typing && g_idle_slice;
+    struct pollfd p = {.fd = g_in_fd, .events = POLLIN};
+    return g_in_fd >= 0 && poll(&p, 1, 0) > 0;
 }
 
 /* Environment knobs: script and timing files, slow progress, colour. */
@@ -651,9 +665,11 @@ static int next_key(int *dirty)
     int filtering = A.screen == SCR_MODEL && tree_filter_pending();
     int idle_work = (A.screen == SCR_BROWSER && !A.help && browser_pending()) || filtering;
     if (g_script) {
-        if (filtering && g_typing) { /* the key lands as a slice starts: it waits for it */
+        if (filtering && g_typing) { /* the key lands as a slice starts, which yields to it */
             g_arrival = now_sec();
+            g_idle_slice = 1;
             tree_filter_step();
+            g_idle_slice = 0;
             draw_frame();
             filter_done_timing();
             return script_key();

@@ -310,12 +310,12 @@ static void filter_update(void)
     tree_filter_step();   /* the first slice now: the frame after the key shows matches */
 }
 
-/* Scan on for about FILTER_SLICE_S; the main loop calls this between keys
- * while tree_filter_pending(), so a keystroke on a million names costs at
- * most two slices (the one it lands in, and its own first) and the list
- * fills in behind it. The clock is read every 256 names: a regex that
- * backtracks hard on each name still yields in time. Returns 1 when the
- * matches changed. */
+/* Scan on for about FILTER_SLICE_S, or until a key waits; the main loop
+ * calls this between keys while tree_filter_pending(), so a keystroke on a
+ * million names costs about one slice (its own first) and the list fills
+ * in behind it. The clock and the terminal are looked at every 256 names:
+ * a regex that backtracks hard on each name still yields in time. Returns
+ * 1 when the matches changed. */
 #define FILTER_SLICE_S 0.004
 int tree_filter_step(void)
 {
@@ -329,7 +329,7 @@ int tree_filter_step(void)
             int ti = T.scan_list ? T.match[i] : i;
             if (match_at(ckpt_model_tensor(T.m, ti)->name, &f, &t)) T.match[k++] = ti;
         }
-        if (now_sec() - t0 > FILTER_SLICE_S) break;
+        if (now_sec() - t0 > FILTER_SLICE_S || tui_key_waiting()) break;
     }
     T.nmatch = k;
     T.scan_pos = i;

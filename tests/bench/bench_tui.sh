@@ -9,7 +9,8 @@
 # tmux's own latency). Filter keys are timed twice: one at a time (each
 # scan ends before the next key; the time to the complete list is shown
 # too) and typed (under the script's @typing, each key arrives just as a
-# scan slice starts and waits for it: a typist's worst case).
+# scan slice starts: the slice yields to it at its next look at the
+# terminal, every 256 names, and the key's own first slice runs whole).
 # BENCH_TUI_LAYERS=2500 gives the old 100,000-tensor run (40 per layer).
 set -u
 CKPT=${CKPT:-$(cd "$(dirname "$0")/../.." && pwd)/ckpt}
