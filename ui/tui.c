@@ -8,9 +8,10 @@
  * filter still scans, as typed keys do, instead of after it ends) and
  * quits at its end; CKPT_TUI_TIMING=FILE writes, per key, the
  * microseconds from reading it (under @typing: from the start of the scan
- * slice it landed in, which then yields to it) to the end of the frame's doupdate(), and, when a
- * filter scan ends, "@filtered" and the microseconds since its key. CKPT_TUI_SLOW_MS=N sleeps N ms in each progress
- * callback (to test cancellation on small inputs).
+ * slice it landed in, which then yields to it) to the end of the frame's
+ * doupdate(), and, when a filter scan ends, "@filtered" and the
+ * microseconds since its key. CKPT_TUI_SLOW_MS=N sleeps N ms in each
+ * progress callback (to test cancellation on small inputs).
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -313,23 +313,30 @@ static void filter_update(void)
 /* Scan on for about FILTER_SLICE_S, or until a key waits; the main loop
  * calls this between keys while tree_filter_pending(), so a keystroke on a
  * million names costs about one slice (its own first) and the list fills
- * in behind it. The clock and the terminal are looked at every 256 names:
- * a regex that backtracks hard on each name still yields in time. Returns
- * 1 when the matches changed. */
+ * in behind it. The clock is read every 256 names of a substring and
+ * after every name of a regex (one that backtracks hard can take
+ * milliseconds a name), the terminal every 256 names or half a
+ * millisecond. Returns 1 when the matches changed. */
 #define FILTER_SLICE_S 0.004
 int tree_filter_step(void)
 {
     if (!T.scanning) return 0;
-    double t0 = now_sec();
+    double t0 = now_sec(), looked = t0;
     size_t f, t;
-    int k = T.nmatch, i = T.scan_pos;
+    int k = T.nmatch, i = T.scan_pos, every = T.last_re ? 1 : 256, looked_i = i;
     while (i < T.scan_end) {
-        int stop = i + 256 < T.scan_end ? i + 256 : T.scan_end;
+        int stop = i + every < T.scan_end ? i + every : T.scan_end;
         for (; i < stop; i++) {
             int ti = T.scan_list ? T.match[i] : i;
             if (match_at(ckpt_model_tensor(T.m, ti)->name, &f, &t)) T.match[k++] = ti;
         }
-        if (now_sec() - t0 > FILTER_SLICE_S || tui_key_waiting()) break;
+        double now = now_sec();
+        if (now - t0 > FILTER_SLICE_S) break;
+        if (i - looked_i >= 256 || now - looked > 0.0005) {
+            if (tui_key_waiting()) break;
+            looked = now;
+            looked_i = i;
+        }
     }
     T.nmatch = k;
     T.scan_pos = i;
