@@ -247,7 +247,10 @@ static const char *field_help(int f, char *buf, size_t n)
         break;
     case F_CAST: snprintf(buf, n, "%s: cast floating-point tensors", lr); break;
     case F_SHARD: snprintf(buf, n, "e.g. 5GB or 500MiB; empty = one file"); break;
-    case F_OPTIM: snprintf(buf, n, A.nt_opt ? "%s: optimizer state is left out unless asked" : "", lr); break;
+    case F_OPTIM:
+        if (A.nt_opt) snprintf(buf, n, "%s: optimizer state is left out unless asked", lr);
+        else buf[0] = 0;
+        break;
     case F_PACKAGE: snprintf(buf, n, "%s: one zip with the weights, config.json, labels.txt and a README", lr); break;
     case F_LABELS: snprintf(buf, n, "labels file for the package; empty = labels.txt/classes.txt beside the model"); break;
     case F_MTYPE: snprintf(buf, n, "%s: model type written in the package's config.json", lr); break;
