@@ -52,9 +52,10 @@ static int fs_shares_extents(long type)
     }
 }
 
-/* AUTO: 1 when this copy can share extents: both files on one such
- * filesystem, source and destination offsets congruent to its block size. */
-static int kernel_pays(int in, uint64_t in_off, int out)
+/* AUTO: the block size when this copy can share extents: both files on one
+ * such filesystem, source and destination offsets congruent to its block
+ * size; else 0. */
+static uint64_t kernel_pays(int in, uint64_t in_off, int out)
 {
     struct statfs fs;
     struct stat si, so;
@@ -62,26 +63,49 @@ static int kernel_pays(int in, uint64_t in_off, int out)
     if (fstat(in, &si) || fstat(out, &so) || si.st_dev != so.st_dev) return 0;
     off_t pos = lseek(out, 0, SEEK_CUR);
     uint64_t bs = so.st_blksize > 0 ? (uint64_t)so.st_blksize : 4096;
-    return pos >= 0 && in_off % bs == (uint64_t)pos % bs;
+    return pos >= 0 && in_off % bs == (uint64_t)pos % bs ? bs : 0;
+}
+
+/* copy_file_range of all n bytes; 1 when the kernel cannot (*kernel is then RW) */
+static int kernel_copy(int in, uint64_t *in_off, int out, size_t *n, int *kernel)
+{
+    while (*n) {
+        loff_t io = (loff_t)*in_off;
+        ssize_t k = copy_file_range(in, &io, out, NULL, *n, 0);
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP ||
+                      errno == EBADF || errno == ETXTBSY)) {
+            *kernel = CKPT__COPY_RW;   /* and for the rest of this run */
+            return 1;
+        }
+        if (k < 0) return -1;
+        if (k == 0) { errno = 0; return -1; }   /* source shorter than it said */
+        *in_off += (uint64_t)k;
+        *n -= (size_t)k;
+    }
+    return 0;
 }
 
 int ckpt__copy_fd(int in, uint64_t in_off, int out, size_t n, int *kernel, ckpt_model *seen)
 {
     if (seen && (!seen->fmt || !seen->fmt->raw_seen)) seen = NULL;
-    int use = *kernel == CKPT__COPY_KERNEL || (*kernel == CKPT__COPY_AUTO && n && kernel_pays(in, in_off, out));
-    while (n && use) {
-        loff_t io = (loff_t)in_off;
-        ssize_t k = copy_file_range(in, &io, out, NULL, n, 0);
-        if (k < 0 && errno == EINTR) continue;
-        if (k < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP ||
-                      errno == EBADF || errno == ETXTBSY)) {
-            *kernel = CKPT__COPY_RW;   /* and for the rest of this run */
-            break;
+    if (*kernel == CKPT__COPY_KERNEL) {
+        int rc = kernel_copy(in, &in_off, out, &n, kernel);
+        if (rc < 0) return -1;
+    } else if (*kernel == CKPT__COPY_AUTO && n) {
+        uint64_t bs = kernel_pays(in, in_off, out);
+        /* extents are shared block by block: the unaligned head and tail
+         * go through memory, the whole blocks between by the kernel */
+        uint64_t head = bs ? (bs - in_off % bs) % bs : 0;
+        if (bs && head + bs <= n) {
+            if (head && rw_copy(in, in_off, out, (size_t)head, seen)) return -1;
+            in_off += head;
+            n -= (size_t)head;
+            size_t mid = (size_t)(n / bs * bs), left = n - mid;
+            int rc = kernel_copy(in, &in_off, out, &mid, kernel);
+            if (rc < 0) return -1;
+            n = mid + left;
         }
-        if (k < 0) return -1;
-        if (k == 0) { errno = 0; return -1; }   /* source shorter than it said */
-        in_off += (uint64_t)k;
-        n -= (size_t)k;
     }
     return n ? rw_copy(in, in_off, out, n, seen) : 0;
 }
