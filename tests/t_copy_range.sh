@@ -1,12 +1,14 @@
 #!/bin/bash
 # Conversions that copy bytes unchanged (safetensors -> safetensors, Keras
 # HDF5 contiguous datasets, .keras stored weights -> safetensors) go file
-# to file through
-# copy_file_range: the outputs are byte-identical with the fast path and
-# without it (CKPT_COPY_FILE_RANGE=0), hold the input's values (NumPy /
-# h5py read them), strace shows copy_file_range used (when strace is
-# installed) in the engine's 4 MiB chunks, and --fsync never skips
-# every fsync while the default (end) flushes before the rename.
+# to file: the outputs are byte-identical with the file-to-file path, with
+# copy_file_range forced (CKPT_COPY_FILE_RANGE=1) and with neither
+# (CKPT_COPY_FILE_RANGE=0), and hold the input's values (NumPy / h5py read
+# them). strace (when installed) shows copy_file_range in the engine's 4 MiB
+# chunks when forced, read/write through 128 KiB by default on a filesystem
+# that does not share extents, and --fsync never skipping every fsync while
+# the default (end) flushes before the rename; on a reflinking filesystem
+# (CKPT_TEST_REFLINK_DIR) filefrag shows the output's extents shared.
 source "$(dirname "$0")/lib.sh"
 export PYTHONPATH=$ROOT/tests
 "$PY" - "$T" <<'EOF' || { fail gen "python"; exit 0; }
@@ -125,6 +127,22 @@ fi
 if command -v strace >/dev/null; then
     n=$(grep -c 'copy_file_range(.*, 4194304, 0) = 4194304' "$T/s1")
     [ "$n" -ge 5 ] && pass copy_in_chunks || fail copy_in_chunks "$n calls of 4 MiB"
+fi
+# on a filesystem that shares extents (CKPT_TEST_REFLINK_DIR: a folder on XFS
+# or btrfs), a ckpt-written safetensors converted again (same header, so its
+# tensors sit at offsets congruent to the block size) is reflinked: filefrag
+# reports shared extents; the bytes are the same as the plain path's
+if [ -n "${CKPT_TEST_REFLINK_DIR:-}" ] && command -v filefrag >/dev/null; then
+    R=$(mktemp -d "$CKPT_TEST_REFLINK_DIR/ckpt-reflink.XXXXXX")
+    cp "$T/plain.safetensors" "$R/a.safetensors"
+    conv reflink X=1 -- "$R/a.safetensors" -o "$R/b.safetensors"
+    if cmp -s "$R/b.safetensors" "$T/plain.safetensors" && filefrag -v "$R/b.safetensors" | grep -q shared; then pass reflink_shared
+    else fail reflink_shared "$(filefrag -v "$R/b.safetensors" | head -5)"; fi
+    conv reflink_h5 X=1 -- "$T/in.h5" -o "$R/h5.safetensors"
+    cmp -s "$R/h5.safetensors" "$T/h5p.safetensors" && pass reflink_h5_identical || fail reflink_h5_identical "outputs differ"
+    rm -rf "$R"
+else
+    skip reflink_shared "CKPT_TEST_REFLINK_DIR unset (a folder on XFS or btrfs)"
 fi
 expect_exit 2 fsync_bad_value "$CKPT" convert "$T/in.safetensors" -o "$T/bad.safetensors" --fsync sometimes
 grep -q "fsync wants 'end' or 'never'" "$T/err" && [ ! -e "$T/bad.safetensors" ] && pass fsync_bad_message \
