@@ -54,7 +54,7 @@ echo "bench_keras: $(uptime | sed 's/.*load/load/'), $(stat -f -c %T "$B") in $B
 # verdict COND: "[target met]" or "[target missed]" (noted in $B/missed: the bench fails)
 verdict() { if awk "BEGIN{exit !($1)}"; then echo "[target met]"; else echo x >>"$B/missed"; echo "[target missed]"; fi; }
 mib() { echo $(($1 / 1024)); }
-conv() { echo "'$CKPT' convert '$1' -o '$B/out.safetensors' --quiet $2 && rm -f '$B/out.safetensors'"; }
+conv() { echo "'$CKPT' convert '$1' -o '$B/out.safetensors' --quiet ${2:-} && rm -f '$B/out.safetensors'"; }
 cat "$B/m.h5" >/dev/null   # warm the page cache for both
 # ckpt fsyncs its output before renaming it into place; so does the reference
 tc=$(best 5 sh -c "cat '$B/m.h5' > '$B/cat.out' && sync '$B/cat.out'")
