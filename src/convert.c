@@ -293,7 +293,7 @@ static int convert_to(ckpt_model *m, const ckpt_convert_opts *o, ckpt_convert_re
     for (int i = 0; i < plan.n; i++) pr.bytes_total += plan.e[i].nbytes;
 
     /* the source's integrity check (a .keras member's CRC) rides on the stream */
-    if (m->fmt->stream_begin) m->fmt->stream_begin(m);
+    if (m->fmt && m->fmt->stream_begin) m->fmt->stream_begin(m);
     rc = f->write_begin(&w, err);
     if (!rc && o->progress && o->progress(o->progress_ud, &pr))
         rc = ckpt_err_set(err, CKPT_E_CANCELLED, "cancelled");
@@ -328,7 +328,7 @@ static int convert_to(ckpt_model *m, const ckpt_convert_opts *o, ckpt_convert_re
         }
     }
     if (!rc) rc = f->write_end(&w, err);
-    if (m->fmt->stream_end) {
+    if (m->fmt && m->fmt->stream_end) {
         int src_rc = m->fmt->stream_end(m, !rc, err);
         if (!rc) rc = src_rc;
     }
