@@ -15,7 +15,7 @@ CFLAGS  ?= -O2 -g
 FUZZ_TIME ?= 20
 V ?= 0
 
-PKGS := ncursesw hdf5 libzip libcjson libcurl libcrypto libseccomp libprotobuf-c zlib libpcre2-8 libmicrohttpd
+PKGS := ncursesw hdf5 libzip libcjson libcurl libcrypto libseccomp libprotobuf-c zlib libpcre2-8 libmicrohttpd libdeflate
 # ncursesw's pkg-config adds -D_XOPEN_SOURCE=600; we want the full glibc API instead.
 PKG_CFLAGS := $(filter-out -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=600,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

@@ -203,11 +203,12 @@ static int fsync_policy(const ckpt_convert_opts *o, ckpt_err *err)
 
 /* A plan entry whose bytes are a source file's, unchanged: its fd and
  * offset. CKPT_COPY_FILE_RANGE=0 (w->kernel_copy) turns this path off, so
- * tests and benches can compare both. */
+ * tests and benches can compare both; =1 makes every such copy a
+ * copy_file_range; unset, copy.c decides where the kernel copy pays. */
 static int raw_source(ckpt_model *m, const ckpt_format *f, ckpt_writer *w, const ckpt_plan_entry *e,
                       int *fd, uint64_t *off)
 {
-    if (!w->kernel_copy || !f->write_copy || e->xf || !m->fmt->raw_span) return 0;
+    if (w->kernel_copy == CKPT__COPY_OFF || !f->write_copy || e->xf || !m->fmt->raw_span) return 0;
     const ckpt_tensor *t = ckpt_model_tensor(m, e->src);
     if (!t || t->dtype != e->dtype || t->nbytes != e->nbytes) return 0;
     return m->fmt->raw_span(m, e->src, fd, off) == 1;
@@ -286,10 +287,13 @@ static int convert_to(ckpt_model *m, const ckpt_convert_opts *o, ckpt_convert_re
     ckpt_writer w = {.fmt = f, .opts = o, .src = m, .plan = &plan, .txn = txn, .res = res};
     ckpt_txn_set_fsync(txn, fsync_end);
     const char *k = getenv("CKPT_COPY_FILE_RANGE");
-    w.kernel_copy = !(k && !strcmp(k, "0"));
+    w.kernel_copy = !k ? CKPT__COPY_AUTO : !strcmp(k, "0") ? CKPT__COPY_OFF
+                  : !strcmp(k, "1") ? CKPT__COPY_KERNEL : CKPT__COPY_AUTO;
     ckpt_progress pr = {.phase = "convert", .items_total = plan.n};
     for (int i = 0; i < plan.n; i++) pr.bytes_total += plan.e[i].nbytes;
 
+    /* the source's integrity check (a .keras member's CRC) rides on the stream */
+    if (m->fmt && m->fmt->stream_begin) m->fmt->stream_begin(m);
     rc = f->write_begin(&w, err);
     if (!rc && o->progress && o->progress(o->progress_ud, &pr))
         rc = ckpt_err_set(err, CKPT_E_CANCELLED, "cancelled");
@@ -324,6 +328,10 @@ static int convert_to(ckpt_model *m, const ckpt_convert_opts *o, ckpt_convert_re
         }
     }
     if (!rc) rc = f->write_end(&w, err);
+    if (m->fmt && m->fmt->stream_end) {
+        int src_rc = m->fmt->stream_end(m, !rc, err);
+        if (!rc) rc = src_rc;
+    }
     if (!rc) rc = commit(txn, o, &pr, err);
     res->stale_removed = ckpt_txn_stale_removed(txn);
     if (rc) {

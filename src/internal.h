@@ -265,6 +265,17 @@ struct ckpt_format {
      * tensors whose reader has a raw_span. */
     int (*write_copy)(ckpt_writer *w, int i, uint64_t off, int fd, uint64_t src_off, size_t n,
                       ckpt_err *err);
+    /* Optional, reading: a check of the source's integrity (a .keras
+     * member's CRC) done as the converter streams instead of up front.
+     * stream_begin: every tensor is about to be read (or copied) once, in
+     * plan order; raw_seen is then handed the bytes of each raw_span copy
+     * that passes through memory; stream_end(finish=1) completes the check
+     * (reading what the stream skipped) before anything is committed: 0 when
+     * the source is intact, else the error; finish=0 leaves the stream after
+     * a failed or cancelled conversion. */
+    void (*stream_begin)(ckpt_model *m);
+    void (*raw_seen)(ckpt_model *m, int fd, uint64_t off, const void *buf, size_t n);
+    int (*stream_end)(ckpt_model *m, int finish, ckpt_err *err);
     /* The Hub (src/hub/ knows no format by name: it asks these).
      * hub_files: "PATTERN=RANK ..." the file names that are this format's
      *   model file in a repo, PATTERN a shell pattern on the base name; the
@@ -386,6 +397,12 @@ int ckpt_txn_stale_removed(const ckpt_txn *t);
  * the same transaction as conversion outputs: a nameless file in the
  * folder (missing folders created), fsync, linked at a fresh name, renamed. */
 int ckpt__write_file_atomic(const char *path, const void *data, size_t n, ckpt_err *err);
+/* Start the writeback of fd's bytes [*flushed, pos) once 16 MiB are
+ * pending, when t fsyncs at the end (the disk then works while we copy,
+ * measured faster than one fsync of it all: docs/design.md); nothing under
+ * --fsync never, which leaves the page cache alone. pos UINT64_MAX: the
+ * rest of the file, now (a finished shard). */
+void ckpt__txn_writeback(const ckpt_txn *t, int fd, uint64_t *flushed, uint64_t pos);
 /* Signal-safe: remove pending temporaries of every live txn (for SIGINT). */
 void ckpt_txn_abort_all_signal_safe(void);
 
@@ -401,7 +418,7 @@ struct ckpt_writer {
     ckpt_txn *txn;
     ckpt_convert_result *res;    /* writer sets nfiles and main_path */
     void *priv;
-    int kernel_copy;             /* for write_copy: copy_file_range still worth trying */
+    int kernel_copy;             /* for write_copy: CKPT__COPY_* (copy.c) */
 };
 
 /* Value of "key=value" in opts->kv, or NULL. */
@@ -412,11 +429,17 @@ const char *ckpt__opt(const ckpt_convert_opts *o, const char *key);
 /* ====================================================================== */
 
 int ckpt__pread_full(int fd, void *buf, size_t n, uint64_t off);  /* 0 ok, -1 errno */
-/* Copy n bytes at in_off of `in` to the file position of `out` (copy.c):
- * copy_file_range while *kernel, which a kernel or filesystem that cannot
- * clears (EXDEV, ENOSYS, EINVAL ...) before read/write takes over. 0 ok,
- * -1 errno (0: `in` ended early). */
-int ckpt__copy_fd(int in, uint64_t in_off, int out, size_t n, int *kernel);
+/* Copy n bytes at in_off of `in` to the file position of `out` (copy.c).
+ * *kernel: CKPT__COPY_OFF (the converter does not copy file to file:
+ * CKPT_COPY_FILE_RANGE=0), CKPT__COPY_RW (read/write), CKPT__COPY_AUTO (copy_file_range
+ * only where it shares extents: a reflinking filesystem, both files on it,
+ * offsets congruent to its block size; read/write elsewhere, measured
+ * faster), CKPT__COPY_KERNEL (copy_file_range always). A kernel that cannot
+ * (EXDEV, ENOSYS, EINVAL ...) sets *kernel to RW for the rest of the run.
+ * Bytes copied through memory are shown to seen's raw_seen hook (when seen
+ * is not NULL). 0 ok, -1 errno (0: `in` ended early). */
+enum { CKPT__COPY_OFF = 0, CKPT__COPY_RW, CKPT__COPY_AUTO, CKPT__COPY_KERNEL };
+int ckpt__copy_fd(int in, uint64_t in_off, int out, size_t n, int *kernel, ckpt_model *seen);
 int ckpt__write_full(int fd, const void *buf, size_t n);          /* 0 ok, -1 errno */
 int ckpt__mul_u64(uint64_t a, uint64_t b, uint64_t *out);         /* 0 ok, -1 overflow */
 int ckpt__add_u64(uint64_t a, uint64_t b, uint64_t *out);

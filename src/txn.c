@@ -269,6 +269,16 @@ void ckpt_txn_unname(ckpt_txn *t, int fd)
 
 void ckpt_txn_set_fsync(ckpt_txn *t, int on) { t->nosync = !on; }
 
+#define WRITEBACK_STEP (16u << 20)
+
+void ckpt__txn_writeback(const ckpt_txn *t, int fd, uint64_t *flushed, uint64_t pos)
+{
+    int rest = pos == UINT64_MAX;   /* a finished file: all the rest, now */
+    if (!t || t->nosync || (!rest && pos - *flushed < WRITEBACK_STEP)) return;
+    sync_file_range(fd, (off_t)*flushed, rest ? 0 : (off_t)(pos - *flushed), SYNC_FILE_RANGE_WRITE);
+    *flushed = pos;
+}
+
 int ckpt_txn_sync(ckpt_txn *t, ckpt_err *err)
 {
     if (t->synced || t->nosync) return 0;

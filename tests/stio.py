@@ -52,3 +52,14 @@ def read(path):
 
 def shapes(path):
     return {k: list(v.shape) for k, v in read(path).items()}
+
+
+def assert_h5_values(st_path, h5_path, n):
+    """The n tensors of a safetensors file hold exactly the datasets of an
+    HDF5 file (as little-endian float32, compared as a multiset of bytes)."""
+    import h5py
+    a = sorted(v.tobytes() for v in read(st_path).values())
+    b = []
+    with h5py.File(h5_path) as f:
+        f.visititems(lambda _, o: b.append(o[()].astype("<f4").tobytes()) if isinstance(o, h5py.Dataset) else None)
+    assert a == sorted(b) and len(a) == n, (len(a), len(b))

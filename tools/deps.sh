@@ -5,14 +5,14 @@
 # As root it runs apt-get; otherwise it prints the exact sudo line and fails.
 set -u
 what=${1:-build}
-BUILD_PKGS="build-essential pkg-config libncurses-dev libhdf5-dev libzip-dev libcjson-dev libcurl4-openssl-dev libssl-dev libseccomp-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libpcre2-dev libmicrohttpd-dev"
+BUILD_PKGS="build-essential pkg-config libncurses-dev libhdf5-dev libzip-dev libcjson-dev libcurl4-openssl-dev libssl-dev libseccomp-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libpcre2-dev libmicrohttpd-dev libdeflate-dev"
 TEST_PKGS="clang libclang-rt-14-dev tmux hdf5-tools unzip zip python3 python3-numpy python3-h5py python3-torch time curl locales faketime strace"
 # node and npm may come from outside Debian (the machine image has them): check commands
 TEST_CMDS="node:nodejs npm:npm"
 
 missing=""
 if [ "$what" = build ]; then
-    for m in ncursesw hdf5 libzip libcjson libcurl libcrypto libseccomp libprotobuf-c zlib libpcre2-8 libmicrohttpd; do
+    for m in ncursesw hdf5 libzip libcjson libcurl libcrypto libseccomp libprotobuf-c zlib libpcre2-8 libmicrohttpd libdeflate; do
         pkg-config --exists "$m" 2>/dev/null || { missing="$BUILD_PKGS"; break; }
     done
     command -v cc >/dev/null 2>&1 || missing="$BUILD_PKGS"

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "formats/zip_crc.h"
 #include "formats/zip_src.h"
 #include "h5util.h"
 #include "keras.h"
@@ -557,6 +558,21 @@ static int open_tmp_h5(kx_state *st, int fd, const char *dir, char *tmpname, con
     return rc;
 }
 
+/* The lazy CRC check of stored member idx at `at` of the zip open as fd. */
+static int member_crc(zip_t *z, zip_int64_t idx, int fd, uint64_t at, const char *path, kx_state *st,
+                      ckpt_err *err)
+{
+    zip_stat_t s;
+    zip_stat_init(&s);
+    if (zip_stat_index(z, (zip_uint64_t)idx, 0, &s) || !(s.valid & ZIP_STAT_CRC) || !(s.valid & ZIP_STAT_SIZE)) {
+        ckpt_err_set(err, CKPT_E_FORMAT, "corrupt zip: member %lld has no CRC or size", (long long)idx);
+        ckpt_err_at_path(err, path);
+        return err->code;
+    }
+    st->crc = ckpt__zcrc_new(fd, at, s.size, s.crc, s.name, path);
+    return st->crc ? 0 : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+}
+
 static int keras_open(ckpt_model *m, const char *path, ckpt_err *err)
 {
     kx_state *st = ckpt__kx_new();
@@ -603,16 +619,16 @@ static int keras_open(ckpt_model *m, const char *path, ckpt_err *err)
     uint64_t at;
     if (!rc && !ckpt__zip_member_offset(z, mb.weights, &at)) {
         /* stored uncompressed (as Keras writes it): libhdf5 reads it in place.
-         * A local file's member is read through once first, so a damaged
-         * one fails on its CRC as the copy did; a remote one is not (that
-         * would be the whole download: ls fetches the metadata only) */
-        if (!ckpt_path_is_remote(path) && (rc = ckpt__kz_extract_fd(z, mb.weights, -1, err))) {
-            zip_discard(z);
+         * A local member's CRC is checked before any tensor value is used:
+         * over the bytes a conversion copies, else in one pass at the first
+         * tensor read (zip_crc.c); ls and info read metadata only, as for
+         * a remote one (whose check would be the whole download) */
+        if (!ckpt_path_is_remote(path)) rc = member_crc(z, mb.weights, zs->fd, at, path, st, err);
+        zip_discard(z);
+        if (rc) {
             ckpt_src_close(zs);
-            ckpt_err_at_path(err, path);
             return rc;
         }
-        zip_discard(z);
         rc = ckpt__kx_open_h5_src(st, zs, at, mb.weights_size, shown, err);
         return rc ? rc : read_k3(m, st, 0, err);
     }
@@ -656,6 +672,9 @@ const ckpt_format ckpt_fmt_keras = {
     .open = keras_open,
     .read = ckpt__kx_read,
     .raw_span = ckpt__kx_raw_span,
+    .stream_begin = ckpt__kx_stream_begin,
+    .raw_seen = ckpt__kx_raw_seen,
+    .stream_end = ckpt__kx_stream_end,
     .close = k3_close,
     .check = ckpt__kx_check,
     .can_write = ckpt__kw_can_write_keras,

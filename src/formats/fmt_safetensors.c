@@ -26,7 +26,6 @@
 #include <unistd.h>
 
 #define INDEX_MAX (100u << 20)   /* largest index.json we read */
-#define WRITEBACK_STEP (16u << 20)
 
 /* dtypes the reference knows that ckpt cannot hold: named as unsupported
  * rather than unknown so the message says what is going on. */
@@ -1111,15 +1110,10 @@ static int chunk_at(ckpt_writer *w, int i, uint64_t off, ckpt_err *err)
     return CKPT_OK;
 }
 
-static void chunk_done(st_writer *s, size_t n)
+static void chunk_done(ckpt_writer *w, st_writer *s, size_t n)
 {
     s->pos += n;
-    /* The engine fsyncs every output before renaming it: start writeback as
-     * we go so the disk works while we copy, instead of all at the end. */
-    if (s->pos - s->flushed >= WRITEBACK_STEP) {
-        sync_file_range(s->fd, (off_t)s->flushed, (off_t)(s->pos - s->flushed), SYNC_FILE_RANGE_WRITE);
-        s->flushed = s->pos;
-    }
+    ckpt__txn_writeback(w->txn, s->fd, &s->flushed, s->pos);
 }
 
 /* A chunk that failed: where (the shard, the tensor, the shard's offset). */
@@ -1141,7 +1135,7 @@ static int st_write(ckpt_writer *w, int i, uint64_t off, const void *buf, size_t
         ckpt_err_sys(err, CKPT_E_IO, errno, "cannot write");
         return chunk_fail(w, i, err);
     }
-    chunk_done(s, n);
+    chunk_done(w, s, n);
     return CKPT_OK;
 }
 
@@ -1152,14 +1146,14 @@ static int st_write_copy(ckpt_writer *w, int i, uint64_t off, int fd, uint64_t s
     st_writer *s = w->priv;
     int rc = chunk_at(w, i, off, err);
     if (rc) return rc;
-    if (ckpt__copy_fd(fd, src_off, s->fd, n, &w->kernel_copy)) {
+    if (ckpt__copy_fd(fd, src_off, s->fd, n, &w->kernel_copy, w->src)) {
         const ckpt_tensor *t = ckpt_model_tensor(w->src, w->plan->e[i].src);
         const char *from = t ? w->src->files[t->file].path : "?";
         if (errno) ckpt_err_sys(err, CKPT_E_IO, errno, "cannot copy from %s", from);
         else ckpt_err_set(err, CKPT_E_FORMAT, "%s: truncated (file shrank while reading)", from);
         return chunk_fail(w, i, err);
     }
-    chunk_done(s, n);
+    chunk_done(w, s, n);
     return CKPT_OK;
 }
 

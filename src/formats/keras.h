@@ -91,6 +91,7 @@ typedef struct kx_state {
     int tree_config_done;
     int *ord;                  /* --naming index: position in the top-level layer */
     int ublock_of; uint64_t ublock;  /* HDF5 user block size of file ublock_of */
+    struct zip_crc *crc;       /* a local .keras' stored member: its CRC, checked lazily */
 } kx_state;
 
 kx_state *ckpt__kx_new(void);
@@ -111,6 +112,11 @@ int ckpt__kx_add(ckpt_model *m, kx_state *st, int h5, const char *dpath, const c
 int ckpt__kx_read(ckpt_model *m, int t, uint64_t off, void *buf, size_t n, ckpt_err *err);
 /* Contiguous, unfiltered, little-endian datasets: their bytes in the file (the converter copies them file to file). */
 int ckpt__kx_raw_span(ckpt_model *m, int t, int *fd, uint64_t *off);
+/* The stream hooks (internal.h) for a .keras read in place: its member's
+ * CRC is taken over the bytes the conversion copies. */
+void ckpt__kx_stream_begin(ckpt_model *m);
+void ckpt__kx_raw_seen(ckpt_model *m, int fd, uint64_t off, const void *buf, size_t n);
+int ckpt__kx_stream_end(ckpt_model *m, int finish, ckpt_err *err);
 /* Tree from config layers then tensor names; facts. */
 int ckpt__kx_finish(ckpt_model *m, kx_state *st, ckpt_err *err);
 /* Just the config layer nodes (idempotent; ckpt__kx_finish calls it). */

@@ -128,7 +128,7 @@ int ckpt__npz_write_begin(ckpt_writer *w, ckpt_err *err)
         ckpt_err_at_path(err, s->path);
         return err && err->code ? (int)err->code : CKPT_E_IO;
     }
-    if (!lone && !(s->z = ckpt__zw_new(s->fd, s->path))) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    if (!lone && !(s->z = ckpt__zw_new(s->fd, s->path, w->txn))) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     return CKPT_OK;
 }
 

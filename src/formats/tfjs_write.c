@@ -197,14 +197,14 @@ static int plan_entries(ckpt_writer *w, tw *s, ckpt_err *err)
 
 /* ---- shards ---------------------------------------------------------------- */
 
-/* A full shard: start its writeback now, so that the commit's fsync of
- * each of the many 4 MiB files does not wait for all of them at the end. */
+/* A full shard: start its writeback now (unless --fsync never), so that
+ * the commit's fsync of each of the many 4 MiB files does not wait for all
+ * of them at the end. */
 static void close_shard(ckpt_writer *w, tw *s)
 {
     if (s->fd < 0) return;
-#ifdef SYNC_FILE_RANGE_WRITE
-    sync_file_range(s->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-#endif
+    uint64_t from = 0;
+    ckpt__txn_writeback(w->txn, s->fd, &from, UINT64_MAX);
     ckpt_txn_close_fd(w->txn, s->fd);
     s->fd = -1;
 }

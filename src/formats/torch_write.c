@@ -149,7 +149,7 @@ static int open_shard(ckpt_writer *w, tw *t, int k, ckpt_err *err)
         ckpt_err_at_path(err, path);
         return err && err->code ? (int)err->code : CKPT_E_IO;
     }
-    t->z = ckpt__zw_new(t->fd, path);
+    t->z = ckpt__zw_new(t->fd, path, w->txn);
     int rc = t->z ? CKPT_OK : ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     if (!rc) rc = small_member(t->z, ARCHIVE "data.pkl", pk.p, pk.n, err);
     if (!rc) rc = small_member(t->z, ARCHIVE "byteorder", "little", 6, err);

@@ -17,12 +17,12 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libdeflate.h>
 #include <zlib.h>
 
 #include "formats/zip_write.h"
 
 #define U32MAX 0xFFFFFFFFull
-#define WRITEBACK_STEP (16u << 20)
 #define ZOUT (256u << 10)
 
 typedef struct { unsigned char *p; size_t n, cap; int bad; } zbuf;
@@ -30,6 +30,7 @@ typedef struct { unsigned char *p; size_t n, cap; int bad; } zbuf;
 struct zw {
     int fd;
     const char *path;
+    const ckpt_txn *txn;       /* its fsync policy decides the writeback */
     uint64_t pos, flushed;
     zbuf cd;                   /* central directory records so far */
     uint64_t nentries;
@@ -78,12 +79,7 @@ static int raw_write(zw *z, const void *buf, size_t n, ckpt_err *err)
 {
     if (ckpt__write_full(z->fd, buf, n)) return zw_fail(z, err, errno ? errno : EIO, z->name ? z->name : "the zip");
     z->pos += n;
-    /* the engine fsyncs every output before renaming it: start writeback
-     * as we go so the disk works while we copy */
-    if (z->pos - z->flushed >= WRITEBACK_STEP) {
-        sync_file_range(z->fd, (off_t)z->flushed, (off_t)(z->pos - z->flushed), SYNC_FILE_RANGE_WRITE);
-        z->flushed = z->pos;
-    }
+    ckpt__txn_writeback(z->txn, z->fd, &z->flushed, z->pos);
     return 0;
 }
 
@@ -95,12 +91,13 @@ static int flush_buf(zw *z, zbuf *b, ckpt_err *err)
     return rc;
 }
 
-zw *ckpt__zw_new(int fd, const char *path)
+zw *ckpt__zw_new(int fd, const char *path, const ckpt_txn *txn)
 {
     zw *z = calloc(1, sizeof *z);
     if (z) {
         z->fd = fd;
         z->path = path;
+        z->txn = txn;
     }
     return z;
 }
@@ -126,7 +123,7 @@ int ckpt__zw_begin(zw *z, const zw_member *m, ckpt_err *err)
     z->hdr_off = z->pos;
     z->size = m->size;
     z->written = z->csize = 0;
-    z->crc = (uint32_t)crc32(0L, Z_NULL, 0);
+    z->crc = 0;
     z->deflate = m->deflate;
     /* deflate can grow incompressible data a little: decide with a margin */
     uint64_t worst = m->size + (m->deflate ? m->size / 1000 + 1024 : 0);
@@ -206,7 +203,7 @@ int ckpt__zw_write(zw *z, const void *buf, size_t n, ckpt_err *err)
     const unsigned char *p = buf;
     while (n) {   /* zlib's counters are 32-bit */
         size_t k = n > (1u << 30) ? (1u << 30) : n;
-        z->crc = (uint32_t)crc32(z->crc, p, (uInt)k);
+        z->crc = libdeflate_crc32(z->crc, p, k);   /* PCLMUL: 4x zlib's */
         int rc = z->deflate ? deflate_out(z, p, k, 0, err) : raw_write(z, p, k, err);
         if (rc) return rc;
         if (!z->deflate) z->csize += k;

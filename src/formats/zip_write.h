@@ -18,8 +18,9 @@ typedef struct zw_member {
     int zip64;              /* force zip64 records for this member (np.savez does) */
 } zw_member;
 
-/* `path` names the file in messages; the fd stays the caller's (txn). */
-zw *ckpt__zw_new(int fd, const char *path);
+/* `path` names the file in messages; the fd stays the caller's (txn),
+ * whose fsync policy decides whether writeback starts as we go (NULL: none). */
+zw *ckpt__zw_new(int fd, const char *path, const ckpt_txn *txn);
 int ckpt__zw_begin(zw *z, const zw_member *m, ckpt_err *err);
 int ckpt__zw_write(zw *z, const void *buf, size_t n, ckpt_err *err);
 int ckpt__zw_end(zw *z, ckpt_err *err);

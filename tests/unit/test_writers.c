@@ -64,7 +64,7 @@ static void test_zip(void)
 {
     char path[] = "/tmp/ckpt-zw-XXXXXX";
     int fd = mkstemp(path);
-    zw *z = ckpt__zw_new(fd, path);
+    zw *z = ckpt__zw_new(fd, path, NULL);
     ckpt_err e;
     ckpt_err_clear(&e);
     static unsigned char big[300000];
@@ -85,7 +85,7 @@ static void test_zip(void)
     ckpt__zw_free(z);
     close(fd);
     int nul = open("/dev/null", O_WRONLY);
-    zw *z2 = ckpt__zw_new(nul, "/dev/null");
+    zw *z2 = ckpt__zw_new(nul, "/dev/null", NULL);
     CHECK("zip_write_overrun_refused", ckpt__zw_begin(z2, &ms[3], &e) == 0 && ckpt__zw_write(z2, big, 101, &e) != 0);
     ckpt__zw_free(z2);
     close(nul);
