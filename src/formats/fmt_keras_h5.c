@@ -366,6 +366,7 @@ const ckpt_format ckpt_fmt_keras_h5 = {
     .part_of = config_part,
     .open = kh5_open,
     .read = ckpt__kx_read,
+    .fence = ckpt__kx_fence,
     .raw_span = ckpt__kx_raw_span,
     .close = kh5_close,
     .check = ckpt__kx_check,
