@@ -117,7 +117,7 @@ int ckpt__h5ck_index(ckpt_h5ck *c, hid_t dset, uint64_t fsize, int *fallback, ck
             ckpt_err_set(err, CKPT_E_FORMAT, "chunk %llu of %llu (%llu bytes at byte %llu) lies outside the file's %llu bytes",
                          (unsigned long long)i, (unsigned long long)c->nchunks, (unsigned long long)size,
                          (unsigned long long)addr, (unsigned long long)fsize);
-            ckpt_err_at_offset(err, addr);
+            ckpt_err_at_offset(err, c->shown_base + addr);
             return CKPT_E_FORMAT;
         }
         e[i] = (ckpt_h5ck_ent){addr, (uint32_t)size, mask};
@@ -196,7 +196,7 @@ static int decode(const ckpt_h5ck *c, ckpt_h5ck_cache *k, uint64_t lin, ckpt_h5c
         rc = ckpt__h5f_decode(&c->pipe, e->mask, k->a, e->size, k->b, cap, c->cbytes, &k->data, err);
     }
     if (rc) {
-        ckpt_err_at_offset(err, e->addr);
+        ckpt_err_at_offset(err, c->shown_base + e->addr);
         return rc;
     }
     k->owner = c;

@@ -21,6 +21,7 @@ typedef struct ckpt_h5ck {
     int ndim;
     uint64_t shape[CKPT_MAX_DIMS], cdim[CKPT_MAX_DIMS], ngrid[CKPT_MAX_DIMS];
     size_t esize, cbytes;        /* element size; bytes of one decoded chunk */
+    uint64_t shown_base;         /* added to HDF5 addresses in error offsets (the user block) */
     uint64_t nchunks;
     ckpt_h5pipe pipe;
     ckpt_h5ck_ent *ent;          /* nchunks, grid in C order; NULL until indexed */

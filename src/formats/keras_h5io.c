@@ -325,6 +325,7 @@ static int kx_ready(ckpt_model *m, kx_state *st, int t, ckpt_err *err)
     x->ck_state = 2;
     x->ck = direct ? ckpt__h5ck_plan(x->dset, ct->ndim, ct->shape, ckpt_dtype_size(ct->dtype)) : NULL;
     if (!x->ck) return 0;
+    x->ck->shown_base = ublock(st, x->h5);
     if (!st->ckc && !(st->ckc = calloc(1, sizeof *st->ckc))) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     hsize_t fsize = 0;
     if (H5Fget_filesize(st->h5[x->h5], &fsize) < 0) fsize = 0;
