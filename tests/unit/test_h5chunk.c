@@ -113,6 +113,13 @@ static int rd(void *ctx, void *buf, size_t n, uint64_t at, ckpt_err *err)
     return 0;
 }
 
+/* the plan of 1-D 4-byte dataset `name` (opened into *d) */
+static ckpt_h5ck *plan_1d(hid_t f, const char *name, int64_t n, hid_t *d)
+{
+    *d = H5Dopen2(f, name, H5P_DEFAULT);
+    return ckpt__h5ck_plan(*d, 1, &n, 4);
+}
+
 int main(void)
 {
     ckpt_h5_init();
@@ -172,9 +179,8 @@ int main(void)
     /* a chunk stored with deflate skipped (its filter mask bit, as libhdf5
      * writes when an optional filter fails) beside a deflated one */
     {
-        hid_t d = H5Dopen2(f, "masked", H5P_DEFAULT);
-        int64_t shape[1] = {20};
-        ckpt_h5ck *c = ckpt__h5ck_plan(d, 1, shape, 4);
+        hid_t d;
+        ckpt_h5ck *c = plan_1d(f, "masked", 20, &d);
         int fb = 1;
         ckpt_err e;
         ckpt_err_clear(&e);
@@ -188,9 +194,8 @@ int main(void)
     }
     const char *lib[] = {"sparse", "scaleoffset"};
     for (int i = 0; i < 2; i++) {
-        hid_t d = H5Dopen2(f, lib[i], H5P_DEFAULT);
-        int64_t shape[1] = {100};
-        ckpt_h5ck *c = ckpt__h5ck_plan(d, 1, shape, 4);
+        hid_t d;
+        ckpt_h5ck *c = plan_1d(f, lib[i], 100, &d);
         int fb = 0;
         ckpt_err e;
         ckpt_err_clear(&e);
