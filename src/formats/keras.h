@@ -94,6 +94,7 @@ typedef struct kx_state {
     int *ord;                  /* --naming index: position in the top-level layer */
     int ublock_of; uint64_t ublock;  /* HDF5 user block size of file ublock_of */
     struct ckpt_h5ck_cache *ckc;     /* the last decoded chunk (h5chunk.h) */
+    char *linkmemo; int linkmemo_h5; /* groups of file linkmemo_h5 free of external links */
 } kx_state;
 
 kx_state *ckpt__kx_new(void);

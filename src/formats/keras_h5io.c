@@ -18,7 +18,7 @@
 kx_state *ckpt__kx_new(void)
 {
     kx_state *st = calloc(1, sizeof *st);
-    if (st) st->ublock_of = -1;
+    if (st) st->ublock_of = st->linkmemo_h5 = -1;
     return st;
 }
 
@@ -32,6 +32,7 @@ void ckpt__kx_free(kx_state *st)
         free(st->t[i].group);
         ckpt__h5ck_free(st->t[i].ck);
     }
+    free(st->linkmemo);
     ckpt__h5ck_cache_free(st->ckc);
     free(st->ckc);
     free(st->t);
@@ -216,10 +217,15 @@ int ckpt__kx_add(ckpt_model *m, kx_state *st, int h5, const char *dpath, const c
     const char *fname = st->h5path[h5];
     int ext = 0;
     /* links first: opening one would already reach into the other file */
-    if (ckpt_h5_check_outside(st->h5[h5], -1, dpath, fname, &ext, err)) return -1;
+    if (st->linkmemo_h5 != h5) {
+        free(st->linkmemo);
+        st->linkmemo = NULL;
+        st->linkmemo_h5 = h5;
+    }
+    if (ckpt_h5_check_outside_memo(st->h5[h5], -1, dpath, fname, &ext, &st->linkmemo, err)) return -1;
     hid_t d = H5Dopen2(st->h5[h5], dpath, H5P_DEFAULT);
     if (d < 0) return ckpt_h5_fail(err, CKPT_E_FORMAT, fname, dpath, "cannot open dataset"), -1;
-    if (ckpt_h5_check_outside(st->h5[h5], d, dpath, fname, &ext, err)) { H5Dclose(d); return -1; }
+    if (ckpt_h5_check_storage(d, dpath, fname, &ext, err)) { H5Dclose(d); return -1; }
     hid_t mt;
     int direct;
     ckpt_dtype dt = ckpt_h5_dtype(d, &mt, &direct);
