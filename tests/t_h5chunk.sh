@@ -5,7 +5,8 @@
 # confined and unconfined, and damaged ones give one line naming the file
 # and the tensor, exit 3, and no output: a corrupt deflate stream, a
 # fletcher32 mismatch, a chunk index pointing past the end of the file, a
-# chunk index that is not one. h5py refuses each damaged file too.
+# chunk index that is not one. h5py refuses each damaged file too. A
+# .keras with a chunked member read in place through the zip.
 source "$(dirname "$0")/lib.sh"
 "$PY" - "$T" <<'PYEOF'
 import sys, h5py, numpy as np
@@ -79,3 +80,23 @@ done
 # ls needs no data: the file opens, unless the child's index walk already failed
 expect_exit 0 ls_corrupt_deflate_opens "$CKPT" ls "$T/deflate.weights.h5"
 expect_exit 3 ls_index_past_end_refused "$CKPT" ls "$T/index_past_end.weights.h5"
+# a .keras whose stored weights member is chunked: read in place through the zip
+"$PY" - "$T" <<'PYEOF'
+import sys, zipfile, json, shutil, h5py, numpy as np
+d = sys.argv[1]
+with h5py.File(f"{d}/m.weights.h5", "w") as f:
+    f.create_dataset("layers/dense/vars/0", data=np.random.default_rng(1).standard_normal((40, 30)).astype(np.float32), chunks=(8, 30), compression="gzip", shuffle=True)
+    f.create_dataset("layers/dense/vars/1", data=np.arange(30, dtype=np.float32))
+cfg = {"module": "keras", "class_name": "Sequential", "config": {"name": "s", "layers": [{"module": "keras.layers", "class_name": "Dense",
+       "config": {"name": "dense", "units": 30}, "build_config": {"input_shape": [None, 40]}}]}}
+with zipfile.ZipFile(f"{d}/m.keras", "w", zipfile.ZIP_STORED) as z:
+    z.writestr("metadata.json", json.dumps({"keras_version": "3.0.0"}))
+    z.writestr("config.json", json.dumps(cfg))
+    z.write(f"{d}/m.weights.h5", "model.weights.h5")
+PYEOF
+"$CKPT" convert "$T/m.keras" -o "$T/mk.safetensors" >/dev/null 2>"$T/err"
+check keras_zip_member_chunked_equal_h5py "$PY" -c "
+import stio, h5py, numpy as np
+t = stio.read('$T/mk.safetensors'); f = h5py.File('$T/m.weights.h5')
+assert np.array_equal(t['dense/kernel'], f['layers/dense/vars/0'][()]) and np.array_equal(t['dense/bias'], f['layers/dense/vars/1'][()]), list(t)
+"
