@@ -290,6 +290,11 @@ struct ckpt_format {
      * existing one, or a path ending in '/'): "model.gguf". Writers that
      * lay out a folder themselves (safetensors shards, TF.js) leave it NULL. */
     const char *dir_file;
+    /* Optional, CKPT_FMT_SANDBOX readers: run in the sandbox child after
+     * open, the library code over the file's data that the in-process
+     * reads will run (Keras: each chunked dataset's chunk index walk). NULL:
+     * ckpt__sandbox_peek of every tensor without a file offset. */
+    int (*fence)(ckpt_model *m, ckpt_err *err);
 };
 
 const ckpt_format *ckpt__format_find(const char *name);
@@ -306,6 +311,8 @@ int ckpt__sandbox_wanted(const ckpt_format *f);
 /* Open `path` with f in a confined child; 0 when it opened cleanly there,
  * else the child's error or "libhdf5 crashed/hung reading PATH ...". */
 int ckpt__sandbox_probe(const ckpt_format *f, const char *path, ckpt_err *err);
+/* In the child: read a little at each end of tensor i (its decode path). */
+int ckpt__sandbox_peek(ckpt_model *m, int i, ckpt_err *err);
 /* Open `path` with a given format (ckpt_open picks it by probing). */
 int ckpt__open_with(const ckpt_format *f, const char *path, ckpt_model **out, ckpt_err *err);
 

@@ -175,19 +175,25 @@ static void sb_fds(int pipe_w)
     close_range(4, ~0u, 0);
 }
 
-/* What the caller will do with libhdf5 after the open: read tensors it
- * decodes itself (chunked, filtered). A little at each end exercises the
- * chunk index and the filter pipeline. */
-static int sb_peek(ckpt_model *m, ckpt_err *err)
+/* What the caller will do with libhdf5 after the open, for a tensor whose
+ * bytes libhdf5 decodes (filters ckpt does not decode itself): a little at
+ * each end exercises the chunk index and the filter pipeline. */
+int ckpt__sandbox_peek(ckpt_model *m, int i, ckpt_err *err)
 {
     static unsigned char buf[SB_PEEK];
-    for (int i = 0; i < m->ntensors; i++) {
-        const ckpt_tensor *t = &m->tensors[i];
-        if (t->offset != CKPT_NO_OFFSET || !t->nbytes) continue;
-        size_t n = t->nbytes < SB_PEEK ? (size_t)t->nbytes : SB_PEEK;
-        if (ckpt_tensor_read(m, i, 0, buf, n, err)) return err->code;
-        if (t->nbytes > 2 * SB_PEEK && ckpt_tensor_read(m, i, t->nbytes - n, buf, n, err)) return err->code;
-    }
+    const ckpt_tensor *t = &m->tensors[i];
+    size_t n = t->nbytes < SB_PEEK ? (size_t)t->nbytes : SB_PEEK;
+    if (ckpt_tensor_read(m, i, 0, buf, n, err)) return err->code;
+    if (t->nbytes > 2 * SB_PEEK && ckpt_tensor_read(m, i, t->nbytes - n, buf, n, err)) return err->code;
+    return 0;
+}
+
+static int sb_peek(ckpt_model *m, ckpt_err *err)
+{
+    if (m->fmt->fence) return m->fmt->fence(m, err);
+    for (int i = 0; i < m->ntensors; i++)
+        if (m->tensors[i].offset == CKPT_NO_OFFSET && m->tensors[i].nbytes && ckpt__sandbox_peek(m, i, err))
+            return err->code;
     return 0;
 }
 

@@ -92,7 +92,7 @@ static herr_t elink_cb(hid_t g, const char *name, const H5L_info_t *info, void *
     int ext = 0;
     if (ckpt_h5_check_outside(g, -1, name, w->fname, &ext, w->err)) return -1;
     H5O_info_t oi;
-    if (H5Oget_info_by_name(g, name, &oi, H5P_DEFAULT) < 0) { H5Eclear2(H5E_DEFAULT); return 0; }
+    if (H5Oget_info_by_name2(g, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0) { H5Eclear2(H5E_DEFAULT); return 0; }
     return visit_cb(g, name, &oi, ud);
 }
 
@@ -336,7 +336,7 @@ static int read_k3(ckpt_model *m, kx_state *st, int file, ckpt_err *err)
         w.h5 = h;
         w.fname = st->h5path[h];
         if (H5Lvisit(st->h5[h], H5_INDEX_NAME, H5_ITER_INC, elink_cb, &w) < 0 ||
-            H5Ovisit(st->h5[h], H5_INDEX_NAME, H5_ITER_INC, visit_cb, &w) < 0)
+            H5Ovisit2(st->h5[h], H5_INDEX_NAME, H5_ITER_INC, visit_cb, &w, H5O_INFO_BASIC) < 0)
             rc = err->code ? (int)err->code : ckpt_h5_fail(err, CKPT_E_FORMAT, st->h5path[h], NULL, "cannot walk the HDF5 file");
     }
     named *nm = rc ? NULL : calloc((size_t)w.n + 1, sizeof *nm);
@@ -671,6 +671,7 @@ const ckpt_format ckpt_fmt_keras = {
     .magics = keras_magics,
     .open = keras_open,
     .read = ckpt__kx_read,
+    .fence = ckpt__kx_fence,
     .raw_span = ckpt__kx_raw_span,
     .stream_begin = ckpt__kx_stream_begin,
     .raw_seen = ckpt__kx_raw_seen,
@@ -699,6 +700,7 @@ const ckpt_format ckpt_fmt_keras_weights = {
     .magics = weights_magics,
     .open = weights_open,
     .read = ckpt__kx_read,
+    .fence = ckpt__kx_fence,
     .raw_span = ckpt__kx_raw_span,
     .close = k3_close,
     .check = ckpt__kx_check,

@@ -143,7 +143,7 @@ static int has_group(hid_t f, const char *name)
     htri_t r = H5Lexists(f, name, H5P_DEFAULT);
     if (r <= 0) { H5Eclear2(H5E_DEFAULT); return 0; }
     H5O_info_t oi;
-    if (H5Oget_info_by_name(f, name, &oi, H5P_DEFAULT) < 0) { H5Eclear2(H5E_DEFAULT); return 0; }
+    if (H5Oget_info_by_name2(f, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0) { H5Eclear2(H5E_DEFAULT); return 0; }
     return oi.type == H5O_TYPE_GROUP;
 }
 
@@ -194,7 +194,7 @@ static int read_optimizer(ckpt_model *m, kx_state *st, hid_t f, ckpt_err *err)
         ckpt_strv_free(&wn);
     } else {
         optvisit v = {m, st, err, "optimizer_weights", 0};
-        H5Ovisit(g, H5_INDEX_NAME, H5_ITER_INC, opt_visit, &v);
+        H5Ovisit2(g, H5_INDEX_NAME, H5_ITER_INC, opt_visit, &v, H5O_INFO_BASIC);
         H5Eclear2(H5E_DEFAULT);
         rc = v.rc;
     }
@@ -366,6 +366,7 @@ const ckpt_format ckpt_fmt_keras_h5 = {
     .part_of = config_part,
     .open = kh5_open,
     .read = ckpt__kx_read,
+    .fence = ckpt__kx_fence,
     .raw_span = ckpt__kx_raw_span,
     .close = kh5_close,
     .check = ckpt__kx_check,

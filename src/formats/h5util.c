@@ -483,14 +483,19 @@ static int outside(int *flag, const char *fname, const char *dpath, ckpt_err *er
     return CKPT_E_UNSAFE;
 }
 
-/* An external link among the path's components ("a", "a/b", "a/b/c"). */
-static int check_links(hid_t file, const char *dpath, const char *fname, int *flag, ckpt_err *err)
+/* An external link among the path's components ("a", "a/b", "a/b/c"),
+ * those of its first `known` bytes (whole groups) excepted. */
+static int check_links(hid_t file, const char *dpath, size_t known, const char *fname, int *flag, ckpt_err *err)
 {
     char *p = ckpt__strdup(dpath);
     if (!p) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     int rc = 0;
     for (char *q = p + (p[0] == '/'); !rc && q;) {
         char *slash = strchr(q, '/');
+        if (slash && (size_t)(slash - p) <= known) {   /* looked up already */
+            q = slash + 1;
+            continue;
+        }
         if (slash) *slash = 0;
         H5L_info_t li;
         if (H5Lget_info(file, p, &li, H5P_DEFAULT) >= 0 && li.type == H5L_TYPE_EXTERNAL) {
@@ -509,11 +514,34 @@ static int check_links(hid_t file, const char *dpath, const char *fname, int *fl
     return rc;
 }
 
-int ckpt_h5_check_outside(hid_t file, hid_t dset, const char *dpath, const char *fname, int *flag,
-                          ckpt_err *err)
+/* The groups of dpath (up to its last '/') that *memo, the groups of the
+ * path checked before, also holds: the length of that common part. */
+static size_t memo_known(const char *memo, const char *dpath)
 {
-    int rc = check_links(file, dpath, fname, flag, err);
-    if (rc || dset < 0) return rc;
+    size_t k = 0;
+    for (size_t i = 0; memo && memo[i] && memo[i] == dpath[i]; i++)
+        if (dpath[i + 1] == '/' && (memo[i + 1] == 0 || memo[i + 1] == '/')) k = i + 1;
+    return k;
+}
+
+int ckpt_h5_check_outside_memo(hid_t file, hid_t dset, const char *dpath, const char *fname, int *flag,
+                               char **memo, ckpt_err *err)
+{
+    int here = 0;
+    int rc = check_links(file, dpath, memo ? memo_known(*memo, dpath) : 0, fname, &here, err);
+    if (here) *flag = 1;
+    /* groups behind an allowed external link are never taken as checked */
+    const char *sl = strrchr(dpath, '/');
+    if (memo && !rc && !here && sl) {
+        free(*memo);
+        *memo = ckpt__strndup(dpath, (size_t)(sl - dpath));
+    }
+    return rc || dset < 0 ? rc : ckpt_h5_check_storage(dset, dpath, fname, flag, err);
+}
+
+int ckpt_h5_check_storage(hid_t dset, const char *dpath, const char *fname, int *flag, ckpt_err *err)
+{
+    int rc = 0;
     hid_t dcpl = H5Dget_create_plist(dset);
     if (dcpl < 0) { H5Eclear2(H5E_DEFAULT); return 0; }
     int next = H5Pget_external_count(dcpl);
@@ -536,4 +564,10 @@ int ckpt_h5_check_outside(hid_t file, hid_t dset, const char *dpath, const char 
     H5Pclose(dcpl);
     H5Eclear2(H5E_DEFAULT);
     return rc;
+}
+
+int ckpt_h5_check_outside(hid_t file, hid_t dset, const char *dpath, const char *fname, int *flag,
+                          ckpt_err *err)
+{
+    return ckpt_h5_check_outside_memo(file, dset, dpath, fname, flag, NULL, err);
 }

@@ -64,6 +64,15 @@ int ckpt_h5_read_range(hid_t dset, hid_t memtype, int ndim, const int64_t *shape
 int ckpt_h5_check_outside(hid_t file, hid_t dset, const char *dpath, const char *fname, int *outside,
                           ckpt_err *err);
 
+/* The same for many datasets of one file in turn: *memo (start at NULL,
+ * free() it) keeps the groups of the last path found free of external
+ * links, so the datasets of one group look its links up once. */
+int ckpt_h5_check_outside_memo(hid_t file, hid_t dset, const char *dpath, const char *fname, int *outside,
+                               char **memo, ckpt_err *err);
+
+/* Only the opened dataset's own storage (external raw files, virtual). */
+int ckpt_h5_check_storage(hid_t dset, const char *dpath, const char *fname, int *outside, ckpt_err *err);
+
 /* Contiguous, unfiltered storage: its file offset (else CKPT_NO_OFFSET). */
 uint64_t ckpt_h5_contig_offset(hid_t dset, uint64_t nbytes);
 

@@ -80,6 +80,8 @@ typedef struct kx_t {
     int layer;           /* kc layer index, -1 = claimed by no config layer */
     int widx;            /* index among the layer's weights, Keras order */
     char *group;         /* layer group (legacy) or object path (Keras 3) in the file */
+    int ck_state;        /* 0 = not looked at yet, 1 = ckpt decodes its chunks (ck), 2 = libhdf5 reads it */
+    struct ckpt_h5ck *ck;
 } kx_t;
 
 typedef struct kx_state {
@@ -92,6 +94,8 @@ typedef struct kx_state {
     int *ord;                  /* --naming index: position in the top-level layer */
     int ublock_of; uint64_t ublock;  /* HDF5 user block size of file ublock_of */
     struct zip_crc *crc;       /* a local .keras' stored member: its CRC, checked lazily */
+    struct ckpt_h5ck_cache *ckc;     /* the last decoded chunk (h5chunk.h) */
+    char *linkmemo; int linkmemo_h5; /* groups of file linkmemo_h5 free of external links */
 } kx_state;
 
 kx_state *ckpt__kx_new(void);
@@ -110,6 +114,10 @@ int ckpt__kx_add(ckpt_model *m, kx_state *st, int h5, const char *dpath, const c
            unsigned tflags, int layer, int widx, const char *group, int file, int expose_offset,
            ckpt_err *err);
 int ckpt__kx_read(ckpt_model *m, int t, uint64_t off, void *buf, size_t n, ckpt_err *err);
+/* The sandbox child's part after the open (the format's fence hook): walk
+ * the chunk index of every chunked tensor ckpt decodes itself, and read a
+ * little of every other tensor libhdf5 decodes. */
+int ckpt__kx_fence(ckpt_model *m, ckpt_err *err);
 /* Contiguous, unfiltered, little-endian datasets: their bytes in the file (the converter copies them file to file). */
 int ckpt__kx_raw_span(ckpt_model *m, int t, int *fd, uint64_t *off);
 /* The stream hooks (internal.h) for a .keras read in place: its member's

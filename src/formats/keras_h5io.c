@@ -4,6 +4,7 @@
  * and the config-vs-weights check. */
 #include "h5util.h"
 #include "keras.h"
+#include "formats/h5chunk.h"
 #include "formats/h5vfd.h"
 #include "formats/zip_crc.h"
 
@@ -18,7 +19,7 @@
 kx_state *ckpt__kx_new(void)
 {
     kx_state *st = calloc(1, sizeof *st);
-    if (st) st->ublock_of = -1;
+    if (st) st->ublock_of = st->linkmemo_h5 = -1;
     return st;
 }
 
@@ -30,7 +31,11 @@ void ckpt__kx_free(kx_state *st)
         if (st->t[i].mt >= 0) H5Tclose(st->t[i].mt);
         free(st->t[i].dpath);
         free(st->t[i].group);
+        ckpt__h5ck_free(st->t[i].ck);
     }
+    free(st->linkmemo);
+    ckpt__h5ck_cache_free(st->ckc);
+    free(st->ckc);
     free(st->t);
     free(st->ord);
     for (int i = 0; i < st->nh5; i++) {
@@ -172,6 +177,19 @@ int ckpt__kx_open_h5(kx_state *st, const char *path, const char *shown, int fd, 
     return 0;
 }
 
+/* The user block of file h5: HDF5 addresses start after it. */
+static uint64_t ublock(kx_state *st, int h5)
+{
+    if (st->ublock_of != h5) {
+        hid_t fcpl = H5Fget_create_plist(st->h5[h5]);
+        hsize_t ub = 0;
+        if (fcpl >= 0) { H5Pget_userblock(fcpl, &ub); H5Pclose(fcpl); }
+        st->ublock = (uint64_t)ub;
+        st->ublock_of = h5;
+    }
+    return st->ublock;
+}
+
 static int map_shape(hid_t dset, int *ndim, int64_t *shape, const char *file, const char *dpath,
                      ckpt_err *err)
 {
@@ -201,10 +219,15 @@ int ckpt__kx_add(ckpt_model *m, kx_state *st, int h5, const char *dpath, const c
     const char *fname = st->h5path[h5];
     int ext = 0;
     /* links first: opening one would already reach into the other file */
-    if (ckpt_h5_check_outside(st->h5[h5], -1, dpath, fname, &ext, err)) return -1;
+    if (st->linkmemo_h5 != h5) {
+        free(st->linkmemo);
+        st->linkmemo = NULL;
+        st->linkmemo_h5 = h5;
+    }
+    if (ckpt_h5_check_outside_memo(st->h5[h5], -1, dpath, fname, &ext, &st->linkmemo, err)) return -1;
     hid_t d = H5Dopen2(st->h5[h5], dpath, H5P_DEFAULT);
     if (d < 0) return ckpt_h5_fail(err, CKPT_E_FORMAT, fname, dpath, "cannot open dataset"), -1;
-    if (ckpt_h5_check_outside(st->h5[h5], d, dpath, fname, &ext, err)) { H5Dclose(d); return -1; }
+    if (ckpt_h5_check_storage(d, dpath, fname, &ext, err)) { H5Dclose(d); return -1; }
     hid_t mt;
     int direct;
     ckpt_dtype dt = ckpt_h5_dtype(d, &mt, &direct);
@@ -223,17 +246,8 @@ int ckpt__kx_add(ckpt_model *m, kx_state *st, int h5, const char *dpath, const c
         if (ckpt__mul_u64(nbytes, (uint64_t)shape[i], &nbytes)) { nbytes = UINT64_MAX; break; }
     /* bytes elsewhere (allowed external data) are read through libhdf5 only */
     uint64_t foff = direct && !ext && (st->fd[h5] >= 0 || st->src[h5]) ? ckpt_h5_contig_offset(d, nbytes) : CKPT_NO_OFFSET;
-    if (foff != CKPT_NO_OFFSET) {
-        /* H5Dget_offset is relative to the HDF5 base address (after a user block) */
-        if (st->ublock_of != h5) {
-            hid_t fcpl = H5Fget_create_plist(st->h5[h5]);
-            hsize_t ub = 0;
-            if (fcpl >= 0) { H5Pget_userblock(fcpl, &ub); H5Pclose(fcpl); }
-            st->ublock = (uint64_t)ub;
-            st->ublock_of = h5;
-        }
-        foff += st->ublock;
-    }
+    /* H5Dget_offset is relative to the HDF5 base address (after a user block) */
+    if (foff != CKPT_NO_OFFSET) foff += ublock(st, h5);
     H5Dclose(d);
     H5Tclose(mt);
     char *src = ckpt__asprintf("/%s", dpath[0] == '/' ? dpath + 1 : dpath);
@@ -257,6 +271,7 @@ int ckpt__kx_add(ckpt_model *m, kx_state *st, int h5, const char *dpath, const c
     x->dpath = ckpt__strdup(dpath);
     x->dset = x->mt = -1;
     x->foff = foff;
+    x->ck_state = ext ? 2 : 0;   /* data in another file: its addresses are not this file's */
     x->layer = layer;
     x->widx = widx;
     x->group = ckpt__strdup(group);
@@ -296,6 +311,68 @@ int ckpt__kx_stream_end(ckpt_model *m, int finish, ckpt_err *err)
     return finish ? ckpt__zcrc_finish(st->crc, err) : 0;
 }
 
+/* n bytes at absolute offset `at` of file h5 (after any zip member base). */
+static int kx_pread(kx_state *st, int h5, void *buf, size_t n, uint64_t at, ckpt_err *err)
+{
+    if (st->src[h5]) {
+        int rc = ckpt_src_pread(st->src[h5], buf, n, st->base[h5] + at, err);
+        /* a .keras member read in place: its CRC over what passes by */
+        if (!rc) ckpt__zcrc_feed(st->crc, st->src[h5]->fd, st->base[h5] + at, buf, n);
+        return rc;
+    }
+    if (!ckpt__pread_full(st->fd[h5], buf, n, at)) return 0;
+    int e = errno;
+    if (e == 0) ckpt_err_set(err, CKPT_E_FORMAT, "file is truncated: dataset bytes end past the end of the file");
+    else ckpt_err_sys(err, CKPT_E_IO, e, "read failed");
+    ckpt_err_at_offset(err, at);
+    return err ? (int)err->code : CKPT_E_IO;
+}
+
+typedef struct { kx_state *st; int h5; uint64_t ub; } kx_rd;
+
+static int chunk_pread(void *ctx, void *buf, size_t n, uint64_t at, ckpt_err *err)
+{
+    kx_rd *r = ctx;
+    return kx_pread(r->st, r->h5, buf, n, r->ub + at, err);
+}
+
+static int kx_open_dset(kx_state *st, kx_t *x, int *direct, ckpt_err *err)
+{
+    *direct = 0;
+    if (x->dset >= 0) return 0;
+    x->dset = H5Dopen2(st->h5[x->h5], x->dpath, H5P_DEFAULT);
+    if (x->dset < 0) return ckpt_h5_fail(err, CKPT_E_FORMAT, st->h5path[x->h5], x->dpath, "cannot open dataset");
+    ckpt_h5_dtype(x->dset, &x->mt, direct);
+    if (x->mt < 0) return ckpt_err_set(err, CKPT_E_FORMAT, "dataset type changed");
+    return 0;
+}
+
+/* Decide who decodes tensor t (x->ck_state) and, when ckpt does, walk its
+ * chunk index. The sandbox child runs exactly this first (ckpt__kx_fence). */
+static int kx_ready(ckpt_model *m, kx_state *st, int t, ckpt_err *err)
+{
+    kx_t *x = &st->t[t];
+    const ckpt_tensor *ct = &m->tensors[t];
+    int direct, rc = kx_open_dset(st, x, &direct, err);
+    if (rc || x->ck_state) return rc;
+    x->ck_state = 2;
+    x->ck = direct ? ckpt__h5ck_plan(x->dset, ct->ndim, ct->shape, ckpt_dtype_size(ct->dtype)) : NULL;
+    if (!x->ck) return 0;
+    x->ck->shown_base = ublock(st, x->h5);
+    if (!st->ckc && !(st->ckc = calloc(1, sizeof *st->ckc))) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    hsize_t fsize = 0;
+    if (H5Fget_filesize(st->h5[x->h5], &fsize) < 0) fsize = 0;
+    int fallback = 0;
+    rc = ckpt__h5ck_index(x->ck, x->dset, (uint64_t)fsize, &fallback, err);
+    if (rc || fallback) {
+        ckpt__h5ck_free(x->ck);
+        x->ck = NULL;
+        return rc;
+    }
+    x->ck_state = 1;
+    return 0;
+}
+
 int ckpt__kx_read(ckpt_model *m, int t, uint64_t off, void *buf, size_t n, ckpt_err *err)
 {
     kx_state *st = m->priv;
@@ -310,41 +387,40 @@ int ckpt__kx_read(ckpt_model *m, int t, uint64_t off, void *buf, size_t n, ckpt_
         ckpt_err_at_tensor(err, ct->name);
         return err->code;
     }
+    int rc;
     if (x->foff != CKPT_NO_OFFSET) {
         /* contiguous, unfiltered, little-endian: plain pread */
         uint64_t at;
         if (ckpt__add_u64(x->foff, off, &at)) return ckpt_err_set(err, CKPT_E_FORMAT, "offset overflow");
-        if (st->src[x->h5]) {
-            int rc = ckpt_src_pread(st->src[x->h5], buf, n, st->base[x->h5] + at, err);
-            if (rc) { ckpt_err_at_tensor(err, ct->name); return rc; }
-            ckpt__zcrc_feed(st->crc, st->src[x->h5]->fd, st->base[x->h5] + at, buf, n);
-            return 0;
-        }
-        if (ckpt__pread_full(st->fd[x->h5], buf, n, at)) {
-            int e = errno;
-            if (e == 0) ckpt_err_set(err, CKPT_E_FORMAT, "file is truncated: dataset bytes end past the end of the file");
-            else ckpt_err_sys(err, CKPT_E_IO, e, "read failed");
-            ckpt_err_at_path(err, st->h5path[x->h5]);
-            ckpt_err_at_tensor(err, ct->name);
-            ckpt_err_at_offset(err, at);
-            return err->code;
-        }
-        return 0;
+        rc = kx_pread(st, x->h5, buf, n, at, err);
+    } else if (!(rc = kx_ready(m, st, t, err)) && x->ck_state == 1) {
+        /* chunked, filters we decode: pread and zlib, no libhdf5 */
+        kx_rd r = {st, x->h5, ublock(st, x->h5)};
+        rc = ckpt__h5ck_read(x->ck, st->ckc, chunk_pread, &r, off, buf, n, err);
+    } else if (!rc) {
+        rc = ckpt_h5_read_range(x->dset, x->mt, ct->ndim, ct->shape, ckpt_dtype_size(ct->dtype), off, buf, n, err);
     }
-    if (x->dset < 0) {
-        x->dset = H5Dopen2(st->h5[x->h5], x->dpath, H5P_DEFAULT);
-        if (x->dset < 0) return ckpt_h5_fail(err, CKPT_E_FORMAT, st->h5path[x->h5], x->dpath, "cannot open dataset");
-        int direct;
-        ckpt_h5_dtype(x->dset, &x->mt, &direct);
-        if (x->mt < 0) return ckpt_err_set(err, CKPT_E_FORMAT, "dataset type changed");
-    }
-    int rc = ckpt_h5_read_range(x->dset, x->mt, ct->ndim, ct->shape, ckpt_dtype_size(ct->dtype), off,
-                                buf, n, err);
     if (rc) {
         ckpt_err_at_path(err, st->h5path[x->h5]);
-        ckpt_err_at_tensor(err, x->dpath);
+        ckpt_err_at_tensor(err, ct->name);
     }
     return rc;
+}
+
+int ckpt__kx_fence(ckpt_model *m, ckpt_err *err)
+{
+    kx_state *st = m->priv;
+    for (int t = 0; st && t < st->nt; t++) {
+        if (st->t[t].foff != CKPT_NO_OFFSET || !m->tensors[t].nbytes) continue;
+        int rc = kx_ready(m, st, t, err);
+        if (!rc && st->t[t].ck_state != 1) rc = ckpt__sandbox_peek(m, t, err);
+        if (rc) {
+            ckpt_err_at_path(err, st->h5path[st->t[t].h5]);
+            ckpt_err_at_tensor(err, m->tensors[t].name);
+            return rc;
+        }
+    }
+    return 0;
 }
 
 /* ---- tree and facts ---- */
