@@ -150,8 +150,12 @@ struct ckpt_model {
     uint64_t tot_params, tot_bytes;      /* totals at open, valid while tot_n == ntensors + 1 */
     int tot_n;
     int tree_built;              /* format built its own tree */
+    int tree_lazy;               /* default tree not built yet: ckpt_model_node(s) builds it */
 };
 
+/* Room for n tensors (and their name index) at once, when a header says
+ * how many: no regrowth while adding them. 0, or NOMEM in err. */
+int ckpt__model_reserve(ckpt_model *m, int n, ckpt_err *err);
 /* Add a file; returns its index or -1 (NOMEM in err). */
 int ckpt__model_add_file(ckpt_model *m, const char *path, uint64_t size, ckpt_err *err);
 /* Add a tensor (name and src_name copied; src_name may be NULL). Computes
@@ -480,5 +484,7 @@ void ckpt__index_free(struct ckpt_name_index *ix);
 /* Insert if absent; returns the existing index when present, else -1 (inserted) or -2 (NOMEM). */
 int ckpt__index_put(struct ckpt_name_index *ix, const char *name, int value);
 int ckpt__index_get(const struct ckpt_name_index *ix, const char *name);
+/* Room for n keys without regrowth: 0, or -1 (NOMEM). */
+int ckpt__index_reserve(struct ckpt_name_index *ix, size_t n);
 
 #endif

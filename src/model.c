@@ -29,6 +29,21 @@ int ckpt__model_add_file(ckpt_model *m, const char *path, uint64_t size, ckpt_er
     return m->nfiles++;
 }
 
+int ckpt__model_reserve(ckpt_model *m, int n, ckpt_err *err)
+{
+    if (!m->index && !(m->index = ckpt__index_new())) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    if (ckpt__index_reserve(m->index, (size_t)n)) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    if (n <= m->captensors) return 0;
+    void *nt = realloc(m->tensors, (size_t)n * sizeof *m->tensors);
+    if (!nt) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    m->tensors = nt;
+    void *np = realloc(m->tpriv, (size_t)n * sizeof *m->tpriv);
+    if (!np) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    m->tpriv = np;
+    m->captensors = n;
+    return 0;
+}
+
 int ckpt__model_add_tensor(ckpt_model *m, const char *name, const char *src_name,
                            ckpt_dtype dtv, int ndim, const int64_t *shape,
                            int file, uint64_t offset, ckpt_err *err)
@@ -62,13 +77,9 @@ int ckpt__model_add_tensor(ckpt_model *m, const char *name, const char *src_name
         ckpt_err_at_tensor(err, name);
         return -1;
     }
-    if (!m->index && !(m->index = ckpt__index_new())) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
-    GROW(m->tensors, m->ntensors, m->captensors, err);
-    if (m->ntensors + 1 > 0) {
-        void *np = realloc(m->tpriv, (size_t)m->captensors * sizeof *m->tpriv);
-        if (!np) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
-        m->tpriv = np;
-    }
+    if (m->ntensors >= m->captensors &&
+        ckpt__model_reserve(m, m->captensors ? m->captensors * 2 : 16, err))
+        return -1;
     ckpt_tensor *t = &m->tensors[m->ntensors];
     memset(t, 0, sizeof *t);
     memset(&m->tpriv[m->ntensors], 0, sizeof m->tpriv[0]);
@@ -218,8 +229,10 @@ int ckpt__open_with(const ckpt_format *f, const char *path, ckpt_model **out, ck
     if (!rc) rc = f->open(m, path, err);
     /* how remote bytes came (a server that ignored Range requests) */
     if (!rc && ckpt__remote_note() && ckpt__model_set_fact(m, "remote_read", ckpt__remote_note(), err)) rc = err->code;
-    if (!rc && !m->tree_built) rc = ckpt__tree_from_names(m, err);
-    if (!rc) rc = ckpt__tree_finish(m, err);
+    /* the default tree from the names waits until someone asks for a node
+     * (info and ls never do: at 1M tensors it is most of the open) */
+    if (!rc && m->tree_built) rc = ckpt__tree_finish(m, err);
+    m->tree_lazy = !m->tree_built;
     if (!rc) rc = ckpt__arch_after_open(m, err);   /* arch.c: HF config.json facts */
     if (rc) {
         if (err && err->code == CKPT_OK) ckpt_err_set(err, rc, "cannot open");
@@ -279,10 +292,30 @@ uint64_t ckpt_model_nbytes(const ckpt_model *m)
     return b;
 }
 
-int ckpt_model_nnodes(const ckpt_model *m) { return m->nnodes; }
+/* Build the default tree on first use. The accessors take a const model
+ * (the tree is derived data); out of memory leaves the root alone. */
+static void tree_ready(const ckpt_model *cm)
+{
+    ckpt_model *m = (ckpt_model *)cm;
+    if (!m->tree_lazy) return;
+    m->tree_lazy = 0;
+    ckpt_err e;
+    ckpt_err_clear(&e);
+    if (!ckpt__tree_from_names(m, &e) && !ckpt__tree_finish(m, &e)) return;
+    m->nnodes = m->nnodes ? 1 : 0;
+    for (int i = 0; i < m->ntensors; i++) m->tensors[i].node = -1;
+    if (m->nnodes) m->nodes[0].first_child = -1;
+}
+
+int ckpt_model_nnodes(const ckpt_model *m)
+{
+    tree_ready(m);
+    return m->nnodes;
+}
 
 const ckpt_node *ckpt_model_node(const ckpt_model *m, int i)
 {
+    tree_ready(m);
     return (i >= 0 && i < m->nnodes) ? &m->nodes[i] : NULL;
 }
 

@@ -314,9 +314,8 @@ void ckpt__index_free(struct ckpt_name_index *ix)
     free(ix);
 }
 
-static int grow(struct ckpt_name_index *ix)
+static int grow_to(struct ckpt_name_index *ix, size_t ncap)
 {
-    size_t ncap = ix->cap ? ix->cap * 2 : 64;
     ix_slot *ns = calloc(ncap, sizeof *ns);
     if (!ns) return -1;
     for (size_t i = 0; i < ix->cap; i++) {
@@ -338,6 +337,15 @@ static size_t ix_find(const struct ckpt_name_index *ix, const char *name, uint32
     while (ix->s[j].key && (ix->s[j].hash != h || strcmp(ix->s[j].key, name)))
         j = (j + 1) & (ix->cap - 1);
     return j;
+}
+
+static int grow(struct ckpt_name_index *ix) { return grow_to(ix, ix->cap ? ix->cap * 2 : 64); }
+
+int ckpt__index_reserve(struct ckpt_name_index *ix, size_t n)
+{
+    size_t cap = ix->cap ? ix->cap : 64;
+    while ((n + 1) * 4 > cap * 3) cap *= 2;
+    return cap > ix->cap ? grow_to(ix, cap) : 0;
 }
 
 int ckpt__index_put(struct ckpt_name_index *ix, const char *name, int value)

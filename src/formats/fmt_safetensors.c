@@ -389,6 +389,7 @@ static int open_fast(ckpt_model *m, const char *path, ckpt_src **s, char *json, 
     if (fi < 0) { ckpt__st_fast_free(&f); return err->code ? (int)err->code : CKPT_E_NOMEM; }
     m->files[fi].src = *s;
     *s = NULL;
+    if (ckpt__model_reserve(m, m->ntensors + f.n, err)) rc = CKPT_E_NOMEM;
     for (int i = 0; i < f.n && !rc; i++) {
         const ckpt_st_fent *t = &f.e[i];
         int ti = ckpt__model_add_tensor(m, json + t->name, NULL, (ckpt_dtype)t->dtype, t->ndim,
@@ -687,7 +688,8 @@ static int open_index_fast(ckpt_model *m, const char *index_path, char *txt, siz
     char **names = NULL, **files = NULL, *mt = NULL;
     int nn = 0, capn = 0, nf = 0, slow = 0;
     cJSON *meta = NULL;
-    if (!wm.ix) rc = st_nomem(err, index_path);
+    /* sized once from the entry count, the model's table too */
+    if (!wm.ix || ckpt__index_reserve(wm.ix, (size_t)x.n)) rc = st_nomem(err, index_path);
     for (int i = 0; i < x.n && !rc && !slow; i++) {
         int prev = ckpt__index_put(wm.ix, x.k[i], i);
         if (prev == -2) rc = st_nomem(err, index_path);
@@ -710,6 +712,7 @@ static int open_index_fast(ckpt_model *m, const char *index_path, char *txt, siz
         /* from here on the model changes: errors are final */
         qsort(names, (size_t)nn, sizeof *names, cmp_natstr);
         rc = shard_paths(index_path, names, nn, &files, &nf, err);
+        if (!rc && ckpt__model_reserve(m, x.n, err)) rc = CKPT_E_NOMEM;
         if (!rc) rc = open_shards(m, files, names, nf, &wm, index_path, err);
         if (!rc) rc = index_meta(m, meta, index_path, err);
     }
