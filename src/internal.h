@@ -113,10 +113,9 @@ typedef struct ckpt_file {
     ckpt_src *src;       /* opened lazily by the format, may be NULL */
 } ckpt_file;
 
-/* per-tensor private data for the format */
+/* per-tensor private data for the format (one word: it is paid per tensor) */
 typedef struct ckpt_tensor_priv {
     uint64_t u;          /* free for the format (dataset id, storage key, ...) */
-    void *p;             /* owned by the format; freed in its close() */
 } ckpt_tensor_priv;
 
 struct ckpt_name_index;

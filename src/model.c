@@ -90,8 +90,13 @@ int ckpt__model_add_tensor(ckpt_model *m, const char *name, const char *src_name
     t->name = nm;
     t->src_name = sn;
     t->dtype = dtv;
+    /* dimensions in the pool beside the names: the record stays small */
+    static const int64_t scalar[1];
+    int64_t *dims = ndim ? ckpt__pool_alloc(m->pool, (size_t)ndim * sizeof *dims) : NULL;
+    if (ndim && !dims) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
+    for (int i = 0; i < ndim; i++) dims[i] = shape[i];
     t->ndim = ndim;
-    for (int i = 0; i < ndim; i++) t->shape[i] = shape[i];
+    t->shape = ndim ? dims : scalar;
     t->nelems = ne;
     t->nbytes = nb;
     t->file = file;
