@@ -119,6 +119,7 @@ typedef struct ckpt_tensor_priv {
 } ckpt_tensor_priv;
 
 struct ckpt_name_index;
+typedef struct ckpt_tslot ckpt_tslot;
 
 /* A string pool (pool.c): strings freed all at once with the pool. */
 typedef struct ckpt_pool ckpt_pool;
@@ -141,7 +142,8 @@ struct ckpt_model {
     char **fact_k, **fact_v; int nfacts, capfacts;
     char *config_json;
     char *hf_config_json;
-    struct ckpt_name_index *index;       /* tensor name -> index */
+    struct ckpt_tslot { uint32_t h; int32_t v; } *tix;  /* tensor name -> index (model.c) */
+    size_t tixcap, tixn;
     struct ckpt_name_index *node_index;  /* node path -> index */
     void *priv;                  /* format state, freed by fmt->close */
     ckpt_pool *pool;             /* tensor names and node names/paths (never free() them) */
@@ -483,6 +485,8 @@ void ckpt__index_free(struct ckpt_name_index *ix);
 /* Insert if absent; returns the existing index when present, else -1 (inserted) or -2 (NOMEM). */
 int ckpt__index_put(struct ckpt_name_index *ix, const char *name, int value);
 int ckpt__index_get(const struct ckpt_name_index *ix, const char *name);
+/* The index's hash of a name (mixed FNV-1a), 32 bits. */
+uint32_t ckpt__name_hash(const char *s);
 /* Room for n keys without regrowth: 0, or -1 (NOMEM). */
 int ckpt__index_reserve(struct ckpt_name_index *ix, size_t n);
 

@@ -29,10 +29,54 @@ int ckpt__model_add_file(ckpt_model *m, const char *path, uint64_t size, ckpt_er
     return m->nfiles++;
 }
 
+/* ---- the tensor name index: open addressing, 8 bytes a slot ----
+ * A slot holds 32 bits of the name's hash and the tensor index + 1 (0:
+ * empty); the key is the tensor's own name, so no pointer is kept per slot.
+ * Grown at 3/4 full; ckpt__model_reserve sizes it once. */
+
+static int tix_grow(ckpt_model *m, size_t ncap)
+{
+    ckpt_tslot *ns = calloc(ncap, sizeof *ns);
+    if (!ns) return -1;
+    for (size_t i = 0; i < m->tixcap; i++) {
+        if (!m->tix[i].v) continue;
+        size_t j = m->tix[i].h & (ncap - 1);
+        while (ns[j].v) j = (j + 1) & (ncap - 1);
+        ns[j] = m->tix[i];
+    }
+    free(m->tix);
+    m->tix = ns;
+    m->tixcap = ncap;
+    return 0;
+}
+
+static size_t tix_find(const ckpt_model *m, const char *name, uint32_t h)
+{
+    size_t j = h & (m->tixcap - 1);
+    while (m->tix[j].v && (m->tix[j].h != h || strcmp(m->tensors[m->tix[j].v - 1].name, name)))
+        j = (j + 1) & (m->tixcap - 1);
+    return j;
+}
+
+/* Tensor t (its name already set) into the index: -1 when added, the
+ * earlier tensor of that name, or -2 (NOMEM). */
+static int tix_put(ckpt_model *m, int t)
+{
+    if ((m->tixn + 1) * 4 > m->tixcap * 3 && tix_grow(m, m->tixcap ? m->tixcap * 2 : 64)) return -2;
+    uint32_t h = ckpt__name_hash(m->tensors[t].name);
+    size_t j = tix_find(m, m->tensors[t].name, h);
+    if (m->tix[j].v) return m->tix[j].v - 1;
+    m->tix[j].h = h;
+    m->tix[j].v = t + 1;
+    m->tixn++;
+    return -1;
+}
+
 int ckpt__model_reserve(ckpt_model *m, int n, ckpt_err *err)
 {
-    if (!m->index && !(m->index = ckpt__index_new())) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-    if (ckpt__index_reserve(m->index, (size_t)n)) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    size_t cap = m->tixcap ? m->tixcap : 64;
+    while (((size_t)n + 1) * 4 > cap * 3) cap *= 2;
+    if (cap > m->tixcap && tix_grow(m, cap)) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     if (n <= m->captensors) return 0;
     void *nt = realloc(m->tensors, (size_t)n * sizeof *m->tensors);
     if (!nt) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
@@ -102,7 +146,7 @@ int ckpt__model_add_tensor(ckpt_model *m, const char *name, const char *src_name
     t->file = file;
     t->offset = offset;
     t->node = -1;
-    int prev = ckpt__index_put(m->index, nm, m->ntensors);
+    int prev = tix_put(m, m->ntensors);
     if (prev == -2) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
     m->dup_of = prev >= 0 ? prev : -1;
     return m->ntensors++;
@@ -197,7 +241,7 @@ static void model_free(ckpt_model *m)
     free(m->fact_v);
     free(m->config_json);
     free(m->hf_config_json);
-    ckpt__index_free(m->index);
+    free(m->tix);
     ckpt__index_free(m->node_index);
     free(m->path);
     ckpt__pool_free(m->pool);
@@ -264,7 +308,9 @@ const ckpt_tensor *ckpt_model_tensor(const ckpt_model *m, int i)
 
 int ckpt_model_find(const ckpt_model *m, const char *name)
 {
-    return ckpt__index_get(m->index, name);
+    if (!m->tixcap || !name) return -1;
+    size_t j = tix_find(m, name, ckpt__name_hash(name));
+    return m->tix[j].v ? m->tix[j].v - 1 : -1;
 }
 
 /* Totals without optimizer state; ckpt_open computes them once (the TUI
