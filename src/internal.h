@@ -128,6 +128,9 @@ void ckpt__pool_free(ckpt_pool *p);
 void *ckpt__pool_alloc(ckpt_pool *p, size_t n);           /* 8-aligned, NULL on NOMEM */
 char *ckpt__pool_strndup(ckpt_pool *p, const char *s, size_t n);
 char *ckpt__pool_strdup(ckpt_pool *p, const char *s);
+/* The pool frees malloc'd buf with itself (a header whose names the
+ * tensors point into): 0, or -1 (NOMEM: buf stays the caller's). */
+int ckpt__pool_adopt(ckpt_pool *p, void *buf);
 
 struct ckpt_model {
     const ckpt_format *fmt;
@@ -157,6 +160,11 @@ struct ckpt_model {
 /* Room for n tensors (and their name index) at once, when a header says
  * how many: no regrowth while adding them. 0, or NOMEM in err. */
 int ckpt__model_reserve(ckpt_model *m, int n, ckpt_err *err);
+/* ckpt__model_add_tensor with name and src_name the model already owns
+ * (in its pool, or in a buffer the pool adopted): nothing copied. */
+int ckpt__model_add_tensor_kept(ckpt_model *m, const char *name, const char *src_name,
+                                ckpt_dtype dt, int ndim, const int64_t *shape,
+                                int file, uint64_t offset, ckpt_err *err);
 /* Add a file; returns its index or -1 (NOMEM in err). */
 int ckpt__model_add_file(ckpt_model *m, const char *path, uint64_t size, ckpt_err *err);
 /* Add a tensor (name and src_name copied; src_name may be NULL). Computes

@@ -92,6 +92,19 @@ int ckpt__model_add_tensor(ckpt_model *m, const char *name, const char *src_name
                            ckpt_dtype dtv, int ndim, const int64_t *shape,
                            int file, uint64_t offset, ckpt_err *err)
 {
+    if (!m->pool && !(m->pool = ckpt__pool_new())) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
+    char *nm = ckpt__pool_strdup(m->pool, name);
+    char *sn = (src_name && strcmp(src_name, name)) ? ckpt__pool_strdup(m->pool, src_name) : nm;
+    if (!nm || !sn) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
+    return ckpt__model_add_tensor_kept(m, nm, sn, dtv, ndim, shape, file, offset, err);
+}
+
+int ckpt__model_add_tensor_kept(ckpt_model *m, const char *nm, const char *sn,
+                                ckpt_dtype dtv, int ndim, const int64_t *shape,
+                                int file, uint64_t offset, ckpt_err *err)
+{
+    const char *name = nm;
+    if (!sn) sn = nm;
     if (ndim < 0 || ndim > CKPT_MAX_DIMS) {
         ckpt_err_set(err, CKPT_E_UNSUPPORTED, "rank %d exceeds the supported %d dimensions", ndim, CKPT_MAX_DIMS);
         ckpt_err_at_tensor(err, name);
@@ -128,9 +141,6 @@ int ckpt__model_add_tensor(ckpt_model *m, const char *name, const char *src_name
     memset(t, 0, sizeof *t);
     memset(&m->tpriv[m->ntensors], 0, sizeof m->tpriv[0]);
     if (!m->pool && !(m->pool = ckpt__pool_new())) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
-    char *nm = ckpt__pool_strdup(m->pool, name);
-    char *sn = (src_name && strcmp(src_name, name)) ? ckpt__pool_strdup(m->pool, src_name) : nm;
-    if (!nm || !sn) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
     t->name = nm;
     t->src_name = sn;
     t->dtype = dtv;
