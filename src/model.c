@@ -287,7 +287,9 @@ int ckpt__open_with(const ckpt_format *f, const char *path, ckpt_model **out, ck
     }
     if (!rc) rc = f->open(m, path, err);
     /* how remote bytes came (a server that ignored Range requests) */
-    if (!rc && ckpt__remote_note() && ckpt__model_set_fact(m, "remote_read", ckpt__remote_note(), err)) rc = err->code;
+    char note[600];
+    if (!rc && ckpt__remote_note(path, note, sizeof note) && ckpt__model_set_fact(m, "remote_read", note, err))
+        rc = err->code;
     /* the default tree from the names waits until someone asks for a node
      * (info and ls never do: at 1M tensors it is most of the open) */
     if (!rc && m->tree_built) rc = ckpt__tree_finish(m, err);
