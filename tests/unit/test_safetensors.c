@@ -85,15 +85,22 @@ static void index_case(const char *name, const char *txt, const char *want, int 
  * the header's, in offset order (want[] names, shapes [k+1, 2]), found by
  * name, and the tree (built on first ask) has a leaf per tensor at its name.
  * Names in file order take the kept-in-buffer path, others the copy. */
-static void open_case(const char *name, const char *h, size_t data_len, const char *const *want, int n)
+/* mkfile's bytes as a file at path (a mkstemp template): 1 when written. */
+static int mkfile_at(char *path, const char *h, size_t data_len)
 {
-    char path[] = "/tmp/ckpt-test-st-XXXXXX";
     int fd = mkstemp(path);
     size_t size;
     unsigned char *b = mkfile(h, data_len, &size);
     int ok = fd >= 0 && write(fd, b, size) == (ssize_t)size;
     free(b);
     if (fd >= 0) close(fd);
+    return ok;
+}
+
+static void open_case(const char *name, const char *h, size_t data_len, const char *const *want, int n)
+{
+    char path[] = "/tmp/ckpt-test-st-XXXXXX";
+    int ok = mkfile_at(path, h, data_len);
     ckpt_model *m = NULL;
     ckpt_err err;
     ckpt_err_clear(&err);
@@ -130,12 +137,7 @@ int main(void)
     }
     {   /* a name twice: the full parser's message, from the header read again */
         char path[] = "/tmp/ckpt-test-st-XXXXXX";
-        int fd = mkstemp(path);
-        size_t size;
-        unsigned char *b = mkfile("{" T("a", "[0,8]") "," T("a", "[8,16]") "}", 16, &size);
-        int wr = fd >= 0 && write(fd, b, size) == (ssize_t)size;
-        free(b);
-        if (fd >= 0) close(fd);
+        int wr = mkfile_at(path, "{" T("a", "[0,8]") "," T("a", "[8,16]") "}", 16);
         ckpt_model *m = NULL;
         ckpt_err err;
         ckpt_err_clear(&err);
