@@ -114,13 +114,13 @@ typedef struct ckpt_file {
     ckpt_src *src;       /* opened lazily by the format, may be NULL */
 } ckpt_file;
 
-/* per-tensor private data for the format */
+/* per-tensor private data for the format (one word: it is paid per tensor) */
 typedef struct ckpt_tensor_priv {
     uint64_t u;          /* free for the format (dataset id, storage key, ...) */
-    void *p;             /* owned by the format; freed in its close() */
 } ckpt_tensor_priv;
 
 struct ckpt_name_index;
+typedef struct ckpt_tslot ckpt_tslot;
 
 /* A string pool (pool.c): strings freed all at once with the pool. */
 typedef struct ckpt_pool ckpt_pool;
@@ -129,6 +129,9 @@ void ckpt__pool_free(ckpt_pool *p);
 void *ckpt__pool_alloc(ckpt_pool *p, size_t n);           /* 8-aligned, NULL on NOMEM */
 char *ckpt__pool_strndup(ckpt_pool *p, const char *s, size_t n);
 char *ckpt__pool_strdup(ckpt_pool *p, const char *s);
+/* The pool frees malloc'd buf with itself (a header whose names the
+ * tensors point into): 0, or -1 (NOMEM: buf stays the caller's). */
+int ckpt__pool_adopt(ckpt_pool *p, void *buf);
 
 struct ckpt_model {
     const ckpt_format *fmt;
@@ -143,7 +146,8 @@ struct ckpt_model {
     char **fact_k, **fact_v; int nfacts, capfacts;
     char *config_json;
     char *hf_config_json;
-    struct ckpt_name_index *index;       /* tensor name -> index */
+    struct ckpt_tslot { uint32_t h; int32_t v; } *tix;  /* tensor name -> index (model.c) */
+    size_t tixcap, tixn;
     struct ckpt_name_index *node_index;  /* node path -> index */
     void *priv;                  /* format state, freed by fmt->close */
     ckpt_pool *pool;             /* tensor names and node names/paths (never free() them) */
@@ -151,8 +155,17 @@ struct ckpt_model {
     uint64_t tot_params, tot_bytes;      /* totals at open, valid while tot_n == ntensors + 1 */
     int tot_n;
     int tree_built;              /* format built its own tree */
+    int tree_lazy;               /* default tree not built yet: ckpt_model_node(s) builds it */
 };
 
+/* Room for n tensors (and their name index) at once, when a header says
+ * how many: no regrowth while adding them. 0, or NOMEM in err. */
+int ckpt__model_reserve(ckpt_model *m, int n, ckpt_err *err);
+/* ckpt__model_add_tensor with name and src_name the model already owns
+ * (in its pool, or in a buffer the pool adopted): nothing copied. */
+int ckpt__model_add_tensor_kept(ckpt_model *m, const char *name, const char *src_name,
+                                ckpt_dtype dt, int ndim, const int64_t *shape,
+                                int file, uint64_t offset, ckpt_err *err);
 /* Add a file; returns its index or -1 (NOMEM in err). */
 int ckpt__model_add_file(ckpt_model *m, const char *path, uint64_t size, ckpt_err *err);
 /* Add a tensor (name and src_name copied; src_name may be NULL). Computes
@@ -515,5 +528,9 @@ void ckpt__index_free(struct ckpt_name_index *ix);
 /* Insert if absent; returns the existing index when present, else -1 (inserted) or -2 (NOMEM). */
 int ckpt__index_put(struct ckpt_name_index *ix, const char *name, int value);
 int ckpt__index_get(const struct ckpt_name_index *ix, const char *name);
+/* The index's hash of a name (mixed FNV-1a), 32 bits. */
+uint32_t ckpt__name_hash(const char *s);
+/* Room for n keys without regrowth: 0, or -1 (NOMEM). */
+int ckpt__index_reserve(struct ckpt_name_index *ix, size_t n);
 
 #endif

@@ -29,10 +29,82 @@ int ckpt__model_add_file(ckpt_model *m, const char *path, uint64_t size, ckpt_er
     return m->nfiles++;
 }
 
+/* ---- the tensor name index: open addressing, 8 bytes a slot ----
+ * A slot holds 32 bits of the name's hash and the tensor index + 1 (0:
+ * empty); the key is the tensor's own name, so no pointer is kept per slot.
+ * Grown at 3/4 full; ckpt__model_reserve sizes it once. */
+
+static int tix_grow(ckpt_model *m, size_t ncap)
+{
+    ckpt_tslot *ns = calloc(ncap, sizeof *ns);
+    if (!ns) return -1;
+    for (size_t i = 0; i < m->tixcap; i++) {
+        if (!m->tix[i].v) continue;
+        size_t j = m->tix[i].h & (ncap - 1);
+        while (ns[j].v) j = (j + 1) & (ncap - 1);
+        ns[j] = m->tix[i];
+    }
+    free(m->tix);
+    m->tix = ns;
+    m->tixcap = ncap;
+    return 0;
+}
+
+static size_t tix_find(const ckpt_model *m, const char *name, uint32_t h)
+{
+    size_t j = h & (m->tixcap - 1);
+    while (m->tix[j].v && (m->tix[j].h != h || strcmp(m->tensors[m->tix[j].v - 1].name, name)))
+        j = (j + 1) & (m->tixcap - 1);
+    return j;
+}
+
+/* Tensor t (its name already set) into the index: -1 when added, the
+ * earlier tensor of that name, or -2 (NOMEM). */
+static int tix_put(ckpt_model *m, int t)
+{
+    if ((m->tixn + 1) * 4 > m->tixcap * 3 && tix_grow(m, m->tixcap ? m->tixcap * 2 : 64)) return -2;
+    uint32_t h = ckpt__name_hash(m->tensors[t].name);
+    size_t j = tix_find(m, m->tensors[t].name, h);
+    if (m->tix[j].v) return m->tix[j].v - 1;
+    m->tix[j].h = h;
+    m->tix[j].v = t + 1;
+    m->tixn++;
+    return -1;
+}
+
+int ckpt__model_reserve(ckpt_model *m, int n, ckpt_err *err)
+{
+    size_t cap = m->tixcap ? m->tixcap : 64;
+    while (((size_t)n + 1) * 4 > cap * 3) cap *= 2;
+    if (cap > m->tixcap && tix_grow(m, cap)) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    if (n <= m->captensors) return 0;
+    void *nt = realloc(m->tensors, (size_t)n * sizeof *m->tensors);
+    if (!nt) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    m->tensors = nt;
+    void *np = realloc(m->tpriv, (size_t)n * sizeof *m->tpriv);
+    if (!np) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    m->tpriv = np;
+    m->captensors = n;
+    return 0;
+}
+
 int ckpt__model_add_tensor(ckpt_model *m, const char *name, const char *src_name,
                            ckpt_dtype dtv, int ndim, const int64_t *shape,
                            int file, uint64_t offset, ckpt_err *err)
 {
+    if (!m->pool && !(m->pool = ckpt__pool_new())) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
+    char *nm = ckpt__pool_strdup(m->pool, name);
+    char *sn = (src_name && strcmp(src_name, name)) ? ckpt__pool_strdup(m->pool, src_name) : nm;
+    if (!nm || !sn) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
+    return ckpt__model_add_tensor_kept(m, nm, sn, dtv, ndim, shape, file, offset, err);
+}
+
+int ckpt__model_add_tensor_kept(ckpt_model *m, const char *nm, const char *sn,
+                                ckpt_dtype dtv, int ndim, const int64_t *shape,
+                                int file, uint64_t offset, ckpt_err *err)
+{
+    const char *name = nm;
+    if (!sn) sn = nm;
     if (ndim < 0 || ndim > CKPT_MAX_DIMS) {
         ckpt_err_set(err, CKPT_E_UNSUPPORTED, "rank %d exceeds the supported %d dimensions", ndim, CKPT_MAX_DIMS);
         ckpt_err_at_tensor(err, name);
@@ -62,31 +134,29 @@ int ckpt__model_add_tensor(ckpt_model *m, const char *name, const char *src_name
         ckpt_err_at_tensor(err, name);
         return -1;
     }
-    if (!m->index && !(m->index = ckpt__index_new())) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
-    GROW(m->tensors, m->ntensors, m->captensors, err);
-    if (m->ntensors + 1 > 0) {
-        void *np = realloc(m->tpriv, (size_t)m->captensors * sizeof *m->tpriv);
-        if (!np) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
-        m->tpriv = np;
-    }
+    if (m->ntensors >= m->captensors &&
+        ckpt__model_reserve(m, m->captensors ? m->captensors * 2 : 16, err))
+        return -1;
     ckpt_tensor *t = &m->tensors[m->ntensors];
     memset(t, 0, sizeof *t);
     memset(&m->tpriv[m->ntensors], 0, sizeof m->tpriv[0]);
     if (!m->pool && !(m->pool = ckpt__pool_new())) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
-    char *nm = ckpt__pool_strdup(m->pool, name);
-    char *sn = (src_name && strcmp(src_name, name)) ? ckpt__pool_strdup(m->pool, src_name) : nm;
-    if (!nm || !sn) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
     t->name = nm;
     t->src_name = sn;
     t->dtype = dtv;
+    /* dimensions in the pool beside the names: the record stays small */
+    static const int64_t scalar[1];
+    int64_t *dims = ndim ? ckpt__pool_alloc(m->pool, (size_t)ndim * sizeof *dims) : NULL;
+    if (ndim && !dims) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
+    for (int i = 0; i < ndim; i++) dims[i] = shape[i];
     t->ndim = ndim;
-    for (int i = 0; i < ndim; i++) t->shape[i] = shape[i];
+    t->shape = ndim ? dims : scalar;
     t->nelems = ne;
     t->nbytes = nb;
     t->file = file;
     t->offset = offset;
     t->node = -1;
-    int prev = ckpt__index_put(m->index, nm, m->ntensors);
+    int prev = tix_put(m, m->ntensors);
     if (prev == -2) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
     m->dup_of = prev >= 0 ? prev : -1;
     return m->ntensors++;
@@ -181,7 +251,7 @@ static void model_free(ckpt_model *m)
     free(m->fact_v);
     free(m->config_json);
     free(m->hf_config_json);
-    ckpt__index_free(m->index);
+    free(m->tix);
     ckpt__index_free(m->node_index);
     free(m->path);
     ckpt__pool_free(m->pool);
@@ -220,8 +290,10 @@ int ckpt__open_with(const ckpt_format *f, const char *path, ckpt_model **out, ck
     char note[600];
     if (!rc && ckpt__remote_note(path, note, sizeof note) && ckpt__model_set_fact(m, "remote_read", note, err))
         rc = err->code;
-    if (!rc && !m->tree_built) rc = ckpt__tree_from_names(m, err);
-    if (!rc) rc = ckpt__tree_finish(m, err);
+    /* the default tree from the names waits until someone asks for a node
+     * (info and ls never do: at 1M tensors it is most of the open) */
+    if (!rc && m->tree_built) rc = ckpt__tree_finish(m, err);
+    m->tree_lazy = !m->tree_built;
     if (!rc) rc = ckpt__arch_after_open(m, err);   /* arch.c: HF config.json facts */
     if (rc) {
         if (err && err->code == CKPT_OK) ckpt_err_set(err, rc, "cannot open");
@@ -248,7 +320,9 @@ const ckpt_tensor *ckpt_model_tensor(const ckpt_model *m, int i)
 
 int ckpt_model_find(const ckpt_model *m, const char *name)
 {
-    return ckpt__index_get(m->index, name);
+    if (!m->tixcap || !name) return -1;
+    size_t j = tix_find(m, name, ckpt__name_hash(name));
+    return m->tix[j].v ? m->tix[j].v - 1 : -1;
 }
 
 /* Totals without optimizer state; ckpt_open computes them once (the TUI
@@ -281,10 +355,30 @@ uint64_t ckpt_model_nbytes(const ckpt_model *m)
     return b;
 }
 
-int ckpt_model_nnodes(const ckpt_model *m) { return m->nnodes; }
+/* Build the default tree on first use. The accessors take a const model
+ * (the tree is derived data); out of memory leaves the root alone. */
+static void tree_ready(const ckpt_model *cm)
+{
+    ckpt_model *m = (ckpt_model *)cm;
+    if (!m->tree_lazy) return;
+    m->tree_lazy = 0;
+    ckpt_err e;
+    ckpt_err_clear(&e);
+    if (!ckpt__tree_from_names(m, &e) && !ckpt__tree_finish(m, &e)) return;
+    m->nnodes = m->nnodes ? 1 : 0;
+    for (int i = 0; i < m->ntensors; i++) m->tensors[i].node = -1;
+    if (m->nnodes) m->nodes[0].first_child = -1;
+}
+
+int ckpt_model_nnodes(const ckpt_model *m)
+{
+    tree_ready(m);
+    return m->nnodes;
+}
 
 const ckpt_node *ckpt_model_node(const ckpt_model *m, int i)
 {
+    tree_ready(m);
     return (i >= 0 && i < m->nnodes) ? &m->nodes[i] : NULL;
 }
 

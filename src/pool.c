@@ -11,10 +11,13 @@
 
 struct pool_block { struct pool_block *next; size_t cap; char data[]; };
 
+struct pool_adopted { struct pool_adopted *next; void *p; };
+
 struct ckpt_pool {
     struct pool_block *head;
     char *cur;
     size_t left;
+    struct pool_adopted *adopted;   /* malloc'd buffers freed with the pool */
 };
 
 ckpt_pool *ckpt__pool_new(void) { return calloc(1, sizeof(ckpt_pool)); }
@@ -26,7 +29,22 @@ void ckpt__pool_free(ckpt_pool *p)
         nx = b->next;
         free(b);
     }
+    for (struct pool_adopted *a = p->adopted, *nx; a; a = nx) {
+        nx = a->next;
+        free(a->p);
+        free(a);
+    }
     free(p);
+}
+
+int ckpt__pool_adopt(ckpt_pool *p, void *buf)
+{
+    struct pool_adopted *a = malloc(sizeof *a);
+    if (!a) return -1;
+    a->p = buf;
+    a->next = p->adopted;
+    p->adopted = a;
+    return 0;
 }
 
 static void *take(ckpt_pool *p, size_t n, size_t align)

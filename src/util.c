@@ -294,12 +294,12 @@ struct ckpt_name_index {
     size_t cap, n;
 };
 
-static uint64_t name_hash(const char *s)
+uint32_t ckpt__name_hash(const char *s)
 {
     uint64_t h = 1469598103934665603ull;
     while (*s) { h ^= (unsigned char)*s++; h *= 1099511628211ull; }
     h ^= h >> 33; h *= 0xff51afd7ed558ccdull; h ^= h >> 33;   /* murmur3's fmix64 */
-    return h;
+    return (uint32_t)h;
 }
 
 struct ckpt_name_index *ckpt__index_new(void)
@@ -314,9 +314,8 @@ void ckpt__index_free(struct ckpt_name_index *ix)
     free(ix);
 }
 
-static int grow(struct ckpt_name_index *ix)
+static int grow_to(struct ckpt_name_index *ix, size_t ncap)
 {
-    size_t ncap = ix->cap ? ix->cap * 2 : 64;
     ix_slot *ns = calloc(ncap, sizeof *ns);
     if (!ns) return -1;
     for (size_t i = 0; i < ix->cap; i++) {
@@ -340,10 +339,19 @@ static size_t ix_find(const struct ckpt_name_index *ix, const char *name, uint32
     return j;
 }
 
+static int grow(struct ckpt_name_index *ix) { return grow_to(ix, ix->cap ? ix->cap * 2 : 64); }
+
+int ckpt__index_reserve(struct ckpt_name_index *ix, size_t n)
+{
+    size_t cap = ix->cap ? ix->cap : 64;
+    while ((n + 1) * 4 > cap * 3) cap *= 2;
+    return cap > ix->cap ? grow_to(ix, cap) : 0;
+}
+
 int ckpt__index_put(struct ckpt_name_index *ix, const char *name, int value)
 {
     if ((ix->n + 1) * 4 > ix->cap * 3 && grow(ix)) return -2;
-    uint32_t h = (uint32_t)name_hash(name);
+    uint32_t h = ckpt__name_hash(name);
     size_t j = ix_find(ix, name, h);
     if (ix->s[j].key) return ix->s[j].val;
     ix->s[j] = (ix_slot){name, h, value};
@@ -354,7 +362,7 @@ int ckpt__index_put(struct ckpt_name_index *ix, const char *name, int value)
 int ckpt__index_get(const struct ckpt_name_index *ix, const char *name)
 {
     if (!ix || !ix->cap) return -1;
-    size_t j = ix_find(ix, name, (uint32_t)name_hash(name));
+    size_t j = ix_find(ix, name, ckpt__name_hash(name));
     return ix->s[j].key ? ix->s[j].val : -1;
 }
 

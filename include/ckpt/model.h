@@ -33,12 +33,13 @@ typedef struct ckpt_tensor {
     const char *src_name;   /* name/path as stored in the file; equals `name` when identical */
     ckpt_dtype dtype;
     int ndim;               /* 0 for a scalar */
-    int64_t shape[CKPT_MAX_DIMS];
+    const int64_t *shape;   /* ndim dimensions, owned by the model (never NULL) */
     uint64_t nbytes;        /* bytes in canonical layout */
     uint64_t nelems;
     int file;               /* index for ckpt_model_file() */
     uint64_t offset;        /* absolute offset of the bytes in that file, CKPT_NO_OFFSET if not contiguous */
-    int node;               /* index of its leaf node in the tree */
+    int node;               /* index of its leaf node in the tree (-1 until the tree
+                             * is built: the first ckpt_model_nnodes/ckpt_model_node) */
     unsigned flags;         /* CKPT_TF_* */
 } ckpt_tensor;
 

@@ -374,13 +374,55 @@ static int add_meta_kv(ckpt_model *m, char **k, char **v, int n, ckpt_err *err)
     return CKPT_OK;
 }
 
-/* The fast path (st_fast.c): 0 with the tensors added, 1 when the full
- * parser must decide (the text unchanged), else an error. */
-static int open_fast(ckpt_model *m, const char *path, ckpt_src **s, char *json, uint64_t n,
+/* Names in file order (as writers put them) move to the front of the
+ * header buffer *bufp (the text at +8), the rest of it goes back to the
+ * system and the model's pool adopts it: the names are not copied, and
+ * the header's memory is given back before the tensor table grows.
+ * Returns the text's new start, or NULL when left as it was. */
+static char *names_kept(ckpt_model *m, ckpt_st_fast *f, char **bufp)
+{
+    char *json = *bufp + 8;
+    for (int i = 1; i < f->n; i++)
+        if (f->e[i].name <= f->e[i - 1].name) return NULL;
+    if (!m->pool && !(m->pool = ckpt__pool_new())) return NULL;
+    uint32_t w = 0;
+    for (int i = 0; i < f->n; i++) {
+        size_t l = strlen(json + f->e[i].name) + 1;
+        memmove(json + w, json + f->e[i].name, l);
+        f->e[i].name = w;
+        w += (uint32_t)l;
+    }
+    char *nb = realloc(*bufp, 8 + (size_t)w);
+    if (nb) *bufp = nb;
+    if (ckpt__pool_adopt(m->pool, *bufp)) return NULL;   /* names stay valid: copied below */
+    json = *bufp + 8;
+    *bufp = NULL;
+    return json;
+}
+
+/* The full parser's answer on header text that the fast path has changed:
+ * the header read again (a name twice in a header is its error). */
+static int reparse_full(ckpt_model *m, int fi, const char *path, uint64_t n, ckpt_err *err)
+{
+    char *txt = malloc((size_t)n + 1);
+    if (!txt) return st_nomem(err, path);
+    int rc = ckpt_src_pread(m->files[fi].src, txt, (size_t)n, 8, err);
+    ckpt_st_header h;
+    if (!rc && !(rc = ckpt__st_parse_header(txt, (size_t)n, m->files[fi].size, path, &h, err)))
+        ckpt__st_header_free(&h);
+    free(txt);
+    return rc;
+}
+
+/* The fast path (st_fast.c) over the header in *bufp (the text at +8, n
+ * bytes): 0 with the tensors added (*bufp may be taken: NULL then), 1
+ * when the full parser must decide (the text unchanged), else an error. */
+static int open_fast(ckpt_model *m, const char *path, ckpt_src **s, char **bufp, uint64_t n,
                      int *file_out, ckpt_err *err)
 {
     ckpt_st_fast f;
     uint64_t data_start = 8 + n;
+    char *json = *bufp + 8;
     int rc = ckpt__st_fast_parse(json, (size_t)n, (*s)->size - data_start, &f);
     if (rc == -2) return st_nomem(err, path);
     if (rc) return 1;
@@ -388,21 +430,22 @@ static int open_fast(ckpt_model *m, const char *path, ckpt_src **s, char *json, 
     if (fi < 0) { ckpt__st_fast_free(&f); return err->code ? (int)err->code : CKPT_E_NOMEM; }
     m->files[fi].src = *s;
     *s = NULL;
+    char *kept = names_kept(m, &f, bufp);
+    if (kept) json = kept;
+    else json = *bufp + 8;
+    if (ckpt__model_reserve(m, m->ntensors + f.n, err)) rc = CKPT_E_NOMEM;
     for (int i = 0; i < f.n && !rc; i++) {
         const ckpt_st_fent *t = &f.e[i];
-        int ti = ckpt__model_add_tensor(m, json + t->name, NULL, (ckpt_dtype)t->dtype, t->ndim,
-                                        f.dims + t->dim0, fi, data_start + t->begin, err);
+        int ti = kept ? ckpt__model_add_tensor_kept(m, json + t->name, NULL, (ckpt_dtype)t->dtype, t->ndim,
+                                                    f.dims + t->dim0, fi, data_start + t->begin, err)
+                      : ckpt__model_add_tensor(m, json + t->name, NULL, (ckpt_dtype)t->dtype, t->ndim,
+                                               f.dims + t->dim0, fi, data_start + t->begin, err);
         if (ti < 0) rc = err->code ? (int)err->code : CKPT_E_NOMEM;
         else if (m->dup_of >= 0) {
             /* a name twice in this header is the full parser's error (the
              * first in header order); else an earlier shard has it */
-            ckpt__st_fast_restore(json, (size_t)n);
-            ckpt_st_header h;
-            rc = ckpt__st_parse_header(json, (size_t)n, m->files[fi].size, path, &h, err);
-            if (!rc) {
-                ckpt__st_header_free(&h);
-                rc = dup_across(m, path, fi, ti, err);
-            }
+            rc = reparse_full(m, fi, path, n, err);
+            if (!rc) rc = dup_across(m, path, fi, ti, err);
         }
     }
     if (!rc) rc = add_meta_kv(m, f.meta_k, f.meta_v, f.nmeta, err);
@@ -443,7 +486,7 @@ static int open_shard(ckpt_model *m, const char *path, int *file_out, ckpt_err *
     }
     /* the checks the full parser starts with, then the fast path */
     if (n && buf[8] == '{' && !memchr(buf + 8, 0, (size_t)n) && ckpt__utf8_valid(buf + 8, (size_t)n)) {
-        rc = open_fast(m, path, &s, buf + 8, n, file_out, err);
+        rc = open_fast(m, path, &s, &buf, n, file_out, err);
         if (rc != 1) {
             free(buf);
             if (s) ckpt_src_close(s);
@@ -686,7 +729,8 @@ static int open_index_fast(ckpt_model *m, const char *index_path, char *txt, siz
     char **names = NULL, **files = NULL, *mt = NULL;
     int nn = 0, capn = 0, nf = 0, slow = 0;
     cJSON *meta = NULL;
-    if (!wm.ix) rc = st_nomem(err, index_path);
+    /* sized once from the entry count, the model's table too */
+    if (!wm.ix || ckpt__index_reserve(wm.ix, (size_t)x.n)) rc = st_nomem(err, index_path);
     for (int i = 0; i < x.n && !rc && !slow; i++) {
         int prev = ckpt__index_put(wm.ix, x.k[i], i);
         if (prev == -2) rc = st_nomem(err, index_path);
@@ -709,6 +753,7 @@ static int open_index_fast(ckpt_model *m, const char *index_path, char *txt, siz
         /* from here on the model changes: errors are final */
         qsort(names, (size_t)nn, sizeof *names, cmp_natstr);
         rc = shard_paths(index_path, names, nn, &files, &nf, err);
+        if (!rc && ckpt__model_reserve(m, x.n, err)) rc = CKPT_E_NOMEM;
         if (!rc) rc = open_shards(m, files, names, nf, &wm, index_path, err);
         if (!rc) rc = index_meta(m, meta, index_path, err);
     }

@@ -92,6 +92,14 @@ tui_run() { # N MODEL -> "wall cpu rss_kb": the TUI opens MODEL, draws its first
     echo "$bw $bc $br"
 }
 
+# What each side's figure includes: ckpt's is a whole process (exec, the
+# dynamic linking of its libraries, the open, the output); json.loads' is the
+# parse alone, timed inside an interpreter already started. Both start-ups
+# are shown once here so the small cases can be read.
+su=$(run 5 "$CKPT" --version) && read -r suw suc sur <<< "$su"
+pyw=$(run 5 "$PY" -c pass) && read -r pyww _ pywr <<< "$pyw"
+nlib=$(ldd "$CKPT" 2>/dev/null | grep -c '=>')
+echo "start-up (in ckpt's figures, not in json.loads'): ckpt --version ${suw}s, peak RSS $((sur / 1024)) MiB ($nlib shared libraries linked at start); python3 -c pass ${pyww}s, $((pywr / 1024)) MiB"
 cases="10k:10000:1 100k:100000:1 100k-10shards:100000:10"
 [ "${BENCH_OPEN_1M:-1}" = 0 ] || cases="$cases 1M-10shards:1000000:10"
 ok=1

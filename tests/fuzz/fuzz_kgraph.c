@@ -8,11 +8,15 @@
 
 #include "export/kgraph.h"
 
+static int64_t dims[16][2];   /* the shapes the tensors point to */
+static int ndims;
+
 static ckpt_tensor tensor(const char *name, int ndim, int64_t a, int64_t b)
 {
-    ckpt_tensor t = {.name = name, .src_name = name, .dtype = CKPT_F32, .ndim = ndim};
-    t.shape[0] = a;
-    t.shape[1] = b;
+    int64_t *d = dims[ndims++ % 16];
+    d[0] = a;
+    d[1] = b;
+    ckpt_tensor t = {.name = name, .src_name = name, .dtype = CKPT_F32, .ndim = ndim, .shape = d};
     return t;
 }
 
@@ -23,6 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!js) return 0;
     memcpy(js, data, size);
     js[size] = 0;
+    ndims = 0;
     ckpt_tensor ts[] = {
         tensor("d/kernel", 2, 4, 4), tensor("d/bias", 1, 4, 0), tensor("r/kernel", 2, 4, 16),
         tensor("r/recurrent_kernel", 2, 4, 16), tensor("r/bias", 1, 16, 0), tensor("e/embeddings", 2, 10, 4),

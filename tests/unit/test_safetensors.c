@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "formats/fmt_safetensors.h"
 
@@ -80,8 +81,72 @@ static void index_case(const char *name, const char *txt, const char *want, int 
 
 #define T(a, b) "\"" a "\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":" b "}"
 
+/* Open `h` written as a file through ckpt_open: the model's tensors are
+ * the header's, in offset order (want[] names, shapes [k+1, 2]), found by
+ * name, and the tree (built on first ask) has a leaf per tensor at its name.
+ * Names in file order take the kept-in-buffer path, others the copy. */
+/* mkfile's bytes as a file at path (a mkstemp template): 1 when written. */
+static int mkfile_at(char *path, const char *h, size_t data_len)
+{
+    int fd = mkstemp(path);
+    size_t size;
+    unsigned char *b = mkfile(h, data_len, &size);
+    int ok = fd >= 0 && write(fd, b, size) == (ssize_t)size;
+    free(b);
+    if (fd >= 0) close(fd);
+    return ok;
+}
+
+static void open_case(const char *name, const char *h, size_t data_len, const char *const *want, int n)
+{
+    char path[] = "/tmp/ckpt-test-st-XXXXXX";
+    int ok = mkfile_at(path, h, data_len);
+    ckpt_model *m = NULL;
+    ckpt_err err;
+    ckpt_err_clear(&err);
+    ok = ok && !ckpt_open_as(path, "safetensors", &m, &err) && ckpt_model_ntensors(m) == n;
+    for (int i = 0; ok && i < n; i++) {
+        const ckpt_tensor *t = ckpt_model_tensor(m, i);
+        ok = !strcmp(t->name, want[i]) && t->ndim == 2 && t->shape[0] == i + 1 && t->shape[1] == 2 &&
+             ckpt_model_find(m, want[i]) == i && t->node == -1;
+    }
+    ok = ok && ckpt_model_find(m, "nope") == -1;
+    for (int i = 0; ok && i < n; i++) {
+        int nd = ckpt_model_nnodes(m) ? ckpt_model_tensor(m, i)->node : -1;
+        const ckpt_node *x = ckpt_model_node(m, nd);
+        ok = x && x->tensor == i && !strcmp(x->path, want[i]);
+    }
+    ok = ok && ckpt_model_node(m, 0)->ntensors == n;
+    if (ok) printf("PASS %s\n", name);
+    else { printf("FAIL %s: %s\n", name, err.msg); failures++; }
+    ckpt_close(m);
+    unlink(path);
+}
+
+#define TS(a, s, b) "\"" a "\":{\"dtype\":\"F32\",\"shape\":" s ",\"data_offsets\":" b "}"
+
 int main(void)
 {
+    {
+        const char *const w[] = {"model.layers.0.w", "model.layers.1.w", "model.norm"};
+        open_case("open_names_kept", "{" TS("model.layers.0.w", "[1,2]", "[0,8]") "," TS("model.layers.1.w", "[2,2]", "[8,24]")
+                  "," TS("model.norm", "[3,2]", "[24,48]") "}", 48, w, 3);
+        /* header order differs from offset order: names copied */
+        open_case("open_names_copied", "{" TS("model.norm", "[3,2]", "[24,48]") "," TS("model.layers.0.w", "[1,2]", "[0,8]")
+                  "," TS("model.layers.1.w", "[2,2]", "[8,24]") "}", 48, w, 3);
+    }
+    {   /* a name twice: the full parser's message, from the header read again */
+        char path[] = "/tmp/ckpt-test-st-XXXXXX";
+        int wr = mkfile_at(path, "{" T("a", "[0,8]") "," T("a", "[8,16]") "}", 16);
+        ckpt_model *m = NULL;
+        ckpt_err err;
+        ckpt_err_clear(&err);
+        int rc = wr ? ckpt_open_as(path, "safetensors", &m, &err) : -1;
+        if (rc > 0 && strstr(err.msg, "duplicate name in header") && !strcmp(err.tensor, "a")) printf("PASS open_duplicate_name\n");
+        else { printf("FAIL open_duplicate_name: rc %d '%s'\n", rc, err.msg); failures++; }
+        ckpt_close(m);
+        unlink(path);
+    }
     /* valid files */
     hdr("valid_single", "{" T("a", "[0,8]") "}", 8, NULL, NULL);
     hdr("valid_padded", "{" T("a", "[0,8]") "}      ", 8, NULL, NULL);
