@@ -18,13 +18,19 @@
 
 #define RX_MATCH_LIMIT 2000000   /* backtracking steps per name: a bad rule cannot hang */
 
+enum { JIT_NOT_YET, JIT_READY, JIT_NONE };
+
 struct ckpt_rx {
     pcre2_code *code;
-    int jit;                 /* JIT compiled: pcre2_jit_match */
+    int jit;                 /* JIT_*: compiled on the first name past the prefilters */
     int ngroups;
     char *prefix;            /* every match starts the name with this, or NULL */
     size_t prefix_len;
+    char *suffix;            /* every match ends the name with this (or this + '\n' after '$'), or NULL */
+    size_t suffix_len;
+    int suffix_nl;           /* '$', not \z: a final newline may follow the suffix */
     char *lit;               /* every match contains this, or NULL */
+    size_t lit_len;
 };
 
 /* ---------------------------------------------------------------------- */
@@ -217,7 +223,15 @@ static size_t token(const char *s, int *lit, const char **lb, size_t *ll)
 
 static int is_quant(char c) { return c == '*' || c == '?' || c == '{' || c == '+'; }
 
-/* The anchored literal prefix (after '^' or \A) and the longest literal run
+/* a token (k bytes at s) that anchors the end: '$' (end, or before a final
+ * newline: the newline convention is LF, as Python's) or \z (the very end) */
+static int is_end_anchor(const char *s, size_t k)
+{
+    return (k == 1 && s[0] == '$') || (k == 2 && s[0] == '\\' && s[1] == 'z');
+}
+
+/* The anchored literal prefix (after '^' or \A), the literal run just
+ * before a final '$' or \z (the suffix), and the longest literal run
  * outside any group; a quantified literal is not required ('+' keeps it
  * but ends the run). Computed on the PCRE2 form of the pattern. */
 static int rx_literals(ckpt_rx *x, const char *s)
@@ -237,6 +251,11 @@ static int rx_literals(ckpt_rx *x, const char *s)
         if (s[pos] == '(') depth++;
         else if (s[pos] == ')') depth--;
         int keep = lit && depth == 0 && nx != '*' && nx != '?' && nx != '{';
+        if (depth == 0 && !nx && is_end_anchor(s + pos, k)) {   /* the run just before a final $ or \z */
+            if (rn && !(x->suffix = strndup(run, rn))) goto nomem;
+            x->suffix_len = rn;
+            x->suffix_nl = s[pos] == '$';
+        }
         if (keep) { memcpy(run + rn, lb, ll); rn += ll; }
         if (!keep || (nx && is_quant(nx))) {
             if (at_start) {
@@ -255,6 +274,12 @@ static int rx_literals(ckpt_rx *x, const char *s)
     }
     if (rn > bn) { memcpy(best, run, rn); bn = rn; }
     if (bn > x->prefix_len && bn >= 2 && !(x->lit = strndup(best, bn))) goto nomem;
+    x->lit_len = x->lit ? bn : 0;
+    if (x->lit && x->suffix && x->lit_len == x->suffix_len && !memcmp(x->lit, x->suffix, bn)) {
+        free(x->lit);   /* the suffix test says more, for less */
+        x->lit = NULL;
+        x->lit_len = 0;
+    }
     free(run); free(best);
     return 0;
 nomem:
@@ -327,7 +352,11 @@ ckpt_rx *ckpt__rx_compile(const char *pat, size_t *ecol, char *emsg, size_t n)
     uint32_t opts = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | (t.ascii ? 0 : PCRE2_UCP);
     int code;
     PCRE2_SIZE off;
-    x->code = pcre2_compile((PCRE2_SPTR)t.b.s, t.b.n, opts, &code, &off, NULL);
+    pcre2_compile_context *cc = pcre2_compile_context_create(NULL);
+    if (!cc) return rx_fail(x, &t, ecol, emsg, n, 0, "out of memory");
+    pcre2_set_newline(cc, PCRE2_NEWLINE_LF);   /* '$' before a final "\n" only, as in Python */
+    x->code = pcre2_compile((PCRE2_SPTR)t.b.s, t.b.n, opts, &code, &off, cc);
+    pcre2_compile_context_free(cc);
     if (!x->code) {
         char m[256];
         pcre2_get_error_message(code, (PCRE2_UCHAR *)m, sizeof m);
@@ -335,7 +364,6 @@ ckpt_rx *ckpt__rx_compile(const char *pat, size_t *ecol, char *emsg, size_t n)
         size_t col = off < t.b.n ? t.b.col[off] : strlen(pat);   /* at the end: one past the last column */
         return rx_fail(x, &t, ecol, emsg, n, col, m);
     }
-    x->jit = pcre2_jit_compile(x->code, PCRE2_JIT_COMPLETE) == 0;
     uint32_t ng = 0;
     pcre2_pattern_info(x->code, PCRE2_INFO_CAPTURECOUNT, &ng);
     x->ngroups = (int)ng;
@@ -350,6 +378,7 @@ void ckpt__rx_free(ckpt_rx *x)
     if (!x) return;
     pcre2_code_free(x->code);
     free(x->prefix);
+    free(x->suffix);
     free(x->lit);
     free(x);
 }
@@ -404,14 +433,48 @@ static rx_tls *tls_get(void)
     return t;
 }
 
-int ckpt__rx_exec(const ckpt_rx *x, const char *s, size_t len, ckpt_rx_span *m, int nm)
+/* JIT-compile x on the first name that gets past its prefilters: a rule
+ * file holds rules for many models, most never reach PCRE2 on a given one
+ * and so never pay for JIT (about 12 us a rule). Threads may share x: the
+ * first one compiles under the lock, before any of them matches with it. */
+static pthread_mutex_t jit_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int rx_jit(const ckpt_rx *cx)
+{
+    ckpt_rx *x = (ckpt_rx *)cx;
+    int st = __atomic_load_n(&x->jit, __ATOMIC_ACQUIRE);
+    if (st != JIT_NOT_YET) return st;
+    pthread_mutex_lock(&jit_lock);
+    st = __atomic_load_n(&x->jit, __ATOMIC_RELAXED);
+    if (st == JIT_NOT_YET) {
+        st = pcre2_jit_compile(x->code, PCRE2_JIT_COMPLETE) == 0 ? JIT_READY : JIT_NONE;
+        __atomic_store_n(&x->jit, st, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&jit_lock);
+    return st;
+}
+
+/* Whether s[0..len) can hold a match at all, by the literals every match has. */
+static int rx_may_match(const ckpt_rx *x, const char *s, size_t len)
 {
     if (x->prefix && (len < x->prefix_len || memcmp(s, x->prefix, x->prefix_len))) return 0;
-    if (x->lit && !memmem(s, len, x->lit, strlen(x->lit))) return 0;
+    if (x->suffix) {
+        size_t e = len;
+        if (x->suffix_nl && e && s[e - 1] == '\n' &&
+            !(e >= x->suffix_len && !memcmp(s + e - x->suffix_len, x->suffix, x->suffix_len)))
+            e--;   /* '$' also matches before a final newline */
+        if (e < x->suffix_len || memcmp(s + e - x->suffix_len, x->suffix, x->suffix_len)) return 0;
+    }
+    if (x->lit && !memmem(s, len, x->lit, x->lit_len)) return 0;
+    return 1;
+}
+
+int ckpt__rx_exec_unfiltered(const ckpt_rx *x, const char *s, size_t len, ckpt_rx_span *m, int nm)
+{
     rx_tls *t = tls_get();
     if (!t) return -1;
-    int rc = x->jit ? pcre2_jit_match(x->code, (PCRE2_SPTR)s, len, 0, 0, t->md, t->mc)
-                    : pcre2_match(x->code, (PCRE2_SPTR)s, len, 0, 0, t->md, t->mc);
+    int rc = rx_jit(x) == JIT_READY ? pcre2_jit_match(x->code, (PCRE2_SPTR)s, len, 0, 0, t->md, t->mc)
+                                    : pcre2_match(x->code, (PCRE2_SPTR)s, len, 0, 0, t->md, t->mc);
     if (rc == PCRE2_ERROR_NOMATCH) return 0;
     if (rc < 0) return -1;
     const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(t->md);
@@ -421,4 +484,9 @@ int ckpt__rx_exec(const ckpt_rx *x, const char *s, size_t len, ckpt_rx_span *m, 
         else m[i].so = m[i].eo = -1;
     }
     return 1;
+}
+
+int ckpt__rx_exec(const ckpt_rx *x, const char *s, size_t len, ckpt_rx_span *m, int nm)
+{
+    return rx_may_match(x, s, len) ? ckpt__rx_exec_unfiltered(x, s, len, m, nm) : 0;
 }
