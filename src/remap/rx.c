@@ -17,12 +17,13 @@
 #include "remap/rx.h"
 
 #define RX_MATCH_LIMIT 2000000   /* backtracking steps per name: a bad rule cannot hang */
-
-enum { JIT_NOT_YET, JIT_READY, JIT_NONE };
+#define RX_JIT_AFTER 64          /* names a rule is interpreted on before it is JIT-compiled */
 
 struct ckpt_rx {
-    pcre2_code *code;
-    int jit;                 /* JIT_*: compiled on the first name past the prefilters */
+    pcre2_code *code;        /* interpreted; never JIT-compiled, so threads may share it */
+    pcre2_code *jcode;       /* a JIT-compiled copy once the rule is hot (rx_hot), or NULL */
+    unsigned long runs;      /* names PCRE2 ran on, up to RX_JIT_AFTER */
+    int nojit;               /* JIT compile failed: interpret for good */
     int ngroups;
     char *prefix;            /* every match starts the name with this, or NULL */
     size_t prefix_len;
@@ -377,6 +378,7 @@ void ckpt__rx_free(ckpt_rx *x)
 {
     if (!x) return;
     pcre2_code_free(x->code);
+    pcre2_code_free(x->jcode);
     free(x->prefix);
     free(x->suffix);
     free(x->lit);
@@ -433,25 +435,35 @@ static rx_tls *tls_get(void)
     return t;
 }
 
-/* JIT-compile x on the first name that gets past its prefilters: a rule
- * file holds rules for many models, most never reach PCRE2 on a given one
- * and so never pay for JIT (about 12 us a rule). Threads may share x: the
- * first one compiles under the lock, before any of them matches with it. */
-static pthread_mutex_t jit_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static int rx_jit(const ckpt_rx *cx)
+/* JIT when hot. Compiling costs about 15-30 us a pattern, an interpreted
+ * match of a tensor name about 0.3 us: a rule that PCRE2 runs on a few
+ * names (one per layer: most of them) is cheaper interpreted, one that
+ * runs on thousands is JIT-compiled on its RX_JIT_AFTER-th name. The JIT
+ * code is a copy published once complete, so threads sharing x never see
+ * a half-built one; two threads racing to publish keep one. */
+static const pcre2_code *rx_hot(const ckpt_rx *cx, int now)
 {
     ckpt_rx *x = (ckpt_rx *)cx;
-    int st = __atomic_load_n(&x->jit, __ATOMIC_ACQUIRE);
-    if (st != JIT_NOT_YET) return st;
-    pthread_mutex_lock(&jit_lock);
-    st = __atomic_load_n(&x->jit, __ATOMIC_RELAXED);
-    if (st == JIT_NOT_YET) {
-        st = pcre2_jit_compile(x->code, PCRE2_JIT_COMPLETE) == 0 ? JIT_READY : JIT_NONE;
-        __atomic_store_n(&x->jit, st, __ATOMIC_RELEASE);
+    pcre2_code *j = __atomic_load_n(&x->jcode, __ATOMIC_ACQUIRE);
+    if (j || __atomic_load_n(&x->nojit, __ATOMIC_RELAXED)) return j;
+    if (!now && __atomic_add_fetch(&x->runs, 1, __ATOMIC_RELAXED) != RX_JIT_AFTER) return NULL;
+    pcre2_code *c = pcre2_code_copy(x->code);
+    if (!c || pcre2_jit_compile(c, PCRE2_JIT_COMPLETE)) {
+        pcre2_code_free(c);
+        __atomic_store_n(&x->nojit, 1, __ATOMIC_RELAXED);
+        return NULL;
     }
-    pthread_mutex_unlock(&jit_lock);
-    return st;
+    pcre2_code *none = NULL;
+    if (!__atomic_compare_exchange_n(&x->jcode, &none, c, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        pcre2_code_free(c);
+        return none;
+    }
+    return c;
+}
+
+static int is_limit(int rc)
+{
+    return rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT;
 }
 
 /* Whether s[0..len) can hold a match at all, by the literals every match has. */
@@ -473,8 +485,13 @@ int ckpt__rx_exec_unfiltered(const ckpt_rx *x, const char *s, size_t len, ckpt_r
 {
     rx_tls *t = tls_get();
     if (!t) return -1;
-    int rc = rx_jit(x) == JIT_READY ? pcre2_jit_match(x->code, (PCRE2_SPTR)s, len, 0, 0, t->md, t->mc)
-                                    : pcre2_match(x->code, (PCRE2_SPTR)s, len, 0, 0, t->md, t->mc);
+    const pcre2_code *j = rx_hot(x, 0);
+    int rc = j ? pcre2_jit_match(j, (PCRE2_SPTR)s, len, 0, 0, t->md, t->mc)
+               : pcre2_match(x->code, (PCRE2_SPTR)s, len, 0, 0, t->md, t->mc);
+    /* the interpreter's limits are not the JIT's: where it gives up, the
+     * JIT decides, as it would have with the rule hot from the start */
+    if (!j && is_limit(rc) && (j = rx_hot(x, 1)))
+        rc = pcre2_jit_match(j, (PCRE2_SPTR)s, len, 0, 0, t->md, t->mc);
     if (rc == PCRE2_ERROR_NOMATCH) return 0;
     if (rc < 0) return -1;
     const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(t->md);

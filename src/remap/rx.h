@@ -5,8 +5,8 @@
  * refused with their column (POSIX [[:alpha:]] classes, \Q..\E). Each
  * compiled pattern carries literal prefilters (an anchored literal prefix,
  * a literal suffix before a final '$', a required literal run) checked
- * before PCRE2 runs; a pattern is JIT-compiled the first time a name gets
- * past them; match data is one block per thread.
+ * before PCRE2 runs; a pattern is interpreted on its first names and
+ * JIT-compiled once hot; match data is one block per thread.
  */
 #ifndef CKPT_REMAP_RX_H
 #define CKPT_REMAP_RX_H

@@ -4,7 +4,8 @@
  * pattern (ckpt__rx_exec_unfiltered): the hand-picked cases where a
  * literal sits where it is not required (in a group, an alternation,
  * under (?i), before a quantifier, a '$' that allows a final newline),
- * then random patterns over random names, then random rule lists through
+ * then random patterns over random names (interpreted, then JIT-compiled
+ * once hot: both alike), then random rule lists through
  * ckpt_remap_name against the rules run one by one without dispatch. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,20 +111,26 @@ static void test_random_patterns(void)
 {
     int bad = 0, pairs = 0, matched = 0, compiled = 0;
     for (int i = 0; i < 4000 && bad < 10; i++) {
-        char pat[256], name[64];
+        char pat[256];
         rand_pattern(pat, sizeof pat);
         size_t col;
         char em[256];
         ckpt_rx *x = ckpt__rx_compile(pat, &col, em, sizeof em);
         if (!x) continue;   /* e.g. a variable-length look-behind */
         compiled++;
-        for (int j = 0; j < 40; j++) {
-            rand_name(name, sizeof name);
-            bad += same(x, pat, name);
-            ckpt_rx_span m[1];
-            matched += ckpt__rx_exec_unfiltered(x, name, strlen(name), m, 1) == 1;
-            pairs++;
-        }
+        /* three passes over the same names: the first interpreted, the last
+         * JIT-compiled (rx.c compiles a rule once it is hot), all alike */
+        char names[40][64];
+        int first[40];
+        for (int j = 0; j < 40; j++) rand_name(names[j], sizeof names[j]);
+        for (int pass = 0; pass < 3; pass++)
+            for (int j = 0; j < 40; j++) {
+                bad += same(x, pat, names[j]);
+                ckpt_rx_span m[1];
+                int u = ckpt__rx_exec_unfiltered(x, names[j], strlen(names[j]), m, 1);
+                if (pass == 0) { first[j] = u; matched += u == 1; pairs++; }
+                else if (u != first[j]) { printf("  /%s/ on '%s': pass %d gave %d, pass 0 %d\n", pat, names[j], pass, u, first[j]); bad++; }
+            }
         ckpt__rx_free(x);
     }
     printf("  %d patterns compiled, %d names tried, %d matched\n", compiled, pairs, matched);
