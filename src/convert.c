@@ -226,9 +226,30 @@ static int commit(ckpt_txn *txn, const ckpt_convert_opts *o, ckpt_progress *pr, 
     return rc;
 }
 
+static int convert_to(ckpt_model *m, const ckpt_convert_opts *o, ckpt_convert_result *res, ckpt_err *err);
+
+/* -o naming a folder (one that exists, or a path ending in '/'): a writer of
+ * one file writes its dir_file there, so `-o out/ --to gguf` gives
+ * out/model.gguf instead of a file called "out". */
 int ckpt_convert(ckpt_model *m, const ckpt_convert_opts *o, ckpt_convert_result *res, ckpt_err *err)
 {
     CKPT__ERR_LOCAL(err);
+    const ckpt_format *f = o && o->to ? ckpt__format_find(o->to) : NULL;
+    if (f && ckpt__opt(o, "package")) f = ckpt__format_find("package");
+    if (!f || !f->dir_file || !o->out || !o->out[0] ||
+        !(ckpt__ends_with(o->out, "/") || ckpt__is_dir(o->out)))
+        return convert_to(m, o, res, err);
+    ckpt_convert_opts in_dir = *o;
+    char *path = ckpt__path_join(o->out, f->dir_file);
+    if (!path) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+    in_dir.out = path;
+    int rc = convert_to(m, &in_dir, res, err);
+    free(path);
+    return rc;
+}
+
+static int convert_to(ckpt_model *m, const ckpt_convert_opts *o, ckpt_convert_result *res, ckpt_err *err)
+{
     ckpt_convert_result local;
     if (!res) res = &local;
     memset(res, 0, sizeof *res);

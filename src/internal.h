@@ -89,9 +89,10 @@ int ckpt__hub_exists(const char *url);
  * (malloc'd), or NULL: the sandboxed open probes that file. */
 char *ckpt__hub_local_copy(const char *url);
 extern int (*ckpt_remote_exists_hook)(const char *url);
-/* A note about how remote files were read (a server that ignored Range
- * requests), or NULL; ckpt_open adds it to the model's facts. */
-const char *ckpt__remote_note(void);
+/* A note about how path's remote files were read (a server that ignored
+ * Range requests for a file of its repo) into buf: 1, or 0 when none;
+ * ckpt_open adds it to the model's facts. */
+int ckpt__remote_note(const char *path, char *buf, size_t n);
 /* 1 when some format reads a file of this name in place by HTTP ranges
  * (its .remote_ranges); other remote files are fetched whole first. */
 int ckpt__format_remote_ranges(const char *path);
@@ -274,6 +275,10 @@ struct ckpt_format {
      * companions: patterns of files in the model file's folder that belong
      *   with it (kept with it by convert --cache). */
     const char *hub_files, *remote_ranges, *companions;
+    /* Optional, writing one file: its name when -o names a folder (an
+     * existing one, or a path ending in '/'): "model.gguf". Writers that
+     * lay out a folder themselves (safetensors shards, TF.js) leave it NULL. */
+    const char *dir_file;
 };
 
 const ckpt_format *ckpt__format_find(const char *name);

@@ -217,7 +217,9 @@ int ckpt__open_with(const ckpt_format *f, const char *path, ckpt_model **out, ck
     }
     if (!rc) rc = f->open(m, path, err);
     /* how remote bytes came (a server that ignored Range requests) */
-    if (!rc && ckpt__remote_note() && ckpt__model_set_fact(m, "remote_read", ckpt__remote_note(), err)) rc = err->code;
+    char note[600];
+    if (!rc && ckpt__remote_note(path, note, sizeof note) && ckpt__model_set_fact(m, "remote_read", note, err))
+        rc = err->code;
     if (!rc && !m->tree_built) rc = ckpt__tree_from_names(m, err);
     if (!rc) rc = ckpt__tree_finish(m, err);
     if (!rc) rc = ckpt__arch_after_open(m, err);   /* arch.c: HF config.json facts */

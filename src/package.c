@@ -309,6 +309,7 @@ const ckpt_format ckpt_fmt_package = {
     .name = "package",
     .desc = "zip package as S0 makes it: model.safetensors (or --to's weights), config.json, labels.txt, README.md",
     .exts = ".zip",
+    .dir_file = "model.zip",
     .flags = CKPT_FMT_WRITE | CKPT_FMT_WRAP,
     .can_write = pkg_can_write,
     .write_begin = pkg_begin,

@@ -28,8 +28,18 @@ tui_start() {
     for a in ${envs[@]+"${envs[@]}"}; do e="$e $(printf '%q' "$a")"; done
     # The pane keeps running after ckpt exits so the exit code and the
     # terminal state (stty) can be read back.
-    $TM -f /dev/null new-session -d -s tui -x "${TUI_W:-100}" -y "${TUI_H:-30}" \
-        "cd $(printf '%q' "$T") && env TERM=xterm-256color$e $(printf '%q' "$CKPT")$q; echo \"EXIT:\$?\"; stty -a | tr '\n' ' ' > $(printf '%q' "$T/stty.txt"); sleep 600"
+    # Under heavy load a new server can lose the race with the one just
+    # killed ("server exited unexpectedly"): try again, a few times.
+    local try
+    for try in 1 2 3 4 5; do
+        $TM -f /dev/null new-session -d -s tui -x "${TUI_W:-100}" -y "${TUI_H:-30}" \
+            "cd $(printf '%q' "$T") && env TERM=xterm-256color$e $(printf '%q' "$CKPT")$q; echo \"EXIT:\$?\"; stty -a | tr '\n' ' ' > $(printf '%q' "$T/stty.txt"); sleep 600" \
+            2>"$T/tmux.err" && $TM has-session -t tui 2>/dev/null && return 0
+        $TM kill-server >/dev/null 2>&1
+        sleep 0.$((try * 2))
+    done
+    echo "--- tmux would not start: $(cat "$T/tmux.err")"
+    return 1
 }
 
 tui_keys() { $TM send-keys -t tui "$@"; }

@@ -40,6 +40,7 @@ static struct {
     int no_fmt[64], nno;        /* the same, one entry each, for the `w` list */
     char no_why[64][256];
     int whynot;                 /* the `w` list is open */
+    int why_top, why_more;      /* its first reason shown; 1 when some are below */
     /* what the running conversion points into */
     char *kv[24];
     int nkv;
@@ -257,7 +258,8 @@ static const char *field_help(int f, char *buf, size_t n)
     return buf;
 }
 
-/* `w`: every writable format this model cannot go to, each reason whole */
+/* `w`: every writable format this model cannot go to, each reason whole;
+ * when they do not fit (80x24 with many refusals), Up/Down scroll by reason */
 static void whynot_draw(void)
 {
     int w = COLS - 4 > 76 ? 76 : COLS - 4, lines = 0;
@@ -269,12 +271,17 @@ static void whynot_draw(void)
     int h = lines + 4 < LINES - 2 ? lines + 4 : LINES - 2, y = (LINES - h) / 2, x = (COLS - w) / 2;
     for (int r = 0; r < h; r++) draw_fill(y + r, x, w, theme_attr(T_NORMAL));
     draw_box(y, x, h, w, theme_attr(T_BORDER), "not offered for this model");
-    int row = y + 2;
-    for (int i = 0; i < V.nno && row < y + h - 2; i++) {
+    int over = lines + 4 > h, row = y + (over ? 1 : 2), end = y + h - 1 - !over, i;
+    if (V.why_top >= V.nno) V.why_top = V.nno ? V.nno - 1 : 0;
+    for (i = V.why_top; i < V.nno && row < end; i++) {
         snprintf(item, sizeof item, "%s: %s", ckpt_format_name(V.no_fmt[i]), V.no_why[i]);
-        row += draw_text_wrap(row, x + 2, y + h - 2 - row, w - 4, item, theme_attr(T_VALUE));
+        if (i > V.why_top && text_lines(item, w - 4) > end - row) break;   /* whole reasons only */
+        row += draw_text_wrap(row, x + 2, end - row, w - 4, item, theme_attr(T_VALUE));
     }
-    draw_text(y + h - 1, x + 2, " any key closes ", w - 4, theme_attr(T_DIM), CLIP_RIGHT);
+    V.why_more = i < V.nno;
+    const char *foot = !(V.why_top || V.why_more) ? " any key closes "
+                       : A.utf8 ? " \u2191\u2193 more \u00b7 any other key closes " : " Up/Down more, any other key closes ";
+    draw_text(y + h - 1, x + 2, foot, w - 4, theme_attr(T_DIM), CLIP_RIGHT);
 }
 
 void convert_draw(void)
@@ -473,11 +480,16 @@ int convert_key(int key)
     char *t = text_of(V.field, &cap);
     if (key != '\n' && key != '\r' && key != KEY_ENTER) V.confirm = 0;
     if (V.whynot) {
+        if ((key == KEY_DOWN || key == 'j' || key == KEY_NPAGE) && V.why_more) { V.why_top++; return R_REDRAW; }
+        if ((key == KEY_UP || key == 'k' || key == KEY_PPAGE) && V.why_top) { V.why_top--; return R_REDRAW; }
+        if (key == KEY_DOWN || key == KEY_UP || key == 'j' || key == 'k' || key == KEY_NPAGE || key == KEY_PPAGE)
+            return R_REDRAW;   /* at an end: stays open */
         V.whynot = 0;
         return key == KEY_CTRL('c') ? R_QUIT : R_REDRAW;
     }
     if (key == 'w' && !t && V.nno) {
         V.whynot = 1;
+        V.why_top = 0;
         return R_REDRAW;
     }
     switch (key) {

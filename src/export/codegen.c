@@ -30,6 +30,24 @@ const char *ckpt__cg_template(const char *name, size_t *len, ckpt_err *err)
     return t;
 }
 
+/* Offered only when the layer graph builds: the picker then shows the
+ * export's own refusal (layer, class, option) instead of failing later. */
+int ckpt__cg_can_write(const ckpt_model *m, char *why, size_t n)
+{
+    kg_graph g;
+    ckpt_err e = {0};
+    if (!m->config_json) {   /* short: the TUI lists it beside the other formats' reasons */
+        snprintf(why, n, "code export needs the architecture: this model has no Keras config (weights only)");
+        return 0;
+    }
+    if (ckpt__kg_build(m, &g, &e)) {
+        snprintf(why, n, "%s", e.msg);
+        return 0;
+    }
+    ckpt__kg_free(&g);
+    return 1;
+}
+
 /* ---- the plan: the graph's weights only, as float32 ------------------------ */
 
 int ckpt__cg_prepare(ckpt_model *m, const ckpt_convert_opts *o, ckpt_plan *p, ckpt_err *err)

@@ -30,6 +30,8 @@ int ckpt__cg_begin(ckpt_writer *w, const char *ext, const char *wprefix, cg **ou
 void ckpt__cg_free(cg *c);
 /* The format's prepare hook: keeps only the plan entries the graph uses,
  * float ones cast to float32; a used weight left out (--map) is an error. */
+/* can_write of the code exporters: the Keras layer graph must build. */
+int ckpt__cg_can_write(const ckpt_model *m, char *why, size_t n);
 int ckpt__cg_prepare(ckpt_model *m, const ckpt_convert_opts *o, ckpt_plan *p, ckpt_err *err);
 /* Ops of call k: [*first, *end) (ops of a call are consecutive). */
 void ckpt__cg_call_ops(const cg *c, int k, int *first, int *end);

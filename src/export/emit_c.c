@@ -572,28 +572,13 @@ static int c_write_end_free(ckpt_writer *w, ckpt_err *err)
 
 /* The graph is built here too, so the TUI's format picker shows the first
  * layer or option the export would stop at (or the missing architecture). */
-static int c_can_write(const ckpt_model *m, char *why, size_t n)
-{
-    kg_graph g;
-    ckpt_err e = {0};
-    if (!m->config_json) {   /* short: the TUI lists it beside the other formats' reasons */
-        snprintf(why, n, "code export needs the architecture: this model has no Keras config (weights only)");
-        return 0;
-    }
-    if (ckpt__kg_build(m, &g, &e)) {
-        snprintf(why, n, "%s", e.msg);
-        return 0;
-    }
-    ckpt__kg_free(&g);
-    return 1;
-}
-
 const ckpt_format ckpt_fmt_c = {
     .name = "c",
     .desc = "C99 inference code from a Keras model (NAME.h + NAME.c, libm only; --weights embed|file)",
     .exts = ".c",
+    .dir_file = "model.c",
     .flags = CKPT_FMT_WRITE,
-    .can_write = c_can_write,
+    .can_write = ckpt__cg_can_write,
     .write_begin = c_write_begin,
     .write = c_write,
     .write_end = c_write_end_free,

@@ -276,19 +276,13 @@ static int np_end(ckpt_writer *w, ckpt_err *err)
     return 0;
 }
 
-static int np_can_write(const ckpt_model *m, char *why, size_t n)
-{
-    if (m->config_json) return 1;
-    snprintf(why, n, "code export needs the architecture: this model has no Keras config (weights only)");
-    return 0;
-}
-
 const ckpt_format ckpt_fmt_numpy = {
     .name = "numpy",
     .desc = "NumPy inference code: NAME.py with predict(x) and NAME.npz (Keras models with their config)",
     .exts = ".py",
+    .dir_file = "model.py",
     .flags = CKPT_FMT_WRITE,
-    .can_write = np_can_write,
+    .can_write = ckpt__cg_can_write,
     .prepare = ckpt__cg_prepare,
     .write_begin = np_begin,
     .write = np_write,

@@ -29,6 +29,7 @@ const ckpt_format ckpt_fmt_tf_frozen = {
     .name = "tf-frozen",
     .desc = "TensorFlow frozen GraphDef .pb (from TF.js graph models; write only)",
     .exts = ".pb",
+    .dir_file = "model.pb",
     .flags = CKPT_FMT_WRITE,
     .can_write = fz_can_write,
     .write_begin = fz_begin,

@@ -747,6 +747,7 @@ const ckpt_format ckpt_fmt_gguf = {
     .name = "gguf",
     .desc = "GGUF (llama.cpp; reads v2/v3, Q4_0..Q8_0, K-quants and IQ4 dequantized to F32; writes v3, --quantize)",
     .exts = ".gguf",
+    .dir_file = "model.gguf",
     .flags = CKPT_FMT_READ | CKPT_FMT_WRITE,
     .probe = gguf_probe,
     .magics = gguf_magics,

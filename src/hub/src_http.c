@@ -57,6 +57,7 @@ typedef struct rfile {
     int spill_fd;        /* temporary file for a Range-ignoring answer, -1 */
     int ranges_ok;       /* a 206 seen: no spill file needed any more */
     int whole_fd;        /* the whole file, when the server ignored Range; -1 */
+    char *note;          /* then: what the model's facts say of it */
     int refs;
     struct rfile *next;
 } rfile;
@@ -64,9 +65,22 @@ typedef struct rfile {
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static rfile *g_files;
 static uint64_t g_cached, g_clock, g_budget;
-static char g_note[600];
 
-const char *ckpt__remote_note(void) { return g_note[0] ? g_note : NULL; }
+/* The note of the first file of path's repo whose server ignored Range, so a
+ * TUI session or a diff of two repos notes only the one that did. */
+int ckpt__remote_note(const char *path, char *buf, size_t n)
+{
+    hub_ref r;
+    ckpt_err e = {0};
+    if (!ckpt_is_hub_url(path) || ckpt__hub_url_parse(path, &r, &e)) return 0;
+    int found = 0;
+    pthread_mutex_lock(&g_mu);
+    for (rfile *f = g_files; f && !found; f = f->next)
+        if (f->note && !strcmp(f->repo, r.repo)) found = snprintf(buf, n, "%s", f->note) > 0;
+    pthread_mutex_unlock(&g_mu);
+    ckpt__hub_ref_free(&r);
+    return found;
+}
 
 static uint64_t budget(void)
 {
@@ -148,8 +162,9 @@ static int went_whole(rfile *f, const http_resp *r, ckpt_err *err)
     f->spill_fd = -1;
     for (int i = 0; i < f->ne; i++) { g_cached -= f->e[i].len; free(f->e[i].d); }
     f->ne = 0;
-    snprintf(g_note, sizeof g_note, "the server ignored Range requests for %s: read sequentially from one full download (%llu bytes)",
-             f->shown, (unsigned long long)f->size);
+    free(f->note);
+    f->note = ckpt__asprintf("the server ignored Range requests for %s: read sequentially from one full download (%llu bytes)",
+                             f->shown, (unsigned long long)f->size);
     return 0;
 }
 
@@ -275,7 +290,7 @@ static void rfile_free(rfile *f)
     free(f->e);
     if (f->spill_fd >= 0) close(f->spill_fd);
     if (f->whole_fd >= 0) close(f->whole_fd);
-    free(f->url); free(f->cdn); free(f->repo); free(f->shown);
+    free(f->url); free(f->cdn); free(f->repo); free(f->shown); free(f->note);
     free(f);
 }
 
