@@ -160,7 +160,7 @@ static void test_random_rules(void)
         for (int i = 0; i < k; i++) {
             char pat[256];
             /* many anchored literal prefixes of a few lengths: the dispatch index's case */
-            if (rnd(2)) snprintf(pat, sizeof pat, "^%.*s%s", (int)rnd(4), "ab.a" + rnd(2), rnd(2) ? "" : "(b|c)");
+            if (rnd(2)) snprintf(pat, sizeof pat, "^%.*s%s", (int)rnd(4), &"ab.a"[rnd(2)], rnd(2) ? "" : "(b|c)");
             else rand_pattern(pat, sizeof pat);
             if (strstr(pat, "->") || strchr(pat, '#')) continue;
             l += (size_t)snprintf(text + l, sizeof text - l, "%s -> R%d\n", pat, i);
