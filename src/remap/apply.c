@@ -12,10 +12,10 @@
 
 #include "remap/rules.h"
 
-int ckpt__rule_exec(const rule *r, const char *name, ckpt_rx_span *m)
+int ckpt__rule_exec(const rule *r, const char *name, size_t len, ckpt_rx_span *m)
 {
     /* only the groups the rule has: the targets name no others (parse.c) */
-    return ckpt__rx_exec(r->rx, name, strlen(name), m, r->nsub < NMATCH ? r->nsub + 1 : NMATCH);
+    return ckpt__rx_exec(r->rx, name, len, m, r->nsub < NMATCH ? r->nsub + 1 : NMATCH);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -52,12 +52,13 @@ static int map_name(const ckpt_remap *R, ckpt_model *model, int tensor, const ch
     int changed = 0;
     cand C;
     if (!nm || !R || ckpt__cand_init(&C, R)) { if (n) snprintf(out, n, "%s", nm ? nm : ""); free(nm); return 0; }
-    ckpt__cand_fill(&C, nm);
+    size_t len = strlen(nm);
+    ckpt__cand_fill(&C, nm, len);
     for (int i = ckpt__cand_next(&C, 0); i >= 0; i = ckpt__cand_next(&C, i + 1)) {
         const rule *r = &R->r[i];
         ckpt_rx_span m[NMATCH];
         if (r->as_naming && !(model && model->fmt && model->fmt->name_as)) continue;
-        if (ckpt__rule_exec(r, nm, m) != 1) continue;
+        if (ckpt__rule_exec(r, nm, len, m) != 1) continue;
         if (r->drop) { free(nm); ckpt__cand_free(&C); if (n) snprintf(out, n, "%s", name); return -1; }
         char *nx;
         if (r->as_naming) {
@@ -72,7 +73,8 @@ static int map_name(const ckpt_remap *R, ckpt_model *model, int tensor, const ch
         free(nm);
         nm = nx;
         changed = 1;
-        ckpt__cand_fill(&C, nm);   /* the new name has its own candidates */
+        len = strlen(nm);
+        ckpt__cand_fill(&C, nm, len);   /* the new name has its own candidates */
     }
     ckpt__cand_free(&C);
     if (n) snprintf(out, n, "%s", nm);
@@ -250,18 +252,21 @@ static int emit(outlist *L, xstate *st, int in_i, ckpt_err *err)
 {
     const ckpt_plan_entry *ie = &L->in->e[in_i];
     const xf_seg *s = ckpt__xf_out(&st->xf);
-    int prev = ckpt__index_get(L->ix, st->name);
+    if (ckpt__plan_add(&L->out, st->name, st->odt, s->ndim, s->shape, ie->src, err)) return err->code ? err->code : CKPT_E_NOMEM;
+    int oi = L->out.n - 1;
+    /* one probe finds a name taken or takes it (the index borrows the key) */
+    int prev = ckpt__index_put(L->ix, L->out.e[oi].name, oi);
+    if (prev == -2) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     if (prev >= 0) {
         const ckpt_tensor *a = ckpt_model_tensor(L->m, L->out.e[prev].src);
         const ckpt_tensor *b = ckpt_model_tensor(L->m, ie->src);
         int rc = ckpt_err_set(err, CKPT_E_FORMAT, "two tensors map to '%s': '%s' and '%s'",
                               st->name, a ? a->name : "?", b ? b->name : "?");
         ckpt_err_at_tensor(err, st->name);
+        free(L->out.e[oi].name);   /* not in the plan after all */
+        L->out.n--;
         return rc;
     }
-    if (ckpt__plan_add(&L->out, st->name, st->odt, s->ndim, s->shape, ie->src, err)) return err->code ? err->code : CKPT_E_NOMEM;
-    int oi = L->out.n - 1;
-    if (ckpt__index_put(L->ix, L->out.e[oi].name, oi) == -2)  /* the index borrows the key */ return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     if (oi >= L->cap_aux && grow2(&L->src_of, &L->rule_of, &L->cap_aux, 256))
         return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     L->src_of[oi] = in_i;
@@ -376,11 +381,12 @@ static int naming_of(outlist *L, int in_i, rule *r, char **asn, ckpt_err *err)
 static int run_candidates(const ckpt_remap *R, const cJSON *cfg, int ri, xstate *st, outlist *L, int in_i,
                           const char *srcname, cand *C, ckpt_err *err)
 {
-    ckpt__cand_fill(C, st->name);
+    size_t len = strlen(st->name);
+    ckpt__cand_fill(C, st->name, len);
     for (int i = ckpt__cand_next(C, ri); i >= 0; i = ckpt__cand_next(C, i + 1)) {
         rule *r = &R->r[i];
         ckpt_rx_span m[NMATCH];
-        int hit = ckpt__rule_exec(r, st->name, m);
+        int hit = ckpt__rule_exec(r, st->name, len, m);
         if (hit < 0)
             return apply_err(err, R, r, r->col, srcname, "the regex gave up on '%s' (backtracking limit): simplify the rule", st->name);
         if (!hit) continue;
@@ -398,7 +404,8 @@ static int run_candidates(const ckpt_remap *R, const cJSON *cfg, int ri, xstate 
         if (!nx) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
         free(st->name);
         st->name = nx;
-        ckpt__cand_fill(C, st->name);
+        len = strlen(nx);
+        ckpt__cand_fill(C, nx, len);
         for (int k = 0; k < r->nops; k++) { int rc = do_op(R, r, &r->ops[k], cfg, st, srcname, err); if (rc) return rc; }
     }
     return 0;
@@ -432,8 +439,9 @@ int ckpt__remap_plan(const ckpt_remap *R, ckpt_model *m, const ckpt_plan *in, ou
     for (int i = 0; i < in->n && !rc; i++) {
         const ckpt_plan_entry *ie = &in->e[i];
         const ckpt_tensor *t = ckpt_model_tensor(m, ie->src);
-        xstate st;
-        memset(&st, 0, sizeof st);
+        xstate st;   /* not zeroed whole: xf_init clears the transform, desc is a string */
+        st.desc[0] = 0;
+        st.rule_line = 0;
         st.name = strdup(ie->name);
         if (!st.name) { rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); break; }
         st.odt = ie->dtype;

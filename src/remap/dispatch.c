@@ -1,71 +1,69 @@
 /* src/remap/dispatch.c: which rules can match a name, before any regex
  * runs. Most rules start with an anchored literal prefix (^model\.layers\.17\.);
  * a rule can only match a name that starts with its prefix, so the rules
- * are indexed by prefix (one hash lookup per distinct prefix length) and a
- * name's candidates are a bitmap: the prefix-matching rules plus those with
- * no prefix. 200 per-layer rules then cost a few lookups per name instead
- * of 200 comparisons. */
+ * are indexed by prefix and a name's candidates are a bitmap: the
+ * prefix-matching rules plus those with no prefix. The table hashes
+ * prefixes with FNV-1a, which runs left to right, so one pass over the
+ * name gives the hash of each of its prefixes: a name costs one byte loop
+ * and one probe per distinct prefix length, whatever the number of rules. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "remap/rules.h"
 
-typedef struct pslot { char *key; int *rules; int nr; } pslot;
+typedef struct pslot { char *key; size_t len; uint64_t h; int *rules; int nr; } pslot;
 
 struct ckpt_rule_index {
     int n;                     /* rules indexed (rebuilt when the rules grow) */
     int nwords;
     uint64_t *always;          /* rules with no literal prefix */
-    size_t *lens;              /* distinct prefix lengths, ascending */
-    int nlens;
+    unsigned char *is_len;     /* is_len[l]: some prefix is l bytes long (l <= maxlen) */
     size_t maxlen;
-    pslot *slot;
-    int nslot;
-    struct ckpt_name_index *by_prefix;   /* prefix -> slot */
+    pslot *slot;               /* open addressing, cap a power of two; key NULL: empty */
+    size_t cap;
 };
+
+#define FNV_BASIS 1469598103934665603ull
+#define FNV_PRIME 1099511628211ull
+
+static uint64_t fnv(const char *s, size_t l)
+{
+    uint64_t h = FNV_BASIS;
+    for (size_t i = 0; i < l; i++) h = (h ^ (unsigned char)s[i]) * FNV_PRIME;
+    return h;
+}
+
+static uint64_t fmix(uint64_t h) { h ^= h >> 33; h *= 0xff51afd7ed558ccdull; h ^= h >> 33; return h; }
 
 void ckpt__rindex_free(struct ckpt_rule_index *ix)
 {
     if (!ix) return;
-    ckpt__index_free(ix->by_prefix);
-    for (int i = 0; i < ix->nslot; i++) { free(ix->slot[i].key); free(ix->slot[i].rules); }
+    for (size_t i = 0; i < ix->cap; i++) { free(ix->slot[i].key); free(ix->slot[i].rules); }
     free(ix->slot);
     free(ix->always);
-    free(ix->lens);
+    free(ix->is_len);
     free(ix);
 }
 
-static int add_len(struct ckpt_rule_index *ix, size_t l)
+/* the slot of prefix p (l bytes, FNV hash h), or the empty one it would take */
+static pslot *find(const struct ckpt_rule_index *ix, const char *p, size_t l, uint64_t h)
 {
-    int k = 0;
-    while (k < ix->nlens && ix->lens[k] < l) k++;
-    if (k < ix->nlens && ix->lens[k] == l) return 0;
-    size_t *nl = realloc(ix->lens, (size_t)(ix->nlens + 1) * sizeof *nl);
-    if (!nl) return -1;
-    ix->lens = nl;
-    memmove(nl + k + 1, nl + k, (size_t)(ix->nlens - k) * sizeof *nl);
-    nl[k] = l;
-    ix->nlens++;
-    if (l > ix->maxlen) ix->maxlen = l;
-    return 0;
+    size_t j = fmix(h) & (ix->cap - 1);
+    while (ix->slot[j].key && !(ix->slot[j].h == h && ix->slot[j].len == l && !memcmp(ix->slot[j].key, p, l)))
+        j = (j + 1) & (ix->cap - 1);
+    return &ix->slot[j];
 }
 
 static int add_rule(struct ckpt_rule_index *ix, int i, const char *p, size_t l)
 {
-    char *key = strndup(p, l);
-    if (!key) return -1;
-    int s = ckpt__index_get(ix->by_prefix, key);
-    if (s < 0) {
-        pslot *ns = realloc(ix->slot, (size_t)(ix->nslot + 1) * sizeof *ns);
-        if (!ns) { free(key); return -1; }
-        ix->slot = ns;
-        s = ix->nslot++;
-        ix->slot[s] = (pslot){key, NULL, 0};
-        if (ckpt__index_put(ix->by_prefix, key, s) == -2 || add_len(ix, l)) return -1;
-    } else {
-        free(key);
+    uint64_t h = fnv(p, l);
+    pslot *ps = find(ix, p, l, h);
+    if (!ps->key) {
+        if (!(ps->key = strndup(p, l))) return -1;
+        ps->len = l;
+        ps->h = h;
+        ix->is_len[l] = 1;
     }
-    pslot *ps = &ix->slot[s];
     int *nr = realloc(ps->rules, (size_t)(ps->nr + 1) * sizeof *nr);
     if (!nr) return -1;
     ps->rules = nr;
@@ -79,9 +77,16 @@ static struct ckpt_rule_index *rindex_build(const ckpt_remap *R)
     if (!ix) return NULL;
     ix->n = R->n;
     ix->nwords = (R->n + 63) / 64;
+    ix->cap = 16;
+    while (ix->cap < (size_t)R->n * 2) ix->cap *= 2;   /* at most half full: short probes */
+    for (int i = 0; i < R->n; i++) {
+        size_t l = 0;
+        if (ckpt__rx_prefix(R->r[i].rx, &l) && l > ix->maxlen) ix->maxlen = l;
+    }
     ix->always = calloc((size_t)(ix->nwords ? ix->nwords : 1), sizeof *ix->always);
-    ix->by_prefix = ckpt__index_new();
-    if (!ix->always || !ix->by_prefix) { ckpt__rindex_free(ix); return NULL; }
+    ix->slot = calloc(ix->cap, sizeof *ix->slot);
+    ix->is_len = calloc(ix->maxlen + 1, 1);
+    if (!ix->always || !ix->slot || !ix->is_len) { ckpt__rindex_free(ix); return NULL; }
     for (int i = 0; i < R->n; i++) {
         size_t l = 0;
         const char *p = ckpt__rx_prefix(R->r[i].rx, &l);
@@ -120,7 +125,7 @@ void ckpt__cand_free(cand *c)
     c->bits = NULL;
 }
 
-void ckpt__cand_fill(cand *c, const char *name)
+void ckpt__cand_fill(cand *c, const char *name, size_t len)
 {
     const struct ckpt_rule_index *ix = c->ix;
     if (!ix) {   /* no index (out of memory): every rule is a candidate */
@@ -128,16 +133,14 @@ void ckpt__cand_fill(cand *c, const char *name)
         return;
     }
     memcpy(c->bits, ix->always, (size_t)c->nwords * sizeof *c->bits);
-    size_t len = strlen(name);
-    char buf[PAT_MAX + 1];
-    for (int k = 0; k < ix->nlens && ix->lens[k] <= len; k++) {
-        size_t l = ix->lens[k];
-        memcpy(buf, name, l);
-        buf[l] = 0;
-        int s = ckpt__index_get(ix->by_prefix, buf);
-        if (s < 0) continue;
-        for (int j = 0; j < ix->slot[s].nr; j++) {
-            int i = ix->slot[s].rules[j];
+    size_t top = len < ix->maxlen ? len : ix->maxlen;
+    uint64_t h = FNV_BASIS;
+    for (size_t l = 1; l <= top; l++) {
+        h = (h ^ (unsigned char)name[l - 1]) * FNV_PRIME;
+        if (!ix->is_len[l]) continue;
+        const pslot *ps = find(ix, name, l, h);
+        for (int j = 0; j < ps->nr; j++) {
+            int i = ps->rules[j];
             c->bits[i / 64] |= 1ull << (i % 64);
         }
     }

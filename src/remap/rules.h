@@ -104,8 +104,8 @@ void ckpt__remap_rule_free(rule *r);
 /* parse_ops.c: one operation after '|' into r->ops */
 int ckpt__remap_parse_op(cur *c, rule *r);
 
-/* apply.c: the first match of rule r in name (1), none (0), limit (-1) */
-int ckpt__rule_exec(const rule *r, const char *name, ckpt_rx_span *m);
+/* apply.c: the first match of rule r in name (len bytes): 1, none 0, limit -1 */
+int ckpt__rule_exec(const rule *r, const char *name, size_t len, ckpt_rx_span *m);
 
 /* dispatch.c: the rules that can match a name (its literal prefix
  * matches, or the rule has none), as a bitmap over R's rules */
@@ -115,7 +115,7 @@ typedef struct cand {
     int nwords, n;
 } cand;
 int ckpt__cand_init(cand *c, const ckpt_remap *R);   /* -1 out of memory */
-void ckpt__cand_fill(cand *c, const char *name);
+void ckpt__cand_fill(cand *c, const char *name, size_t len);
 int ckpt__cand_next(const cand *c, int from);         /* next candidate >= from, or -1 */
 void ckpt__cand_free(cand *c);
 void ckpt__rindex_free(struct ckpt_rule_index *ix);

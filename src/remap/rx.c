@@ -17,14 +17,21 @@
 #include "remap/rx.h"
 
 #define RX_MATCH_LIMIT 2000000   /* backtracking steps per name: a bad rule cannot hang */
+#define RX_JIT_AFTER 64          /* names a rule is interpreted on before it is JIT-compiled */
 
 struct ckpt_rx {
-    pcre2_code *code;
-    int jit;                 /* JIT compiled: pcre2_jit_match */
+    pcre2_code *code;        /* interpreted; never JIT-compiled, so threads may share it */
+    pcre2_code *jcode;       /* a JIT-compiled copy once the rule is hot (rx_hot), or NULL */
+    unsigned long runs;      /* names PCRE2 ran on, up to RX_JIT_AFTER */
+    int nojit;               /* JIT compile failed: interpret for good */
     int ngroups;
     char *prefix;            /* every match starts the name with this, or NULL */
     size_t prefix_len;
+    char *suffix;            /* every match ends the name with this (or this + '\n' after '$'), or NULL */
+    size_t suffix_len;
+    int suffix_nl;           /* '$', not \z: a final newline may follow the suffix */
     char *lit;               /* every match contains this, or NULL */
+    size_t lit_len;
 };
 
 /* ---------------------------------------------------------------------- */
@@ -217,7 +224,15 @@ static size_t token(const char *s, int *lit, const char **lb, size_t *ll)
 
 static int is_quant(char c) { return c == '*' || c == '?' || c == '{' || c == '+'; }
 
-/* The anchored literal prefix (after '^' or \A) and the longest literal run
+/* a token (k bytes at s) that anchors the end: '$' (end, or before a final
+ * newline: the newline convention is LF, as Python's) or \z (the very end) */
+static int is_end_anchor(const char *s, size_t k)
+{
+    return (k == 1 && s[0] == '$') || (k == 2 && s[0] == '\\' && s[1] == 'z');
+}
+
+/* The anchored literal prefix (after '^' or \A), the literal run just
+ * before a final '$' or \z (the suffix), and the longest literal run
  * outside any group; a quantified literal is not required ('+' keeps it
  * but ends the run). Computed on the PCRE2 form of the pattern. */
 static int rx_literals(ckpt_rx *x, const char *s)
@@ -237,6 +252,11 @@ static int rx_literals(ckpt_rx *x, const char *s)
         if (s[pos] == '(') depth++;
         else if (s[pos] == ')') depth--;
         int keep = lit && depth == 0 && nx != '*' && nx != '?' && nx != '{';
+        if (depth == 0 && !nx && is_end_anchor(s + pos, k)) {   /* the run just before a final $ or \z */
+            if (rn && !(x->suffix = strndup(run, rn))) goto nomem;
+            x->suffix_len = rn;
+            x->suffix_nl = s[pos] == '$';
+        }
         if (keep) { memcpy(run + rn, lb, ll); rn += ll; }
         if (!keep || (nx && is_quant(nx))) {
             if (at_start) {
@@ -255,6 +275,12 @@ static int rx_literals(ckpt_rx *x, const char *s)
     }
     if (rn > bn) { memcpy(best, run, rn); bn = rn; }
     if (bn > x->prefix_len && bn >= 2 && !(x->lit = strndup(best, bn))) goto nomem;
+    x->lit_len = x->lit ? bn : 0;
+    if (x->lit && x->suffix && x->lit_len == x->suffix_len && !memcmp(x->lit, x->suffix, bn)) {
+        free(x->lit);   /* the suffix test says more, for less */
+        x->lit = NULL;
+        x->lit_len = 0;
+    }
     free(run); free(best);
     return 0;
 nomem:
@@ -327,7 +353,11 @@ ckpt_rx *ckpt__rx_compile(const char *pat, size_t *ecol, char *emsg, size_t n)
     uint32_t opts = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | (t.ascii ? 0 : PCRE2_UCP);
     int code;
     PCRE2_SIZE off;
-    x->code = pcre2_compile((PCRE2_SPTR)t.b.s, t.b.n, opts, &code, &off, NULL);
+    pcre2_compile_context *cc = pcre2_compile_context_create(NULL);
+    if (!cc) return rx_fail(x, &t, ecol, emsg, n, 0, "out of memory");
+    pcre2_set_newline(cc, PCRE2_NEWLINE_LF);   /* '$' before a final "\n" only, as in Python */
+    x->code = pcre2_compile((PCRE2_SPTR)t.b.s, t.b.n, opts, &code, &off, cc);
+    pcre2_compile_context_free(cc);
     if (!x->code) {
         char m[256];
         pcre2_get_error_message(code, (PCRE2_UCHAR *)m, sizeof m);
@@ -335,7 +365,6 @@ ckpt_rx *ckpt__rx_compile(const char *pat, size_t *ecol, char *emsg, size_t n)
         size_t col = off < t.b.n ? t.b.col[off] : strlen(pat);   /* at the end: one past the last column */
         return rx_fail(x, &t, ecol, emsg, n, col, m);
     }
-    x->jit = pcre2_jit_compile(x->code, PCRE2_JIT_COMPLETE) == 0;
     uint32_t ng = 0;
     pcre2_pattern_info(x->code, PCRE2_INFO_CAPTURECOUNT, &ng);
     x->ngroups = (int)ng;
@@ -349,7 +378,9 @@ void ckpt__rx_free(ckpt_rx *x)
 {
     if (!x) return;
     pcre2_code_free(x->code);
+    pcre2_code_free(x->jcode);
     free(x->prefix);
+    free(x->suffix);
     free(x->lit);
     free(x);
 }
@@ -404,14 +435,63 @@ static rx_tls *tls_get(void)
     return t;
 }
 
-int ckpt__rx_exec(const ckpt_rx *x, const char *s, size_t len, ckpt_rx_span *m, int nm)
+/* JIT when hot. Compiling costs about 15-30 us a pattern, an interpreted
+ * match of a tensor name about 0.3 us: a rule that PCRE2 runs on a few
+ * names (one per layer: most of them) is cheaper interpreted, one that
+ * runs on thousands is JIT-compiled on its RX_JIT_AFTER-th name. The JIT
+ * code is a copy published once complete, so threads sharing x never see
+ * a half-built one; two threads racing to publish keep one. */
+static const pcre2_code *rx_hot(const ckpt_rx *cx, int now)
+{
+    ckpt_rx *x = (ckpt_rx *)cx;
+    pcre2_code *j = __atomic_load_n(&x->jcode, __ATOMIC_ACQUIRE);
+    if (j || __atomic_load_n(&x->nojit, __ATOMIC_RELAXED)) return j;
+    if (!now && __atomic_add_fetch(&x->runs, 1, __ATOMIC_RELAXED) != RX_JIT_AFTER) return NULL;
+    pcre2_code *c = pcre2_code_copy(x->code);
+    if (!c || pcre2_jit_compile(c, PCRE2_JIT_COMPLETE)) {
+        pcre2_code_free(c);
+        __atomic_store_n(&x->nojit, 1, __ATOMIC_RELAXED);
+        return NULL;
+    }
+    pcre2_code *none = NULL;
+    if (!__atomic_compare_exchange_n(&x->jcode, &none, c, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        pcre2_code_free(c);
+        return none;
+    }
+    return c;
+}
+
+static int is_limit(int rc)
+{
+    return rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT;
+}
+
+/* Whether s[0..len) can hold a match at all, by the literals every match has. */
+static int rx_may_match(const ckpt_rx *x, const char *s, size_t len)
 {
     if (x->prefix && (len < x->prefix_len || memcmp(s, x->prefix, x->prefix_len))) return 0;
-    if (x->lit && !memmem(s, len, x->lit, strlen(x->lit))) return 0;
+    if (x->suffix) {
+        size_t e = len;
+        if (x->suffix_nl && e && s[e - 1] == '\n' &&
+            !(e >= x->suffix_len && !memcmp(s + e - x->suffix_len, x->suffix, x->suffix_len)))
+            e--;   /* '$' also matches before a final newline */
+        if (e < x->suffix_len || memcmp(s + e - x->suffix_len, x->suffix, x->suffix_len)) return 0;
+    }
+    if (x->lit && !memmem(s, len, x->lit, x->lit_len)) return 0;
+    return 1;
+}
+
+int ckpt__rx_exec_unfiltered(const ckpt_rx *x, const char *s, size_t len, ckpt_rx_span *m, int nm)
+{
     rx_tls *t = tls_get();
     if (!t) return -1;
-    int rc = x->jit ? pcre2_jit_match(x->code, (PCRE2_SPTR)s, len, 0, 0, t->md, t->mc)
-                    : pcre2_match(x->code, (PCRE2_SPTR)s, len, 0, 0, t->md, t->mc);
+    const pcre2_code *j = rx_hot(x, 0);
+    int rc = j ? pcre2_jit_match(j, (PCRE2_SPTR)s, len, 0, 0, t->md, t->mc)
+               : pcre2_match(x->code, (PCRE2_SPTR)s, len, 0, 0, t->md, t->mc);
+    /* the interpreter's limits are not the JIT's: where it gives up, the
+     * JIT decides, as it would have with the rule hot from the start */
+    if (!j && is_limit(rc) && (j = rx_hot(x, 1)))
+        rc = pcre2_jit_match(j, (PCRE2_SPTR)s, len, 0, 0, t->md, t->mc);
     if (rc == PCRE2_ERROR_NOMATCH) return 0;
     if (rc < 0) return -1;
     const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(t->md);
@@ -421,4 +501,9 @@ int ckpt__rx_exec(const ckpt_rx *x, const char *s, size_t len, ckpt_rx_span *m, 
         else m[i].so = m[i].eo = -1;
     }
     return 1;
+}
+
+int ckpt__rx_exec(const ckpt_rx *x, const char *s, size_t len, ckpt_rx_span *m, int nm)
+{
+    return rx_may_match(x, s, len) ? ckpt__rx_exec_unfiltered(x, s, len, m, nm) : 0;
 }

@@ -4,8 +4,9 @@
  * reads differently are rewritten (\Z, {,n}, \v, a leading (?a)/(?u)) or
  * refused with their column (POSIX [[:alpha:]] classes, \Q..\E). Each
  * compiled pattern carries literal prefilters (an anchored literal prefix,
- * a required literal run) checked before the JIT matcher runs; match data
- * is one block per thread.
+ * a literal suffix before a final '$', a required literal run) checked
+ * before PCRE2 runs; a pattern is interpreted on its first names and
+ * JIT-compiled once hot; match data is one block per thread.
  */
 #ifndef CKPT_REMAP_RX_H
 #define CKPT_REMAP_RX_H
@@ -30,5 +31,8 @@ const char *ckpt__rx_prefix(const ckpt_rx *x, size_t *len);
 /* First match in s[0..len): 1 with m[0..nm) filled (whole match, then
  * groups), 0 no match, -1 the match limit or memory ran out. */
 int ckpt__rx_exec(const ckpt_rx *x, const char *s, size_t len, ckpt_rx_span *m, int nm);
+/* The same without the literal prefilters: PCRE2 alone, for the tests that
+ * hold the prefilters to it (test_remap, fuzz_remap). */
+int ckpt__rx_exec_unfiltered(const ckpt_rx *x, const char *s, size_t len, ckpt_rx_span *m, int nm);
 
 #endif

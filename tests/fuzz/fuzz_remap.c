@@ -1,7 +1,8 @@
 /* fuzz_remap.c: the remap rules parser (Python-syntax translation to
  * PCRE2, error columns, literal prefilters, targets, operations) and name
  * mapping on what it accepts; then the same bytes as one regex straight
- * into the PCRE2 wrapper (src/remap/rx.c), matched against names. */
+ * into the PCRE2 wrapper (src/remap/rx.c), matched against names with and
+ * without the literal prefilters (which must agree). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@
 
 static const char *const names[] = {
     "model.layers.0.self_attn.q_proj.weight", "h.11.attn.c_attn.bias", "dense_1/kernel:0",
-    "layers/lstm/cell/vars/2", "", "a", "transformer.wte.weight",
+    "layers/lstm/cell/vars/2", "", "a", "transformer.wte.weight", "weight\n", "model.layers.0\n\n",
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -45,9 +46,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char em[256];
         ckpt_rx *x = ckpt__rx_compile(text, &col, em, sizeof em);
         if (x) {
-            ckpt_rx_span m[CKPT_RX_MAXGROUPS + 1];
-            for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-                (void)ckpt__rx_exec(x, names[i], strlen(names[i]), m, ckpt__rx_ngroups(x) < CKPT_RX_MAXGROUPS ? ckpt__rx_ngroups(x) + 1 : CKPT_RX_MAXGROUPS + 1);
+            ckpt_rx_span m[CKPT_RX_MAXGROUPS + 1], u[CKPT_RX_MAXGROUPS + 1];
+            int nm = ckpt__rx_ngroups(x) < CKPT_RX_MAXGROUPS ? ckpt__rx_ngroups(x) + 1 : CKPT_RX_MAXGROUPS + 1;
+            for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+                size_t len = strlen(names[i]);
+                int a = ckpt__rx_exec(x, names[i], len, m, nm), b = ckpt__rx_exec_unfiltered(x, names[i], len, u, nm);
+                /* the literal prefilters never reject what PCRE2 matches */
+                if (a != b || (a == 1 && (m[0].so != u[0].so || m[0].eo != u[0].eo))) __builtin_trap();
+            }
             ckpt__rx_free(x);
         } else if (col > size) {
             __builtin_trap();   /* an error column past the pattern */
