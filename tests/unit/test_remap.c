@@ -383,7 +383,7 @@ static void test_literal_split(void)
         "^a\\.b\\.c\\.d\\.(.*)\\.e\\.f$",
         /* what the prefilter must read right or leave alone */
         "^ab(?:c|x)d", "^abc|^xyz", "(?i)^ABCD", "^a\\x62cd", "^ab\\d12", "^abcd?e", "^ab\\.c*?d", "^\xc3\xa9?abcd",
-        "^\xc3\xa9" "abc", "weight\\b", "^(?P<p>ab)cd(?P=p)", "^a(?=b)bcd", "\\Aabcd", "^abc(?#x)d", "^ab{0,2}cd$", "^x{1,23}y$",
+        "^\303\251abc", "weight\\b", "^(?P<p>ab)cd(?P=p)", "^a(?=b)bcd", "\\Aabcd", "^abc(?#x)d", "^ab{0,2}cd$", "^x{1,23}y$",
     };
     static const char *names[] = {
         "model.layers.3.self_attn.q_proj.weight", "model.layers.17.mlp", "model.layers.17.mlpx", "abcd", "abcdx",
