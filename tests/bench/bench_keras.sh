@@ -64,10 +64,17 @@ rss=$(cat "$B/rss")
 ratio=$(awk "BEGIN{printf \"%.2f\", $tc / $tk}")
 mb=$(awk "BEGIN{printf \"%.0f\", $size / 1048576}")
 echo "keras h5 -> safetensors (--fsync end): ${mb} MiB, ckpt ${tk}s vs cat+sync ${tc}s: $ratio of cat+sync (target >= 0.7) $(verdict "$ratio >= 0.7"); peak RSS $(mib $rss) MiB (target < 64) $(verdict "$rss < 64 * 1024")"
-# the sandboxed first open (src/sandbox.c) against none, same file, same run
-tu=$(best 5 sh -c "CKPT_SANDBOX=off $(conv "$B/m.h5")")
-sb=$(awk "BEGIN{printf \"%+.1f\", ($tk - $tu) / $tu * 100}")
-echo "keras h5 sandbox: ${tk}s confined first open vs ${tu}s unconfined: ${sb}% (target within +10%) $(verdict "$tk <= $tu * 1.10")"
+# the sandboxed first open (src/sandbox.c) against none, same file, same run:
+# alternated run by run (best of 7 each), so that the disk's writeback state,
+# which moves the fsync'ed figures by more than the sandbox costs, is shared
+ts= tu=
+for _ in 1 2 3 4 5 6 7; do
+    a=$(best 1 sh -c "$(conv "$B/m.h5")"); u=$(best 1 sh -c "CKPT_SANDBOX=off $(conv "$B/m.h5")")
+    [ -z "$ts" ] || awk "BEGIN{exit !($a < $ts)}" && ts=$a
+    [ -z "$tu" ] || awk "BEGIN{exit !($u < $tu)}" && tu=$u
+done
+sb=$(awk "BEGIN{printf \"%+.1f\", ($ts - $tu) / $tu * 100}")
+echo "keras h5 sandbox: ${ts}s confined vs ${tu}s unconfined, alternated: ${sb}% (target within +10%; the tensor reads are the same pread either way, this is the child's first open of 500 datasets) $(verdict "$ts <= $tu * 1.10")"
 
 # the copy: copy_file_range forced against the default (read/write where the
 # filesystem does not share extents), and --fsync never against plain cat
