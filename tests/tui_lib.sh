@@ -142,20 +142,14 @@ SMALL_SPEC='[("embed.weight", (16, 8)),
  ("encoder.layers.2.attn.v_proj.weight", (8, 8)), ("encoder.layers.2.mlp.up.weight", (32, 8)),
  ("head.weight", (10, 8)), ("head.bias", (10,)), ("step", (), "I64")]'
 
-pick_format() {  # NAME: Right until "< NAME >" shows in the Format field (the list wraps)
-    for _ in $(seq 20); do
+# key_until TEXT KEY N: press KEY until TEXT shows, at most N times
+key_until() {
+    for _ in $(seq "$3"); do
         tui_screen >/dev/null
-        grep -qF "< $1 >" "$T/screen" && return 0
-        tui_keys Right; sleep 0.2
+        grep -qF -- "$1" "$T/screen" && return 0
+        tui_keys "$2"; sleep 0.2
     done
     return 1
 }
-
-to_field() {  # HINT: Down until the field whose hint says HINT is selected
-    for _ in $(seq 12); do
-        tui_screen >/dev/null
-        grep -qF "$1" "$T/screen" && return 0
-        tui_keys Down; sleep 0.2
-    done
-    return 1
-}
+pick_format() { key_until "< $1 >" Right 20; }   # NAME: Right until it shows in the Format field (the list wraps)
+to_field() { key_until "$1" Down 12; }           # HINT: Down until the field whose hint says HINT is selected

@@ -66,7 +66,9 @@ static const cli_cmd commands[] = {
     {"convert", cmd_convert, "convert to another format (streamed, atomic output)",
      "usage: ckpt convert IN -o OUT [--to FORMAT] [options]\n"
      "  --to FORMAT         output format (default: from OUT's extension; a directory\n"
-     "                      OUT/ gets sharded safetensors); see `ckpt formats`\n"
+     "                      OUT/ gets sharded safetensors); see `ckpt formats`. With\n"
+     "                      --to, a folder OUT/ holds the format's usual file name\n"
+     "                      (out/ --to gguf writes out/model.gguf)\n"
      "  --shard-size SIZE   split into shards of at most SIZE (\"5GB\", \"500MB\", \"2GiB\")\n"
      "  --rename FROM=TO    rename a tensor or a name prefix (repeatable)\n"
      "  --map FILE          remap rules file or preset:NAME (see README \"Remap rules\", `ckpt maps`)\n"
