@@ -383,6 +383,7 @@ const ckpt_format ckpt_fmt_npz = {
     .name = "npz",
     .desc = "NumPy .npz archive or .npy array (writes np.savez; --compress as np.savez_compressed)",
     .exts = ".npz .npy",
+    .dir_file = "model.npz",
     .flags = CKPT_FMT_READ | CKPT_FMT_WRITE,
     .probe = probe,
     .magics = npz_magics,

@@ -118,8 +118,7 @@ int ckpt__npz_write_begin(ckpt_writer *w, ckpt_err *err)
     nw *s = calloc(1, sizeof *s);
     if (!s) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     w->priv = s;
-    int dirmode = ckpt__ends_with(o->out, "/") || ckpt__is_dir(o->out);
-    s->path = dirmode ? ckpt__path_join(o->out, "model.npz") : ckpt__strdup(o->out);
+    s->path = ckpt__strdup(o->out);   /* a folder -o is already OUT/model.npz (dir_file) */
     if (!s->path) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     const char *c = ckpt__opt(o, "compress");
     s->deflate = c && strcmp(c, "0");
