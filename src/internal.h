@@ -122,6 +122,14 @@ typedef struct ckpt_tensor_priv {
 struct ckpt_name_index;
 typedef struct ckpt_tslot ckpt_tslot;
 
+/* Big growing buffers (bigbuf.c): huge-page mappings from 2 MiB up,
+ * malloc below; free them only with ckpt__big_free. */
+void *ckpt__big_alloc(size_t n);
+void *ckpt__big_calloc(size_t n, size_t sz);
+void *ckpt__big_realloc(void *p, size_t n);   /* NULL: p unchanged */
+void ckpt__big_free(void *p);
+int ckpt__src_slurp_big(const char *path, size_t max, char **out, size_t *len, ckpt_err *err);
+
 /* A string pool (pool.c): strings freed all at once with the pool. */
 typedef struct ckpt_pool ckpt_pool;
 ckpt_pool *ckpt__pool_new(void);
@@ -129,8 +137,8 @@ void ckpt__pool_free(ckpt_pool *p);
 void *ckpt__pool_alloc(ckpt_pool *p, size_t n);           /* 8-aligned, NULL on NOMEM */
 char *ckpt__pool_strndup(ckpt_pool *p, const char *s, size_t n);
 char *ckpt__pool_strdup(ckpt_pool *p, const char *s);
-/* The pool frees malloc'd buf with itself (a header whose names the
- * tensors point into): 0, or -1 (NOMEM: buf stays the caller's). */
+/* The pool frees buf (from ckpt__big_alloc: a header whose names the
+ * tensors point into) with itself: 0, or -1 (NOMEM: buf stays the caller's). */
 int ckpt__pool_adopt(ckpt_pool *p, void *buf);
 
 struct ckpt_model {

@@ -36,7 +36,7 @@ int ckpt__model_add_file(ckpt_model *m, const char *path, uint64_t size, ckpt_er
 
 static int tix_grow(ckpt_model *m, size_t ncap)
 {
-    ckpt_tslot *ns = calloc(ncap, sizeof *ns);
+    ckpt_tslot *ns = ckpt__big_calloc(ncap, sizeof *ns);
     if (!ns) return -1;
     for (size_t i = 0; i < m->tixcap; i++) {
         if (!m->tix[i].v) continue;
@@ -44,7 +44,7 @@ static int tix_grow(ckpt_model *m, size_t ncap)
         while (ns[j].v) j = (j + 1) & (ncap - 1);
         ns[j] = m->tix[i];
     }
-    free(m->tix);
+    ckpt__big_free(m->tix);
     m->tix = ns;
     m->tixcap = ncap;
     return 0;
@@ -78,10 +78,10 @@ int ckpt__model_reserve(ckpt_model *m, int n, ckpt_err *err)
     while (((size_t)n + 1) * 4 > cap * 3) cap *= 2;
     if (cap > m->tixcap && tix_grow(m, cap)) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     if (n <= m->captensors) return 0;
-    void *nt = realloc(m->tensors, (size_t)n * sizeof *m->tensors);
+    void *nt = ckpt__big_realloc(m->tensors, (size_t)n * sizeof *m->tensors);
     if (!nt) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     m->tensors = nt;
-    void *np = realloc(m->tpriv, (size_t)n * sizeof *m->tpriv);
+    void *np = ckpt__big_realloc(m->tpriv, (size_t)n * sizeof *m->tpriv);
     if (!np) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     m->tpriv = np;
     m->captensors = n;
@@ -235,8 +235,8 @@ static void model_free(ckpt_model *m)
         ckpt_src_close(m->files[i].src);
     }
     free(m->files);
-    free(m->tensors);   /* names are in m->pool */
-    free(m->tpriv);
+    ckpt__big_free(m->tensors);   /* names are in m->pool */
+    ckpt__big_free(m->tpriv);
     for (int i = 0; i < m->nnodes; i++) {   /* name and path are in m->pool */
         free((char *)m->nodes[i].kind);
         free((char *)m->nodes[i].alt_name);
@@ -251,7 +251,7 @@ static void model_free(ckpt_model *m)
     free(m->fact_v);
     free(m->config_json);
     free(m->hf_config_json);
-    free(m->tix);
+    ckpt__big_free(m->tix);
     ckpt__index_free(m->node_index);
     free(m->path);
     ckpt__pool_free(m->pool);

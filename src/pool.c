@@ -8,6 +8,9 @@
 #include "internal.h"
 
 #define POOL_BLOCK (256u << 10)
+#define POOL_BLOCK_MAX ((size_t)8 << 20)
+/* a block's own header and bigbuf's: a block of 2^k bytes fills 2^k exactly */
+#define POOL_OVERHEAD 64u
 
 struct pool_block { struct pool_block *next; size_t cap; char data[]; };
 
@@ -17,7 +20,8 @@ struct ckpt_pool {
     struct pool_block *head;
     char *cur;
     size_t left;
-    struct pool_adopted *adopted;   /* malloc'd buffers freed with the pool */
+    size_t next;                    /* the next block's size: doubles, to huge pages */
+    struct pool_adopted *adopted;   /* big buffers freed with the pool */
 };
 
 ckpt_pool *ckpt__pool_new(void) { return calloc(1, sizeof(ckpt_pool)); }
@@ -27,11 +31,11 @@ void ckpt__pool_free(ckpt_pool *p)
     if (!p) return;
     for (struct pool_block *b = p->head, *nx; b; b = nx) {
         nx = b->next;
-        free(b);
+        ckpt__big_free(b);
     }
     for (struct pool_adopted *a = p->adopted, *nx; a; a = nx) {
         nx = a->next;
-        free(a->p);
+        ckpt__big_free(a->p);
         free(a);
     }
     free(p);
@@ -53,11 +57,14 @@ static void *take(ckpt_pool *p, size_t n, size_t align)
     if (!p->head || n + pad > p->left) {
         /* a string bigger than a quarter block gets its own block; the
          * current one stays open for the next small ones */
-        size_t cap = n > POOL_BLOCK / 4 ? n : POOL_BLOCK;
-        struct pool_block *b = malloc(sizeof *b + cap);
+        int own = n > POOL_BLOCK / 4;
+        if (!p->next) p->next = POOL_BLOCK;
+        size_t cap = own ? n : p->next - POOL_OVERHEAD;
+        struct pool_block *b = ckpt__big_alloc(sizeof *b + cap);
         if (!b) return NULL;
+        if (!own && p->next < POOL_BLOCK_MAX) p->next *= 2;
         b->cap = cap;
-        if (cap == n && p->head) {
+        if (own && p->head) {
             b->next = p->head->next;
             p->head->next = b;
             return b->data;

@@ -168,7 +168,7 @@ int ckpt__src_open_file(const char *path, ckpt_src **out, ckpt_err *err)
     return 0;
 }
 
-int ckpt_src_slurp(const char *path, size_t max, char **out, size_t *len, ckpt_err *err)
+static int slurp(const char *path, size_t max, int big, char **out, size_t *len, ckpt_err *err)
 {
     *out = NULL;
     if (len) *len = 0;
@@ -182,14 +182,15 @@ int ckpt_src_slurp(const char *path, size_t max, char **out, size_t *len, ckpt_e
         ckpt_src_close(s);
         return CKPT_E_FORMAT;
     }
-    char *buf = malloc((size_t)s->size + 1);
+    char *buf = big ? ckpt__big_alloc((size_t)s->size + 1) : malloc((size_t)s->size + 1);
     if (!buf) {
         ckpt_src_close(s);
         return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     }
     rc = ckpt_src_pread(s, buf, (size_t)s->size, 0, err);
     if (rc) {
-        free(buf);
+        if (big) ckpt__big_free(buf);
+        else free(buf);
         ckpt_src_close(s);
         return rc;
     }
@@ -198,4 +199,16 @@ int ckpt_src_slurp(const char *path, size_t max, char **out, size_t *len, ckpt_e
     *out = buf;
     ckpt_src_close(s);
     return 0;
+}
+
+int ckpt_src_slurp(const char *path, size_t max, char **out, size_t *len, ckpt_err *err)
+{
+    return slurp(path, max, 0, out, len, err);
+}
+
+/* The same into a ckpt__big_alloc buffer (a shard index of 100,000 names
+ * is megabytes: huge pages), freed with ckpt__big_free. */
+int ckpt__src_slurp_big(const char *path, size_t max, char **out, size_t *len, ckpt_err *err)
+{
+    return slurp(path, max, 1, out, len, err);
 }

@@ -310,13 +310,13 @@ struct ckpt_name_index *ckpt__index_new(void)
 void ckpt__index_free(struct ckpt_name_index *ix)
 {
     if (!ix) return;
-    free(ix->s);
+    ckpt__big_free(ix->s);
     free(ix);
 }
 
 static int grow_to(struct ckpt_name_index *ix, size_t ncap)
 {
-    ix_slot *ns = calloc(ncap, sizeof *ns);
+    ix_slot *ns = ckpt__big_calloc(ncap, sizeof *ns);
     if (!ns) return -1;
     for (size_t i = 0; i < ix->cap; i++) {
         if (!ix->s[i].key) continue;
@@ -324,7 +324,7 @@ static int grow_to(struct ckpt_name_index *ix, size_t ncap)
         while (ns[j].key) j = (j + 1) & (ncap - 1);
         ns[j] = ix->s[i];
     }
-    free(ix->s);
+    ckpt__big_free(ix->s);
     ix->s = ns;
     ix->cap = ncap;
     return 0;

@@ -377,9 +377,11 @@ static int add_meta_kv(ckpt_model *m, char **k, char **v, int n, ckpt_err *err)
 /* Names in file order (as writers put them) move to the front of the
  * header buffer *bufp (the text at +8), the rest of it goes back to the
  * system and the model's pool adopts it: the names are not copied, and
- * the header's memory is given back before the tensor table grows.
+ * the header's memory is given back before the tensor table grows. With
+ * `copy` (a shard set's one read buffer) the packed names are copied into
+ * the pool instead and the buffer stays the caller's.
  * Returns the text's new start, or NULL when left as it was. */
-static char *names_kept(ckpt_model *m, ckpt_st_fast *f, char **bufp)
+static char *names_kept(ckpt_model *m, ckpt_st_fast *f, char **bufp, int copy)
 {
     char *json = *bufp + 8;
     for (int i = 1; i < f->n; i++)
@@ -392,7 +394,12 @@ static char *names_kept(ckpt_model *m, ckpt_st_fast *f, char **bufp)
         f->e[i].name = w;
         w += (uint32_t)l;
     }
-    char *nb = realloc(*bufp, 8 + (size_t)w);
+    if (copy) {
+        char *d = ckpt__pool_alloc(m->pool, w);
+        if (d) memcpy(d, json, w);
+        return d;   /* NULL: names were moved, so the caller copies each from json */
+    }
+    char *nb = ckpt__big_realloc(*bufp, 8 + (size_t)w);
     if (nb) *bufp = nb;
     if (ckpt__pool_adopt(m->pool, *bufp)) return NULL;   /* names stay valid: copied below */
     json = *bufp + 8;
@@ -417,8 +424,8 @@ static int reparse_full(ckpt_model *m, int fi, const char *path, uint64_t n, ckp
 /* The fast path (st_fast.c) over the header in *bufp (the text at +8, n
  * bytes): 0 with the tensors added (*bufp may be taken: NULL then), 1
  * when the full parser must decide (the text unchanged), else an error. */
-static int open_fast(ckpt_model *m, const char *path, ckpt_src **s, char **bufp, uint64_t n,
-                     int *file_out, ckpt_err *err)
+static int open_fast(ckpt_model *m, const char *path, ckpt_src **s, char **bufp, int copy,
+                     uint64_t n, int *file_out, ckpt_err *err)
 {
     ckpt_st_fast f;
     uint64_t data_start = 8 + n;
@@ -430,7 +437,7 @@ static int open_fast(ckpt_model *m, const char *path, ckpt_src **s, char **bufp,
     if (fi < 0) { ckpt__st_fast_free(&f); return err->code ? (int)err->code : CKPT_E_NOMEM; }
     m->files[fi].src = *s;
     *s = NULL;
-    char *kept = names_kept(m, &f, bufp);
+    char *kept = names_kept(m, &f, bufp, copy);
     if (kept) json = kept;
     else json = *bufp + 8;
     if (ckpt__model_reserve(m, m->ntensors + f.n, err)) rc = CKPT_E_NOMEM;
@@ -454,9 +461,52 @@ static int open_fast(ckpt_model *m, const char *path, ckpt_src **s, char **bufp,
     return rc;
 }
 
+/* A shard set's one header buffer: each header is read into it and its
+ * names copied out, so ten 1 MB headers take 1 MB of fresh pages, not 10. */
+typedef struct { char *p; size_t cap; } st_scratch;
+
+static char *scratch_get(st_scratch *sc, size_t n)
+{
+    if (n > sc->cap) {
+        size_t want = n < ((size_t)2 << 20) ? ((size_t)2 << 20) - 64 : n;   /* one huge page */
+        char *nb = ckpt__big_realloc(sc->p, want);
+        if (!nb) return NULL;
+        sc->p = nb;
+        sc->cap = want;
+    }
+    return sc->p;
+}
+
+/* The length and, usually, the whole header in one read (one range
+ * request for remote files): into *bufp, or the scratch buffer with sc. */
+static int read_header(ckpt_src *s, const char *path, st_scratch *sc, char **bufp, uint64_t *np,
+                       ckpt_err *err)
+{
+    size_t first = s->size < 65536 ? (size_t)s->size : 65536;
+    /* Remote (HTTP ranges): the length alone first, then exactly the
+     * header, so listing a Hub model transfers only its headers. */
+    if (ckpt_path_is_remote(path) && first > 8) first = 8;
+    char *buf = sc ? scratch_get(sc, first ? first : 1) : ckpt__big_alloc(first ? first : 1);
+    if (!buf) return st_nomem(err, path);
+    if (!sc) *bufp = buf;
+    int rc = CKPT_OK;
+    if (first && (rc = ckpt_src_pread(s, buf, first, 0, err))) return rc;
+    if ((rc = ckpt__st_parse_len((unsigned char *)buf, s->size, path, np, err))) return rc;
+    if (8 + *np > first) {
+        char *nb = sc ? scratch_get(sc, (size_t)(8 + *np)) : ckpt__big_realloc(buf, (size_t)(8 + *np));
+        if (!nb) return st_nomem(err, path);
+        buf = nb;
+        if (!sc) *bufp = buf;
+        if ((rc = ckpt_src_pread(s, buf + first, (size_t)(8 + *np - first), first, err))) return rc;
+    }
+    if (sc) *bufp = buf;
+    return CKPT_OK;
+}
+
 /* Read the header of one shard and add its file and tensors to the model
- * (a name an earlier shard has is an error). */
-static int open_shard(ckpt_model *m, const char *path, int *file_out, ckpt_err *err)
+ * (a name an earlier shard has is an error); sc: the set's read buffer,
+ * or NULL for a buffer of its own. */
+static int open_shard(ckpt_model *m, const char *path, st_scratch *sc, int *file_out, ckpt_err *err)
 {
     ckpt_st_header hh, *h = &hh;
     memset(h, 0, sizeof *h);
@@ -467,28 +517,14 @@ static int open_shard(ckpt_model *m, const char *path, int *file_out, ckpt_err *
         ckpt_src_close(s);
         return st_fail(err, path, NULL, CKPT_NO_OFFSET, "is a directory, not a safetensors file");
     }
-    /* One read covers the length and, usually, the whole header (one range
-     * request for remote files). */
-    size_t first = s->size < 65536 ? (size_t)s->size : 65536;
-    /* Remote (HTTP ranges): the length alone first, then exactly the
-     * header, so listing a Hub model transfers only its headers. */
-    if (ckpt_path_is_remote(path) && first > 8) first = 8;
-    char *buf = malloc(first ? first : 1);
-    if (!buf) { ckpt_src_close(s); return st_nomem(err, path); }
+    char *buf = NULL;   /* the header; ours to free unless sc */
     uint64_t n = 0;
-    if (first && (rc = ckpt_src_pread(s, buf, first, 0, err))) goto fail;
-    if ((rc = ckpt__st_parse_len((unsigned char *)buf, s->size, path, &n, err))) goto fail;
-    if (8 + n > first) {
-        char *nb = realloc(buf, (size_t)(8 + n));
-        if (!nb) { rc = st_nomem(err, path); goto fail; }
-        buf = nb;
-        if ((rc = ckpt_src_pread(s, buf + first, (size_t)(8 + n - first), first, err))) goto fail;
-    }
+    if ((rc = read_header(s, path, sc, &buf, &n, err))) goto fail;
     /* the checks the full parser starts with, then the fast path */
     if (n && buf[8] == '{' && !memchr(buf + 8, 0, (size_t)n) && ckpt__utf8_valid(buf + 8, (size_t)n)) {
-        rc = open_fast(m, path, &s, &buf, n, file_out, err);
+        rc = open_fast(m, path, &s, &buf, sc != NULL, n, file_out, err);
         if (rc != 1) {
-            free(buf);
+            if (!sc) ckpt__big_free(buf);
             if (s) ckpt_src_close(s);
             if (rc) ckpt_err_at_path(err, path);
             return rc;
@@ -496,7 +532,7 @@ static int open_shard(ckpt_model *m, const char *path, int *file_out, ckpt_err *
         rc = CKPT_OK;
     }
     if ((rc = ckpt__st_parse_header(buf + 8, (size_t)n, s->size, path, h, err))) goto fail;
-    free(buf);
+    if (!sc) ckpt__big_free(buf);
     buf = NULL;
 
     int fi = ckpt__model_add_file(m, path, s->size, err);
@@ -518,7 +554,7 @@ static int open_shard(ckpt_model *m, const char *path, int *file_out, ckpt_err *
     *file_out = fi;
     return CKPT_OK;
 fail:
-    free(buf);
+    if (!sc) ckpt__big_free(buf);
     if (s) ckpt_src_close(s);
     ckpt__st_header_free(h);
     ckpt_err_at_path(err, path);
@@ -580,9 +616,10 @@ static int open_shards(ckpt_model *m, char **files, char **names, int nfiles, co
         if (ckpt__path_check_inside(root, files[i], names[i], err)) { free(root); return err->code; }
     free(root);
     int rc = CKPT_OK, matched = 0, next = 0;
+    st_scratch sc = {NULL, 0};
     for (int k = 0; k < nfiles && !rc; k++) {
         int fi, t0 = m->ntensors;
-        if ((rc = open_shard(m, files[k], &fi, err))) break;
+        if ((rc = open_shard(m, files[k], nfiles > 1 ? &sc : NULL, &fi, err))) break;
         for (int i = t0; wm && i < m->ntensors; i++) {
             const char *name = m->tensors[i].name;
             int wi = wmap_find(wm, name, &next);
@@ -600,6 +637,7 @@ static int open_shards(ckpt_model *m, char **files, char **names, int nfiles, co
             matched++;
         }
     }
+    ckpt__big_free(sc.p);
     if (!rc && wm && matched != wm->n) {
         for (int i = 0; i < wm->n; i++)
             if (ckpt_model_find(m, wm->k[i]) < 0) {
@@ -771,10 +809,10 @@ static int open_index(ckpt_model *m, const char *index_path, ckpt_err *err)
 {
     char *txt = NULL;
     size_t len = 0;
-    int rc = ckpt_src_slurp(index_path, INDEX_MAX, &txt, &len, err);
+    int rc = ckpt__src_slurp_big(index_path, INDEX_MAX, &txt, &len, err);
     if (rc) { ckpt_err_at_path(err, index_path); return rc; }
     if ((rc = open_index_fast(m, index_path, txt, len, err)) != 1) {
-        free(txt);
+        ckpt__big_free(txt);
         return rc;
     }
     cJSON *root = NULL;
@@ -801,7 +839,7 @@ out:
     free((void *)wm.v);
     ckpt__index_free(wm.ix);
     cJSON_Delete(root);
-    free(txt);
+    ckpt__big_free(txt);
     free_strv(files, nf);
     free_strv(names, nn);
     return rc;
@@ -892,7 +930,7 @@ static int st_open(ckpt_model *m, const char *path, ckpt_err *err)
         rc = open_index(m, path, err);
     } else {
         int fi;
-        rc = open_shard(m, path, &fi, err);
+        rc = open_shard(m, path, NULL, &fi, err);
     }
     return rc;
 }

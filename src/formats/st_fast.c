@@ -108,7 +108,7 @@ static int push_dim(ckpt_st_fast *f, int64_t d)
 {
     if (f->ndims == f->capdims) {
         size_t nc = f->capdims ? f->capdims * 2 : 1024;
-        int64_t *nd = realloc(f->dims, nc * sizeof *nd);
+        int64_t *nd = ckpt__big_realloc(f->dims, nc * sizeof *nd);
         if (!nd) return NOMEM;
         f->dims = nd;
         f->capdims = nc;
@@ -241,7 +241,7 @@ static int body(cur *c, ckpt_st_fast *f, uint64_t data_len)
         } else {
             if (f->n == f->cap) {
                 int nc = f->cap ? f->cap * 2 : 256;
-                ckpt_st_fent *ne = realloc(f->e, (size_t)nc * sizeof *ne);
+                ckpt_st_fent *ne = ckpt__big_realloc(f->e, (size_t)nc * sizeof *ne);
                 if (!ne) return NOMEM;
                 f->e = ne;
                 f->cap = nc;
@@ -275,8 +275,8 @@ static int body(cur *c, ckpt_st_fast *f, uint64_t data_len)
 
 void ckpt__st_fast_free(ckpt_st_fast *f)
 {
-    free(f->e);
-    free(f->dims);
+    ckpt__big_free(f->e);
+    ckpt__big_free(f->dims);
     for (int i = 0; i < f->nmeta; i++) { free(f->meta_k[i]); free(f->meta_v[i]); }
     free(f->meta_k);
     free(f->meta_v);

@@ -185,8 +185,70 @@ static void test_human(void)
                              !strcmp(ckpt_human_short(7000000000ull, b, sizeof b), "7.00B"));
 }
 
+/* The kernel's word on a buffer's mapping: its VmFlags in /proc/self/smaps
+ * name "hg" when advised for huge pages. -1: no mapping holds p. */
+static int vma_hugepage(const void *p)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    if (!f) return -1;
+    char line[512];
+    int in = 0, r = -1;
+    unsigned long a = (unsigned long)p, lo, hi;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+            in = a >= lo && a < hi;
+        } else if (in && !strncmp(line, "VmFlags:", 8)) {
+            r = strstr(line, " hg") != NULL;
+            break;
+        }
+    }
+    fclose(f);
+    return r;
+}
+
+static void test_bigbuf(void)
+{
+    size_t small = 1000, mid = (size_t)5 << 20, big = (size_t)20 << 20;
+    unsigned char *p = ckpt__big_alloc(small);
+    CHECK("bigbuf: small alloc", p != NULL);
+    for (size_t i = 0; i < small; i++) p[i] = (unsigned char)(i * 7);
+    p = ckpt__big_realloc(p, mid);   /* malloc'd -> mapping: the bytes come along */
+    int ok = p != NULL;
+    for (size_t i = 0; ok && i < small; i++) ok = p[i] == (unsigned char)(i * 7);
+    CHECK("bigbuf: malloc'd to mapped keeps the bytes", ok);
+    int thp = access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) == 0;
+    if (thp) CHECK("bigbuf: a 5 MiB buffer is advised for huge pages (smaps hg)", vma_hugepage(p + mid / 2) == 1);
+    else printf("SKIP bigbuf: huge-page advice: this kernel has no transparent huge pages\n");
+    for (size_t i = 0; i < mid; i++) p[i] = (unsigned char)(i * 13 + 1);
+    p = ckpt__big_realloc(p, big);
+    ok = p != NULL;
+    for (size_t i = 0; ok && i < mid; i++) ok = p[i] == (unsigned char)(i * 13 + 1);
+    CHECK("bigbuf: growing a mapping (mremap) keeps the bytes", ok);
+    if (thp) CHECK("bigbuf: the grown mapping keeps the advice", vma_hugepage(p + big - 1) == 1);
+    p[big - 1] = 0x5a;   /* the whole asked size is writable */
+    p = ckpt__big_realloc(p, (size_t)3 << 20);
+    ok = p != NULL;
+    for (size_t i = 0; ok && i < ((size_t)3 << 20); i++) ok = p[i] == (unsigned char)(i * 13 + 1);
+    CHECK("bigbuf: shrinking keeps the prefix", ok);
+    ckpt__big_free(p);
+    unsigned char *z = ckpt__big_calloc((size_t)1 << 20, 4);
+    ok = z != NULL;
+    for (size_t i = 0; ok && i < ((size_t)4 << 20); i++) ok = z[i] == 0;
+    CHECK("bigbuf: calloc of 4 MiB is zero", ok);
+    ckpt__big_free(z);
+    z = ckpt__big_calloc(100, 3);
+    ok = z != NULL;
+    for (size_t i = 0; ok && i < 300; i++) ok = z[i] == 0;
+    CHECK("bigbuf: a small calloc is zero", ok);
+    ckpt__big_free(z);
+    CHECK("bigbuf: an overflowing calloc fails", ckpt__big_calloc(SIZE_MAX / 2, 4) == NULL);
+    CHECK("bigbuf: an impossible size fails", ckpt__big_alloc(SIZE_MAX - 8) == NULL);
+    ckpt__big_free(NULL);
+}
+
 int main(void)
 {
+    test_bigbuf();
     test_path_problem();
     test_human();
     test_err();
