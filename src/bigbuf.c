@@ -2,7 +2,7 @@
  * name index) in anonymous mappings advised for transparent huge pages.
  * Opening 100,000 tensors touches some 30 MiB once; in 4 KiB pages that
  * is 7,000 page faults and a quarter of the open time, in 2 MiB pages a
- * few dozen. Below BIG_MIN the buffer is malloc'd as usual. The file is
+ * few dozen. Below 2 MiB the buffer is malloc'd as usual. The file is
  * never mapped: a source truncated under us must be an error, not SIGBUS.
  *
  * Each buffer starts with a 16-byte header holding its mapping length (0
@@ -17,7 +17,10 @@
 
 #define BIG_HDR 16u
 #define BIG_HUGE ((size_t)2 << 20)
-#define BIG_MIN BIG_HUGE   /* smaller: malloc (a huge page would be mostly empty) */
+/* smaller: malloc (a huge page, resident whole once touched, would be part
+ * empty); a 2 MiB block less its headers (the pool's, a shard set's read
+ * buffer) still counts */
+#define BIG_MIN (BIG_HUGE - 128)
 
 typedef struct { size_t map; size_t n; } big_hdr;   /* n: the size asked, when malloc'd */
 

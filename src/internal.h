@@ -137,6 +137,7 @@ void ckpt__pool_free(ckpt_pool *p);
 void *ckpt__pool_alloc(ckpt_pool *p, size_t n);           /* 8-aligned, NULL on NOMEM */
 char *ckpt__pool_strndup(ckpt_pool *p, const char *s, size_t n);
 char *ckpt__pool_strdup(ckpt_pool *p, const char *s);
+int ckpt__pool_reserve(ckpt_pool *p, size_t n);               /* a hint: -1 on NOMEM */
 /* The pool frees buf (from ckpt__big_alloc: a header whose names the
  * tensors point into) with itself: 0, or -1 (NOMEM: buf stays the caller's). */
 int ckpt__pool_adopt(ckpt_pool *p, void *buf);

@@ -241,8 +241,8 @@ static void model_free(ckpt_model *m)
         free((char *)m->nodes[i].kind);
         free((char *)m->nodes[i].alt_name);
     }
-    free(m->nodes);
-    free(m->node_last);
+    ckpt__big_free(m->nodes);
+    ckpt__big_free(m->node_last);
     for (int i = 0; i < m->nmeta; i++) { free(m->meta_k[i]); free(m->meta_v[i]); }
     free(m->meta_k);
     free(m->meta_v);

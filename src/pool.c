@@ -83,6 +83,27 @@ static void *take(ckpt_pool *p, size_t n, size_t align)
 
 void *ckpt__pool_alloc(ckpt_pool *p, size_t n) { return take(p, n ? n : 1, 8); }
 
+/* Room for n more bytes in the current block: a reader that knows what a
+ * header's names and shapes take puts them in one block (from a quarter
+ * MiB up, a whole number of huge pages) instead of a chain of doubling
+ * ones; the next shard's go in after them. */
+int ckpt__pool_reserve(ckpt_pool *p, size_t n)
+{
+    if (p->head && n <= p->left) return 0;
+    size_t huge = (size_t)2 << 20;
+    size_t sz = n + POOL_OVERHEAD;
+    if (sz < POOL_BLOCK) return 0;   /* the usual blocks will do */
+    sz = (sz + huge - 1) & ~(huge - 1);
+    struct pool_block *b = ckpt__big_alloc(sz - POOL_OVERHEAD + sizeof *b);
+    if (!b) return -1;
+    b->cap = sz - POOL_OVERHEAD;
+    b->next = p->head;
+    p->head = b;
+    p->cur = b->data;
+    p->left = b->cap;
+    return 0;
+}
+
 char *ckpt__pool_strndup(ckpt_pool *p, const char *s, size_t n)
 {
     char *d = take(p, n + 1, 1);

@@ -15,7 +15,7 @@ static int ensure_root(ckpt_model *m, ckpt_err *err)
     if (!m->node_index && !(m->node_index = ckpt__index_new()))
         return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     if (!m->pool && !(m->pool = ckpt__pool_new())) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
-    m->nodes = calloc(16, sizeof *m->nodes);
+    m->nodes = ckpt__big_calloc(16, sizeof *m->nodes);
     if (!m->nodes) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     m->capnodes = 16;
     ckpt_node *r = &m->nodes[0];
@@ -23,7 +23,7 @@ static int ensure_root(ckpt_model *m, ckpt_err *err)
     r->parent = -1;
     r->first_child = r->next_sibling = -1;
     r->tensor = -1;
-    m->node_last = malloc(16 * sizeof *m->node_last);
+    m->node_last = ckpt__big_alloc(16 * sizeof *m->node_last);
     if (!m->node_last) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
     m->node_last[0] = -1;
     m->caplast = 16;
@@ -76,7 +76,7 @@ static int node_add(ckpt_model *m, int parent, const char *name, const char *kin
     }
     if (m->nnodes >= m->capnodes) {
         int nc = m->capnodes * 2;
-        void *np = realloc(m->nodes, (size_t)nc * sizeof *m->nodes);
+        void *np = ckpt__big_realloc(m->nodes, (size_t)nc * sizeof *m->nodes);
         if (!np) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
         m->nodes = np;
         m->capnodes = nc;
@@ -105,7 +105,7 @@ static int node_add(ckpt_model *m, int parent, const char *name, const char *kin
     n->depth = m->nodes[parent].depth + 1;
     n->flags = flags;
     if (m->capnodes > m->caplast) {
-        void *nl = realloc(m->node_last, (size_t)m->capnodes * sizeof *m->node_last);
+        void *nl = ckpt__big_realloc(m->node_last, (size_t)m->capnodes * sizeof *m->node_last);
         if (!nl) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
         m->node_last = nl;
         m->caplast = m->capnodes;

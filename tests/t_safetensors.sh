@@ -194,6 +194,50 @@ grep -q "ghost.weight.*no such tensor" "$T/err" && pass index_ghost_msg || fail 
 mkidx idx_wrong "wm['conv1.bias']='model-00003-of-00003.safetensors'"
 expect_exit 3 index_wrong_shard "$CKPT" ls "$T/idx_wrong"
 grep -q "conv1.bias.*places the tensor in model-00003.* it is in model-00001" "$T/err" && pass index_wrong_shard_msg || fail index_wrong_shard_msg "$(cat "$T/err")"
+# a name twice in the weight_map (JSON text: a dict cannot hold it), the
+# map in file order as writers make it. The fast path hashes the map only
+# when the order needs it; its answer must be the full parser's (forced
+# here by an escape in a name), before any shard's error, and name the
+# first repeated key as Python's object_pairs_hook finds it.
+mkdup() { # NAME MODE: end (repeat at the end) | mid (out of order) | noshard (and a missing shard) | slow
+    mkdir -p "$T/$1"
+    $PY - "$T/$1" "$2" > "$T/$1.first" <<'PY'
+import json, struct, sys
+d, mode = sys.argv[1:]
+def shard(fn, names):
+    h = {n: {"dtype": "F32", "shape": [1], "data_offsets": [4 * i, 4 * i + 4]} for i, n in enumerate(names)}
+    b = json.dumps(h).encode(); b += b" " * ((8 - len(b) % 8) % 8)
+    open(f"{d}/{fn}", "wb").write(struct.pack("<Q", len(b)) + b + bytes(4 * len(names)))
+files = {"m-1.safetensors": ["enc.a", "enc.b", "enc.c"], "m-2.safetensors": ["dec.a", "dec.b"]}
+pairs = []
+for fn, names in files.items():
+    shard(fn, names); pairs += [(n, fn) for n in names]
+if mode == "mid": pairs.insert(3, pairs[1])
+else: pairs.append(pairs[1])
+if mode == "noshard": pairs.append(("zz.extra", "m-9.safetensors"))
+def key(s):
+    return json.dumps(s) if mode != "slow" or s != "enc.a" else '"\\u0065nc.a"'
+txt = '{"weight_map":{' + ",".join(key(a) + ":" + json.dumps(b) for a, b in pairs) + "}}"
+open(f"{d}/model.safetensors.index.json", "w").write(txt)
+seen = set()
+def hook(ps):
+    for a, _ in ps:
+        if a in seen: print(a); sys.exit(0)
+        seen.add(a)
+    return dict(ps)
+json.loads(txt, object_pairs_hook=lambda ps: hook(ps) if ps and isinstance(ps[0][1], str) else dict(ps))
+PY
+}
+for mode in end mid noshard slow; do
+    mkdup idx_dup_$mode $mode
+    expect_exit 3 index_dup_$mode "$CKPT" ls "$T/idx_dup_$mode"
+    first=$(cat "$T/idx_dup_$mode.first")
+    grep -q "duplicate name in weight_map" "$T/err" && grep -qF "'$first'" "$T/err" \
+        && pass index_dup_${mode}_msg || fail index_dup_${mode}_msg "want '$first': $(cat "$T/err")"
+    sed "s|idx_dup_$mode|D|g" "$T/err" > "$T/dup_$mode.err"
+done
+cmp -s "$T/dup_end.err" "$T/dup_slow.err" && pass index_dup_fast_is_full \
+    || fail index_dup_fast_is_full "$(cat "$T/dup_end.err") / $(cat "$T/dup_slow.err")"
 mkidx idx_escape "wm['fc1.weight']='../x.safetensors'"
 expect_exit 3 index_path_escape "$CKPT" ls "$T/idx_escape"
 mkidx idx_noshard "wm['fc1.weight']='model-00009-of-00009.safetensors'"

@@ -395,6 +395,10 @@ static char *names_kept(ckpt_model *m, ckpt_st_fast *f, char **bufp, int copy)
         w += (uint32_t)l;
     }
     if (copy) {
+        /* a shard's names and shapes in one pool block, the next shards'
+         * after them (a lone file's shapes: the usual blocks, as a huge
+         * page for 100k shapes would be more than half empty) */
+        if (ckpt__pool_reserve(m->pool, w + 8 + f->ndims * sizeof(int64_t))) return NULL;
         char *d = ckpt__pool_alloc(m->pool, w);
         if (d) memcpy(d, json, w);
         return d;   /* NULL: names were moved, so the caller copies each from json */
@@ -586,28 +590,64 @@ static int add_str(char ***v, int *n, int *cap, const char *s)
     return 0;
 }
 
-/* An index's weight_map: names and shard names, and a hash of the names. */
+/* An index's weight_map: names and shard names, and a hash of the names
+ * (NULL from the fast path: built on the first name out of order). */
 typedef struct st_wmap {
     const char *const *k, *const *v;
     int n;
     struct ckpt_name_index *ix;  /* name -> position */
 } st_wmap;
 
+/* The hash of the names, in order; the first name there twice is the
+ * full parser's error (the fast path checked everything before it). A
+ * weight_map matched wholly in order needs none: it cannot hold a name
+ * twice, as the shards' tensors are all different. */
+static int wmap_index(st_wmap *w, const char *index_path, ckpt_err *err)
+{
+    if (w->ix) return CKPT_OK;
+    if (!(w->ix = ckpt__index_new()) || ckpt__index_reserve(w->ix, (size_t)w->n))
+        return st_nomem(err, index_path);
+    for (int i = 0; i < w->n; i++) {
+        int prev = ckpt__index_put(w->ix, w->k[i], i);
+        if (prev == -2) return st_nomem(err, index_path);
+        if (prev >= 0) return st_fail(err, index_path, w->k[i], CKPT_NO_OFFSET, "duplicate name in weight_map");
+    }
+    return CKPT_OK;
+}
+
 /* Position of `name` in the weight_map: the next entry after the last one
- * found, when the map lists names in file order (no hashing), else by hash. */
-static int wmap_find(const st_wmap *w, const char *name, int *next)
+ * found, when the map lists names in file order (no hashing), else by
+ * hash; -1 when absent, -2 on an error (set). */
+static int wmap_find(st_wmap *w, const char *name, int *next, const char *index_path, ckpt_err *err)
 {
     if (*next < w->n && !strcmp(w->k[*next], name)) return (*next)++;
+    if (wmap_index(w, index_path, err)) return -2;
     int i = ckpt__index_get(w->ix, name);
     if (i >= 0) *next = i + 1;
     return i;
 }
 
-/* Open shards `files` (full paths, in order) as one model; with a
- * weight_map (name -> shard base name as written in the index), check
- * both directions. */
-static int open_shards(ckpt_model *m, char **files, char **names, int nfiles, const st_wmap *wm,
-                       const char *index_path, ckpt_err *err)
+/* Tensors t0.. (shard `shown`) against the weight_map; counts matches. */
+static int shard_in_wmap(ckpt_model *m, int t0, st_wmap *wm, int *next, int *matched,
+                         const char *shown, const char *index_path, ckpt_err *err)
+{
+    for (int i = t0; i < m->ntensors; i++) {
+        const char *name = m->tensors[i].name;
+        int wi = wmap_find(wm, name, next, index_path, err);
+        if (wi == -2) return err->code;
+        if (wi < 0)
+            return st_fail(err, index_path, name, CKPT_NO_OFFSET,
+                           "tensor of shard %s is missing from the index weight_map", shown);
+        if (strcmp(wm->v[wi], shown))
+            return st_fail(err, index_path, name, CKPT_NO_OFFSET,
+                           "weight_map places the tensor in %.200s but it is in %.200s", wm->v[wi], shown);
+        (*matched)++;
+    }
+    return CKPT_OK;
+}
+
+static int open_shards_run(ckpt_model *m, char **files, char **names, int nfiles, st_wmap *wm,
+                           const char *index_path, ckpt_err *err)
 {
     /* a shard symlinked out of the model's folder (to /etc/passwd ...) is not read */
     char *root = ckpt__is_dir(index_path) ? ckpt__strdup(index_path) : ckpt__path_dirname(index_path);
@@ -620,25 +660,10 @@ static int open_shards(ckpt_model *m, char **files, char **names, int nfiles, co
     for (int k = 0; k < nfiles && !rc; k++) {
         int fi, t0 = m->ntensors;
         if ((rc = open_shard(m, files[k], nfiles > 1 ? &sc : NULL, &fi, err))) break;
-        for (int i = t0; wm && i < m->ntensors; i++) {
-            const char *name = m->tensors[i].name;
-            int wi = wmap_find(wm, name, &next);
-            if (wi < 0) {
-                rc = st_fail(err, index_path, name, CKPT_NO_OFFSET,
-                             "tensor of shard %s is missing from the index weight_map", names[k]);
-                break;
-            }
-            if (strcmp(wm->v[wi], names[k])) {
-                rc = st_fail(err, index_path, name, CKPT_NO_OFFSET,
-                             "weight_map places the tensor in %.200s but it is in %.200s",
-                             wm->v[wi], names[k]);
-                break;
-            }
-            matched++;
-        }
+        if (wm) rc = shard_in_wmap(m, t0, wm, &next, &matched, names[k], index_path, err);
     }
     ckpt__big_free(sc.p);
-    if (!rc && wm && matched != wm->n) {
+    if (!rc && wm && matched != wm->n && !(rc = wmap_index(wm, index_path, err))) {
         for (int i = 0; i < wm->n; i++)
             if (ckpt_model_find(m, wm->k[i]) < 0) {
                 rc = st_fail(err, index_path, wm->k[i], CKPT_NO_OFFSET,
@@ -646,6 +671,22 @@ static int open_shards(ckpt_model *m, char **files, char **names, int nfiles, co
                              wm->v[i]);
                 break;
             }
+    }
+    return rc;
+}
+
+/* Open shards `files` (full paths, in order) as one model; with a
+ * weight_map (name -> shard base name as written in the index), check
+ * both directions. A name twice in the weight_map is the error to give
+ * before any other, as the full parser would. */
+static int open_shards(ckpt_model *m, char **files, char **names, int nfiles, st_wmap *wm,
+                       const char *index_path, ckpt_err *err)
+{
+    int rc = open_shards_run(m, files, names, nfiles, wm, index_path, err);
+    if (rc && wm && !wm->ix) {
+        ckpt_err dup;
+        ckpt_err_clear(&dup);
+        if (wmap_index(wm, index_path, &dup)) { *err = dup; rc = dup.code; }
     }
     return rc;
 }
@@ -763,17 +804,13 @@ static int open_index_fast(ckpt_model *m, const char *index_path, char *txt, siz
     int rc = ckpt__st_fast_index(txt, len, &x);
     if (rc == -2) return st_nomem(err, index_path);
     if (rc) return 1;
-    st_wmap wm = {(const char *const *)x.k, (const char *const *)x.v, x.n, ckpt__index_new()};
+    st_wmap wm = {(const char *const *)x.k, (const char *const *)x.v, x.n, NULL};
     char **names = NULL, **files = NULL, *mt = NULL;
     int nn = 0, capn = 0, nf = 0, slow = 0;
     cJSON *meta = NULL;
-    /* sized once from the entry count, the model's table too */
-    if (!wm.ix || ckpt__index_reserve(wm.ix, (size_t)x.n)) rc = st_nomem(err, index_path);
+    /* names twice: open_shards (the hash only when the order needs it) */
     for (int i = 0; i < x.n && !rc && !slow; i++) {
-        int prev = ckpt__index_put(wm.ix, x.k[i], i);
-        if (prev == -2) rc = st_nomem(err, index_path);
-        else if (prev >= 0) slow = 1;   /* a duplicate name: the full parser says so */
-        else if (nn && !strcmp(names[nn - 1], x.v[i])) continue;
+        if (nn && !strcmp(names[nn - 1], x.v[i])) continue;
         else if (ckpt__path_problem(x.v[i], CKPT_PATH_NO_DOT)) slow = 1;
         else {
             int known = 0;
@@ -791,7 +828,7 @@ static int open_index_fast(ckpt_model *m, const char *index_path, char *txt, siz
         /* from here on the model changes: errors are final */
         qsort(names, (size_t)nn, sizeof *names, cmp_natstr);
         rc = shard_paths(index_path, names, nn, &files, &nf, err);
-        if (!rc && ckpt__model_reserve(m, x.n, err)) rc = CKPT_E_NOMEM;
+        if (!rc && ckpt__model_reserve(m, x.n, err)) rc = CKPT_E_NOMEM;   /* sized once */
         if (!rc) rc = open_shards(m, files, names, nf, &wm, index_path, err);
         if (!rc) rc = index_meta(m, meta, index_path, err);
     }

@@ -347,10 +347,10 @@ static int wmap(cur *c, ckpt_st_findex *x)
         if (str_plain(c, &k, &kn) || eat(c, ':') || str_plain(c, &v, &vn)) return BAIL;
         if (x->n == x->cap) {
             int nc = x->cap ? x->cap * 2 : 1024;
-            char **nk = realloc(x->k, (size_t)nc * sizeof *nk);
+            char **nk = ckpt__big_realloc(x->k, (size_t)nc * sizeof *nk);
             if (!nk) return NOMEM;
             x->k = nk;
-            char **nv = realloc(x->v, (size_t)nc * sizeof *nv);
+            char **nv = ckpt__big_realloc(x->v, (size_t)nc * sizeof *nv);
             if (!nv) return NOMEM;
             x->v = nv;
             x->cap = nc;
@@ -394,8 +394,8 @@ static int index_body(cur *c, ckpt_st_findex *x)
 
 void ckpt__st_fast_index_free(ckpt_st_findex *x)
 {
-    free(x->k);
-    free(x->v);
+    ckpt__big_free(x->k);
+    ckpt__big_free(x->v);
     memset(x, 0, sizeof *x);
 }
 
