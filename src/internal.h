@@ -170,6 +170,7 @@ struct ckpt_model {
 /* Room for n tensors (and their name index) at once, when a header says
  * how many: no regrowth while adding them. 0, or NOMEM in err. */
 int ckpt__model_reserve(ckpt_model *m, int n, ckpt_err *err);
+void ckpt__model_prefetch(const ckpt_model *m, const char *name);   /* a hint, a few names ahead */
 /* ckpt__model_add_tensor with name and src_name the model already owns
  * (in its pool, or in a buffer the pool adopted): nothing copied. */
 int ckpt__model_add_tensor_kept(ckpt_model *m, const char *name, const char *src_name,

@@ -72,6 +72,14 @@ static int tix_put(ckpt_model *m, int t)
     return -1;
 }
 
+/* Warm the slot a name's insertion will probe first: a reader calls it a
+ * few names ahead, as the table is megabytes and each probe a cache miss
+ * (a sixth of a 100k open, before). */
+void ckpt__model_prefetch(const ckpt_model *m, const char *name)
+{
+    if (m->tixcap) __builtin_prefetch(&m->tix[ckpt__name_hash(name) & (m->tixcap - 1)], 1);
+}
+
 int ckpt__model_reserve(ckpt_model *m, int n, ckpt_err *err)
 {
     size_t cap = m->tixcap ? m->tixcap : 64;

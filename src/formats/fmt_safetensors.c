@@ -447,6 +447,7 @@ static int open_fast(ckpt_model *m, const char *path, ckpt_src **s, char **bufp,
     if (ckpt__model_reserve(m, m->ntensors + f.n, err)) rc = CKPT_E_NOMEM;
     for (int i = 0; i < f.n && !rc; i++) {
         const ckpt_st_fent *t = &f.e[i];
+        if (i + 8 < f.n) ckpt__model_prefetch(m, json + f.e[i + 8].name);
         int ti = kept ? ckpt__model_add_tensor_kept(m, json + t->name, NULL, (ckpt_dtype)t->dtype, t->ndim,
                                                     f.dims + t->dim0, fi, data_start + t->begin, err)
                       : ckpt__model_add_tensor(m, json + t->name, NULL, (ckpt_dtype)t->dtype, t->ndim,
