@@ -111,3 +111,16 @@ void *ckpt__big_realloc(void *p, size_t n)
     free(h);
     return q;
 }
+
+/* Give back the pages past the first n bytes, in place: the pointer and
+ * the bytes before n stay (a malloc'd buffer stays as it is). */
+void ckpt__big_trim(void *p, size_t n)
+{
+    if (!p) return;
+    big_hdr *h = hdr_of(p);
+    if (!h->map || n > SIZE_MAX - BIG_HDR - BIG_HUGE) return;
+    size_t len = map_len(n);
+    if (len >= h->map) return;
+    munmap((char *)h + len, h->map - len);
+    h->map = len;
+}

@@ -128,6 +128,7 @@ void *ckpt__big_alloc(size_t n);
 void *ckpt__big_calloc(size_t n, size_t sz);
 void *ckpt__big_realloc(void *p, size_t n);   /* NULL: p unchanged */
 void ckpt__big_free(void *p);
+void ckpt__big_trim(void *p, size_t n);       /* pages past n back, p unmoved */
 int ckpt__src_slurp_big(const char *path, size_t max, char **out, size_t *len, ckpt_err *err);
 
 /* A string pool (pool.c): strings freed all at once with the pool. */

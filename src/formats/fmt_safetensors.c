@@ -473,7 +473,7 @@ typedef struct { char *p; size_t cap; } st_scratch;
 static char *scratch_get(st_scratch *sc, size_t n)
 {
     if (n > sc->cap) {
-        size_t want = n < ((size_t)2 << 20) ? ((size_t)2 << 20) - 64 : n;   /* one huge page */
+        size_t want = n + n / 4;   /* the next shard's header may be a little longer */
         char *nb = ckpt__big_realloc(sc->p, want);
         if (!nb) return NULL;
         sc->p = nb;
@@ -794,6 +794,29 @@ static int index_meta(ckpt_model *m, const cJSON *meta, const char *index_path, 
     return CKPT_OK;
 }
 
+/* A weight_map's text is a set's biggest buffer (68 MiB at 1M tensors,
+ * half of it the shard name again and again): each value becomes its
+ * entry in names[], the keys move to the front and the rest goes back to
+ * the system before the model's tables grow. The text is not restorable
+ * after this: only once the fast path is committed. */
+static void pack_wmap(ckpt_st_findex *x, char *txt, char **names, int nn)
+{
+    int j = 0;
+    for (int i = 0; i < x->n; i++) {
+        if (strcmp(names[j], x->v[i]))
+            for (j = 0; j < nn - 1 && strcmp(names[j], x->v[i]); j++) {}
+        x->v[i] = names[j];   /* every value is one of them: the caller listed them */
+    }
+    size_t w = 0;
+    for (int i = 0; i < x->n; i++) {
+        size_t l = strlen(x->k[i]) + 1;
+        memmove(txt + w, x->k[i], l);   /* keys lie in increasing order: never ahead of w */
+        x->k[i] = txt + w;
+        w += l;
+    }
+    ckpt__big_trim(txt, w);
+}
+
 /* The fast path (st_fast.c) over txt (changed in place): 0 opened, 1 when
  * the full parser must decide (txt as it was, the model untouched), else
  * an error. Its checks are the full parser's; any failure goes there for
@@ -828,6 +851,7 @@ static int open_index_fast(ckpt_model *m, const char *index_path, char *txt, siz
     if (!rc && !slow) {
         /* from here on the model changes: errors are final */
         qsort(names, (size_t)nn, sizeof *names, cmp_natstr);
+        pack_wmap(&x, txt, names, nn);
         rc = shard_paths(index_path, names, nn, &files, &nf, err);
         if (!rc && ckpt__model_reserve(m, x.n, err)) rc = CKPT_E_NOMEM;   /* sized once */
         if (!rc) rc = open_shards(m, files, names, nf, &wm, index_path, err);
