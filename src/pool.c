@@ -86,13 +86,16 @@ void *ckpt__pool_alloc(ckpt_pool *p, size_t n) { return take(p, n ? n : 1, 8); }
 /* Room for n more bytes in the current block: a reader that knows what a
  * header's names and shapes take puts them in one block (from a quarter
  * MiB up, a whole number of huge pages) instead of a chain of doubling
- * ones; the next shard's go in after them. */
+ * ones; the next shards' go in after them (untouched pages cost nothing). */
 int ckpt__pool_reserve(ckpt_pool *p, size_t n)
 {
     if (p->head && n <= p->left) return 0;
     size_t huge = (size_t)2 << 20;
     size_t sz = n + POOL_OVERHEAD;
     if (sz < POOL_BLOCK) return 0;   /* the usual blocks will do */
+    /* room for the next two alike: the last huge page a block has touched
+     * is resident whole, so fewer blocks leave fewer part-empty ones */
+    if (sz <= SIZE_MAX / 4) sz *= 3;
     sz = (sz + huge - 1) & ~(huge - 1);
     struct pool_block *b = ckpt__big_alloc(sz - POOL_OVERHEAD + sizeof *b);
     if (!b) return -1;

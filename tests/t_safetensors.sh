@@ -236,6 +236,24 @@ for mode in end mid noshard slow; do
         && pass index_dup_${mode}_msg || fail index_dup_${mode}_msg "want '$first': $(cat "$T/err")"
     sed "s|idx_dup_$mode|D|g" "$T/err" > "$T/dup_$mode.err"
 done
+# a tensor in two shards: the second shard's names are still in the read
+# buffer when the first shard's already point at the index's (the error
+# names it, the shard that has it first, and its byte offset)
+mkdir -p "$T/across"
+$PY - "$T/across" <<'PY'
+import json, struct, sys
+d = sys.argv[1]
+def shard(fn, names):
+    h = {n: {"dtype": "F32", "shape": [1], "data_offsets": [4 * i, 4 * i + 4]} for i, n in enumerate(names)}
+    b = json.dumps(h).encode(); b += b" " * ((8 - len(b) % 8) % 8)
+    open(f"{d}/{fn}", "wb").write(struct.pack("<Q", len(b)) + b + bytes(4 * len(names)))
+shard("m-1.safetensors", ["enc.a", "enc.b"]); shard("m-2.safetensors", ["dec.a", "enc.b"])
+json.dump({"weight_map": {"enc.a": "m-1.safetensors", "enc.b": "m-1.safetensors", "dec.a": "m-2.safetensors"}},
+          open(f"{d}/model.safetensors.index.json", "w"))
+PY
+expect_exit 3 shard_dup_across "$CKPT" ls "$T/across"
+grep -q "m-2.safetensors.*'enc.b'.*also present in shard .*m-1.safetensors" "$T/err" \
+    && pass shard_dup_across_msg || fail shard_dup_across_msg "$(cat "$T/err")"
 cmp -s "$T/dup_end.err" "$T/dup_slow.err" && pass index_dup_fast_is_full \
     || fail index_dup_fast_is_full "$(cat "$T/dup_end.err") / $(cat "$T/dup_slow.err")"
 mkidx idx_escape "wm['fc1.weight']='../x.safetensors'"

@@ -374,14 +374,19 @@ static int add_meta_kv(ckpt_model *m, char **k, char **v, int n, ckpt_err *err)
     return CKPT_OK;
 }
 
+/* Where a header's names go (a shard set's one read buffer is reused). */
+enum { NAMES_ADOPT, NAMES_COPY, NAMES_BORROW };
+
 /* Names in file order (as writers put them) move to the front of the
  * header buffer *bufp (the text at +8), the rest of it goes back to the
  * system and the model's pool adopts it: the names are not copied, and
  * the header's memory is given back before the tensor table grows. With
- * `copy` (a shard set's one read buffer) the packed names are copied into
- * the pool instead and the buffer stays the caller's.
+ * NAMES_COPY (a shard set's read buffer) the packed names are copied into
+ * the pool instead, the buffer staying the caller's; NAMES_BORROW leaves
+ * them in that buffer, for the caller to point each tensor at its name in
+ * the index before the next shard (shard_in_wmap).
  * Returns the text's new start, or NULL when left as it was. */
-static char *names_kept(ckpt_model *m, ckpt_st_fast *f, char **bufp, int copy)
+static char *names_kept(ckpt_model *m, ckpt_st_fast *f, char **bufp, int mode)
 {
     char *json = *bufp + 8;
     for (int i = 1; i < f->n; i++)
@@ -394,7 +399,9 @@ static char *names_kept(ckpt_model *m, ckpt_st_fast *f, char **bufp, int copy)
         f->e[i].name = w;
         w += (uint32_t)l;
     }
-    if (copy) {
+    if (mode == NAMES_BORROW)
+        return ckpt__pool_reserve(m->pool, f->ndims * sizeof(int64_t)) ? NULL : json;
+    if (mode == NAMES_COPY) {
         /* a shard's names and shapes in one pool block, the next shards'
          * after them (a lone file's shapes: the usual blocks, as a huge
          * page for 100k shapes would be more than half empty) */
@@ -428,7 +435,7 @@ static int reparse_full(ckpt_model *m, int fi, const char *path, uint64_t n, ckp
 /* The fast path (st_fast.c) over the header in *bufp (the text at +8, n
  * bytes): 0 with the tensors added (*bufp may be taken: NULL then), 1
  * when the full parser must decide (the text unchanged), else an error. */
-static int open_fast(ckpt_model *m, const char *path, ckpt_src **s, char **bufp, int copy,
+static int open_fast(ckpt_model *m, const char *path, ckpt_src **s, char **bufp, int mode,
                      uint64_t n, int *file_out, ckpt_err *err)
 {
     ckpt_st_fast f;
@@ -441,7 +448,7 @@ static int open_fast(ckpt_model *m, const char *path, ckpt_src **s, char **bufp,
     if (fi < 0) { ckpt__st_fast_free(&f); return err->code ? (int)err->code : CKPT_E_NOMEM; }
     m->files[fi].src = *s;
     *s = NULL;
-    char *kept = names_kept(m, &f, bufp, copy);
+    char *kept = names_kept(m, &f, bufp, mode);
     if (kept) json = kept;
     else json = *bufp + 8;
     if (ckpt__model_reserve(m, m->ntensors + f.n, err)) rc = CKPT_E_NOMEM;
@@ -468,7 +475,11 @@ static int open_fast(ckpt_model *m, const char *path, ckpt_src **s, char **bufp,
 
 /* A shard set's one header buffer: each header is read into it and its
  * names copied out, so ten 1 MB headers take 1 MB of fresh pages, not 10. */
-typedef struct { char *p; size_t cap; } st_scratch;
+typedef struct {
+    char *p;
+    size_t cap;
+    int borrow;   /* the names stay in p: the caller repoints them (NAMES_BORROW) */
+} st_scratch;
 
 static char *scratch_get(st_scratch *sc, size_t n)
 {
@@ -527,7 +538,8 @@ static int open_shard(ckpt_model *m, const char *path, st_scratch *sc, int *file
     if ((rc = read_header(s, path, sc, &buf, &n, err))) goto fail;
     /* the checks the full parser starts with, then the fast path */
     if (n && buf[8] == '{' && !memchr(buf + 8, 0, (size_t)n) && ckpt__utf8_valid(buf + 8, (size_t)n)) {
-        rc = open_fast(m, path, &s, &buf, sc != NULL, n, file_out, err);
+        rc = open_fast(m, path, &s, &buf, !sc ? NAMES_ADOPT : sc->borrow ? NAMES_BORROW : NAMES_COPY,
+                       n, file_out, err);
         if (rc != 1) {
             if (!sc) ckpt__big_free(buf);
             if (s) ckpt_src_close(s);
@@ -597,6 +609,7 @@ typedef struct st_wmap {
     const char *const *k, *const *v;
     int n;
     struct ckpt_name_index *ix;  /* name -> position */
+    int keys_stay;               /* the keys outlive the model: its tensors take their names */
 } st_wmap;
 
 /* The hash of the names, in order; the first name there twice is the
@@ -642,6 +655,7 @@ static int shard_in_wmap(ckpt_model *m, int t0, st_wmap *wm, int *next, int *mat
         if (strcmp(wm->v[wi], shown))
             return st_fail(err, index_path, name, CKPT_NO_OFFSET,
                            "weight_map places the tensor in %.200s but it is in %.200s", wm->v[wi], shown);
+        if (wm->keys_stay) m->tensors[i].name = m->tensors[i].src_name = wm->k[wi];   /* the same text */
         (*matched)++;
     }
     return CKPT_OK;
@@ -657,10 +671,12 @@ static int open_shards_run(ckpt_model *m, char **files, char **names, int nfiles
         if (ckpt__path_check_inside(root, files[i], names[i], err)) { free(root); return err->code; }
     free(root);
     int rc = CKPT_OK, matched = 0, next = 0;
-    st_scratch sc = {NULL, 0};
+    /* with the index's names kept, each shard's stay in the read buffer
+     * only until shard_in_wmap points its tensors at the index's */
+    st_scratch sc = {NULL, 0, wm && wm->keys_stay};
     for (int k = 0; k < nfiles && !rc; k++) {
         int fi, t0 = m->ntensors;
-        if ((rc = open_shard(m, files[k], nfiles > 1 ? &sc : NULL, &fi, err))) break;
+        if ((rc = open_shard(m, files[k], nfiles > 1 || sc.borrow ? &sc : NULL, &fi, err))) break;
         if (wm) rc = shard_in_wmap(m, t0, wm, &next, &matched, names[k], index_path, err);
     }
     ckpt__big_free(sc.p);
@@ -821,14 +837,15 @@ static void pack_wmap(ckpt_st_findex *x, char *txt, char **names, int nn)
  * the full parser must decide (txt as it was, the model untouched), else
  * an error. Its checks are the full parser's; any failure goes there for
  * the message. */
-static int open_index_fast(ckpt_model *m, const char *index_path, char *txt, size_t len, ckpt_err *err)
+static int open_index_fast(ckpt_model *m, const char *index_path, char **txtp, size_t len, ckpt_err *err)
 {
+    char *txt = *txtp;
     if (memchr(txt, 0, len) || !ckpt__utf8_valid(txt, len)) return 1;
     ckpt_st_findex x;
     int rc = ckpt__st_fast_index(txt, len, &x);
     if (rc == -2) return st_nomem(err, index_path);
     if (rc) return 1;
-    st_wmap wm = {(const char *const *)x.k, (const char *const *)x.v, x.n, NULL};
+    st_wmap wm = {(const char *const *)x.k, (const char *const *)x.v, x.n, NULL, 1};
     char **names = NULL, **files = NULL, *mt = NULL;
     int nn = 0, capn = 0, nf = 0, slow = 0;
     cJSON *meta = NULL;
@@ -852,7 +869,11 @@ static int open_index_fast(ckpt_model *m, const char *index_path, char *txt, siz
         /* from here on the model changes: errors are final */
         qsort(names, (size_t)nn, sizeof *names, cmp_natstr);
         pack_wmap(&x, txt, names, nn);
-        rc = shard_paths(index_path, names, nn, &files, &nf, err);
+        /* the packed keys become the tensors' names: the model keeps them */
+        if ((!m->pool && !(m->pool = ckpt__pool_new())) || ckpt__pool_adopt(m->pool, txt))
+            rc = st_nomem(err, index_path);
+        else *txtp = NULL;
+        if (!rc) rc = shard_paths(index_path, names, nn, &files, &nf, err);
         if (!rc && ckpt__model_reserve(m, x.n, err)) rc = CKPT_E_NOMEM;   /* sized once */
         if (!rc) rc = open_shards(m, files, names, nf, &wm, index_path, err);
         if (!rc) rc = index_meta(m, meta, index_path, err);
@@ -873,7 +894,7 @@ static int open_index(ckpt_model *m, const char *index_path, ckpt_err *err)
     size_t len = 0;
     int rc = ckpt__src_slurp_big(index_path, INDEX_MAX, &txt, &len, err);
     if (rc) { ckpt_err_at_path(err, index_path); return rc; }
-    if ((rc = open_index_fast(m, index_path, txt, len, err)) != 1) {
+    if ((rc = open_index_fast(m, index_path, &txt, len, err)) != 1) {
         ckpt__big_free(txt);
         return rc;
     }
@@ -886,7 +907,7 @@ static int open_index(ckpt_model *m, const char *index_path, ckpt_err *err)
     /* the weight_map as arrays, for open_shards */
     int nw = cJSON_GetArraySize(wmap), k = 0;
     const char **wk = malloc(((size_t)nw + 1) * sizeof *wk), **wv = malloc(((size_t)nw + 1) * sizeof *wv);
-    wm = (st_wmap){wk, wv, nw, ckpt__index_new()};
+    wm = (st_wmap){wk, wv, nw, ckpt__index_new(), 0};   /* cJSON's keys go with it: names copied */
     if (!wk || !wv || !wm.ix) rc = st_nomem(err, index_path);
     for (const cJSON *w = wmap->child; w && !rc; w = w->next, k++) {
         wk[k] = w->string;

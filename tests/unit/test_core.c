@@ -187,6 +187,22 @@ static void test_human(void)
 
 /* The kernel's word on a buffer's mapping: its VmFlags in /proc/self/smaps
  * name "hg" when advised for huge pages. -1: no mapping holds p. */
+static int vma_hugepage(const void *p);
+
+/* The size of the mapping that holds p (smaps), 0 if none. */
+static size_t vma_size(const void *p)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f) return 0;
+    char line[512];
+    unsigned long a = (unsigned long)p, lo, hi;
+    size_t r = 0;
+    while (!r && fgets(line, sizeof line, f))
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && a >= lo && a < hi) r = hi - lo;
+    fclose(f);
+    return r;
+}
+
 static int vma_hugepage(const void *p)
 {
     FILE *f = fopen("/proc/self/smaps", "r");
@@ -241,6 +257,17 @@ static void test_bigbuf(void)
     for (size_t i = 0; ok && i < 300; i++) ok = z[i] == 0;
     CHECK("bigbuf: a small calloc is zero", ok);
     ckpt__big_free(z);
+    unsigned char *t = ckpt__big_alloc((size_t)8 << 20);
+    for (size_t i = 0; t && i < ((size_t)8 << 20); i++) t[i] = (unsigned char)(i * 5);
+    size_t before = t ? vma_size(t) : 0;
+    ckpt__big_trim(t, (size_t)3 << 20);
+    ok = t != NULL;
+    for (size_t i = 0; ok && i < ((size_t)3 << 20); i++) ok = t[i] == (unsigned char)(i * 5);
+    CHECK("bigbuf: trim keeps the bytes before n, in place", ok);
+    /* 8 MiB + its header is a 10 MiB mapping; 3 MiB + header keeps 4 */
+    CHECK("bigbuf: trim gives the pages past n back (maps: 6 MiB fewer)",
+          before >= ((size_t)10 << 20) && before - vma_size(t) == ((size_t)6 << 20));
+    ckpt__big_free(t);
     CHECK("bigbuf: an overflowing calloc fails", ckpt__big_calloc(SIZE_MAX / 2, 4) == NULL);
     CHECK("bigbuf: an impossible size fails", ckpt__big_alloc(SIZE_MAX - 8) == NULL);
     ckpt__big_free(NULL);
