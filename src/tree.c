@@ -151,6 +151,26 @@ static int cmp_child(const void *a, const void *b, void *ud)
     return c ? c : (*(const int *)a - *(const int *)b);
 }
 
+/* Room for n nodes at once: no copy while 200,000 nodes go in. Filled in
+ * order, the room left costs address space only (fresh mappings from
+ * 2 MiB up). */
+static int reserve_nodes(ckpt_model *m, int n, ckpt_err *err)
+{
+    if (n > m->capnodes) {
+        void *np = ckpt__big_realloc(m->nodes, (size_t)n * sizeof *m->nodes);
+        if (!np) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+        m->nodes = np;
+        m->capnodes = n;
+    }
+    if (n > m->caplast) {
+        void *nl = ckpt__big_realloc(m->node_last, (size_t)n * sizeof *m->node_last);
+        if (!nl) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+        m->node_last = nl;
+        m->caplast = n;
+    }
+    return 0;   /* not the path index: hashed, all its pages would be touched */
+}
+
 int ckpt__tree_from_names(ckpt_model *m, ckpt_err *err)
 {
     int slash = 0;
@@ -158,6 +178,10 @@ int ckpt__tree_from_names(ckpt_model *m, ckpt_err *err)
         if (strchr(m->tensors[i].name, '/')) slash = 1;
     m->sep = slash ? '/' : '.';
     if (ensure_root(m, err)) return err ? err->code : CKPT_E_NOMEM;
+    /* a leaf a tensor, and as many groups again at most in the usual names */
+    if (m->ntensors > 1024 && m->ntensors < INT32_MAX / 2 &&
+        reserve_nodes(m, m->nnodes + 2 * m->ntensors, err))
+        return err ? err->code : CKPT_E_NOMEM;
     char *buf = NULL;
     size_t cap = 0;
     /* the group nodes of the previous name, by depth: a name that shares
@@ -234,6 +258,9 @@ int ckpt__tree_from_names(ckpt_model *m, ckpt_err *err)
             kids[k++] = c;
         }
         if (k < 2) continue;
+        size_t q = 1;   /* names in file order are mostly in order already: no sort then */
+        while (q < k && cmp_child(&kids[q - 1], &kids[q], m) < 0) q++;
+        if (q == k) continue;
         qsort_r(kids, k, sizeof *kids, cmp_child, m);
         m->nodes[p].first_child = kids[0];
         for (size_t j = 0; j + 1 < k; j++) m->nodes[kids[j]].next_sibling = kids[j + 1];
