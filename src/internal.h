@@ -166,6 +166,7 @@ struct ckpt_model {
     int tot_n;
     int tree_built;              /* format built its own tree */
     int tree_lazy;               /* default tree not built yet: ckpt_model_node(s) builds it */
+    int groups_unindexed;        /* tree from names built without the path index (tree.c) */
 };
 
 /* Room for n tensors (and their name index) at once, when a header says

@@ -47,7 +47,7 @@ static size_t child_path_into(const ckpt_model *m, int parent, const char *name,
 int ckpt__node_child(const ckpt_model *m, int parent, const char *name)
 {
     if (!m->nnodes || parent < 0 || parent >= m->nnodes) return -1;
-    if (!m->node_index) {   /* after the open (the index is gone): the children in turn */
+    if (!m->node_index || m->groups_unindexed) {   /* index gone (after the open) or never filled: the children in turn */
         for (int c = m->nodes[parent].first_child; c >= 0; c = m->nodes[c].next_sibling)
             if (!strcmp(m->nodes[c].name, name)) return c;
         return -1;
@@ -171,17 +171,15 @@ static int reserve_nodes(ckpt_model *m, int n, ckpt_err *err)
     return 0;   /* not the path index: hashed, all its pages would be touched */
 }
 
-int ckpt__tree_from_names(ckpt_model *m, ckpt_err *err)
+#define TREE_REVISIT (-100)   /* a group came back after others: build again with the index */
+
+/* The nodes of every tensor name. With `indexed` each group is looked up
+ * in (and put in) the path index; without, a group that is not on the
+ * previous name's path is taken to be new, which holds when names come
+ * grouped, as files write them: a group met again shows up afterwards as
+ * two sibling groups of one name (sort_children). */
+static int names_to_nodes(ckpt_model *m, int indexed, ckpt_err *err)
 {
-    int slash = 0;
-    for (int i = 0; i < m->ntensors && !slash; i++)
-        if (strchr(m->tensors[i].name, '/')) slash = 1;
-    m->sep = slash ? '/' : '.';
-    if (ensure_root(m, err)) return err ? err->code : CKPT_E_NOMEM;
-    /* a leaf a tensor, and as many groups again at most in the usual names */
-    if (m->ntensors > 1024 && m->ntensors < INT32_MAX / 2 &&
-        reserve_nodes(m, m->nnodes + 2 * m->ntensors, err))
-        return err ? err->code : CKPT_E_NOMEM;
     char *buf = NULL;
     size_t cap = 0;
     /* the group nodes of the previous name, by depth: a name that shares
@@ -217,7 +215,8 @@ int ckpt__tree_from_names(ckpt_model *m, ckpt_err *err)
                 break;
             }
             *s = 0;
-            int c = (size_t)(s - buf) < same && depth < 64 ? prevn[depth] : ckpt__index_get(m->node_index, buf);
+            int c = (size_t)(s - buf) < same && depth < 64 ? prevn[depth]
+                  : indexed ? ckpt__index_get(m->node_index, buf) : -1;
             if (c < 0 || m->nodes[c].tensor >= 0) {
                 /* a group; reuse an existing group node but never a tensor leaf */
                 int g = -1;
@@ -228,7 +227,7 @@ int ckpt__tree_from_names(ckpt_model *m, ckpt_err *err)
                 }
                 if (g < 0) {
                     const char *gp = ckpt__pool_strndup(m->pool, buf, (size_t)(s - buf));
-                    if (gp) g = node_add(m, node, seg, NULL, NULL, 0, gp, 1, err);
+                    if (gp) g = node_add(m, node, seg, NULL, NULL, 0, gp, indexed, err);
                     else ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
                 }
                 if (g < 0) { free(buf); return err ? err->code : CKPT_E_NOMEM; }
@@ -243,7 +242,26 @@ int ckpt__tree_from_names(ckpt_model *m, ckpt_err *err)
         prev = name;
     }
     free(buf);
-    /* natural order of children ("layers.2" before "layers.10") */
+    return 0;
+}
+
+/* In kids[0..k) (sorted: equal names side by side), two groups of one name? */
+static int twin_groups(const ckpt_model *m, const int *kids, size_t k)
+{
+    for (size_t j = 0; j < k;) {
+        size_t e = j + 1, groups = m->nodes[kids[j]].tensor < 0;
+        while (e < k && !strcmp(m->nodes[kids[e]].name, m->nodes[kids[j]].name))
+            groups += m->nodes[kids[e++]].tensor < 0;
+        if (groups > 1) return 1;
+        j = e;
+    }
+    return 0;
+}
+
+/* Natural order of children ("layers.2" before "layers.10"); with `twins`,
+ * TREE_REVISIT when a node has two group children of one name. */
+static int sort_children(ckpt_model *m, int twins, ckpt_err *err)
+{
     int *kids = NULL;
     size_t kcap = 0;
     for (int p = 0; p < m->nnodes; p++) {
@@ -259,15 +277,47 @@ int ckpt__tree_from_names(ckpt_model *m, ckpt_err *err)
         }
         if (k < 2) continue;
         size_t q = 1;   /* names in file order are mostly in order already: no sort then */
-        while (q < k && cmp_child(&kids[q - 1], &kids[q], m) < 0) q++;
-        if (q == k) continue;
+        while (q < k && ckpt__natcmp(m->nodes[kids[q - 1]].name, m->nodes[kids[q]].name) < 0) q++;
+        if (q == k) continue;   /* strictly increasing: no two of one name either */
         qsort_r(kids, k, sizeof *kids, cmp_child, m);
+        if (twins && twin_groups(m, kids, k)) { free(kids); return TREE_REVISIT; }
         m->nodes[p].first_child = kids[0];
         for (size_t j = 0; j + 1 < k; j++) m->nodes[kids[j]].next_sibling = kids[j + 1];
         m->nodes[kids[k - 1]].next_sibling = -1;
         m->node_last[p] = kids[k - 1];
     }
     free(kids);
+    return 0;
+}
+
+int ckpt__tree_from_names(ckpt_model *m, ckpt_err *err)
+{
+    int slash = 0;
+    for (int i = 0; i < m->ntensors; i++)
+        if (strchr(m->tensors[i].name, '/')) slash = 1;
+    m->sep = slash ? '/' : '.';
+    if (ensure_root(m, err)) return err ? err->code : CKPT_E_NOMEM;
+    /* a leaf a tensor, and as many groups again at most in the usual names */
+    if (m->ntensors > 1024 && m->ntensors < INT32_MAX / 2 &&
+        reserve_nodes(m, m->nnodes + 2 * m->ntensors, err))
+        return err ? err->code : CKPT_E_NOMEM;
+    /* From the root alone, first without the path index (a lookup and an
+     * insert per group, a third of the build); if a group came back, the
+     * nodes go and the build runs again with it (their pool strings stay
+     * until close). */
+    int bare = m->nnodes == 1 && m->nodes[0].first_child < 0;
+    int rc = names_to_nodes(m, !bare, err);
+    if (!rc) rc = sort_children(m, bare, err);
+    if (rc == TREE_REVISIT) {
+        m->nnodes = 1;
+        m->nodes[0].first_child = m->node_last[0] = -1;
+        for (int i = 0; i < m->ntensors; i++) m->tensors[i].node = -1;
+        rc = names_to_nodes(m, 1, err);
+        if (!rc) rc = sort_children(m, 0, err);
+    } else if (!rc && bare) {
+        m->groups_unindexed = 1;   /* ckpt__node_child walks the children instead */
+    }
+    if (rc) return rc;
     m->tree_built = 1;
     return 0;
 }

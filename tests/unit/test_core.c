@@ -114,6 +114,72 @@ static void test_tree(void)
     ckpt_close(m);
 }
 
+/* Groups as n names put them, checked against the names themselves: one
+ * node per distinct group path, no two sibling groups of one name, each
+ * group's tensor count that of the names under it. `perm` shuffles the
+ * order so groups come back after others (the build with the index). */
+static int tree_matches(const char **names, int n, int perm)
+{
+    ckpt_model *m = calloc(1, sizeof *m);
+    ckpt_err e;
+    ckpt_err_clear(&e);
+    int64_t shape[1] = {1};
+    for (int i = 0; i < n; i++) {
+        int j = perm ? (i * 37 + 11) % n : i;
+        ckpt__model_add_tensor(m, names[j], NULL, CKPT_F32, 1, shape, 0, 0, &e);
+    }
+    int ok = !ckpt__tree_from_names(m, &e);
+    int ngroups = 0;   /* distinct prefixes cut at a '.', by brute force */
+    for (int i = 0; i < n && ok; i++)
+        for (const char *s = strchr(names[i], '.'); s; s = strchr(s + 1, '.')) {
+            size_t l = (size_t)(s - names[i]);
+            int seen = 0;
+            for (int k = 0; k < i && !seen; k++)
+                seen = !strncmp(names[k], names[i], l + 1);
+            ngroups += !seen;
+        }
+    ok = ok && m->nnodes == 1 + ngroups + n && ckpt__tree_finish(m, &e) == 0;
+    for (int g = 0; g < m->nnodes && ok; g++) {
+        const ckpt_node *x = &m->nodes[g];
+        if (x->tensor >= 0) { ok = !strcmp(x->path, m->tensors[x->tensor].name); continue; }
+        int under = 0;
+        size_t l = strlen(x->path);
+        for (int i = 0; i < n; i++) under += !g || (!strncmp(names[i], x->path, l) && names[i][l] == '.');
+        for (int c = x->first_child; c >= 0 && ok; c = m->nodes[c].next_sibling)
+            for (int d = m->nodes[c].next_sibling; d >= 0; d = m->nodes[d].next_sibling)
+                if (m->nodes[c].tensor < 0 && m->nodes[d].tensor < 0 && !strcmp(m->nodes[c].name, m->nodes[d].name)) ok = 0;
+        ok = ok && x->ntensors == under;
+    }
+    ckpt_close(m);
+    return ok;
+}
+
+static void test_tree_revisit(void)
+{
+    static char buf[240][32];
+    const char *names[240];
+    for (int i = 0; i < 200; i++) {   /* 20 layers of 10: files write them grouped */
+        snprintf(buf[i], sizeof buf[i], "model.layers.%d.p%d.weight", i / 10, i % 10);
+        names[i] = buf[i];
+    }
+    const char *odd[] = {"a.b", "a.b.c", "x.y", "a.b.d", "a.e", "x.y.z", "a", "q.r.s.t", "q.r.u"};
+    for (int i = 0; i < 9; i++) names[200 + i] = odd[i];
+    CHECK("tree_grouped_names", tree_matches(names, 200, 0));
+    CHECK("tree_names_come_back", tree_matches(names, 200, 1));
+    CHECK("tree_leaf_and_group_of_one_name", tree_matches(names + 200, 9, 0) && tree_matches(names, 209, 1));
+    /* built without the index, a group is still found by name during the open */
+    ckpt_model *m = calloc(1, sizeof *m);
+    ckpt_err e;
+    ckpt_err_clear(&e);
+    int64_t shape[1] = {1};
+    for (int i = 0; i < 20; i++) ckpt__model_add_tensor(m, names[i], NULL, CKPT_F32, 1, shape, 0, 0, &e);
+    int ok = !ckpt__tree_from_names(m, &e);
+    int md = ckpt__node_child(m, 0, "model"), ly = ckpt__node_child(m, md, "layers");
+    CHECK("tree_child_lookup_unindexed", ok && md > 0 && ly > md && ckpt__node_child(m, ly, "1") > ly &&
+                                             ckpt__node_child(m, ly, "7") < 0);
+    ckpt_close(m);
+}
+
 static void test_txn(void)
 {
     char dir[] = "/tmp/ckpt-txn-XXXXXX";
@@ -283,6 +349,7 @@ int main(void)
     test_size();
     test_natcmp();
     test_tree();
+    test_tree_revisit();
     test_txn();
     return failures ? 1 : 0;
 }
