@@ -390,6 +390,13 @@ const ckpt_node *ckpt_model_node(const ckpt_model *m, int i)
     return (i >= 0 && i < m->nnodes) ? &m->nodes[i] : NULL;
 }
 
+const ckpt_node *ckpt_model_nodes(const ckpt_model *m, int *n)
+{
+    tree_ready(m);
+    *n = m->nnodes;
+    return m->nnodes ? m->nodes : NULL;
+}
+
 int ckpt_model_nfiles(const ckpt_model *m) { return m->nfiles; }
 
 const char *ckpt_model_file(const ckpt_model *m, int i, uint64_t *size)

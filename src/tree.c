@@ -297,9 +297,11 @@ int ckpt__tree_from_names(ckpt_model *m, ckpt_err *err)
         if (strchr(m->tensors[i].name, '/')) slash = 1;
     m->sep = slash ? '/' : '.';
     if (ensure_root(m, err)) return err ? err->code : CKPT_E_NOMEM;
-    /* a leaf a tensor, and as many groups again at most in the usual names */
-    if (m->ntensors > 1024 && m->ntensors < INT32_MAX / 2 &&
-        reserve_nodes(m, m->nnodes + 2 * m->ntensors, err))
+    /* a leaf a tensor, and up to twice as many groups: the usual names
+     * have one or two a tensor ("layers.3.mlp.up.weight"); past use, the
+     * room is address space only */
+    if (m->ntensors > 1024 && m->ntensors < INT32_MAX / 3 &&
+        reserve_nodes(m, m->nnodes + 3 * m->ntensors, err))
         return err ? err->code : CKPT_E_NOMEM;
     /* From the root alone, first without the path index (a lookup and an
      * insert per group, a third of the build); if a group came back, the

@@ -20,6 +20,7 @@
 
 static struct {
     ckpt_model *m;
+    const ckpt_node *nodes;   /* the model's, node i at [i] */
     int nn;
     int *prev_sib, *last_child;
     unsigned char *open;
@@ -47,7 +48,7 @@ static struct {
     int scanning, scan_list, scan_pos, scan_end;
 } T;
 
-static const ckpt_node *N(int i) { return ckpt_model_node(T.m, i); }
+static const ckpt_node *N(int i) { return &T.nodes[i]; }
 
 /* ---- tree structure ---- */
 
@@ -65,7 +66,7 @@ void tree_attach(ckpt_model *m)
 {
     tree_detach();
     T.m = m;
-    T.nn = ckpt_model_nnodes(m);
+    T.nodes = ckpt_model_nodes(m, &T.nn);
     int nn = T.nn > 0 ? T.nn : 1;
     T.prev_sib = malloc((size_t)nn * sizeof(int));
     T.last_child = malloc((size_t)nn * sizeof(int));

@@ -103,6 +103,9 @@ static void test_tree(void)
     CHECK("tree_root_totals", m->nodes[0].ntensors == 5 && m->nodes[0].nbytes == 5 * 24);
     int w = m->tensors[1].node;
     CHECK("tree_path", w > 0 && !strcmp(m->nodes[w].path, "h.2.w"));
+    int nn = -1;
+    const ckpt_node *all = ckpt_model_nodes(m, &nn);
+    CHECK("tree_nodes_array", nn == ckpt_model_nnodes(m) && all && &all[w] == ckpt_model_node(m, w));
     CHECK("model_find", ckpt_model_find(m, "h.2.b") == 2 && ckpt_model_find(m, "nope") == -1);
     int64_t neg[1] = {-1};
     ckpt_err_clear(&e);
