@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "formats/fmt_safetensors.h"
+#include "formats/st_fast.h"
 
 static int failures;
 
@@ -125,8 +126,39 @@ static void open_case(const char *name, const char *h, size_t data_len, const ch
 
 #define TS(a, s, b) "\"" a "\":{\"dtype\":\"F32\",\"shape\":" s ",\"data_offsets\":" b "}"
 
+/* The fast path's name scan (eight bytes a step) at every length and
+ * position up to 24: a plain name (ASCII, UTF-8, space, '~') comes back
+ * byte for byte; an escape or a control byte anywhere sends the header to
+ * the full parser (-1) with the text unchanged. */
+static void fast_name_scan(void)
+{
+    static const char *const ins[] = {"", "\xc3\xa9", " ", "~", "\xe2\x82\xac", "\\n", "\x01", "\x1f", "\t"};
+    int bad = 0, cases = 0;
+    for (int L = 0; L <= 24; L++)
+        for (int p = 0; p <= L; p++)
+            for (size_t k = 0; k < sizeof ins / sizeof *ins; k++) {
+                char name[64], hdr[256], keep[256];
+                snprintf(name, sizeof name, "%.*s%s%.*s", p, "abcdefghijklmnopqrstuvwxyz", ins[k], L - p, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+                int n = snprintf(hdr, sizeof hdr, "{\"%s\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", name);
+                memcpy(keep, hdr, (size_t)n + 1);
+                int plain = k < 5;
+                ckpt_st_fast f;
+                memset(&f, 0, sizeof f);
+                int rc = ckpt__st_fast_parse(hdr, (size_t)n, 4, &f);
+                int ok = plain ? rc == 0 && f.n == 1 && !strcmp(f.base + f.e[0].name, name)
+                               : rc == -1 && !memcmp(hdr, keep, (size_t)n);
+                if (!rc) ckpt__st_fast_free(&f);
+                bad += !ok;
+                cases++;
+                if (!ok && bad < 4) printf("# fast name scan: L=%d p=%d insert %zu: rc %d\n", L, p, k, rc);
+            }
+    if (bad) { printf("FAIL fast_name_scan: %d of %d cases\n", bad, cases); failures++; }
+    else printf("PASS fast_name_scan (%d cases)\n", cases);
+}
+
 int main(void)
 {
+    fast_name_scan();
     {
         const char *const w[] = {"model.layers.0.w", "model.layers.1.w", "model.norm"};
         open_case("open_names_kept", "{" TS("model.layers.0.w", "[1,2]", "[0,8]") "," TS("model.layers.1.w", "[2,2]", "[8,24]")
