@@ -129,3 +129,29 @@ r = {(x["tensor"], x["layer"]) for x in f if x["kind"] == "rename"}
 assert r == {("layers/dense_1", "a"), ("layers/dense_2", "b")}, f
 assert len(f) == 2, f
 PY
+
+# A path in two shards (a re-saved set): the first shard's dataset is the
+# tensor, once; the set has 4 datasets, 3 distinct paths.
+mkdir -p "$T/dup"
+$PY - "$T/dup" <<'PY'
+import json, sys, h5py, numpy as np
+d = sys.argv[1]
+with h5py.File(d + "/model_00000.weights.h5", "w") as f:
+    f["layers/dense/vars/0"] = np.full((4, 8), 1.5, "f4"); f["layers/dense/vars/1"] = np.full(8, 2.5, "f4")
+with h5py.File(d + "/model_00001.weights.h5", "w") as f:
+    f["layers/dense/vars/0"] = np.full((4, 8), -7.0, "f4"); f["layers/dense_1/vars/0"] = np.full((8, 2), 3.5, "f4")
+json.dump({"metadata": {}, "weight_map": {"/layers/dense/vars": ["model_00000.weights.h5", "model_00001.weights.h5"],
+    "/layers/dense_1/vars": ["model_00001.weights.h5"]}}, open(d + "/model.weights.json", "w"))
+PY
+"$CKPT" convert "$T/dup/model.weights.json" -o "$T/dup.safetensors" >/dev/null 2>"$T/err" || fail keras3_dup_path_convert "$(cat "$T/err")"
+$PY - "$T/dup.safetensors" <<'PY' && pass keras3_dup_path_first_shard || fail keras3_dup_path_first_shard "$(head -c 300 "$T/err")"
+import json, struct, sys
+import numpy as np
+b = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+h = {k: v for k, v in json.loads(b[8:8 + n]).items() if k != "__metadata__"}
+assert len(h) == 3, sorted(h)
+vals = {k: np.frombuffer(b[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]], "<f4") for k, v in h.items()}
+firsts = sorted(float(a[0]) for a in vals.values())
+assert firsts == [1.5, 2.5, 3.5], (firsts, sorted(h))
+PY

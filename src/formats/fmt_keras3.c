@@ -56,6 +56,7 @@ typedef struct dsent {
 typedef struct walk {
     dsent *v;
     int n, cap;
+    struct ckpt_name_index *seen;   /* v's paths: a shard's names checked in O(1), not against all */
     int h5;
     const char *fname;   /* for errors */
     ckpt_err *err;
@@ -65,8 +66,8 @@ static herr_t visit_cb(hid_t o, const char *name, const H5O_info_t *info, void *
 {
     walk *w = ud;
     if (info->type != H5O_TYPE_DATASET) return 0;
-    for (int i = 0; i < w->n; i++)   /* sharded: the first shard holding a path wins */
-        if (!strcmp(w->v[i].path, name)) return 0;
+    if (!w->seen && !(w->seen = ckpt__index_new())) { ckpt_err_set(w->err, CKPT_E_NOMEM, "out of memory"); return -1; }
+    if (ckpt__index_get(w->seen, name) >= 0) return 0;   /* sharded: the first shard holding a path wins */
     if (w->n >= w->cap) {
         int nc = w->cap ? w->cap * 2 : 64;
         dsent *nv = realloc(w->v, (size_t)nc * sizeof *nv);
@@ -77,7 +78,11 @@ static herr_t visit_cb(hid_t o, const char *name, const H5O_info_t *info, void *
     w->v[w->n].path = ckpt__strdup(name);
     w->v[w->n].h5 = w->h5;
     w->v[w->n].order = 0x7fffffff;
-    if (!w->v[w->n].path) { ckpt_err_set(w->err, CKPT_E_NOMEM, "out of memory"); return -1; }
+    if (!w->v[w->n].path || ckpt__index_put(w->seen, w->v[w->n].path, w->n) == -2) {
+        free(w->v[w->n].path);
+        ckpt_err_set(w->err, CKPT_E_NOMEM, "out of memory");
+        return -1;
+    }
     w->n++;
     return 0;
 }
@@ -339,6 +344,7 @@ static int read_k3(ckpt_model *m, kx_state *st, int file, ckpt_err *err)
             H5Ovisit2(st->h5[h], H5_INDEX_NAME, H5_ITER_INC, visit_cb, &w, H5O_INFO_BASIC) < 0)
             rc = err->code ? (int)err->code : ckpt_h5_fail(err, CKPT_E_FORMAT, st->h5path[h], NULL, "cannot walk the HDF5 file");
     }
+    ckpt__index_free(w.seen);
     named *nm = rc ? NULL : calloc((size_t)w.n + 1, sizeof *nm);
     unsigned *nf = rc ? NULL : calloc((size_t)w.n + 1, sizeof *nf);
     if (!rc && (!nm || !nf)) rc = ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
