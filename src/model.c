@@ -393,7 +393,7 @@ const ckpt_node *ckpt_model_node(const ckpt_model *m, int i)
 const ckpt_node *ckpt_model_nodes(const ckpt_model *m, int *n)
 {
     tree_ready(m);
-    *n = m->nnodes;
+    if (n) *n = m->nnodes;
     return m->nnodes ? m->nodes : NULL;
 }
 

@@ -293,7 +293,7 @@ static int sort_children(ckpt_model *m, int twins, ckpt_err *err)
 int ckpt__tree_from_names(ckpt_model *m, ckpt_err *err)
 {
     int slash = 0;
-    for (int i = 0; i < m->ntensors; i++)
+    for (int i = 0; i < m->ntensors && !slash; i++)
         if (strchr(m->tensors[i].name, '/')) slash = 1;
     m->sep = slash ? '/' : '.';
     if (ensure_root(m, err)) return err ? err->code : CKPT_E_NOMEM;

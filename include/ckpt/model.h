@@ -89,8 +89,9 @@ uint64_t ckpt_model_nbytes(const ckpt_model *m);              /* excluding optim
 
 int ckpt_model_nnodes(const ckpt_model *m);
 const ckpt_node *ckpt_model_node(const ckpt_model *m, int i); /* node 0 is the root */
-/* All nodes at once, node i at [i] (NULL and *n = 0 for none); valid, like
- * each node, until ckpt_close(). For walks over every node (the TUI's). */
+/* All nodes at once, node i at [i], their count in *n (n may be NULL);
+ * NULL and 0 for none. Valid, like each node, until ckpt_close(). For
+ * walks over every node (the TUI's). */
 const ckpt_node *ckpt_model_nodes(const ckpt_model *m, int *n);
 
 int ckpt_model_nfiles(const ckpt_model *m);
