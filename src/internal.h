@@ -120,6 +120,7 @@ typedef struct ckpt_tensor_priv {
 } ckpt_tensor_priv;
 
 struct ckpt_name_index;
+struct ckpt_fold;
 typedef struct ckpt_tslot ckpt_tslot;
 
 /* Big growing buffers (bigbuf.c): huge-page mappings from 2 MiB up,
@@ -167,6 +168,7 @@ struct ckpt_model {
     int tree_built;              /* format built its own tree */
     int tree_lazy;               /* default tree not built yet: ckpt_model_node(s) builds it */
     int groups_unindexed;        /* tree from names built without the path index (tree.c) */
+    struct ckpt_fold *fold;      /* the default tree built as shown (tree_lazy.c), or NULL */
 };
 
 /* Room for n tensors (and their name index) at once, when a header says
@@ -210,6 +212,19 @@ int ckpt__node_attach(ckpt_model *m, int parent, const char *leaf, int t, ckpt_e
 int ckpt__tree_from_names(ckpt_model *m, ckpt_err *err);
 /* Totals (ntensors/nparams/nbytes) and node paths; ckpt_open calls it. */
 int ckpt__tree_finish(ckpt_model *m, ckpt_err *err);
+/* For the tree built as shown (tree_lazy.c): a node whose path the model
+ * keeps (a pool string, or a tensor's name for its leaf), its name the
+ * tail of it, outside the path index; room for n nodes; p's children in
+ * natural order (kids: scratch; twins as in the build from names); the
+ * separator from the names; the root. */
+int ckpt__node_add_path(ckpt_model *m, int parent, const char *name, const char *path, ckpt_err *err);
+int ckpt__tree_reserve(ckpt_model *m, int n, ckpt_err *err);
+int ckpt__tree_sort_kids(ckpt_model *m, int p, int **kids, size_t *kcap, int twins, ckpt_err *err);
+void ckpt__tree_pick_sep(ckpt_model *m);
+int ckpt__tree_root(ckpt_model *m, ckpt_err *err);
+/* The tree built as shown: started by ckpt_model_tree; freed by ckpt_close. */
+int ckpt__fold_start(ckpt_model *m, ckpt_err *err);
+void ckpt__fold_free(struct ckpt_fold *f);
 
 /* ====================================================================== */
 /* The format vtable. One const struct per format file (fmt_*.c) and one   */

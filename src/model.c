@@ -251,6 +251,7 @@ static void model_free(ckpt_model *m)
     }
     ckpt__big_free(m->nodes);
     ckpt__big_free(m->node_last);
+    ckpt__fold_free(m->fold);
     for (int i = 0; i < m->nmeta; i++) { free(m->meta_k[i]); free(m->meta_v[i]); }
     free(m->meta_k);
     free(m->meta_v);
@@ -368,6 +369,12 @@ uint64_t ckpt_model_nbytes(const ckpt_model *m)
 static void tree_ready(const ckpt_model *cm)
 {
     ckpt_model *m = (ckpt_model *)cm;
+    if (m->fold && m->nnodes) {   /* the tree built as shown (tree_lazy.c): all of it now */
+        ckpt_err e;
+        ckpt_err_clear(&e);
+        ckpt_model_unfold(m, 0, 1, &e);
+        return;
+    }
     if (!m->tree_lazy) return;
     m->tree_lazy = 0;
     ckpt_err e;
@@ -386,7 +393,7 @@ int ckpt_model_nnodes(const ckpt_model *m)
 
 const ckpt_node *ckpt_model_node(const ckpt_model *m, int i)
 {
-    tree_ready(m);
+    if (!m->fold) tree_ready(m);   /* a tree built as shown stays as it is */
     return (i >= 0 && i < m->nnodes) ? &m->nodes[i] : NULL;
 }
 

@@ -131,6 +131,11 @@ int ckpt__node_add(ckpt_model *m, int parent, const char *name, const char *kind
     return node_add(m, parent, name, kind, alt, flags, NULL, 1, err);
 }
 
+int ckpt__node_add_path(ckpt_model *m, int parent, const char *name, const char *path, ckpt_err *err)
+{
+    return node_add(m, parent, name, NULL, NULL, 0, path, 0, err);
+}
+
 int ckpt__node_attach(ckpt_model *m, int parent, const char *leaf, int t, ckpt_err *err)
 {
     int n = ckpt__node_add(m, parent, leaf, NULL, NULL, 0, err);
@@ -154,7 +159,7 @@ static int cmp_child(const void *a, const void *b, void *ud)
 /* Room for n nodes at once: no copy while 200,000 nodes go in. Filled in
  * order, the room left costs address space only (fresh mappings from
  * 2 MiB up). */
-static int reserve_nodes(ckpt_model *m, int n, ckpt_err *err)
+int ckpt__tree_reserve(ckpt_model *m, int n, ckpt_err *err)
 {
     if (n > m->capnodes) {
         void *np = ckpt__big_realloc(m->nodes, (size_t)n * sizeof *m->nodes);
@@ -258,50 +263,64 @@ static int twin_groups(const ckpt_model *m, const int *kids, size_t k)
     return 0;
 }
 
-/* Natural order of children ("layers.2" before "layers.10"); with `twins`,
- * TREE_REVISIT when a node has two group children of one name. */
+/* Natural order of p's children (kids: scratch, grown as needed); with
+ * `twins`, TREE_REVISIT when p has two group children of one name. */
+int ckpt__tree_sort_kids(ckpt_model *m, int p, int **kids, size_t *kcap, int twins, ckpt_err *err)
+{
+    size_t k = 0;
+    for (int c = m->nodes[p].first_child; c >= 0; c = m->nodes[c].next_sibling) {
+        if (k >= *kcap) {
+            size_t nc = *kcap ? *kcap * 2 : 64;
+            int *nk = realloc(*kids, nc * sizeof **kids);
+            if (!nk) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory");
+            *kids = nk;
+            *kcap = nc;
+        }
+        (*kids)[k++] = c;
+    }
+    if (k < 2) return 0;
+    int *kd = *kids;
+    size_t q = 1;   /* names in file order are mostly in order already: no sort then */
+    while (q < k && ckpt__natcmp(m->nodes[kd[q - 1]].name, m->nodes[kd[q]].name) < 0) q++;
+    if (q == k) return 0;   /* strictly increasing: no two of one name either */
+    qsort_r(kd, k, sizeof *kd, cmp_child, m);
+    if (twins && twin_groups(m, kd, k)) return TREE_REVISIT;
+    m->nodes[p].first_child = kd[0];
+    for (size_t j = 0; j + 1 < k; j++) m->nodes[kd[j]].next_sibling = kd[j + 1];
+    m->nodes[kd[k - 1]].next_sibling = -1;
+    m->node_last[p] = kd[k - 1];
+    return 0;
+}
+
 static int sort_children(ckpt_model *m, int twins, ckpt_err *err)
 {
     int *kids = NULL;
     size_t kcap = 0;
-    for (int p = 0; p < m->nnodes; p++) {
-        size_t k = 0;
-        for (int c = m->nodes[p].first_child; c >= 0; c = m->nodes[c].next_sibling) {
-            if (k >= kcap) {
-                kcap = kcap ? kcap * 2 : 64;
-                int *nk = realloc(kids, kcap * sizeof *kids);
-                if (!nk) { free(kids); return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"); }
-                kids = nk;
-            }
-            kids[k++] = c;
-        }
-        if (k < 2) continue;
-        size_t q = 1;   /* names in file order are mostly in order already: no sort then */
-        while (q < k && ckpt__natcmp(m->nodes[kids[q - 1]].name, m->nodes[kids[q]].name) < 0) q++;
-        if (q == k) continue;   /* strictly increasing: no two of one name either */
-        qsort_r(kids, k, sizeof *kids, cmp_child, m);
-        if (twins && twin_groups(m, kids, k)) { free(kids); return TREE_REVISIT; }
-        m->nodes[p].first_child = kids[0];
-        for (size_t j = 0; j + 1 < k; j++) m->nodes[kids[j]].next_sibling = kids[j + 1];
-        m->nodes[kids[k - 1]].next_sibling = -1;
-        m->node_last[p] = kids[k - 1];
-    }
+    int rc = 0;
+    for (int p = 0; p < m->nnodes && !rc; p++) rc = ckpt__tree_sort_kids(m, p, &kids, &kcap, twins, err);
     free(kids);
-    return 0;
+    return rc;
 }
 
-int ckpt__tree_from_names(ckpt_model *m, ckpt_err *err)
+void ckpt__tree_pick_sep(ckpt_model *m)
 {
     int slash = 0;
     for (int i = 0; i < m->ntensors && !slash; i++)
         if (strchr(m->tensors[i].name, '/')) slash = 1;
     m->sep = slash ? '/' : '.';
+}
+
+int ckpt__tree_root(ckpt_model *m, ckpt_err *err) { return ensure_root(m, err) ? (err ? err->code : CKPT_E_NOMEM) : 0; }
+
+int ckpt__tree_from_names(ckpt_model *m, ckpt_err *err)
+{
+    ckpt__tree_pick_sep(m);
     if (ensure_root(m, err)) return err ? err->code : CKPT_E_NOMEM;
     /* a leaf a tensor, and up to twice as many groups: the usual names
      * have one or two a tensor ("layers.3.mlp.up.weight"); past use, the
      * room is address space only */
     if (m->ntensors > 1024 && m->ntensors < INT32_MAX / 3 &&
-        reserve_nodes(m, m->nnodes + 3 * m->ntensors, err))
+        ckpt__tree_reserve(m, m->nnodes + 3 * m->ntensors, err))
         return err ? err->code : CKPT_E_NOMEM;
     /* From the root alone, first without the path index (a lookup and an
      * insert per group, a third of the build); if a group came back, the

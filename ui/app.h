@@ -136,6 +136,7 @@ int model_click(int y, int x);      /* select the row (or pane) at y, x; 1 if hi
 void tree_jump_tensor(int t);       /* expand its ancestors and select it */
 int tree_selected_tensor(void);     /* -1 if a group is selected */
 int tree_selected_node(void);
+const ckpt_node *tree_node(int n);  /* node n as made so far (the tree unfolds as shown), or NULL */
 
 void tensor_detail_draw(int y, int x, int h, int w, int node, int focused);
 int tensor_detail_key(int key);

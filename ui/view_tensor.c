@@ -241,7 +241,7 @@ static void tensor_section(dl *d, int ti)
 
 static void group_section(dl *d, int n)
 {
-    const ckpt_node *nd = ckpt_model_node(A.m, n);
+    const ckpt_node *nd = tree_node(n);
     char b[64];
     line_text(d, nd->kind ? "Layer" : "Group", T_TITLE);
     line_wrapped(d, nd->path && *nd->path ? nd->path : nd->name, T_VALUE);
@@ -302,9 +302,9 @@ void tensor_detail_draw(int y, int x, int h, int w, int node, int focused)
     last_node = node;
     if (!A.m || w < 8) return;
     dl d = {y, x, h, w, 0, 0};
-    if (node < 0 || node >= ckpt_model_nnodes(A.m)) model_section(&d);
+    const ckpt_node *nd = tree_node(node);
+    if (!nd) model_section(&d);
     else {
-        const ckpt_node *nd = ckpt_model_node(A.m, node);
         if (nd->tensor >= 0) tensor_section(&d, nd->tensor);
         else group_section(&d, node);
     }

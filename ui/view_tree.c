@@ -5,6 +5,8 @@
  * row's node to the next visible node, so moving, expanding and drawing
  * cost O(rows x depth) whatever the model's size. Only the filter scans
  * all names (and narrows its previous matches when the pattern grows).
+ * The nodes themselves are made as groups are opened (ckpt_model_tree):
+ * a 1M-tensor model holds the nodes of what was shown, not 2M.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -20,8 +22,8 @@
 
 static struct {
     ckpt_model *m;
-    const ckpt_node *nodes;   /* the model's, node i at [i] */
-    int nn;
+    const ckpt_node *nodes;   /* the model's, node i at [i]: made as groups open (sync_nodes) */
+    int nn, cap;              /* nodes; room in prev_sib, last_child, open */
     int *prev_sib, *last_child;
     unsigned char *open;
     int cur, top;         /* node indices; -1 when the tree is empty */
@@ -62,45 +64,89 @@ void tree_detach(void)
     memset(&T, 0, sizeof T);
 }
 
+/* Take the node array again after nodes were made: grow the per-node
+ * arrays, and link each new sibling chain (new nodes are whole child
+ * lists of groups just unfolded, or the whole tree at first). */
+static int sync_nodes(void)
+{
+    int nn = 0;
+    T.nodes = ckpt_model_tree(T.m, &nn);
+    if (nn > T.cap) {
+        int nc = nn > 2 * T.cap ? nn : 2 * T.cap;
+        int *ps = realloc(T.prev_sib, (size_t)nc * sizeof *ps);
+        if (ps) T.prev_sib = ps;
+        int *lc = ps ? realloc(T.last_child, (size_t)nc * sizeof *lc) : NULL;
+        if (lc) T.last_child = lc;
+        unsigned char *op = lc ? realloc(T.open, (size_t)nc) : NULL;
+        if (!op) { app_err("out of memory for the tree"); return -1; }
+        T.open = op;
+        T.cap = nc;
+    }
+    for (int i = T.nn; i < nn; i++) {
+        T.prev_sib[i] = T.last_child[i] = -1;
+        T.open[i] = 0;
+    }
+    for (int i = T.nn; i < nn; i++) {
+        int p = N(i)->parent;
+        if (p < 0 || N(p)->first_child != i) continue;
+        int prev = -1;
+        for (int c = i; c >= 0; c = N(c)->next_sibling) {
+            T.prev_sib[c] = prev;
+            prev = c;
+        }
+        T.last_child[p] = prev;
+    }
+    T.nn = nn;
+    return 0;
+}
+
+/* A folded group's children, made now (with all: its whole subtree) */
+static void unfold(int n, int all)
+{
+    if (!(N(n)->flags & CKPT_NF_FOLDED) && !all) return;
+    ckpt_err e;
+    ckpt_err_clear(&e);
+    if (ckpt_model_unfold(T.m, n, all, &e)) app_err("%s", e.msg);
+    sync_nodes();
+}
+
+static void open_node(int n)
+{
+    unfold(n, 0);
+    T.open[n] = 1;
+}
+
+/* n's only child (n unfolded first), or -1 */
+static int only_child(int n)
+{
+    unfold(n, 0);
+    int c = N(n)->first_child;
+    return c >= 0 && N(c)->next_sibling < 0 ? c : -1;
+}
+
 void tree_attach(ckpt_model *m)
 {
     tree_detach();
     T.m = m;
-    T.nodes = ckpt_model_nodes(m, &T.nn);
-    int nn = T.nn > 0 ? T.nn : 1;
-    T.prev_sib = malloc((size_t)nn * sizeof(int));
-    T.last_child = malloc((size_t)nn * sizeof(int));
-    T.open = calloc((size_t)nn, 1);
-    if (!T.prev_sib || !T.last_child || !T.open) {
-        app_err("out of memory for the tree");
-        T.nn = 0;
-    }
-    for (int i = 0; i < T.nn; i++) T.prev_sib[i] = T.last_child[i] = -1;
-    /* one pass over the sibling chains (at open, never per key) */
-    for (int i = 0; i < T.nn; i++) {
-        int prev = -1;
-        for (int c = N(i)->first_child; c >= 0; c = N(c)->next_sibling) {
-            T.prev_sib[c] = prev;
-            prev = c;
-        }
-        T.last_child[i] = prev;
-    }
-    if (T.nn > 0) T.open[0] = 1;
+    if (sync_nodes()) T.nn = 0;
+    if (T.nn > 0) open_node(0);
     /* open chains of single children ("model" -> "layers") */
-    int n = 0;
-    while (n >= 0 && n < T.nn && N(n)->first_child >= 0 && N(N(n)->first_child)->next_sibling < 0) {
+    int n = 0, c;
+    while (T.nn > 0 && (c = only_child(n)) >= 0) {
         T.open[n] = 1;
-        n = N(n)->first_child;
-        if (N(n)->first_child >= 0 && N(N(n)->first_child)->next_sibling < 0) T.open[n] = 1;
+        n = c;
+        if (only_child(n) >= 0) T.open[n] = 1;
     }
     T.cur = T.top = T.nn > 0 ? N(0)->first_child : -1;
 }
 
-static int has_kids(int n) { return N(n)->first_child >= 0; }
+const ckpt_node *tree_node(int n) { return T.m && n >= 0 && n < T.nn ? N(n) : NULL; }
+
+static int has_kids(int n) { return N(n)->first_child >= 0 || (N(n)->flags & CKPT_NF_FOLDED); }
 
 static int next_vis(int n)
 {
-    if (T.open[n] && has_kids(n)) return N(n)->first_child;
+    if (T.open[n] && N(n)->first_child >= 0) return N(n)->first_child;
     while (n > 0) {
         if (N(n)->next_sibling >= 0) return N(n)->next_sibling;
         n = N(n)->parent;
@@ -172,10 +218,11 @@ static void ensure_visible(int dir)
 
 void tree_jump_tensor(int t)
 {
-    const ckpt_tensor *x = ckpt_model_tensor(T.m, t);
-    if (!x || x->node < 0 || x->node >= T.nn) return;
-    for (int p = N(x->node)->parent; p >= 0; p = N(p)->parent) T.open[p] = 1;
-    T.cur = x->node;
+    int n = ckpt_model_tensor_node(T.m, t);   /* unfolds the groups above it */
+    sync_nodes();
+    if (n < 0 || n >= T.nn) return;
+    for (int p = N(n)->parent; p >= 0; p = N(p)->parent) T.open[p] = 1;
+    T.cur = n;
     T.list = 0;
     T.editing = 0;
     ensure_visible(0);
@@ -185,7 +232,12 @@ static int in_list(void) { return T.list || (T.editing && T.pat[0]); }
 
 int tree_selected_node(void)
 {
-    if (in_list()) return T.fcur < T.nmatch ? ckpt_model_tensor(T.m, T.match[T.fcur])->node : -1;
+    if (in_list()) {
+        if (T.fcur >= T.nmatch) return -1;
+        int n = ckpt_model_tensor_node(T.m, T.match[T.fcur]);
+        if (n >= T.nn) sync_nodes();   /* its groups were just made */
+        return n < T.nn ? n : -1;
+    }
     return T.cur;
 }
 
@@ -198,6 +250,7 @@ int tree_selected_tensor(void)
 static void open_subtree(int n)
 {
     /* iterative: deep trees must not recurse */
+    unfold(n, 1);
     T.open[n] = 1;
     for (int c = N(n)->first_child; c >= 0;) {
         T.open[c] = 1;
@@ -686,13 +739,14 @@ static int tree_move_key(action a)
         break;
     case ACT_EXPAND:
         if (has_kids(T.cur)) {
-            if (!T.open[T.cur]) T.open[T.cur] = 1;
-            else T.cur = nd->first_child;
+            if (!T.open[T.cur]) open_node(T.cur);
+            else T.cur = N(T.cur)->first_child;
         }
         ensure_visible(1);
         break;
     case ACT_OPEN:
-        if (has_kids(T.cur)) T.open[T.cur] = !T.open[T.cur];
+        if (has_kids(T.cur) && T.open[T.cur]) T.open[T.cur] = 0;
+        else if (has_kids(T.cur)) open_node(T.cur);
         else T.focus = 1;
         ensure_visible(0);
         break;
@@ -741,6 +795,7 @@ int model_key(int key)
         if (t < 0 && n >= 0 && N(n)->ntensors == 1) {
             int c = n;
             while (c >= 0 && N(c)->tensor < 0) {
+                unfold(c, 0);
                 int k = N(c)->first_child;
                 while (k >= 0 && N(k)->ntensors == 0) k = N(k)->next_sibling;
                 c = k;

@@ -48,6 +48,7 @@ typedef struct ckpt_tensor {
 #define CKPT_NF_UNKNOWN   0x2u  /* layer class unknown to ckpt: weights kept positional */
 #define CKPT_NF_MODEL     0x4u  /* a (nested) model */
 #define CKPT_NF_FLAGGED   0x8u  /* the check found something here */
+#define CKPT_NF_FOLDED    0x10u /* a group whose children are not made yet (ckpt_model_tree) */
 
 typedef struct ckpt_node {
     const char *name;       /* this level's name ("dense_1", "layers", "0", "weight") */
@@ -93,6 +94,23 @@ const ckpt_node *ckpt_model_node(const ckpt_model *m, int i); /* node 0 is the r
  * NULL and 0 for none. Valid, like each node, until ckpt_close(). For
  * walks over every node (the TUI's). */
 const ckpt_node *ckpt_model_nodes(const ckpt_model *m, int *n);
+/* The tree as a browser shows it, for models whose tree comes from the
+ * names: a group's children are made when it is unfolded, so a 1M-tensor
+ * model costs a screenful of nodes rather than two million. A group not
+ * unfolded yet has CKPT_NF_FOLDED and no children; its counts (ntensors,
+ * nparams, nbytes) are already whole. Unfolded in full, it is the tree
+ * ckpt_model_nodes gives; formats that build their own tree give it
+ * whole here. Nodes keep their indices, but the array may move when
+ * nodes are made: take it again after each unfold. Not thread-safe
+ * against other tree calls on the same model. After this, the calls
+ * above unfold the whole tree first; ckpt_model_node does not. */
+const ckpt_node *ckpt_model_tree(const ckpt_model *m, int *n);
+/* Make node's children (with `all`, its whole subtree). 0, or an error
+ * code (the node stays folded). */
+int ckpt_model_unfold(const ckpt_model *m, int node, int all, ckpt_err *err);
+/* Tensor t's leaf, unfolding the groups above it; -1 if t is out of range
+ * or memory ran out. */
+int ckpt_model_tensor_node(const ckpt_model *m, int t);
 
 int ckpt_model_nfiles(const ckpt_model *m);
 const char *ckpt_model_file(const ckpt_model *m, int i, uint64_t *size); /* size may be NULL */

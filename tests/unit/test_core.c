@@ -183,6 +183,106 @@ static void test_tree_revisit(void)
     ckpt_close(m);
 }
 
+/* The tree as a depth-first text (names, paths, leaves, counts, flags in
+ * sibling order), to compare two builds of it. */
+static char *tree_text(const ckpt_model *m)
+{
+    size_t cap = 1 << 16, len = 0;
+    char *out = malloc(cap);
+    int c = 0;
+    while (c >= 0 && out) {
+        const ckpt_node *x = &m->nodes[c];
+        char line[512];
+        int k = snprintf(line, sizeof line, "%d|%s|%s|%d|%d|%llu|%llu|%u\n", x->depth, x->name, x->path,
+                         x->tensor, x->ntensors, (unsigned long long)x->nparams, (unsigned long long)x->nbytes, x->flags);
+        if (len + (size_t)k + 1 > cap) { char *o = realloc(out, cap *= 2); if (!o) { free(out); return NULL; } out = o; }
+        memcpy(out + len, line, (size_t)k + 1);
+        len += (size_t)k;
+        if (x->first_child >= 0) { c = x->first_child; continue; }
+        while (c > 0 && m->nodes[c].next_sibling < 0) c = m->nodes[c].parent;
+        c = c > 0 ? m->nodes[c].next_sibling : -1;
+    }
+    return out;
+}
+
+static ckpt_model *names_model(const char **names, int n, int perm)
+{
+    ckpt_model *m = calloc(1, sizeof *m);
+    ckpt_err e;
+    ckpt_err_clear(&e);
+    for (int i = 0; i < n; i++) {
+        int j = perm ? (i * 37 + 11) % n : i;
+        int64_t shape[2] = {1 + j % 3, 2 + j % 5};
+        ckpt__model_add_tensor(m, names[j], NULL, CKPT_F32, 2, shape, 0, 0, &e);
+    }
+    m->tree_lazy = 1;   /* as ckpt_open leaves a format that built no tree */
+    return m;
+}
+
+/* The tree built as shown, unfolded in full, is the tree built at once:
+ * same nodes, order, paths and counts; and before that it holds only the
+ * groups unfolded. */
+static int fold_matches(const char **names, int n, int perm)
+{
+    ckpt_model *a = names_model(names, n, perm), *b = names_model(names, n, perm);
+    ckpt_err e;
+    ckpt_err_clear(&e);
+    int ok = ckpt_model_nnodes(a) > 1;   /* a: built at once */
+    int nb = -1;
+    const ckpt_node *r = ckpt_model_tree(b, &nb);
+    ok = ok && nb == 1 && r && (r->flags & CKPT_NF_FOLDED) && r->ntensors == n &&
+         r->nparams == a->nodes[0].nparams && r->nbytes == a->nodes[0].nbytes;
+    ok = ok && ckpt_model_unfold(b, 0, 0, &e) == 0;
+    /* the root's children alone, each group folded, each leaf not */
+    int kids = 0, groups = 0, folded = 0;
+    for (int c = b->nodes[0].first_child; c >= 0; c = b->nodes[c].next_sibling) kids++, groups += b->nodes[c].tensor < 0;
+    for (int i = 0; i < b->nnodes; i++) folded += (b->nodes[i].flags & CKPT_NF_FOLDED) != 0;
+    ok = ok && b->nnodes == 1 + kids && folded == groups;
+    int leaf = ckpt_model_tensor_node(b, n - 1);
+    ok = ok && leaf > 0 && !strcmp(b->nodes[leaf].path, b->tensors[n - 1].name) && b->nnodes <= a->nnodes;
+    ok = ok && ckpt_model_nnodes(b) == a->nnodes;   /* unfolds the rest */
+    char *ta = tree_text(a), *tb = tree_text(b);
+    ok = ok && ta && tb && !strcmp(ta, tb);
+    for (int i = 0; i < n && ok; i++) ok = b->tensors[i].node >= 0 && !strcmp(b->nodes[b->tensors[i].node].path, b->tensors[i].name);
+    free(ta);
+    free(tb);
+    ckpt_close(a);
+    ckpt_close(b);
+    return ok;
+}
+
+static void test_tree_fold(void)
+{
+    static char buf[1200][40];
+    const char *names[1300];
+    for (int i = 0; i < 1200; i++) {
+        snprintf(buf[i], sizeof buf[i], "model.layers.%d.%s.p%d.weight", i / 12, i % 3 ? "mlp" : "attn", i % 12);
+        names[i] = buf[i];
+    }
+    CHECK("fold: grouped names unfold to the tree built at once", fold_matches(names, 1200, 0));
+    CHECK("fold: shuffled names (groups come back) unfold to it", fold_matches(names, 1200, 1));
+    const char *odd[] = {"a.b", "a.b.c", "x.y", "a.b.d", "a.e", "x.y.z", "a", "q.r.s.t", "q.r.u", "a.", "a..b", ".z"};
+    CHECK("fold: a leaf and a group of one name, empty parts", fold_matches(odd, 12, 0) && fold_matches(odd, 12, 1));
+    const char *sl[] = {"enc/l1/kernel", "enc/l1/bias", "dec/l1/kernel", "enc/l10/kernel", "enc/l2/kernel", "dec/x.y", "top"};
+    CHECK("fold: '/' names, natural order", fold_matches(sl, 7, 0) && fold_matches(sl, 7, 1));
+    const char *flat[] = {"w10", "w2", "w1", "b"};
+    CHECK("fold: flat names", fold_matches(flat, 4, 0));
+    /* a screenful: unfolding the first group makes its children, not the tree */
+    ckpt_model *m = names_model(names, 1200, 0);
+    int n = 0;
+    ckpt_model_tree(m, &n);
+    ckpt_err e;
+    ckpt_err_clear(&e);
+    int ok = n == 1 && !ckpt_model_unfold(m, 0, 0, &e);
+    int md = m->nodes[0].first_child;
+    ok = ok && md > 0 && !ckpt_model_unfold(m, md, 0, &e) && !ckpt_model_unfold(m, m->nodes[md].first_child, 0, &e);
+    ckpt_model_tree(m, &n);
+    CHECK("fold: three unfolds make root, model, layers and its 100 groups", ok && n == 1 + 1 + 1 + 100);
+    CHECK("fold: a folded group's counts are whole", ok && m->nodes[m->nodes[m->nodes[md].first_child].first_child].ntensors == 12);
+    CHECK("fold: a bad node is a usage error", ckpt_model_unfold(m, n, 0, &e) == CKPT_E_USAGE);
+    ckpt_close(m);
+}
+
 static void test_txn(void)
 {
     char dir[] = "/tmp/ckpt-txn-XXXXXX";
@@ -353,6 +453,7 @@ int main(void)
     test_natcmp();
     test_tree();
     test_tree_revisit();
+    test_tree_fold();
     test_txn();
     return failures ? 1 : 0;
 }
