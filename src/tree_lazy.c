@@ -155,8 +155,8 @@ static int place_tensor(ckpt_model *m, int g, size_t off, int t, int base, kidta
         if (!path) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
         if ((ch = ckpt__node_add_path(m, g, path + off, path, err)) < 0) return -1;
         m->nodes[ch].flags |= CKPT_NF_FOLDED;
+        m->fold->nfolded++;   /* with the flag: a failed unfold takes both back */
         if (kid_put(kt, m, ch)) return ckpt_err_set(err, CKPT_E_NOMEM, "out of memory"), -1;
-        m->fold->nfolded++;
     }
     add_counts(&m->nodes[ch], &m->tensors[t]);
     *last = ch;
