@@ -113,7 +113,8 @@ static void unfold(int n, int all)
 static void open_node(int n)
 {
     unfold(n, 0);
-    T.open[n] = 1;
+    /* children made but not taken (no memory for the arrays): stays shut */
+    if (N(n)->first_child < T.nn) T.open[n] = 1;
 }
 
 /* n's only child (n unfolded first), or -1 */
