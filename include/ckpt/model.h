@@ -39,7 +39,8 @@ typedef struct ckpt_tensor {
     int file;               /* index for ckpt_model_file() */
     uint64_t offset;        /* absolute offset of the bytes in that file, CKPT_NO_OFFSET if not contiguous */
     int node;               /* index of its leaf node in the tree (-1 until the tree
-                             * is built: the first ckpt_model_nnodes/ckpt_model_node) */
+                             * is built: the first ckpt_model_nnodes/ckpt_model_node;
+                             * after ckpt_model_tree, until its groups are unfolded) */
     unsigned flags;         /* CKPT_TF_* */
 } ckpt_tensor;
 
