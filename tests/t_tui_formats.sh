@@ -60,8 +60,10 @@ if tui_wait "Convert"; then
     cur() { grep -m1 'Format ' "$T/screen" | sed -n 's/.*< *\([a-z0-9-]*\) *>.*/\1/p'; }
     first=$(cur) got=$first
     for _ in $(seq 30); do
+        # up to 10 s for the key to show: on a loaded machine 2 s was too
+        # little, and a late screen read the same format twice
         prev=$(cur); tui_keys Right
-        for _ in $(seq 40); do tui_screen >/dev/null; [ "$(cur)" != "$prev" ] && break; sleep 0.05; done
+        for _ in $(seq 200); do tui_screen >/dev/null; [ "$(cur)" != "$prev" ] && break; sleep 0.05; done
         [ "$(cur)" = "$first" ] && break
         got="$got $(cur)"
     done
